@@ -1,0 +1,13 @@
+namespace Portal.Account;
+
+/// <summary>Bound from the <c>Accounts</c> section.</summary>
+public sealed class AccountOptions
+{
+    public const string Section = "Accounts";
+
+    /// <summary>
+    /// The first account to sign up becomes an admin. On in Development so a fresh checkout has an
+    /// admin without extra steps; off by default, where the first admin comes from the CLI.
+    /// </summary>
+    public bool FirstUserBecomesAdmin { get; set; }
+}

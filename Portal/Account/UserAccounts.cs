@@ -1,0 +1,34 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Portal.Account;
+
+/// <summary>Creates accounts the same way for the sign-up page and the admin CLI.</summary>
+public sealed class UserAccounts(UserManager<PortalUser> users, TimeProvider time, IOptions<AccountOptions> options)
+{
+    public async Task<(IdentityResult Result, PortalUser User)> CreateAsync(string email, string password, bool admin)
+    {
+        email = email.Trim();
+        var user = new PortalUser { UserName = email, Email = email, CreatedAt = time.GetUtcNow().UtcDateTime };
+        var result = await users.CreateAsync(user, password);
+        if (result.Succeeded && admin)
+        {
+            result = await users.AddToRoleAsync(user, Roles.Admin);
+        }
+
+        return (result, user);
+    }
+
+    /// <summary>A self-service sign-up; the very first account may become admin (see <see cref="AccountOptions"/>).</summary>
+    public async Task<(IdentityResult Result, PortalUser User)> SignUpAsync(string email, string password)
+    {
+        var (result, user) = await CreateAsync(email, password, admin: false);
+        if (result.Succeeded && options.Value.FirstUserBecomesAdmin && await users.Users.CountAsync() == 1)
+        {
+            result = await users.AddToRoleAsync(user, Roles.Admin);
+        }
+
+        return (result, user);
+    }
+}

@@ -1,0 +1,59 @@
+namespace Portal.Admin;
+
+/// <summary>Options of one CLI verb: <c>--name value</c> pairs and bare <c>--flag</c>s.</summary>
+internal sealed class CliArguments
+{
+    private readonly Dictionary<string, string?> _values = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _used = new(StringComparer.Ordinal);
+
+    public static bool TryParse(IEnumerable<string> args, out CliArguments parsed, out string error)
+    {
+        parsed = new CliArguments();
+        error = "";
+        var list = args.ToList();
+        for (var i = 0; i < list.Count; i++)
+        {
+            if (!list[i].StartsWith("--", StringComparison.Ordinal) || list[i].Length == 2)
+            {
+                error = $"unexpected argument '{list[i]}'; options look like --name value.";
+                return false;
+            }
+
+            var name = list[i][2..];
+            var hasValue = i + 1 < list.Count && !list[i + 1].StartsWith("--", StringComparison.Ordinal);
+            if (!parsed._values.TryAdd(name, hasValue ? list[++i] : null))
+            {
+                error = $"--{name} is given twice.";
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    public string Required(string name)
+    {
+        _used.Add(name);
+        return _values.TryGetValue(name, out var value) && !string.IsNullOrWhiteSpace(value)
+            ? value
+            : throw new CliUsageException($"--{name} is required and needs a value.");
+    }
+
+    public bool Flag(string name)
+    {
+        _used.Add(name);
+        return _values.TryGetValue(name, out var value)
+            && (value is null ? true : throw new CliUsageException($"--{name} is a flag and takes no value."));
+    }
+
+    public void EnsureAllUsed()
+    {
+        var unknown = _values.Keys.Where(k => !_used.Contains(k)).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new CliUsageException($"unknown option{(unknown.Count > 1 ? "s" : "")} {string.Join(", ", unknown.Select(u => "--" + u))}.");
+        }
+    }
+}
+
+internal sealed class CliUsageException(string message) : Exception(message);

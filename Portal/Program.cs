@@ -1,0 +1,60 @@
+using Microsoft.Extensions.Options;
+using Portal.Account;
+using Radzen;
+using Portal.Admin;
+using Portal.Components;
+using Portal.Data;
+
+// `Portal admin <verb> …` runs a command-line verb against the store instead of serving; its
+// arguments are not configuration, so they are kept away from the host.
+var isCli = AdminCli.IsInvocation(args);
+var builder = WebApplication.CreateBuilder(isCli ? [] : args);
+if (isCli)
+{
+    builder.Logging.SetMinimumLevel(LogLevel.Warning);
+}
+
+// Serves _content/ (Radzen's assets) from the build output as well as from a publish folder.
+builder.WebHost.UseStaticWebAssets();
+
+builder.Services.AddSingleton(TimeProvider.System);           // logic reads time from here; tests swap it
+builder.AddPortalStore();                                      // SQLite by default, PostgreSQL when configured
+builder.AddAccounts();                                         // Identity: sign-up, sign-in, lockout, roles
+builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+builder.Services.AddRadzenComponents();
+
+var app = builder.Build();
+
+try
+{
+    await app.Services.MigrateStoreAsync();
+}
+catch (OptionsValidationException e)
+{
+    // A bad setting is the operator's to fix: say which one, without a stack trace.
+    Console.Error.WriteLine($"Configuration error: {string.Join(" ", e.Failures)}");
+    return 3;
+}
+
+if (isCli)
+{
+    return await AdminCli.RunAsync(app.Services, args[1..], Console.Out, Console.Error);
+}
+
+if (!app.Environment.IsDevelopment())
+{
+    app.UseExceptionHandler("/error", createScopeForErrors: true);
+}
+
+app.UseStatusCodePagesWithReExecute("/not-found");
+app.UseStaticFiles();
+app.UseAntiforgery();
+
+app.MapGet("/healthz", () => TypedResults.Text("ok"));         // liveness for scripts and load balancers
+app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+
+await app.RunAsync();
+return 0;
+
+/// <summary>The entry point, visible to WebApplicationFactory in the tests.</summary>
+public partial class Program;
