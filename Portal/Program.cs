@@ -1,9 +1,11 @@
 using Microsoft.Extensions.Options;
 using Portal.Account;
-using Radzen;
 using Portal.Admin;
 using Portal.Components;
+using Portal.Credits;
 using Portal.Data;
+using Portal.Gateway;
+using Radzen;
 
 // `Portal admin <verb> …` runs a command-line verb against the store instead of serving; its
 // arguments are not configuration, so they are kept away from the host.
@@ -19,7 +21,9 @@ builder.WebHost.UseStaticWebAssets();
 
 builder.Services.AddSingleton(TimeProvider.System);           // logic reads time from here; tests swap it
 builder.AddPortalStore();                                      // SQLite by default, PostgreSQL when configured
+builder.AddStoredDataProtection();                             // cookie and secret keys shared through the store
 builder.AddAccounts();                                         // Identity: sign-up, sign-in, lockout, roles
+builder.AddGateway();                                          // /api/v1: keys, rate limits, credits, upstreams
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddRadzenComponents();
 
@@ -41,16 +45,25 @@ if (isCli)
     return await AdminCli.RunAsync(app.Services, args[1..], Console.Out, Console.Error);
 }
 
-if (!app.Environment.IsDevelopment())
-{
-    app.UseExceptionHandler("/error", createScopeForErrors: true);
-}
+// A single instance on SQLite owns every hold, so all of them are stale at start-up; instances
+// sharing PostgreSQL only release holds older than any request can live.
+await app.Services.GetRequiredService<CreditsLedger>().ReleaseStaleHoldsAsync(app.Services.StaleHoldAge());
 
-app.UseStatusCodePagesWithReExecute("/not-found");
+app.UseGatewayErrors();                                        // /api/v1 answers in the OpenAI error envelope
+app.UseWhen(http => !http.Request.Path.StartsWithSegments(GatewayEndpoints.Prefix), browser =>
+{
+    if (!app.Environment.IsDevelopment())
+    {
+        browser.UseExceptionHandler("/error", createScopeForErrors: true);
+    }
+
+    browser.UseStatusCodePagesWithReExecute("/not-found");
+});
 app.UseStaticFiles();
 app.UseAntiforgery();
 
 app.MapGet("/healthz", () => TypedResults.Text("ok"));         // liveness for scripts and load balancers
+app.MapGateway();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
 await app.RunAsync();

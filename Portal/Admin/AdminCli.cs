@@ -1,6 +1,9 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Portal.Account;
+using Portal.ApiKeys;
+using Portal.Credits;
+using Portal.Data;
 
 namespace Portal.Admin;
 
@@ -20,6 +23,12 @@ public static class AdminCli
           create-user --email E --password P [--admin]   create an account (optionally an admin)
           set-role    --email E --role Admin|User        make an account an admin, or not
           list-users                                     list accounts with their role
+          grant-credits --email E --amount USD --reason R  add credits (negative USD deducts)
+          create-key  --email E --name N [--rate-limit RPM] [--spend-cap USD] [--models a,b] [--expires-days D]
+                                                         create an API key; prints it once
+          revoke-key  --id KEY_ID                        revoke a key (ids: list-keys)
+          list-keys   --email E                          an account's keys, without secrets
+          api --on | --off                               switch the public API on or off (503 when off)
 
         The store comes from configuration (appsettings, or environment variables such as
         Store__Provider=Postgres and Store__ConnectionString=...).
@@ -49,6 +58,11 @@ public static class AdminCli
                 "create-user" => await CreateUserAsync(sp, options, stdout, stderr),
                 "set-role" => await SetRoleAsync(sp, options, stdout, stderr),
                 "list-users" => await ListUsersAsync(sp, options, stdout, stderr),
+                "grant-credits" => await GrantCreditsAsync(sp, options, stdout, stderr),
+                "create-key" => await CreateKeyAsync(sp, options, stdout, stderr),
+                "revoke-key" => await RevokeKeyAsync(sp, options, stdout, stderr),
+                "list-keys" => await ListKeysAsync(sp, options, stdout, stderr),
+                "api" => await SwitchApiAsync(sp, options, stdout),
                 _ => UsageError(stderr, $"unknown verb '{args[0]}'."),
             };
         }
@@ -86,10 +100,8 @@ public static class AdminCli
             : throw new CliUsageException($"--role must be Admin or User, not '{role}'.");
 
         var users = sp.GetRequiredService<UserManager<PortalUser>>();
-        var user = await users.FindByEmailAsync(email);
-        if (user is null)
+        if (await FindUserAsync(sp, email, stderr) is not { } user)
         {
-            stderr.WriteLine($"error: no account has the email '{email}'.");
             return Failed;
         }
 
@@ -123,6 +135,123 @@ public static class AdminCli
 
         stdout.WriteLine($"{all.Count} account(s).");
         return Ok;
+    }
+
+    private static async Task<int> GrantCreditsAsync(IServiceProvider sp, CliArguments options, TextWriter stdout, TextWriter stderr)
+    {
+        var email = options.Required("email");
+        var amount = options.Usd("amount");
+        var reason = options.Required("reason");
+        options.EnsureAllUsed();
+        if (amount == 0)
+        {
+            throw new CliUsageException("--amount must not be zero.");
+        }
+
+        if (await FindUserAsync(sp, email, stderr) is not { } user)
+        {
+            return Failed;
+        }
+
+        try
+        {
+            var balance = await sp.GetRequiredService<CreditsLedger>().GrantAsync(user.Id, amount, reason, actorId: null);
+            stdout.WriteLine($"{(amount > 0 ? "Granted" : "Deducted")} {Money.Format(Math.Abs(amount))} {(amount > 0 ? "to" : "from")} {user.Email}; balance {Money.Format(balance)}.");
+            return Ok;
+        }
+        catch (InsufficientCreditsException)
+        {
+            stderr.WriteLine($"error: {user.Email}'s balance is smaller than {Money.Format(-amount)}; nothing was deducted.");
+            return Failed;
+        }
+    }
+
+    private static async Task<int> CreateKeyAsync(IServiceProvider sp, CliArguments options, TextWriter stdout, TextWriter stderr)
+    {
+        var email = options.Required("email");
+        var name = options.Required("name");
+        var rateLimit = options.OptionalInt("rate-limit", 1, 1_000_000);
+        var spendCap = options.OptionalUsd("spend-cap");
+        var models = options.Optional("models")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var expiresDays = options.OptionalInt("expires-days", 1, 3650);
+        options.EnsureAllUsed();
+        if (name.Length > 100)
+        {
+            throw new CliUsageException("--name is at most 100 characters.");
+        }
+
+        if (await FindUserAsync(sp, email, stderr) is not { } user)
+        {
+            return Failed;
+        }
+
+        var now = sp.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
+        var (key, plaintext) = await sp.GetRequiredService<ApiKeyService>().CreateAsync(user.Id,
+            new NewApiKey(name, expiresDays is { } d ? now.AddDays(d) : null, spendCap, models, rateLimit));
+        stderr.WriteLine($"Created key '{key.Name}' (id {key.Id}) for {user.Email}. It is shown once; store it now:");
+        stdout.WriteLine(plaintext);
+        return Ok;
+    }
+
+    private static async Task<int> RevokeKeyAsync(IServiceProvider sp, CliArguments options, TextWriter stdout, TextWriter stderr)
+    {
+        var id = options.Required("id");
+        options.EnsureAllUsed();
+        var db = sp.GetRequiredService<PortalDbContext>();
+        var key = await db.ApiKeys.FirstOrDefaultAsync(k => k.Id == id);
+        if (key is null || !await sp.GetRequiredService<ApiKeyService>().RevokeAsync(key.UserId, key.Id))
+        {
+            stderr.WriteLine($"error: no live key has the id '{id}'.");
+            return Failed;
+        }
+
+        stdout.WriteLine($"Revoked key '{key.Name}' ({key.Prefix}…{key.Last4}).");
+        return Ok;
+    }
+
+    private static async Task<int> ListKeysAsync(IServiceProvider sp, CliArguments options, TextWriter stdout, TextWriter stderr)
+    {
+        var email = options.Required("email");
+        options.EnsureAllUsed();
+        if (await FindUserAsync(sp, email, stderr) is not { } user)
+        {
+            return Failed;
+        }
+
+        var keys = await sp.GetRequiredService<PortalDbContext>().ApiKeys.Where(k => k.UserId == user.Id).OrderBy(k => k.CreatedAt).ToListAsync();
+        stdout.WriteLine($"{"ID",-36} {"KEY",-24} {"STATUS",-8} NAME");
+        foreach (var key in keys)
+        {
+            stdout.WriteLine($"{key.Id,-36} {key.Prefix + "…" + key.Last4,-24} {(key.RevokedAt is null ? "active" : "revoked"),-8} {key.Name}");
+        }
+
+        return Ok;
+    }
+
+    private static async Task<int> SwitchApiAsync(IServiceProvider sp, CliArguments options, TextWriter stdout)
+    {
+        var on = options.Flag("on");
+        var off = options.Flag("off");
+        options.EnsureAllUsed();
+        if (on == off)
+        {
+            throw new CliUsageException("give exactly one of --on or --off.");
+        }
+
+        await sp.GetRequiredService<ApiSwitch>().SetAsync(on);
+        stdout.WriteLine(on ? "The public API is on." : "The public API is off: /api/v1 answers 503 within a second.");
+        return Ok;
+    }
+
+    private static async Task<PortalUser?> FindUserAsync(IServiceProvider sp, string email, TextWriter stderr)
+    {
+        var user = await sp.GetRequiredService<UserManager<PortalUser>>().FindByEmailAsync(email);
+        if (user is null)
+        {
+            stderr.WriteLine($"error: no account has the email '{email}'.");
+        }
+
+        return user;
     }
 
     private static int Refused(TextWriter stderr, IdentityResult result)

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Portal.Admin;
 
 /// <summary>Options of one CLI verb: <c>--name value</c> pairs and bare <c>--flag</c>s.</summary>
@@ -38,6 +40,41 @@ internal sealed class CliArguments
             ? value
             : throw new CliUsageException($"--{name} is required and needs a value.");
     }
+
+    public string? Optional(string name)
+    {
+        _used.Add(name);
+        if (!_values.TryGetValue(name, out var value))
+        {
+            return null;
+        }
+
+        return string.IsNullOrWhiteSpace(value) ? throw new CliUsageException($"--{name} needs a value.") : value;
+    }
+
+    public int? OptionalInt(string name, int min, int max)
+    {
+        var text = Optional(name);
+        if (text is null)
+        {
+            return null;
+        }
+
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
+            ? value
+            : throw new CliUsageException($"--{name} must be a whole number from {min} to {max}, not '{text}'.");
+    }
+
+    /// <summary>A USD amount such as 10 or 2.50 (at most 6 decimals), as micro-dollars.</summary>
+    public long Usd(string name) => ParseUsd(name, Required(name));
+
+    public long? OptionalUsd(string name) => Optional(name) is { } text ? ParseUsd(name, text) : null;
+
+    private static long ParseUsd(string name, string text) =>
+        decimal.TryParse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var usd)
+        && decimal.Round(usd, 6) == usd && Math.Abs(usd) <= 1_000_000_000
+            ? Money.FromUsd(usd)
+            : throw new CliUsageException($"--{name} must be an amount in USD such as 10 or 2.50, not '{text}'.");
 
     public bool Flag(string name)
     {

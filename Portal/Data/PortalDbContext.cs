@@ -1,6 +1,11 @@
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Portal.Account;
+using Portal.Admin;
+using Portal.ApiKeys;
+using Portal.Catalog;
+using Portal.Credits;
+using Portal.Usage;
 
 namespace Portal.Data;
 
@@ -10,6 +15,15 @@ namespace Portal.Data;
 /// </summary>
 public abstract class PortalDbContext(DbContextOptions options) : IdentityDbContext<PortalUser>(options)
 {
+    public DbSet<CatalogModel> Models => Set<CatalogModel>();
+    public DbSet<ModelUpstream> ModelUpstreams => Set<ModelUpstream>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<CreditBalance> CreditBalances => Set<CreditBalance>();
+    public DbSet<LedgerEntry> Ledger => Set<LedgerEntry>();
+    public DbSet<UsageRecord> UsageRecords => Set<UsageRecord>();
+    public DbSet<PortalSetting> Settings => Set<PortalSetting>();
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);

@@ -1,0 +1,46 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Portal.Account;
+
+namespace Portal.ApiKeys;
+
+/// <summary>A user's API key. Only its SHA-256 hash is kept; the plaintext is shown once at creation.</summary>
+public sealed class ApiKey
+{
+    public required string Id { get; set; }
+    public required string UserId { get; set; }
+    public required string Name { get; set; }
+    /// <summary>SHA-256 of the full key, lowercase hex.</summary>
+    public required string Hash { get; set; }
+    /// <summary>The first characters after <c>sk-portal-</c> and the last four, for display only.</summary>
+    public required string Prefix { get; set; }
+    public required string Last4 { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime? LastUsedAt { get; set; }
+    public DateTime? ExpiresAt { get; set; }
+    public DateTime? RevokedAt { get; set; }
+    /// <summary>Most this key may spend in total, micro-dollars; null = no cap beyond the balance.</summary>
+    public long? SpendCapMicros { get; set; }
+    public long SpentMicros { get; set; }
+    /// <summary>Model ids this key may call, comma-separated; empty = all.</summary>
+    public string AllowedModels { get; set; } = "";
+    /// <summary>Requests per minute; null = the configured default.</summary>
+    public int? RateLimitPerMinute { get; set; }
+}
+
+internal sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKey>
+{
+    public void Configure(EntityTypeBuilder<ApiKey> builder)
+    {
+        builder.ToTable("ApiKeys");
+        builder.Property(k => k.Id).HasMaxLength(36);
+        builder.Property(k => k.Name).HasMaxLength(100);
+        builder.Property(k => k.Hash).HasMaxLength(64);
+        builder.Property(k => k.Prefix).HasMaxLength(32);
+        builder.Property(k => k.Last4).HasMaxLength(4);
+        builder.Property(k => k.AllowedModels).HasMaxLength(2048);
+        builder.HasIndex(k => k.Hash).IsUnique();
+        builder.HasIndex(k => k.UserId);
+        builder.HasOne<PortalUser>().WithMany().HasForeignKey(k => k.UserId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

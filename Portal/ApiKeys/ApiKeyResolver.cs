@@ -1,0 +1,85 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Portal.Data;
+
+namespace Portal.ApiKeys;
+
+/// <summary>The key a request came with, as the gateway needs it.</summary>
+public sealed record ApiCaller(
+    string KeyId,
+    string UserId,
+    string Name,
+    string Prefix,
+    string Last4,
+    DateTime CreatedAt,
+    DateTime? LastUsedAt,
+    IReadOnlySet<string> AllowedModels,
+    int? RateLimitPerMinute,
+    long? SpendCapMicros,
+    long SpentMicros)
+{
+    public bool MayUse(string modelId) => AllowedModels.Count == 0 || AllowedModels.Contains(modelId);
+}
+
+/// <summary>
+/// Finds the live key for a bearer token. Answers are cached for at most one second, so a
+/// revocation, expiry or edit takes effect within a second on every instance.
+/// </summary>
+public sealed class ApiKeyResolver(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time)
+{
+    private static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
+    private const int MaxCached = 10_000;
+    private readonly ConcurrentDictionary<string, Entry> _cache = new(StringComparer.Ordinal);
+
+    public async ValueTask<ApiCaller?> ResolveAsync(string plaintext, CancellationToken cancellationToken = default)
+    {
+        if (!ApiKeyService.LooksLikeKey(plaintext))
+        {
+            return null;
+        }
+
+        var hash = ApiKeyService.HashOf(plaintext);
+        var now = time.GetUtcNow();
+        if (!_cache.TryGetValue(hash, out var entry) || now - entry.LoadedAt >= MaxAge)
+        {
+            entry = new Entry(await LoadAsync(hash, now.UtcDateTime, cancellationToken), now);
+            if (_cache.Count >= MaxCached)
+            {
+                _cache.Clear(); // bounded: a flood of made-up keys must not grow memory
+            }
+
+            _cache[hash] = entry;
+        }
+
+        return entry.Caller;
+    }
+
+    private async Task<ApiCaller?> LoadAsync(string hash, DateTime now, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var key = await db.ApiKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Hash == hash, cancellationToken);
+        // The index finds the row; the comparison that decides is constant-time.
+        if (key is null
+            || !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(key.Hash), Encoding.ASCII.GetBytes(hash))
+            || key.RevokedAt is not null
+            || key.ExpiresAt <= now)
+        {
+            return null;
+        }
+
+        if (key.LastUsedAt is null || now - key.LastUsedAt >= LastUsedResolution)
+        {
+            await db.ApiKeys.Where(k => k.Id == key.Id).ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, now), cancellationToken);
+            key.LastUsedAt = now;
+        }
+
+        return new ApiCaller(key.Id, key.UserId, key.Name, key.Prefix, key.Last4, key.CreatedAt, key.LastUsedAt,
+            key.AllowedModels.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal),
+            key.RateLimitPerMinute, key.SpendCapMicros, key.SpentMicros);
+    }
+
+    private sealed record Entry(ApiCaller? Caller, DateTimeOffset LoadedAt);
+}

@@ -1,0 +1,73 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Portal.Data;
+
+namespace Portal.ApiKeys;
+
+public sealed record NewApiKey(string Name, DateTime? ExpiresAt = null, long? SpendCapMicros = null,
+    IReadOnlyList<string>? AllowedModels = null, int? RateLimitPerMinute = null);
+
+/// <summary>Creates, lists and revokes keys. The plaintext exists only in the return value of <see cref="CreateAsync"/>.</summary>
+public sealed class ApiKeyService(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time)
+{
+    public const string KeyPrefix = "sk-portal-";
+    private const int RandomLength = 40;
+    private const string Base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+    public async Task<(ApiKey Key, string Plaintext)> CreateAsync(string userId, NewApiKey request, CancellationToken cancellationToken = default)
+    {
+        var plaintext = KeyPrefix + RandomNumberGenerator.GetString(Base62, RandomLength);
+        var key = new ApiKey
+        {
+            Id = Guid.NewGuid().ToString(),
+            UserId = userId,
+            Name = request.Name.Trim(),
+            Hash = HashOf(plaintext),
+            Prefix = plaintext[..(KeyPrefix.Length + 4)],
+            Last4 = plaintext[^4..],
+            CreatedAt = time.GetUtcNow().UtcDateTime,
+            ExpiresAt = request.ExpiresAt,
+            SpendCapMicros = request.SpendCapMicros,
+            AllowedModels = string.Join(',', request.AllowedModels ?? []),
+            RateLimitPerMinute = request.RateLimitPerMinute,
+        };
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        db.ApiKeys.Add(key);
+        await db.SaveChangesAsync(cancellationToken);
+        return (key, plaintext);
+    }
+
+    /// <summary>Revokes one of the user's keys; false when the user has no such live key.</summary>
+    public async Task<bool> RevokeAsync(string userId, string keyId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var now = time.GetUtcNow().UtcDateTime;
+        return await db.ApiKeys
+            .Where(k => k.Id == keyId && k.UserId == userId && k.RevokedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, now), cancellationToken) == 1;
+    }
+
+    public static string HashOf(string plaintext) =>
+        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(plaintext))).ToLowerInvariant();
+
+    /// <summary>Cheap shape check before any lookup: prefix plus at least 32 base62 characters.</summary>
+    public static bool LooksLikeKey(ReadOnlySpan<char> candidate)
+    {
+        if (!candidate.StartsWith(KeyPrefix, StringComparison.Ordinal) || candidate.Length < KeyPrefix.Length + 32 || candidate.Length > 256)
+        {
+            return false;
+        }
+
+        foreach (var c in candidate[KeyPrefix.Length..])
+        {
+            if (!char.IsAsciiLetterOrDigit(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

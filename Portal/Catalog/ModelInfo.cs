@@ -1,0 +1,45 @@
+namespace Portal.Catalog;
+
+/// <summary>An immutable snapshot of a catalog model and its upstreams, as the gateway uses it.</summary>
+public sealed record ModelInfo
+{
+    public required string Id { get; init; }
+    public IReadOnlyList<string> Aliases { get; init; } = [];
+    public required string OwnedBy { get; init; }
+    public bool SupportsTools { get; init; }
+    public bool SupportsJsonMode { get; init; }
+    public bool SupportsReasoning { get; init; }
+    public bool AlwaysReasons { get; init; }
+    public int MaxOutputTokens { get; init; }
+    public int ContextLength { get; init; }
+    public long InputPriceMicros { get; init; }
+    public long OutputPriceMicros { get; init; }
+    public bool Enabled { get; init; } = true;
+    public long Created { get; init; }
+    public IReadOnlyList<UpstreamInfo> Upstreams { get; init; } = [];
+
+    /// <summary>No real provider is configured: the built-in simulated upstream answers.</summary>
+    public bool IsSimulated => Upstreams.Count == 0;
+
+    public static ModelInfo From(CatalogModel m) => new()
+    {
+        Id = m.Id,
+        Aliases = m.Aliases.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+        OwnedBy = m.OwnedBy,
+        SupportsTools = m.SupportsTools,
+        SupportsJsonMode = m.SupportsJsonMode,
+        SupportsReasoning = m.SupportsReasoning,
+        AlwaysReasons = m.AlwaysReasons,
+        MaxOutputTokens = m.MaxOutputTokens,
+        ContextLength = m.ContextLength,
+        InputPriceMicros = m.InputPriceMicros,
+        OutputPriceMicros = m.OutputPriceMicros,
+        Enabled = m.Enabled,
+        Created = new DateTimeOffset(DateTime.SpecifyKind(m.CreatedAt, DateTimeKind.Utc)).ToUnixTimeSeconds(),
+        Upstreams = m.Upstreams.Where(u => u.Enabled).OrderBy(u => u.Priority).ThenBy(u => u.Id)
+            .Select(u => new UpstreamInfo(u.Id, u.BaseUrl, u.UpstreamModel, u.ProtectedApiKey, TimeSpan.FromSeconds(u.TimeoutSeconds)))
+            .ToList(),
+    };
+}
+
+public sealed record UpstreamInfo(int Id, string BaseUrl, string UpstreamModel, string? ProtectedApiKey, TimeSpan Timeout);

@@ -1,0 +1,214 @@
+using Microsoft.EntityFrameworkCore;
+using Portal.ApiKeys;
+using Portal.Data;
+using Portal.Usage;
+
+namespace Portal.Credits;
+
+public sealed record BalanceSummary(long BalanceMicros, long OnHoldMicros, long TotalGrantedMicros, long TotalUsedMicros);
+
+public enum HoldOutcome
+{
+    Held,
+    InsufficientBalance,
+    KeySpendCapReached,
+}
+
+/// <summary>What a finished request owes: its hold is released and the real cost charged, once.</summary>
+public sealed record Settlement(string UserId, string? ApiKeyId, string RequestId, long HoldMicros, long ChargeMicros);
+
+/// <summary>
+/// The credits ledger (SPEC §3, ADR 3). Every change to a balance is one transaction that appends
+/// ledger entries and moves the balance by their sum, so balance = Σ entries always holds. Debits
+/// are conditional updates (<c>WHERE balance &gt;= amount</c>): zero rows means "not enough".
+/// </summary>
+public sealed class CreditsLedger(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time, ILogger<CreditsLedger> logger)
+{
+    /// <summary>Adds (or, when negative, deducts) credits. A deduction never takes a balance below zero.</summary>
+    public async Task<long> GrantAsync(string userId, long amountMicros, string reason, string? actorId, CancellationToken cancellationToken = default)
+    {
+        if (amountMicros == 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(amountMicros), "A grant must be non-zero.");
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+        var moved = await db.CreditBalances
+            .Where(b => b.UserId == userId && b.BalanceMicros + amountMicros >= 0)
+            .ExecuteUpdateAsync(s => s.SetProperty(b => b.BalanceMicros, b => b.BalanceMicros + amountMicros), cancellationToken);
+        if (moved == 0)
+        {
+            if (amountMicros < 0 || await db.CreditBalances.AnyAsync(b => b.UserId == userId, cancellationToken))
+            {
+                throw new InsufficientCreditsException("The balance is smaller than the deduction.");
+            }
+
+            db.CreditBalances.Add(new CreditBalance { UserId = userId, BalanceMicros = amountMicros });
+        }
+
+        db.Ledger.Add(new LedgerEntry
+        {
+            UserId = userId,
+            Kind = LedgerKind.Grant,
+            AmountMicros = amountMicros,
+            Reason = reason,
+            ActorId = actorId,
+            CreatedAt = time.GetUtcNow().UtcDateTime,
+        });
+        await db.SaveChangesAsync(cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return await BalanceOfAsync(db, userId, cancellationToken);
+    }
+
+    /// <summary>Reserves a request's worst case before the upstream call.</summary>
+    public async Task<HoldOutcome> TryHoldAsync(string userId, string? apiKeyId, string requestId, long amountMicros, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+        var held = await db.CreditBalances
+            .Where(b => b.UserId == userId && b.BalanceMicros >= amountMicros)
+            .ExecuteUpdateAsync(s => s.SetProperty(b => b.BalanceMicros, b => b.BalanceMicros - amountMicros), cancellationToken);
+        if (held == 0)
+        {
+            return HoldOutcome.InsufficientBalance;
+        }
+
+        if (apiKeyId is not null)
+        {
+            var withinCap = await db.ApiKeys
+                .Where(k => k.Id == apiKeyId && (k.SpendCapMicros == null || k.SpentMicros + amountMicros <= k.SpendCapMicros))
+                .ExecuteUpdateAsync(s => s.SetProperty(k => k.SpentMicros, k => k.SpentMicros + amountMicros), cancellationToken);
+            if (withinCap == 0)
+            {
+                return HoldOutcome.KeySpendCapReached; // disposing the transaction rolls the balance back
+            }
+        }
+
+        db.Ledger.Add(new LedgerEntry
+        {
+            UserId = userId,
+            Kind = LedgerKind.Hold,
+            AmountMicros = -amountMicros,
+            RequestId = requestId,
+            ApiKeyId = apiKeyId,
+            CreatedAt = time.GetUtcNow().UtcDateTime,
+        });
+        await db.SaveChangesAsync(cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return HoldOutcome.Held;
+    }
+
+    /// <summary>
+    /// Releases the hold, charges the real cost (never more than the hold) and stores the usage record,
+    /// in one transaction. Settling the same request twice changes nothing.
+    /// Runs to completion even when the client has gone: callers pass no request-bound token.
+    /// </summary>
+    public async Task SettleAsync(Settlement settlement, UsageRecord record)
+    {
+        var charge = Math.Clamp(settlement.ChargeMicros, 0, settlement.HoldMicros);
+        if (charge != settlement.ChargeMicros)
+        {
+            logger.LogWarning("Request {RequestId} cost {Cost} µ$ but held {Hold} µ$; charged the hold", settlement.RequestId, settlement.ChargeMicros, settlement.HoldMicros);
+        }
+
+        record.CostMicros = charge;
+        var now = time.GetUtcNow().UtcDateTime;
+        await using var db = await dbFactory.CreateDbContextAsync();
+        await using var tx = await db.Database.BeginTransactionAsync();
+        if (await db.Ledger.AnyAsync(e => e.RequestId == settlement.RequestId && e.Kind == LedgerKind.Release))
+        {
+            logger.LogWarning("Request {RequestId} was already settled", settlement.RequestId);
+            return;
+        }
+
+        db.Ledger.Add(new LedgerEntry { UserId = settlement.UserId, Kind = LedgerKind.Release, AmountMicros = settlement.HoldMicros, RequestId = settlement.RequestId, ApiKeyId = settlement.ApiKeyId, CreatedAt = now });
+        if (charge > 0)
+        {
+            db.Ledger.Add(new LedgerEntry { UserId = settlement.UserId, Kind = LedgerKind.Charge, AmountMicros = -charge, RequestId = settlement.RequestId, ApiKeyId = settlement.ApiKeyId, CreatedAt = now });
+        }
+
+        db.UsageRecords.Add(record);
+        await db.SaveChangesAsync();
+
+        var refund = settlement.HoldMicros - charge;
+        if (refund != 0)
+        {
+            await db.CreditBalances.Where(b => b.UserId == settlement.UserId)
+                .ExecuteUpdateAsync(s => s.SetProperty(b => b.BalanceMicros, b => b.BalanceMicros + refund));
+            if (settlement.ApiKeyId is not null)
+            {
+                await db.ApiKeys.Where(k => k.Id == settlement.ApiKeyId)
+                    .ExecuteUpdateAsync(s => s.SetProperty(k => k.SpentMicros, k => k.SpentMicros - refund));
+            }
+        }
+
+        await tx.CommitAsync();
+    }
+
+    /// <summary>Stores the usage record of a request refused before any hold (bad input, 402, 429…).</summary>
+    public async Task RecordAsync(UsageRecord record)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync();
+        db.UsageRecords.Add(record);
+        await db.SaveChangesAsync();
+    }
+
+    /// <summary>
+    /// Releases holds no request will settle any more: left by a process that died mid-request.
+    /// Only holds older than <paramref name="olderThan"/> are touched, so live requests of other
+    /// instances sharing the store keep theirs.
+    /// </summary>
+    public async Task<int> ReleaseStaleHoldsAsync(TimeSpan olderThan, CancellationToken cancellationToken = default)
+    {
+        var cutoff = time.GetUtcNow().UtcDateTime - olderThan;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var stale = await db.Ledger
+            .Where(h => h.Kind == LedgerKind.Hold && h.CreatedAt <= cutoff
+                && !db.Ledger.Any(r => r.RequestId == h.RequestId && r.Kind == LedgerKind.Release))
+            .Select(h => new { h.UserId, h.ApiKeyId, h.RequestId, h.AmountMicros })
+            .ToListAsync(cancellationToken);
+        foreach (var hold in stale)
+        {
+            var record = new UsageRecord
+            {
+                RequestId = hold.RequestId!,
+                UserId = hold.UserId,
+                ApiKeyId = hold.ApiKeyId,
+                ModelId = "unknown",
+                Status = 500,
+                ErrorCode = "interrupted",
+                Provenance = Provenance.Partial,
+                CreatedAt = time.GetUtcNow().UtcDateTime,
+            };
+            await SettleAsync(new Settlement(hold.UserId, hold.ApiKeyId, hold.RequestId!, -hold.AmountMicros, 0), record);
+        }
+
+        if (stale.Count > 0)
+        {
+            logger.LogWarning("Released {Count} holds left by interrupted requests", stale.Count);
+        }
+
+        return stale.Count;
+    }
+
+    public async Task<BalanceSummary> SummaryAsync(string userId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var sums = await db.Ledger.Where(e => e.UserId == userId)
+            .GroupBy(e => e.Kind)
+            .Select(g => new { Kind = g.Key, Sum = g.Sum(e => e.AmountMicros) })
+            .ToDictionaryAsync(x => x.Kind, x => x.Sum, cancellationToken);
+        long Sum(string kind) => sums.GetValueOrDefault(kind);
+        return new BalanceSummary(
+            await BalanceOfAsync(db, userId, cancellationToken),
+            OnHoldMicros: -(Sum(LedgerKind.Hold) + Sum(LedgerKind.Release)),
+            TotalGrantedMicros: Sum(LedgerKind.Grant),
+            TotalUsedMicros: -Sum(LedgerKind.Charge));
+    }
+
+    private static async Task<long> BalanceOfAsync(PortalDbContext db, string userId, CancellationToken cancellationToken) =>
+        await db.CreditBalances.Where(b => b.UserId == userId).Select(b => b.BalanceMicros).FirstOrDefaultAsync(cancellationToken);
+}
+
+public sealed class InsufficientCreditsException(string message) : Exception(message);

@@ -1,0 +1,68 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Portal.Account;
+
+namespace Portal.Credits;
+
+public static class LedgerKind
+{
+    /// <summary>Credits added (or, negative, deducted) by an admin.</summary>
+    public const string Grant = "grant";
+    /// <summary>A request's worst case, reserved before the upstream call (negative).</summary>
+    public const string Hold = "hold";
+    /// <summary>A hold given back in full, when the request settles or fails (positive).</summary>
+    public const string Release = "release";
+    /// <summary>What a request actually cost (negative).</summary>
+    public const string Charge = "charge";
+}
+
+/// <summary>
+/// One append-only movement of a user's credits. A balance is the sum of its entries (ADR 3).
+/// Request entries are unique per (request, kind), which makes settlement idempotent.
+/// </summary>
+public sealed class LedgerEntry
+{
+    public long Id { get; set; }
+    public required string UserId { get; set; }
+    public required string Kind { get; set; }
+    public long AmountMicros { get; set; }
+    public string? RequestId { get; set; }
+    /// <summary>The key a request entry was made through (null for grants and the playground).</summary>
+    public string? ApiKeyId { get; set; }
+    public string? Reason { get; set; }
+    /// <summary>The admin who made a grant.</summary>
+    public string? ActorId { get; set; }
+    public DateTime CreatedAt { get; set; }
+}
+
+/// <summary>The running sum of a user's ledger, kept beside it so a debit is one conditional UPDATE.</summary>
+public sealed class CreditBalance
+{
+    public required string UserId { get; set; }
+    public long BalanceMicros { get; set; }
+}
+
+internal sealed class LedgerEntryConfiguration : IEntityTypeConfiguration<LedgerEntry>
+{
+    public void Configure(EntityTypeBuilder<LedgerEntry> builder)
+    {
+        builder.ToTable("LedgerEntries");
+        builder.Property(e => e.Kind).HasMaxLength(16);
+        builder.Property(e => e.RequestId).HasMaxLength(64);
+        builder.Property(e => e.ApiKeyId).HasMaxLength(36);
+        builder.Property(e => e.Reason).HasMaxLength(500);
+        builder.HasIndex(e => new { e.RequestId, e.Kind }).IsUnique();
+        builder.HasIndex(e => new { e.UserId, e.Id });
+        builder.HasOne<PortalUser>().WithMany().HasForeignKey(e => e.UserId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class CreditBalanceConfiguration : IEntityTypeConfiguration<CreditBalance>
+{
+    public void Configure(EntityTypeBuilder<CreditBalance> builder)
+    {
+        builder.ToTable("CreditBalances");
+        builder.HasKey(b => b.UserId);
+        builder.HasOne<PortalUser>().WithOne().HasForeignKey<CreditBalance>(b => b.UserId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

@@ -1,0 +1,83 @@
+using System.Text.Json.Serialization;
+
+namespace Portal.Gateway;
+
+/// <summary>An <c>/api/v1</c> failure, written as <c>{"error":{"message","type","code","param"}}</c> (SPEC §2).</summary>
+public sealed record ApiError(int Status, string Code, string Type, string Message, string? Param = null)
+{
+    public TimeSpan? RetryAfter { get; init; }
+
+    public static ApiError InvalidRequest(string message, string? param = null) =>
+        new(400, "invalid_request_error", "invalid_request_error", message, param);
+
+    public static ApiError Unsupported(string param, string modelId) =>
+        new(400, "unsupported_parameter", "invalid_request_error", $"'{param}' is not supported by the model '{modelId}'.", param);
+
+    public static ApiError InvalidKey(string message) =>
+        new(401, "invalid_api_key", "authentication_error", message);
+
+    public static ApiError InsufficientQuota(string message) =>
+        new(402, "insufficient_quota", "insufficient_quota", message);
+
+    public static ApiError Forbidden(string message, string? param = null) =>
+        new(403, "permission_denied", "permission_error", message, param);
+
+    public static ApiError ModelNotFound(string model) =>
+        new(404, "model_not_found", "invalid_request_error", $"The model '{model}' does not exist or is not available.", "model");
+
+    public static ApiError NotFound(string method, string path) =>
+        new(404, "not_found", "invalid_request_error", $"There is no {method} {path} in this API. See /docs for the endpoints.");
+
+    public static ApiError MethodNotAllowed(string method, string path) =>
+        new(405, "method_not_allowed", "invalid_request_error", $"{path} does not accept {method}.");
+
+    public static ApiError PayloadTooLarge(long limit) =>
+        new(413, "request_too_large", "invalid_request_error", $"The request body is larger than {limit / (1024 * 1024)} MB.");
+
+    public static ApiError UnsupportedMediaType() =>
+        new(415, "invalid_request_error", "invalid_request_error", "Send the body as JSON with 'Content-Type: application/json'.");
+
+    public static ApiError RateLimited(TimeSpan retryAfter, int limit) =>
+        new(429, "rate_limit_exceeded", "rate_limit_error",
+            $"Rate limit of {limit} requests per minute reached for this key. Retry after {Math.Ceiling(retryAfter.TotalSeconds)} s.")
+        { RetryAfter = retryAfter };
+
+    public static ApiError Upstream(string message) => new(502, "upstream_error", "upstream_error", message);
+
+    public static ApiError UpstreamTimeout(string message) => new(504, "upstream_timeout", "upstream_error", message);
+
+    public static ApiError Unavailable() =>
+        new(503, "service_unavailable", "service_unavailable", "The API is switched off by an administrator. Try again later.");
+
+    public static ApiError Internal(string requestId) =>
+        new(500, "internal_error", "server_error", $"Something went wrong on our side. Quote request id {requestId} if you report it.");
+
+    public ErrorEnvelope ToEnvelope() => new(new ErrorBody(Message, Type, Code, Param));
+
+    /// <summary>Writes this error as the response, with <c>Retry-After</c> when it has one.</summary>
+    public Task WriteAsync(HttpResponse response)
+    {
+        response.StatusCode = Status;
+        if (RetryAfter is { } retry)
+        {
+            response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retry.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return response.WriteAsJsonAsync(ToEnvelope(), Wire.Json);
+    }
+
+    public IResult ToResult() => new ErrorResult(this);
+
+    private sealed class ErrorResult(ApiError error) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext) => error.WriteAsync(httpContext.Response);
+    }
+}
+
+public sealed record ErrorEnvelope(ErrorBody Error);
+
+public sealed record ErrorBody(
+    string Message,
+    string Type,
+    string Code,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Param);

@@ -1,0 +1,220 @@
+using Portal.Catalog;
+using Portal.Credits;
+using Portal.Usage;
+
+namespace Portal.Gateway;
+
+/// <summary>
+/// One held completion, from the upstream call to settlement. Whatever happens — success, client
+/// gone, upstream failure — it ends in exactly one settlement of its hold (ADR 3).
+/// </summary>
+internal sealed class CompletionRun(
+    HttpContext http,
+    ChatServices services,
+    Payer payer,
+    ChatRequest request,
+    ModelInfo model,
+    string requestId,
+    long started,
+    long hold)
+{
+    private readonly CompletionAccumulator _accumulator = new();
+    private readonly SseWriter _sse = new(http.Response);
+    private int? _firstTokenMs;
+    private string? _upstream;
+
+    private string CompletionId => "chatcmpl-" + requestId;
+
+    public async Task ExecuteAsync()
+    {
+        var created = services.Time.GetUtcNow().ToUnixTimeSeconds();
+        var aborted = http.RequestAborted;
+        var chunks = UpstreamAsync(created, aborted);
+        try
+        {
+            if (request.Stream)
+            {
+                await StreamAsync(chunks, created, aborted);
+            }
+            else
+            {
+                await CompleteAsync(chunks, created, aborted);
+            }
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            await SettlePartialAsync(499, "client_disconnected");
+        }
+        catch (IOException) when (aborted.IsCancellationRequested || _sse.Started)
+        {
+            await SettlePartialAsync(499, "client_disconnected");
+        }
+        catch (UpstreamException e)
+        {
+            services.Logger.LogWarning("Upstream failed for request {RequestId}: {Code}", requestId, e.Error.Code);
+            if (_sse.Started)
+            {
+                await SettlePartialAsync(200, e.Error.Code);
+                await TryWriteAsync(e.Error.ToEnvelope());
+            }
+            else
+            {
+                await SettleAsync(prompt: 0, completion: 0, Provenance.Reported, e.Error.Status, e.Error.Code, charge: false);
+                await e.Error.WriteAsync(http.Response);
+            }
+        }
+    }
+
+    private IAsyncEnumerable<ChatChunk> UpstreamAsync(long created, CancellationToken cancellationToken) =>
+        model.IsSimulated
+            ? services.Simulated.StreamAsync(request, model, CompletionId, created, cancellationToken)
+            : services.Http.StreamAsync(request, model, upstream => _upstream = $"{upstream.Id}:{upstream.UpstreamModel}", cancellationToken);
+
+    private async Task CompleteAsync(IAsyncEnumerable<ChatChunk> chunks, long created, CancellationToken cancellationToken)
+    {
+        await foreach (var chunk in chunks.WithCancellation(cancellationToken))
+        {
+            Observe(chunk);
+        }
+
+        var usage = await SettleFinishedAsync();
+        await http.Response.WriteAsJsonAsync(new ChatCompletion
+        {
+            Id = CompletionId,
+            Created = created,
+            Model = model.Id,
+            Choices = _accumulator.Choices(),
+            Usage = usage,
+        }, Wire.Json, cancellationToken);
+    }
+
+    private async Task StreamAsync(IAsyncEnumerable<ChatChunk> chunks, long created, CancellationToken cancellationToken)
+    {
+        var keepAlive = TimeSpan.FromSeconds(services.Options.Value.KeepAliveSeconds);
+        Task? keepAliveTimer = null;
+        await using var upstream = chunks.GetAsyncEnumerator(cancellationToken);
+        while (true)
+        {
+            var next = upstream.MoveNextAsync();
+            if (!next.IsCompleted)
+            {
+                // Upstream silent: comment lines keep proxies and clients from timing out. One timer
+                // serves many chunks, so a fast stream doesn't pay for a timer per chunk.
+                var pending = next.AsTask();
+                while (await Task.WhenAny(pending, keepAliveTimer ??= Task.Delay(keepAlive, services.Time, cancellationToken)) != pending)
+                {
+                    keepAliveTimer = null;
+                    await StartStreamAsync(cancellationToken);
+                    await _sse.WriteKeepAliveAsync(cancellationToken);
+                }
+
+                next = new ValueTask<bool>(pending);
+            }
+
+            if (!await next)
+            {
+                break;
+            }
+
+            var chunk = upstream.Current;
+            Observe(chunk);
+            if (chunk.Choices.Count == 0)
+            {
+                continue; // the upstream's usage chunk; ours follows settlement
+            }
+
+            await StartStreamAsync(cancellationToken);
+            await _sse.WriteAsync(chunk with { Id = CompletionId, Model = model.Id, Created = created, Usage = null }, cancellationToken);
+            _accumulator.Delivered(chunk);
+        }
+
+        var usage = await SettleFinishedAsync();
+        await StartStreamAsync(cancellationToken);
+        if (request.IncludeUsage)
+        {
+            await _sse.WriteAsync(new ChatChunk { Id = CompletionId, Created = created, Model = model.Id, Usage = usage }, cancellationToken);
+        }
+
+        await _sse.WriteDoneAsync(cancellationToken);
+    }
+
+    private Task StartStreamAsync(CancellationToken cancellationToken) =>
+        _sse.Started ? Task.CompletedTask : _sse.StartAsync(cancellationToken);
+
+    private void Observe(ChatChunk chunk)
+    {
+        _accumulator.Add(chunk);
+        if (_firstTokenMs is null && _accumulator.AnyOutput)
+        {
+            _firstTokenMs = ElapsedMs();
+        }
+    }
+
+    private async Task<ChatUsage> SettleFinishedAsync()
+    {
+        var reported = _accumulator.ReportedUsage;
+        var prompt = reported?.PromptTokens ?? TokenEstimator.PromptTokens(request.Messages);
+        var completion = reported?.CompletionTokens ?? _accumulator.ReceivedTokens();
+        var charged = await SettleAsync(prompt, completion, reported is null ? Provenance.Estimated : Provenance.Reported, 200, null, charge: true);
+        return new ChatUsage
+        {
+            PromptTokens = prompt,
+            CompletionTokens = completion,
+            TotalTokens = prompt + completion,
+            PromptTokensDetails = reported?.PromptTokensDetails,
+            CompletionTokensDetails = reported?.CompletionTokensDetails,
+            Cost = Money.ToUsd(charged),
+        };
+    }
+
+    /// <summary>The client left or the upstream broke mid-way: charge the prompt and what got through.</summary>
+    private Task SettlePartialAsync(int status, string errorCode)
+    {
+        var completion = request.Stream ? _accumulator.DeliveredTokens : _accumulator.ReceivedTokens();
+        var prompt = _accumulator.ReportedUsage?.PromptTokens ?? TokenEstimator.PromptTokens(request.Messages);
+        return SettleAsync(prompt, completion, Provenance.Partial, status, errorCode, charge: true);
+    }
+
+    private async Task<long> SettleAsync(int prompt, int completion, string provenance, int status, string? errorCode, bool charge)
+    {
+        var cost = charge ? Money.Cost(prompt, completion, model.InputPriceMicros, model.OutputPriceMicros) : 0;
+        var details = _accumulator.ReportedUsage;
+        var record = new UsageRecord
+        {
+            RequestId = requestId,
+            UserId = payer.UserId,
+            ApiKeyId = payer.Key?.KeyId,
+            ModelId = model.Id,
+            Upstream = model.IsSimulated ? "simulated" : _upstream,
+            PromptTokens = prompt,
+            CompletionTokens = completion,
+            ReasoningTokens = details?.CompletionTokensDetails?.ReasoningTokens ?? 0,
+            CachedTokens = details?.PromptTokensDetails?.CachedTokens ?? 0,
+            InputPriceMicros = model.InputPriceMicros,
+            OutputPriceMicros = model.OutputPriceMicros,
+            Stream = request.Stream,
+            LatencyMs = ElapsedMs(),
+            TimeToFirstTokenMs = _firstTokenMs,
+            Status = status,
+            ErrorCode = errorCode,
+            Provenance = provenance,
+            CreatedAt = services.Time.GetUtcNow().UtcDateTime,
+        };
+        await services.Ledger.SettleAsync(new Settlement(payer.UserId, payer.Key?.KeyId, requestId, hold, cost), record);
+        return record.CostMicros;
+    }
+
+    private async Task TryWriteAsync(ErrorEnvelope error)
+    {
+        try
+        {
+            await _sse.WriteAsync(error, CancellationToken.None);
+        }
+        catch (IOException)
+        {
+            // The client is gone as well; the settlement above already stands.
+        }
+    }
+
+    private int ElapsedMs() => (int)services.Time.GetElapsedTime(started).TotalMilliseconds;
+}

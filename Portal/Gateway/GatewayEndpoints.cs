@@ -1,0 +1,191 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Options;
+using Portal.Admin;
+using Portal.ApiKeys;
+using Portal.Catalog;
+using Portal.Credits;
+using Portal.Gateway.Simulation;
+
+namespace Portal.Gateway;
+
+public static class GatewayEndpoints
+{
+    public const string Prefix = "/api/v1";
+    private const string CallerItem = "portal.caller";
+    private const string RequestIdItem = "portal.request-id";
+
+    public static IHostApplicationBuilder AddGateway(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<SimulationOptions>().BindConfiguration(SimulationOptions.Section);
+        builder.Services.AddSingleton<ModelCatalog>();
+        builder.Services.AddSingleton<ApiKeyResolver>();
+        builder.Services.AddSingleton<ApiKeyService>();
+        builder.Services.AddSingleton<CreditsLedger>();
+        builder.Services.AddSingleton<RequestRateLimiter>();
+        builder.Services.AddSingleton<SimulatedUpstream>();
+        // One pooled client for every provider: connections are reused, DNS refreshed every few minutes.
+        builder.Services.AddHttpClient<HttpUpstream>()
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                ConnectTimeout = TimeSpan.FromSeconds(10),
+                AutomaticDecompression = System.Net.DecompressionMethods.All,
+            })
+            .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan);
+        builder.Services.AddSingleton<ChatServices>();
+        builder.Services.AddSingleton<ApiSwitch>();
+        return builder;
+    }
+
+    /// <summary>
+    /// Everything under <c>/api/v1</c> answers in the OpenAI error envelope, never HTML: unknown
+    /// routes, wrong methods and unexpected exceptions included. Runs before the browser pipeline.
+    /// </summary>
+    public static IApplicationBuilder UseGatewayErrors(this IApplicationBuilder app) =>
+        app.UseWhen(IsApi, api => api.Use(async (http, next) =>
+        {
+            var requestId = NewRequestId();
+            http.Items[RequestIdItem] = requestId;
+            http.Response.Headers["x-request-id"] = requestId;
+            try
+            {
+                await next(http);
+                // Routing's own answers, which have no body: no such path, or a wrong method on a known
+                // one (our handlers never answer 405 themselves).
+                if (!http.Response.HasStarted && http.Response.StatusCode == StatusCodes.Status405MethodNotAllowed)
+                {
+                    await ApiError.MethodNotAllowed(http.Request.Method, http.Request.Path).WriteAsync(http.Response);
+                }
+                else if (!http.Response.HasStarted && http.GetEndpoint() is null)
+                {
+                    await ApiError.NotFound(http.Request.Method, http.Request.Path).WriteAsync(http.Response);
+                }
+            }
+            catch (Exception e) when (!http.Response.HasStarted && e is not OperationCanceledException)
+            {
+                http.RequestServices.GetRequiredService<ILogger<ChatServices>>().LogError(e, "Unhandled error in request {RequestId}", requestId);
+                http.Response.Clear();
+                http.Response.Headers["x-request-id"] = requestId;
+                await ApiError.Internal(requestId).WriteAsync(http.Response);
+            }
+        }));
+
+    public static IEndpointRouteBuilder MapGateway(this IEndpointRouteBuilder endpoints)
+    {
+        var api = endpoints.MapGroup(Prefix).AddEndpointFilter(AuthenticateAsync).DisableAntiforgery();
+        api.MapGet("/models", ListModelsAsync);
+        api.MapGet("/models/{**id}", GetModelAsync);
+        api.MapGet("/credits", GetCreditsAsync);
+        api.MapGet("/key", GetKey);
+        api.MapPost("/chat/completions", ChatCompletions.HandleAsync);
+
+        return endpoints;
+    }
+
+    public static ApiCaller Caller(this HttpContext http) => (ApiCaller)http.Items[CallerItem]!;
+
+    public static string RequestId(this HttpContext http) => (string?)http.Items[RequestIdItem] ?? NewRequestId();
+
+    private static bool IsApi(HttpContext http) => http.Request.Path.StartsWithSegments(Prefix);
+
+    private static string NewRequestId() =>
+        "req_" + RandomNumberGenerator.GetString("0123456789abcdefghijklmnopqrstuvwxyz", 24);
+
+    /// <summary>Bearer key → caller, then the key's rate limit; the limit headers go on every keyed response.</summary>
+    private static async ValueTask<object?> AuthenticateAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        if (!await http.RequestServices.GetRequiredService<ApiSwitch>().IsOnAsync(http.RequestAborted))
+        {
+            return ApiError.Unavailable().ToResult();
+        }
+
+        var header = http.Request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return ApiError.InvalidKey("Send your API key as 'Authorization: Bearer sk-portal-…'. Create one at /settings/apikeys.").ToResult();
+        }
+
+        var resolver = http.RequestServices.GetRequiredService<ApiKeyResolver>();
+        var caller = await resolver.ResolveAsync(header["Bearer ".Length..].Trim(), http.RequestAborted);
+        if (caller is null)
+        {
+            return ApiError.InvalidKey("The API key is not valid: unknown, revoked or expired.").ToResult();
+        }
+
+        http.Items[CallerItem] = caller;
+        var decision = http.RequestServices.GetRequiredService<RequestRateLimiter>().Acquire(caller.KeyId, caller.RateLimitPerMinute);
+        var headers = http.Response.Headers;
+        headers["x-ratelimit-limit-requests"] = decision.Limit.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        headers["x-ratelimit-remaining-requests"] = decision.Remaining.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        headers["x-ratelimit-reset-requests"] = FormatDuration(decision.Reset);
+        return decision.Allowed ? await next(context) : ApiError.RateLimited(decision.RetryAfter, decision.Limit).ToResult();
+    }
+
+    /// <summary>OpenAI's style: "1s", "6m0s", "250ms".</summary>
+    private static string FormatDuration(TimeSpan span) => span switch
+    {
+        { TotalSeconds: < 1 } => $"{Math.Ceiling(span.TotalMilliseconds):0}ms",
+        { TotalMinutes: < 1 } => $"{Math.Ceiling(span.TotalSeconds):0}s",
+        _ => $"{(int)span.TotalMinutes}m{Math.Ceiling(span.TotalSeconds % 60):0}s",
+    };
+
+    private static async Task<IResult> ListModelsAsync(ModelCatalog catalog, CancellationToken cancellationToken)
+    {
+        var models = await catalog.AllAsync(cancellationToken);
+        return TypedResults.Json(new { @object = "list", data = models.Where(m => m.Enabled).Select(ModelDto.From) }, Wire.Json);
+    }
+
+    private static async Task<IResult> GetModelAsync(string id, ModelCatalog catalog, CancellationToken cancellationToken) =>
+        await catalog.FindAsync(id, cancellationToken) is { } model
+            ? TypedResults.Json(ModelDto.From(model), Wire.Json)
+            : ApiError.ModelNotFound(id).ToResult();
+
+    private static async Task<IResult> GetCreditsAsync(HttpContext http, CreditsLedger ledger)
+    {
+        var summary = await ledger.SummaryAsync(http.Caller().UserId, http.RequestAborted);
+        return TypedResults.Json(new
+        {
+            data = new
+            {
+                balance = Money.ToUsd(summary.BalanceMicros),
+                on_hold = Money.ToUsd(summary.OnHoldMicros),
+                total_granted = Money.ToUsd(summary.TotalGrantedMicros),
+                total_used = Money.ToUsd(summary.TotalUsedMicros),
+            },
+        }, Wire.Json);
+    }
+
+    private static IResult GetKey(HttpContext http, IOptions<GatewayOptions> options)
+    {
+        var key = http.Caller();
+        return TypedResults.Json(new
+        {
+            data = new
+            {
+                name = key.Name,
+                prefix = $"{key.Prefix}…{key.Last4}",
+                created = new DateTimeOffset(DateTime.SpecifyKind(key.CreatedAt, DateTimeKind.Utc)).ToUnixTimeSeconds(),
+                last_used = key.LastUsedAt is { } used ? new DateTimeOffset(DateTime.SpecifyKind(used, DateTimeKind.Utc)).ToUnixTimeSeconds() : (long?)null,
+                rate_limit = new { requests = key.RateLimitPerMinute ?? options.Value.DefaultRequestsPerMinute, interval = "1m" },
+                usage = Money.ToUsd(key.SpentMicros),
+                limit = key.SpendCapMicros is { } cap ? Money.ToUsd(cap) : (decimal?)null,
+                allowed_models = key.AllowedModels.Count == 0 ? null : key.AllowedModels.Order().ToList(),
+            },
+        }, Wire.Json);
+    }
+
+    /// <summary>A model as <c>/api/v1/models</c> shows it: OpenAI's fields, then Portal's.</summary>
+    private sealed record ModelDto(
+        string Id, string Object, long Created, string OwnedBy, IReadOnlyList<string> Aliases,
+        int ContextLength, int MaxOutputTokens, bool SupportsTools, bool SupportsReasoning, bool SupportsJsonMode,
+        object Pricing, bool Simulated)
+    {
+        public static ModelDto From(ModelInfo m) => new(
+            m.Id, "model", m.Created, m.OwnedBy, m.Aliases, m.ContextLength, m.MaxOutputTokens,
+            m.SupportsTools, m.SupportsReasoning, m.SupportsJsonMode,
+            new { input = Money.ToUsd(m.InputPriceMicros), output = Money.ToUsd(m.OutputPriceMicros), unit = "USD per 1M tokens" },
+            m.IsSimulated);
+    }
+}

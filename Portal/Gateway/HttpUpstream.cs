@@ -1,0 +1,244 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.DataProtection;
+using Portal.Catalog;
+
+namespace Portal.Gateway;
+
+/// <summary>
+/// Calls OpenAI-compatible providers. Always asks them to stream (with usage), so streaming and
+/// non-streaming clients share one path and a cut-short reply can be counted. Tries the model's
+/// upstreams by priority; each gets retries with exponential backoff on connection failure, timeout,
+/// 429 or 5xx — all before the first chunk, so the client never sees a half-reply twice.
+/// </summary>
+public sealed partial class HttpUpstream(HttpClient http, IDataProtectionProvider protection, ILogger<HttpUpstream> logger)
+{
+    public const string ProtectorPurpose = "Portal.UpstreamKeys";
+    private const int AttemptsPerUpstream = 2;
+    private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(200);
+
+    /// <param name="connected">Told which upstream answered, before its first chunk.</param>
+    public async IAsyncEnumerable<ChatChunk> StreamAsync(ChatRequest request, ModelInfo model, Action<UpstreamInfo> connected,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ApiError failure = ApiError.Upstream($"No upstream is available for '{model.Id}'.");
+        foreach (var upstream in model.Upstreams)
+        {
+            for (var attempt = 0; attempt < AttemptsPerUpstream; attempt++)
+            {
+                if (attempt > 0)
+                {
+                    await Task.Delay(FirstBackoff * Math.Pow(4, attempt - 1), cancellationToken);
+                }
+
+                var (response, error, retryable) = await ConnectAsync(request, upstream, cancellationToken);
+                if (response is null)
+                {
+                    failure = error!;
+                    logger.LogWarning("Upstream {UpstreamId} attempt {Attempt} failed: {Code}", upstream.Id, attempt + 1, error!.Code);
+                    if (!retryable)
+                    {
+                        throw new UpstreamException(error);
+                    }
+
+                    continue;
+                }
+
+                connected(upstream);
+                using (response)
+                {
+                    await foreach (var chunk in ReadAsync(response, upstream, cancellationToken))
+                    {
+                        yield return chunk;
+                    }
+                }
+
+                yield break;
+            }
+        }
+
+        throw new UpstreamException(failure);
+    }
+
+    /// <summary>Sends the request; on failure says what to tell the client and whether another try may help.</summary>
+    private async Task<(HttpResponseMessage? Response, ApiError? Error, bool Retryable)> ConnectAsync(
+        ChatRequest request, UpstreamInfo upstream, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(upstream.Timeout);
+        var message = new HttpRequestMessage(HttpMethod.Post, upstream.BaseUrl.TrimEnd('/') + "/chat/completions")
+        {
+            Content = new StringContent(UpstreamBody(request, upstream).ToJsonString(), Encoding.UTF8, "application/json"),
+        };
+        if (upstream.ProtectedApiKey is { } protectedKey)
+        {
+            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", protection.CreateProtector(ProtectorPurpose).Unprotect(protectedKey));
+        }
+
+        message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return (null, ApiError.UpstreamTimeout($"The upstream did not answer within {upstream.Timeout.TotalSeconds:0} s."), true);
+        }
+        catch (HttpRequestException e)
+        {
+            return (null, ApiError.Upstream($"Could not reach the upstream ({e.HttpRequestError})."), true);
+        }
+
+        if (response.IsSuccessStatusCode)
+        {
+            return (response, null, false);
+        }
+
+        var status = (int)response.StatusCode;
+        var detail = await SafeDetailAsync(response, cancellationToken);
+        response.Dispose();
+        var retryable = status == (int)HttpStatusCode.TooManyRequests || status >= 500;
+        return (null, ApiError.Upstream($"The upstream answered HTTP {status}{detail}."), retryable);
+    }
+
+    /// <summary>The client's body with the upstream's model name, the effective max_tokens and usage asked for.</summary>
+    private static JsonObject UpstreamBody(ChatRequest request, UpstreamInfo upstream)
+    {
+        var body = (JsonObject)request.Raw.DeepClone();
+        body["model"] = upstream.UpstreamModel;
+        body.Remove("max_completion_tokens");
+        body["max_tokens"] = request.MaxTokens;
+        body["stream"] = true;
+        body["stream_options"] = new JsonObject { ["include_usage"] = true };
+        return body;
+    }
+
+    private async IAsyncEnumerable<ChatChunk> ReadAsync(HttpResponseMessage response, UpstreamInfo upstream, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        if (response.Content.Headers.ContentType?.MediaType == "application/json")
+        {
+            // A provider that ignored stream=true: its one reply becomes one chunk.
+            yield return AsChunk(await Deserialize<ChatCompletion>(stream, cancellationToken));
+            yield break;
+        }
+
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        while (true)
+        {
+            string? line;
+            try
+            {
+                line = await reader.ReadLineAsync(cancellationToken);
+            }
+            catch (IOException e)
+            {
+                throw new UpstreamException(ApiError.Upstream($"The upstream connection broke mid-reply ({e.GetType().Name})."));
+            }
+
+            if (line is null)
+            {
+                yield break;
+            }
+
+            if (!line.StartsWith("data:", StringComparison.Ordinal))
+            {
+                continue; // comments, event names, blank separators
+            }
+
+            var data = line.AsMemory(5).Trim();
+            if (data.Span.SequenceEqual("[DONE]"))
+            {
+                yield break;
+            }
+
+            ChatChunk? chunk;
+            try
+            {
+                chunk = JsonSerializer.Deserialize<ChatChunk>(data.Span, Wire.Json);
+            }
+            catch (JsonException)
+            {
+                logger.LogWarning("Upstream {UpstreamId} sent an event that is not a chat chunk", upstream.Id);
+                throw new UpstreamException(ApiError.Upstream("The upstream sent a malformed event."));
+            }
+
+            if (chunk is not null)
+            {
+                yield return chunk;
+            }
+        }
+    }
+
+    private static async Task<T> Deserialize<T>(Stream stream, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await JsonSerializer.DeserializeAsync<T>(stream, Wire.Json, cancellationToken)
+                ?? throw new UpstreamException(ApiError.Upstream("The upstream sent an empty reply."));
+        }
+        catch (JsonException)
+        {
+            throw new UpstreamException(ApiError.Upstream("The upstream sent a malformed reply."));
+        }
+    }
+
+    private static ChatChunk AsChunk(ChatCompletion completion) => new()
+    {
+        Id = completion.Id,
+        Created = completion.Created,
+        Model = completion.Model,
+        Usage = completion.Usage,
+        Choices = completion.Choices.Select(c => new ChunkChoice
+        {
+            Index = c.Index,
+            FinishReason = c.FinishReason,
+            Delta = new ChatDelta
+            {
+                Role = "assistant",
+                Content = c.Message.Content,
+                ReasoningContent = c.Message.ReasoningContent,
+                ToolCalls = c.Message.ToolCalls?.Select((t, i) => new ToolCallDelta
+                {
+                    Index = i,
+                    Id = t.Id,
+                    Type = t.Type,
+                    Function = new FunctionCallDelta { Name = t.Function.Name, Arguments = t.Function.Arguments },
+                }).ToList(),
+            },
+        }).ToList(),
+    };
+
+    /// <summary>
+    /// The provider's own error message, short and with anything key-like removed: upstream bodies
+    /// may echo credentials, and they must never reach a client or a log.
+    /// </summary>
+    private static async Task<string> SafeDetailAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var text = await response.Content.ReadAsStringAsync(cancellationToken);
+            var message = JsonNode.Parse(text.Length > 8192 ? text[..8192] : text)?["error"]?["message"]?.GetValue<string>();
+            if (string.IsNullOrWhiteSpace(message))
+            {
+                return "";
+            }
+
+            message = KeyLike().Replace(message, "[redacted]");
+            return ": " + (message.Length > 300 ? message[..300] + "…" : message);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or HttpRequestException or IOException)
+        {
+            return "";
+        }
+    }
+
+    [GeneratedRegex(@"(sk|pk|rk|key|token|bearer)[-_ :=]*[A-Za-z0-9._\-]{8,}|[A-Za-z0-9_\-]{32,}", RegexOptions.IgnoreCase)]
+    private static partial Regex KeyLike();
+}

@@ -1,0 +1,49 @@
+using System.Buffers;
+using System.Text.Json;
+
+namespace Portal.Gateway;
+
+/// <summary>
+/// Writes a <c>text/event-stream</c>: one <c>data:</c> line per event, flushed at once so chunks
+/// reach the client as they arrive, and comment lines to keep idle connections open.
+/// </summary>
+public sealed class SseWriter(HttpResponse response)
+{
+    private static readonly byte[] DataPrefix = "data: "u8.ToArray();
+    private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
+    private static readonly byte[] Done = "data: [DONE]\n\n"u8.ToArray();
+    private static readonly byte[] KeepAlive = ": keep-alive\n\n"u8.ToArray();
+
+    public bool Started => response.HasStarted;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        response.ContentType = "text/event-stream; charset=utf-8";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no"; // nginx: relay, don't buffer
+        await response.StartAsync(cancellationToken);
+    }
+
+    public async Task WriteAsync<T>(T payload, CancellationToken cancellationToken)
+    {
+        var writer = response.BodyWriter;
+        writer.Write(DataPrefix);
+        using (var json = new Utf8JsonWriter(writer))
+        {
+            JsonSerializer.Serialize(json, payload, Wire.Json);
+        }
+
+        writer.Write(EventEnd);
+        await writer.FlushAsync(cancellationToken);
+    }
+
+    public async Task WriteDoneAsync(CancellationToken cancellationToken)
+    {
+        await response.BodyWriter.WriteAsync(Done, cancellationToken);
+    }
+
+    public async Task WriteKeepAliveAsync(CancellationToken cancellationToken)
+    {
+        await response.BodyWriter.WriteAsync(KeepAlive, cancellationToken);
+    }
+}

@@ -1,0 +1,59 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Portal.Account;
+
+namespace Portal.Usage;
+
+public static class Provenance
+{
+    /// <summary>Token counts as the upstream reported them.</summary>
+    public const string Reported = "reported";
+    /// <summary>The upstream reported none: counted with Portal's token rule.</summary>
+    public const string Estimated = "estimated";
+    /// <summary>The stream was cut short (client left or upstream failed): what was delivered, counted.</summary>
+    public const string Partial = "partial";
+}
+
+/// <summary>One request through the gateway, whatever its outcome, with the prices in force then.</summary>
+public sealed class UsageRecord
+{
+    public long Id { get; set; }
+    public required string RequestId { get; set; }
+    public required string UserId { get; set; }
+    /// <summary>Null for playground calls.</summary>
+    public string? ApiKeyId { get; set; }
+    public required string ModelId { get; set; }
+    /// <summary>Which upstream answered: "simulated" or the upstream's id and model.</summary>
+    public string? Upstream { get; set; }
+    public int PromptTokens { get; set; }
+    public int CompletionTokens { get; set; }
+    public int ReasoningTokens { get; set; }
+    public int CachedTokens { get; set; }
+    public long CostMicros { get; set; }
+    public long InputPriceMicros { get; set; }
+    public long OutputPriceMicros { get; set; }
+    public bool Stream { get; set; }
+    public int LatencyMs { get; set; }
+    public int? TimeToFirstTokenMs { get; set; }
+    /// <summary>The HTTP status the client got (200 also for a stream that ended with an error event).</summary>
+    public int Status { get; set; }
+    public string? ErrorCode { get; set; }
+    public required string Provenance { get; set; }
+    public DateTime CreatedAt { get; set; }
+}
+
+internal sealed class UsageRecordConfiguration : IEntityTypeConfiguration<UsageRecord>
+{
+    public void Configure(EntityTypeBuilder<UsageRecord> builder)
+    {
+        builder.ToTable("UsageRecords");
+        builder.Property(r => r.RequestId).HasMaxLength(64);
+        builder.Property(r => r.ModelId).HasMaxLength(128);
+        builder.Property(r => r.Upstream).HasMaxLength(300);
+        builder.Property(r => r.ErrorCode).HasMaxLength(64);
+        builder.Property(r => r.Provenance).HasMaxLength(16);
+        builder.HasIndex(r => r.RequestId).IsUnique();
+        builder.HasIndex(r => new { r.UserId, r.CreatedAt });
+        builder.HasOne<PortalUser>().WithMany().HasForeignKey(r => r.UserId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
