@@ -26,6 +26,16 @@ public static class JsonSchemaSample
     /// <summary>A schema that recurses through required members never ends; give up (null) here.</summary>
     private const int MaxDepth = 32;
 
+    /// <summary>
+    /// Schemas come from clients: past this size (values made plus padding characters) the sample
+    /// stops growing, so <c>"minItems": 1e9</c> costs nothing. Far beyond any max_tokens, so a reply
+    /// never notices; only a schema that demands more gets a value that falls short of it.
+    /// </summary>
+    private const int MaxSize = 100_000;
+
+    /// <summary>Bounds beyond this are treated as absent, so the arithmetic on them cannot overflow.</summary>
+    private const decimal MaxBound = 1e24m;
+
     /// <param name="schema">The schema; null (a function without <c>parameters</c>) gives <c>{}</c>.</param>
     /// <param name="text">What free-text strings say (the simulated upstream passes an excerpt of the prompt).</param>
     public static JsonNode? Generate(JsonNode? schema, string text = "example") =>
@@ -33,9 +43,13 @@ public static class JsonSchemaSample
 
     private sealed class Generator(JsonNode root, string text)
     {
+        private int _size;
+
+        private bool Exhausted => _size >= MaxSize;
+
         public JsonNode? Value(JsonNode? schema, string? name, int variant, int depth)
         {
-            if (depth > MaxDepth)
+            if (depth > MaxDepth || ++_size > MaxSize)
             {
                 return null;
             }
@@ -138,7 +152,7 @@ public static class JsonSchemaSample
 
             var open = additional?.GetValueKind() != JsonValueKind.False;
             var minimum = IntOf(s["minProperties"]) ?? 0;
-            for (var i = 1; open && result.Count < minimum; i++)
+            for (var i = 1; open && result.Count < minimum && !Exhausted; i++)
             {
                 if (!result.ContainsKey($"extra_{i}"))
                 {
@@ -164,7 +178,7 @@ public static class JsonSchemaSample
 
             count = Math.Min(count, max);
             var result = new JsonArray();
-            for (var i = 0; i < count; i++)
+            for (var i = 0; i < count && !Exhausted; i++)
             {
                 // Each item gets its own variant, so items differ (uniqueItems) where the schema allows.
                 var item = i < tuple.Count ? tuple[i] : rest;
@@ -240,21 +254,28 @@ public static class JsonSchemaSample
                 && (low is not { } l || (lowExclusive ? v > l : v >= l))
                 && (high is not { } h || (highExclusive ? v < h : v <= h));
 
-            var k = Math.Ceiling(value / step);
-            for (var i = 0; i < 1000; i++)
+            try
             {
-                if (Fits((k + i) * step))
+                var k = Math.Ceiling(value / step);
+                for (var i = 0; i < 1000; i++)
                 {
-                    return (k + i) * step;
-                }
+                    if (Fits((k + i) * step))
+                    {
+                        return (k + i) * step;
+                    }
 
-                if (Fits((k - i) * step))
-                {
-                    return (k - i) * step;
+                    if (Fits((k - i) * step))
+                    {
+                        return (k - i) * step;
+                    }
                 }
             }
+            catch (OverflowException)
+            {
+                // A step too fine for decimal: leave the value as it is.
+            }
 
-            return k * step;
+            return value;
         }
 
         private string MakeString(JsonObject s, string? name, int variant)
@@ -286,10 +307,9 @@ public static class JsonSchemaSample
                 builder.Append(rune.ToString());
             }
 
-            for (var missing = (IntOf(s["minLength"]) ?? 0) - runes.Count; missing > 0; missing--)
-            {
-                builder.Append('x');
-            }
+            var padding = Math.Clamp((IntOf(s["minLength"]) ?? 0) - runes.Count, 0, Math.Max(0, MaxSize - _size));
+            builder.Append('x', padding);
+            _size += padding;
 
             return builder.ToString();
         }
@@ -341,43 +361,64 @@ public static class JsonSchemaSample
         };
 
         /// <summary>Both schemas' keywords; properties and required are united, any other keyword of <paramref name="b"/> wins.</summary>
-        private static JsonObject Merge(JsonObject a, JsonObject b)
+        private JsonObject Merge(JsonObject a, JsonObject b)
         {
-            var merged = (JsonObject)a.DeepClone();
+            if (b.Count == 0)
+            {
+                return a; // only read from here on: no copy needed
+            }
+
+            var merged = (JsonObject)Copy(a)!;
             foreach (var (key, value) in b)
             {
                 if (key == "properties" && merged[key] is JsonObject properties && value is JsonObject more)
                 {
                     foreach (var (name, property) in more)
                     {
-                        properties[name] = property?.DeepClone();
+                        properties[name] = Copy(property);
                     }
                 }
                 else if (key == "required" && merged[key] is JsonArray required && value is JsonArray moreRequired)
                 {
-                    foreach (var name in moreRequired.Select(StringOf).OfType<string>())
+                    var known = required.Select(StringOf).OfType<string>().ToHashSet();
+                    foreach (var name in moreRequired.Select(StringOf).OfType<string>().Where(known.Add))
                     {
-                        if (!required.Select(StringOf).Contains(name))
-                        {
-                            required.Add(name);
-                        }
+                        required.Add(name);
                     }
                 }
                 else
                 {
-                    merged[key] = value?.DeepClone();
+                    merged[key] = Copy(value);
                 }
             }
 
             return merged;
         }
 
-        private static JsonObject Without(JsonObject s, string keyword)
+        private JsonObject Without(JsonObject s, string keyword)
         {
-            var copy = (JsonObject)s.DeepClone();
-            copy.Remove(keyword);
+            var copy = new JsonObject();
+            foreach (var (key, value) in s.Where(p => p.Key != keyword))
+            {
+                copy[key] = Copy(value);
+            }
+
             return copy;
         }
+
+        /// <summary>A copy, charged to the size budget: schemas that merge and recurse can't make copying unbounded.</summary>
+        private JsonNode? Copy(JsonNode? node)
+        {
+            _size += NodeCount(node);
+            return node?.DeepClone();
+        }
+
+        private static int NodeCount(JsonNode? node) => node switch
+        {
+            JsonObject o => 1 + o.Sum(p => NodeCount(p.Value)),
+            JsonArray a => 1 + a.Sum(NodeCount),
+            _ => 1,
+        };
 
         private static string? StringOf(JsonNode? node) =>
             node is JsonValue value && value.TryGetValue<string>(out var s) ? s : null;
@@ -385,10 +426,14 @@ public static class JsonSchemaSample
         private static decimal? DecimalOf(JsonNode? node) =>
             node is JsonValue && node.GetValueKind() == JsonValueKind.Number
             && decimal.TryParse(node.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d)
+            && Math.Abs(d) <= MaxBound
                 ? d
                 : null;
 
         private static int? IntOf(JsonNode? node) =>
-            DecimalOf(node) is { } d ? (int)Math.Clamp(decimal.Truncate(d), 0, int.MaxValue) : null;
+            node is JsonValue && node.GetValueKind() == JsonValueKind.Number
+            && double.TryParse(node.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d)
+                ? (int)Math.Clamp(Math.Truncate(d), 0, int.MaxValue)
+                : null;
     }
 }

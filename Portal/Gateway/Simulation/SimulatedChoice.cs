@@ -149,7 +149,10 @@ internal sealed record SimulatedChoice(IReadOnlyList<SimulatedStep> Steps, int C
         var pieces = TokenPieces.Split(text);
         if (room > 0 && pieces.Count > room)
         {
-            text = string.Concat(pieces.Take(room)).TrimEnd();
+            // Cut after the last whole sentence that fits, else the last whole word, else where it falls.
+            text = string.Concat(pieces.Take(room));
+            var end = text.LastIndexOf('.') is > 0 and var period ? period + 1 : text.LastIndexOf(' ');
+            text = (end > 0 ? text[..end] : text).TrimEnd();
         }
 
         return Wrap(text);

@@ -142,9 +142,17 @@ internal static class SimulatedText
         var text = new StringBuilder(opening);
         var tokens = TokenEstimator.Count(opening);
         var sinceBreak = 1;
+        var previous = "";
         while (tokens < targetTokens)
         {
-            var sentence = Sentence(random, random.Pick(templates));
+            var template = random.Pick(templates);
+            if (template == previous)
+            {
+                continue; // the same shape twice in a row reads as a machine
+            }
+
+            previous = template;
+            var sentence = Sentence(random, template);
             // A paragraph break now and then, as real replies have.
             var separator = sinceBreak >= 3 && random.Chance(30) ? "\n\n" : " ";
             sinceBreak = separator == " " ? sinceBreak + 1 : 0;

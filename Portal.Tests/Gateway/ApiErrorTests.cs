@@ -1,0 +1,186 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Admin;
+using Portal.ApiKeys;
+
+namespace Portal.Tests.Gateway;
+
+public sealed class ApiErrorTests : IDisposable
+{
+    private readonly PortalApplication _app = new(new Dictionary<string, string?> { ["Simulation:TokensPerSecond"] = "0", ["Simulation:FirstTokenDelayMs"] = "0" });
+
+    public void Dispose() => _app.Dispose();
+
+    private static async Task<JsonNode> AssertErrorAsync(HttpResponseMessage response, int status, string code, string? param = null)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True((int)response.StatusCode == status, $"expected {status}, got {(int)response.StatusCode}: {text}");
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        Assert.True(response.Headers.Contains("x-request-id"), "no x-request-id");
+        var error = JsonNode.Parse(text)!["error"]!;
+        Assert.Equal(code, error["code"]!.GetValue<string>());
+        Assert.Equal(param, error["param"]?.GetValue<string>());
+        Assert.False(string.IsNullOrWhiteSpace(error["message"]!.GetValue<string>()));
+        Assert.False(string.IsNullOrWhiteSpace(error["type"]!.GetValue<string>()));
+        return error;
+    }
+
+    public static TheoryData<string, int, string, string?> BadBodies => new()
+    {
+        { "{", 400, "invalid_request_error", null },
+        { "[1,2]", 400, "invalid_request_error", null },
+        { """{"messages":[{"role":"user","content":"x"}]}""", 400, "invalid_request_error", "model" },
+        { """{"model":42,"messages":[{"role":"user","content":"x"}]}""", 400, "invalid_request_error", "model" },
+        { """{"model":"nope","messages":[{"role":"user","content":"x"}]}""", 404, "model_not_found", "model" },
+        { """{"model":"glm-5"}""", 400, "invalid_request_error", "messages" },
+        { """{"model":"glm-5","messages":[]}""", 400, "invalid_request_error", "messages" },
+        { """{"model":"glm-5","messages":["hi"]}""", 400, "invalid_request_error", "messages[0]" },
+        { """{"model":"glm-5","messages":[{"role":"robot","content":"x"}]}""", 400, "invalid_request_error", "messages[0].role" },
+        { """{"model":"glm-5","messages":[{"role":"user"}]}""", 400, "invalid_request_error", "messages[0].content" },
+        { """{"model":"glm-5","messages":[{"role":"user","content":[{"type":"audio"}]}]}""", 400, "invalid_request_error", "messages[0].content[0].type" },
+        { """{"model":"glm-5","messages":[{"role":"user","content":"x"},{"role":"tool","content":"42"}]}""", 400, "invalid_request_error", "messages[1].tool_call_id" },
+        { """{"model":"glm-5","messages":[{"role":"system","content":"x"},{"role":"assistant","content":"y"}]}""", 400, "invalid_request_error", "messages" },
+        { """{"model":"glm-5","messages":[{"role":"user","content":"x"}],"max_tokens":0}""", 400, "invalid_request_error", "max_tokens" },
+        { """{"model":"glm-5","messages":[{"role":"user","content":"x"}],"max_tokens":"ten"}""", 400, "invalid_request_error", "max_tokens" },
+        { """{"model":"glm-5","messages":[{"role":"user","content":"x"}],"temperature":2.5}""", 400, "invalid_request_error", "temperature" },
+        { """{"model":"glm-5","messages":[{"role":"user","content":"x"}],"top_p":0}""", 400, "invalid_request_error", "top_p" },
+        { """{"model":"glm-5","messages":[{"role":"user","content":"x"}],"stop":["a","b","c","d","e"]}""", 400, "invalid_request_error", "stop" },
+        { """{"model":"glm-5","messages":[{"role":"user","content":"x"}],"n":0}""", 400, "invalid_request_error", "n" },
+        { """{"model":"glm-5","messages":[{"role":"user","content":"x"}],"stream":"yes"}""", 400, "invalid_request_error", "stream" },
+        { """{"model":"glm-5","messages":[{"role":"user","content":"x"}],"tools":[{"type":"function"}]}""", 400, "invalid_request_error", "tools[0].function" },
+        { """{"model":"glm-5","messages":[{"role":"user","content":"x"}],"tool_choice":"sometimes"}""", 400, "invalid_request_error", "tool_choice" },
+        { """{"model":"glm-5","messages":[{"role":"user","content":"x"}],"response_format":{"type":"yaml"}}""", 400, "invalid_request_error", "response_format.type" },
+        { """{"model":"glm-5","messages":[{"role":"user","content":"x"}],"thinking":{"type":"maybe"}}""", 400, "invalid_request_error", "thinking.type" },
+        { """{"model":"glm-5","messages":[{"role":"user","content":"x"}],"reasoning_effort":"extreme"}""", 400, "invalid_request_error", "reasoning_effort" },
+        { """{"model":"glm-5","messages":[{"role":"user","content":"x"}],"presence_penalty":-3}""", 400, "invalid_request_error", "presence_penalty" },
+        { """{"model":"glm-5","messages":[{"role":"user","content":"x"}],"request_id":"abc"}""", 400, "invalid_request_error", "request_id" },
+        { """{"model":"deepseek-r1","messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f"}}]}""", 400, "unsupported_parameter", "tools" },
+        { """{"model":"kimi-k2","messages":[{"role":"user","content":"x"}],"thinking":{"type":"enabled"}}""", 400, "unsupported_parameter", "thinking" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadBodies))]
+    public async Task InvalidRequestsAreRefusedWithTheFieldNamedAndNothingCharged(string body, int status, string code, string? param)
+    {
+        var account = await _app.CreateApiAccountAsync(credits: 1m);
+
+        var response = await _app.ApiClient(account.Key).PostChatAsync(body);
+
+        await AssertErrorAsync(response, status, code, param);
+        Assert.Equal(Money.FromUsd(1m), await _app.BalanceAsync(account.UserId));
+    }
+
+    [Fact]
+    public async Task UnknownFieldsAndPassThroughToolTypesAreAccepted()
+    {
+        var account = await _app.CreateApiAccountAsync();
+        var response = await _app.ApiClient(account.Key).PostChatAsync("""
+            {"model":"glm-5","messages":[{"role":"user","content":[{"type":"text","text":"hi"},{"type":"image_url","image_url":{"url":"https://example.com/a.png"}}]}],
+             "max_tokens":5,"tools":[{"type":"web_search","web_search":{"enable":true}}],"vendor_extra":{"anything":1},"user_id":"u-1"}
+            """);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task MissingOrMalformedOrUnknownKeysGet401()
+    {
+        var anonymous = _app.CreateClient();
+        await AssertErrorAsync(await anonymous.GetAsync("/api/v1/models"), 401, "invalid_api_key");
+
+        anonymous.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "not-a-key");
+        await AssertErrorAsync(await anonymous.GetAsync("/api/v1/models"), 401, "invalid_api_key");
+
+        var unknown = _app.ApiClient(ApiKeyService.KeyPrefix + new string('a', 40));
+        await AssertErrorAsync(await unknown.GetAsync("/api/v1/credits"), 401, "invalid_api_key");
+    }
+
+    [Fact]
+    public async Task RevokedKeyIsRefusedWithinOneSecond()
+    {
+        var account = await _app.CreateApiAccountAsync();
+        var client = _app.ApiClient(account.Key);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/key")).StatusCode);
+
+        Assert.True(await _app.Services.GetRequiredService<ApiKeyService>().RevokeAsync(account.UserId, account.KeyId));
+        _app.Time.Advance(TimeSpan.FromSeconds(1));
+
+        await AssertErrorAsync(await client.GetAsync("/api/v1/key"), 401, "invalid_api_key");
+    }
+
+    [Fact]
+    public async Task ExpiredKeyIsRefused()
+    {
+        var account = await _app.CreateApiAccountAsync(key: new NewApiKey("short-lived", ExpiresAt: _app.Time.GetUtcNow().UtcDateTime.AddHours(1)));
+        var client = _app.ApiClient(account.Key);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/key")).StatusCode);
+
+        _app.Time.Advance(TimeSpan.FromHours(1));
+
+        await AssertErrorAsync(await client.GetAsync("/api/v1/key"), 401, "invalid_api_key");
+    }
+
+    [Fact]
+    public async Task KeyLimitedToSomeModelsIsRefusedOthers()
+    {
+        var account = await _app.CreateApiAccountAsync(key: new NewApiKey("glm only", AllowedModels: ["glm-5"]));
+        var client = _app.ApiClient(account.Key);
+
+        await AssertErrorAsync(await client.PostChatAsync("""{"model":"kimi-k2","messages":[{"role":"user","content":"x"}]}"""), 403, "permission_denied", "model");
+        Assert.Equal(HttpStatusCode.OK, (await client.PostChatAsync("""{"model":"zhipu/glm-5","messages":[{"role":"user","content":"x"}],"max_tokens":3}""")).StatusCode);
+    }
+
+    [Fact]
+    public async Task RoutesMethodsAndContentTypesAnswerInTheEnvelope()
+    {
+        var account = await _app.CreateApiAccountAsync();
+        var client = _app.ApiClient(account.Key);
+
+        await AssertErrorAsync(await client.GetAsync("/api/v1/no-such-thing"), 404, "not_found");
+        await AssertErrorAsync(await client.DeleteAsync("/api/v1/models"), 405, "method_not_allowed");
+        await AssertErrorAsync(await client.GetAsync("/api/v1/models/no-such-model"), 404, "model_not_found", "model");
+        var form = await client.PostAsync("/api/v1/chat/completions", new StringContent("model=glm-5", Encoding.UTF8, "application/x-www-form-urlencoded"));
+        await AssertErrorAsync(form, 415, "invalid_request_error");
+        var huge = await client.PostChatAsync("{\"model\":\"glm-5\",\"messages\":[{\"role\":\"user\",\"content\":\"" + new string('x', 9 * 1024 * 1024) + "\"}]}");
+        await AssertErrorAsync(huge, 413, "request_too_large");
+    }
+
+    [Fact]
+    public async Task RateLimitGives429WithRetryAfterOnceTheKeysLimitIsUsed()
+    {
+        var account = await _app.CreateApiAccountAsync(key: new NewApiKey("slow", RateLimitPerMinute: 3));
+        var client = _app.ApiClient(account.Key);
+
+        for (var i = 3; i > 0; i--)
+        {
+            var ok = await client.GetAsync("/api/v1/models");
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+            Assert.Equal("3", ok.Headers.GetValues("x-ratelimit-limit-requests").Single());
+            Assert.Equal((i - 1).ToString(), ok.Headers.GetValues("x-ratelimit-remaining-requests").Single());
+        }
+
+        var refused = await client.GetAsync("/api/v1/models");
+        await AssertErrorAsync(refused, 429, "rate_limit_exceeded");
+        Assert.True(refused.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
+
+        _app.Time.Advance(TimeSpan.FromSeconds(20)); // one request's worth at 3 per minute
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/models")).StatusCode);
+    }
+
+    [Fact]
+    public async Task SwitchedOffApiAnswers503WithinOneSecond()
+    {
+        var account = await _app.CreateApiAccountAsync();
+        var client = _app.ApiClient(account.Key);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/models")).StatusCode);
+
+        var cli = await _app.RunCliAsync("api", "--off");
+        Assert.Equal(0, cli.ExitCode);
+        _app.Time.Advance(TimeSpan.FromSeconds(1));
+        await AssertErrorAsync(await client.GetAsync("/api/v1/models"), 503, "service_unavailable");
+
+        await _app.Services.GetRequiredService<ApiSwitch>().SetAsync(true);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/models")).StatusCode);
+    }
+}

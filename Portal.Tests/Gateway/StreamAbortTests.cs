@@ -1,0 +1,55 @@
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Portal.Usage;
+
+namespace Portal.Tests.Gateway;
+
+public sealed class StreamAbortTests : IDisposable
+{
+    // Paced, so the client can leave while the reply is still being generated.
+    private readonly PortalApplication _app = new(new Dictionary<string, string?> { ["Simulation:TokensPerSecond"] = "50", ["Simulation:FirstTokenDelayMs"] = "0" });
+
+    public void Dispose() => _app.Dispose();
+
+    [Fact]
+    public async Task ClientThatLeavesMidStreamPaysForExactlyWhatItReceived()
+    {
+        var account = await _app.CreateApiAccountAsync(credits: 1m);
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/chat/completions")
+        {
+            Content = new StringContent("""{"model":"glm-5","messages":[{"role":"user","content":"Write at length."}],"max_tokens":400,"stream":true}""", Encoding.UTF8, "application/json"),
+        };
+        var response = await _app.ApiClient(account.Key).SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        var contentEvents = 0;
+        while (contentEvents < 5 && await reader.ReadLineAsync() is { } line)
+        {
+            contentEvents += line.Contains("\"content\":\"", StringComparison.Ordinal) && !line.Contains("\"content\":\"\"", StringComparison.Ordinal) ? 1 : 0;
+        }
+
+        response.Dispose(); // the client leaves
+
+        var record = await WaitForRecordAsync(account.UserId);
+        Assert.Equal((Provenance.Partial, 499, "client_disconnected"), (record.Provenance, record.Status, record.ErrorCode));
+        Assert.InRange(record.CompletionTokens, 5, 399);
+        Assert.Equal(Money.Cost(record.PromptTokens, record.CompletionTokens, record.InputPriceMicros, record.OutputPriceMicros), record.CostMicros);
+        Assert.Equal(Money.FromUsd(1m) - record.CostMicros, await _app.BalanceAsync(account.UserId));
+        await _app.AssertLedgerConsistentAsync();
+    }
+
+    /// <summary>Settlement happens on the server after the client has gone; wait for it, boundedly.</summary>
+    private async Task<UsageRecord> WaitForRecordAsync(string userId)
+    {
+        for (var waited = 0; waited < 200; waited++)
+        {
+            if (await _app.InStoreAsync(db => db.UsageRecords.FirstOrDefaultAsync(r => r.UserId == userId)) is { } record)
+            {
+                return record;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException("the abandoned request was never settled");
+    }
+}
