@@ -9,6 +9,7 @@ public static class AccountExtensions
     public const string LoginPath = "/login";
     public const string LogoutPath = "/logout";
     public const string AccessDeniedPath = "/access-denied";
+    public static readonly TimeSpan SecurityCheckInterval = TimeSpan.FromMinutes(1);
 
     public static IHostApplicationBuilder AddAccounts(this IHostApplicationBuilder builder)
     {
@@ -47,6 +48,8 @@ public static class AccountExtensions
             .AddSignInManager()
             .AddDefaultTokenProviders();
 
+        // A changed password or removed role ends other sessions within a minute, not Identity's default 30.
+        builder.Services.Configure<SecurityStampValidatorOptions>(options => options.ValidationInterval = SecurityCheckInterval);
         builder.Services.ConfigureApplicationCookie(options =>
         {
             options.LoginPath = LoginPath;

@@ -1,0 +1,80 @@
+using Portal.E2E.Infrastructure;
+using Portal.E2E.Pages;
+
+namespace Portal.E2E.Tools;
+
+/// <summary>A fact that only runs when <c>PORTAL_SCREENSHOTS</c> names a folder; skipped otherwise.</summary>
+public sealed class ScreenshotFactAttribute : FactAttribute
+{
+    public const string Variable = "PORTAL_SCREENSHOTS";
+
+    public ScreenshotFactAttribute()
+    {
+        if (string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(Variable)))
+        {
+            Skip = $"Opt-in tool: set {Variable}=<folder> to save screenshots of the main pages.";
+        }
+    }
+}
+
+/// <summary>
+/// Not a check: saves full-page PNGs of the main pages on a desktop and a phone-sized screen so
+/// people can look at the UI. <c>PORTAL_SCREENSHOTS=/tmp/shots dotnet test Portal.E2E --filter ScreenshotTool</c>
+/// </summary>
+[Collection(PortalCollection.Name)]
+public sealed class ScreenshotTool(PortalFixture portal, ITestOutputHelper output) : BrowserTest(portal, output)
+{
+    private static readonly ViewportSize[] Viewports =
+    [
+        new() { Width = 1280, Height = 800 },
+        new() { Width = 390, Height = 844 },
+    ];
+
+    [ScreenshotFact]
+    public Task SaveScreenshotsOfTheMainPages() => RunAsync(async () =>
+    {
+        var folder = Directory.CreateDirectory(Environment.GetEnvironmentVariable(ScreenshotFactAttribute.Variable)!).FullName;
+        var user = await Portal.CreateUserAsync();
+
+        foreach (var viewport in Viewports)
+        {
+            var size = $"{viewport.Width}x{viewport.Height}";
+            var visitor = await NewPageAsync(viewport: viewport);
+            await SaveAsync(new HomePage(visitor), folder, $"home-{size}");
+            await SaveAsync(new SignupPage(visitor), folder, $"signup-{size}");
+            await SaveAsync(new LoginPage(visitor), folder, $"login-{size}");
+
+            await SaveAsync(new ProfilePage(await NewPageAsync(user, viewport)), folder, $"profile-{size}");
+
+            var admin = new AdminPage(await NewPageAsync(Portal.Admin, viewport));
+            await SaveAsync(admin, folder, $"admin-{size}", () => Expect(admin.RowOf(Portal.Admin.Email)).ToBeVisibleAsync());
+
+            if (viewport.Width < 820)
+            {
+                // The navigation is folded away on narrow screens; show it unfolded too.
+                await admin.Header.OpenMenuAsync();
+                await Expect(admin.Header.AdminLink).ToBeVisibleAsync();
+                await ScreenshotAsync(admin.Page, folder, $"admin-menu-open-{size}");
+            }
+        }
+    });
+
+    private async Task SaveAsync(BasePage page, string folder, string name, Func<Task>? ready = null)
+    {
+        await page.GotoAsync();
+        await page.ExpectOpenAsync();
+        if (ready is not null)
+        {
+            await ready();
+        }
+
+        await ScreenshotAsync(page.Page, folder, name);
+    }
+
+    private async Task ScreenshotAsync(IPage page, string folder, string name)
+    {
+        var path = Path.Combine(folder, $"{name}.png");
+        await page.ScreenshotAsync(new() { Path = path, FullPage = true });
+        Output.WriteLine(path);
+    }
+}

@@ -1,0 +1,192 @@
+using Portal.Admin;
+
+namespace Portal.Tests.Admin;
+
+public sealed class AdminCliTests
+{
+    private const string Password = "correct horse battery";
+
+    [Fact]
+    public async Task CreateUserCreatesAnOrdinaryAccount()
+    {
+        await using var app = new PortalApplication();
+
+        var result = await app.RunCliAsync("create-user", "--email", "ada@example.com", "--password", Password);
+
+        Assert.Equal(AdminCli.Ok, result.ExitCode);
+        Assert.StartsWith("Created user ada@example.com (id ", result.Stdout);
+        Assert.Empty(result.Stderr);
+        Assert.False(await app.IsAdminAsync("ada@example.com"));
+        using var browser = await app.SignedInBrowserAsync("ada@example.com", Password);
+    }
+
+    [Fact]
+    public async Task CreateUserWithAdminCreatesAnAdmin()
+    {
+        await using var app = new PortalApplication();
+
+        var result = await app.RunCliAsync("create-user", "--email", "root@example.com", "--password", Password, "--admin");
+
+        Assert.Equal(AdminCli.Ok, result.ExitCode);
+        Assert.StartsWith("Created admin root@example.com", result.Stdout);
+        Assert.True(await app.IsAdminAsync("root@example.com"));
+    }
+
+    [Fact]
+    public async Task CreateUserWithATakenEmailIsRefused()
+    {
+        await using var app = new PortalApplication();
+        await app.CreateUserAsync("ada@example.com", Password);
+
+        var result = await app.RunCliAsync("create-user", "--email", "ada@example.com", "--password", "another good passphrase");
+
+        Assert.Equal(AdminCli.Failed, result.ExitCode);
+        Assert.Contains("error: Email 'ada@example.com' is already taken.", result.Stderr);
+        Assert.Equal(1, app.CountUsers());
+    }
+
+    [Fact]
+    public async Task CreateUserWithAWeakPasswordIsRefusedWithIdentitysReason()
+    {
+        await using var app = new PortalApplication();
+
+        var result = await app.RunCliAsync("create-user", "--email", "ada@example.com", "--password", "short");
+
+        Assert.Equal(AdminCli.Failed, result.ExitCode);
+        Assert.Contains("error: Passwords must be at least 10 characters.", result.Stderr);
+        Assert.Equal(0, app.CountUsers());
+    }
+
+    [Theory]
+    [InlineData("create-user", "--password", Password)]                                        // missing --email
+    [InlineData("create-user", "--email", "--password", Password)]                             // --email without a value
+    [InlineData("create-user", "--email", "ada@example.com", "--password", Password, "--admin", "yes")]
+    [InlineData("create-user", "--email", "ada@example.com", "--password", Password, "--colour", "red")]
+    [InlineData("create-user", "--email", "ada@example.com", "--email", "bob@example.com", "--password", Password)]
+    [InlineData("create-user", "ada@example.com")]                                             // not an option
+    public async Task CreateUserWithBadUsageIsAUsageErrorAndCreatesNothing(params string[] args)
+    {
+        await using var app = new PortalApplication();
+
+        var result = await app.RunCliAsync(args);
+
+        Assert.Equal(AdminCli.Usage, result.ExitCode);
+        Assert.StartsWith("error: ", result.Stderr);
+        Assert.Contains("Run 'Portal admin help'", result.Stderr);
+        Assert.Equal(0, app.CountUsers());
+    }
+
+    [Fact]
+    public async Task MissingEmailNamesTheOption()
+    {
+        await using var app = new PortalApplication();
+
+        var result = await app.RunCliAsync("create-user", "--password", Password);
+
+        Assert.Equal(AdminCli.Usage, result.ExitCode);
+        Assert.Contains("--email is required", result.Stderr);
+    }
+
+    [Fact]
+    public async Task SetRoleMakesAUserAnAdminAndBackAgain()
+    {
+        await using var app = new PortalApplication();
+        await app.CreateUserAsync("ada@example.com", Password);
+
+        var promote = await app.RunCliAsync("set-role", "--email", "ada@example.com", "--role", "Admin");
+        Assert.Equal(AdminCli.Ok, promote.ExitCode);
+        Assert.Equal("ada@example.com is an admin.", promote.Stdout.Trim());
+        Assert.True(await app.IsAdminAsync("ada@example.com"));
+
+        var again = await app.RunCliAsync("set-role", "--email", "ada@example.com", "--role", "admin");
+        Assert.Equal(AdminCli.Ok, again.ExitCode);
+        Assert.True(await app.IsAdminAsync("ada@example.com"));
+
+        var demote = await app.RunCliAsync("set-role", "--email", "ada@example.com", "--role", "User");
+        Assert.Equal(AdminCli.Ok, demote.ExitCode);
+        Assert.Equal("ada@example.com is a user.", demote.Stdout.Trim());
+        Assert.False(await app.IsAdminAsync("ada@example.com"));
+    }
+
+    [Fact]
+    public async Task SetRoleForAnUnknownEmailIsRefused()
+    {
+        await using var app = new PortalApplication();
+
+        var result = await app.RunCliAsync("set-role", "--email", "nobody@example.com", "--role", "Admin");
+
+        Assert.Equal(AdminCli.Failed, result.ExitCode);
+        Assert.Contains("no account has the email 'nobody@example.com'", result.Stderr);
+    }
+
+    [Fact]
+    public async Task SetRoleWithAnUnknownRoleIsAUsageError()
+    {
+        await using var app = new PortalApplication();
+        await app.CreateUserAsync("ada@example.com", Password);
+
+        var result = await app.RunCliAsync("set-role", "--email", "ada@example.com", "--role", "Superuser");
+
+        Assert.Equal(AdminCli.Usage, result.ExitCode);
+        Assert.Contains("--role must be Admin or User, not 'Superuser'.", result.Stderr);
+        Assert.False(await app.IsAdminAsync("ada@example.com"));
+    }
+
+    [Fact]
+    public async Task ListUsersShowsEveryAccountWithItsRoleInOrderOfCreation()
+    {
+        await using var app = new PortalApplication();
+        await app.CreateUserAsync("zed@example.com", Password, admin: true);
+        app.Time.Advance(TimeSpan.FromHours(26));
+        await app.CreateUserAsync("amy@example.com", Password);
+
+        var result = await app.RunCliAsync("list-users");
+
+        Assert.Equal(AdminCli.Ok, result.ExitCode);
+        var rows = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .ToList();
+        Assert.Equal(["EMAIL", "ROLE", "CREATED", "(UTC)", "ID"], rows[0]);
+        Assert.Equal(["zed@example.com", "Admin", "2026-11-22", "09:30"], rows[1][..4]);
+        Assert.Equal(["amy@example.com", "User", "2026-11-23", "11:30"], rows[2][..4]);
+        Assert.Equal("2 account(s).", string.Join(' ', rows[3]));
+        Assert.Equal(4, rows.Count);
+    }
+
+    [Theory]
+    [InlineData("delete-everything")]
+    [InlineData("list-users", "--all")]
+    [InlineData("list-users", "extra")]
+    public async Task AnUnknownVerbOrOptionIsAUsageError(params string[] args)
+    {
+        await using var app = new PortalApplication();
+
+        var result = await app.RunCliAsync(args);
+
+        Assert.Equal(AdminCli.Usage, result.ExitCode);
+        Assert.StartsWith("error: ", result.Stderr);
+        Assert.Empty(result.Stdout);
+    }
+
+    [Fact]
+    public async Task NoVerbPrintsTheUsageAsAnError()
+    {
+        await using var app = new PortalApplication();
+
+        var result = await app.RunCliAsync();
+
+        Assert.Equal(AdminCli.Usage, result.ExitCode);
+        Assert.Contains("Usage: Portal admin <verb>", result.Stderr);
+    }
+
+    [Fact]
+    public async Task HelpPrintsTheUsage()
+    {
+        await using var app = new PortalApplication();
+
+        var result = await app.RunCliAsync("help");
+
+        Assert.Equal(AdminCli.Ok, result.ExitCode);
+        Assert.Contains("create-user --email E --password P [--admin]", result.Stdout);
+    }
+}

@@ -1,0 +1,108 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Portal.Account;
+using Portal.Admin;
+
+namespace Portal.Tests;
+
+/// <summary>
+/// The whole Portal, in memory, with its own store: a fresh temp folder for the SQLite file (or
+/// whatever <paramref name="settings"/> choose, e.g. PostgreSQL), a clock the test controls, and
+/// throwaway data-protection keys. Create one per test and dispose it; the folder goes with it.
+/// </summary>
+public sealed class PortalApplication(IReadOnlyDictionary<string, string?>? settings = null) : WebApplicationFactory<Program>
+{
+    public string DataFolder { get; } = Directory.CreateTempSubdirectory("portal-tests-").FullName;
+
+    public ManualTimeProvider Time { get; } = new();
+
+    /// <summary>An HTTP client that keeps cookies and does not follow redirects, like a careful browser.</summary>
+    public Browser CreateBrowser() => new(this);
+
+    /// <summary>A client already signed in through the real login form.</summary>
+    public async Task<Browser> SignedInBrowserAsync(string email, string password)
+    {
+        var browser = CreateBrowser();
+        var response = await browser.SignInAsync(email, password);
+        Assert.Equal("/", response.RedirectTarget());
+        Assert.True(browser.HasAuthCookie, $"signing in as {email} set no auth cookie");
+        return browser;
+    }
+
+    public async Task<PortalUser> CreateUserAsync(string email, string password, bool admin = false)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        var (result, user) = await scope.ServiceProvider.GetRequiredService<UserAccounts>().CreateAsync(email, password, admin);
+        Assert.True(result.Succeeded, string.Join(" ", result.Errors.Select(e => e.Description)));
+        return user;
+    }
+
+    public async Task<PortalUser?> FindUserAsync(string email)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>().FindByEmailAsync(email);
+    }
+
+    public async Task<bool> IsAdminAsync(string email)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
+        var user = await users.FindByEmailAsync(email) ?? throw new InvalidOperationException($"no account {email}");
+        return await users.IsInRoleAsync(user, Roles.Admin);
+    }
+
+    public int CountUsers()
+    {
+        using var scope = Services.CreateScope();
+        return scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>().Users.Count();
+    }
+
+    /// <summary>Runs an admin CLI verb against this application's store.</summary>
+    public async Task<CliResult> RunCliAsync(params string[] args)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var exitCode = await AdminCli.RunAsync(Services, args, stdout, stderr);
+        return new CliResult(exitCode, stdout.ToString(), stderr.ToString());
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        // Host settings are read by the app's options, which bind lazily: these win over appsettings.
+        builder.UseSetting("Store:DataFolder", DataFolder);
+        // appsettings.Development.json (the factory's default environment) turns this on; tests opt in.
+        builder.UseSetting("Accounts:FirstUserBecomesAdmin", "false");
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            builder.UseSetting(key, value);
+        }
+
+        builder.ConfigureServices(services =>
+        {
+            services.RemoveAll<TimeProvider>();
+            services.AddSingleton<TimeProvider>(Time);
+            // Keys in memory: parallel test hosts must not share (or race on) the user's key folder.
+            services.AddSingleton<IDataProtectionProvider, EphemeralDataProtectionProvider>();
+        });
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        // The base class calls this twice when disposed synchronously, hence the existence check.
+        if (disposing && Directory.Exists(DataFolder))
+        {
+            // Pooled connections keep the file open, which matters on Windows.
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(DataFolder, recursive: true);
+        }
+    }
+}
+
+public sealed record CliResult(int ExitCode, string Stdout, string Stderr);

@@ -1,0 +1,19 @@
+namespace Portal.Tests.Store;
+
+/// <summary>
+/// A test that needs a real PostgreSQL (<see cref="PostgresTestDatabase.Variable"/>). Skipped on a
+/// developer machine without one; never skipped when <c>CI=true</c>, where a missing server must fail
+/// the build rather than quietly drop the PostgreSQL coverage.
+/// </summary>
+public sealed class PostgresFactAttribute : FactAttribute
+{
+    public PostgresFactAttribute()
+    {
+        if (PostgresTestDatabase.ServerConnectionString is null && !IsCi)
+        {
+            Skip = $"set {PostgresTestDatabase.Variable} to run";
+        }
+    }
+
+    private static bool IsCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+}
