@@ -2,7 +2,7 @@ namespace Portal.Tests;
 
 /// <summary>
 /// A clock the test moves by hand (Microsoft.Extensions.TimeProvider.Testing is not available here).
-/// Only wall-clock time is controlled; timers and timestamps still come from the system.
+/// Wall-clock time and timestamps are controlled; timers still run on the system clock.
 /// </summary>
 public sealed class ManualTimeProvider(DateTimeOffset start) : TimeProvider
 {
@@ -18,6 +18,11 @@ public sealed class ManualTimeProvider(DateTimeOffset start) : TimeProvider
     }
 
     public override TimeZoneInfo LocalTimeZone => TimeZoneInfo.Utc;
+
+    // Timestamps follow the manual clock too, so rate limits refill only when the test says so.
+    public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+    public override long GetTimestamp() => GetUtcNow().UtcTicks;
 
     public override DateTimeOffset GetUtcNow()
     {

@@ -86,4 +86,37 @@ public sealed class GatewayCliTests : IDisposable
         Assert.Contains("nothing was deducted", result.Stderr);
         Assert.Equal(1, await _app.InStoreAsync(db => db.Ledger.CountAsync()));
     }
+
+    [Fact]
+    public async Task UpstreamsAreAddedWithAnEncryptedKeyListedWithoutItAndRemoved()
+    {
+        const string secret = "sk-provider-secret-0123456789abcdef";
+        Environment.SetEnvironmentVariable("PORTAL_TEST_PROVIDER_KEY", secret);
+
+        var added = await _app.RunCliAsync("add-upstream", "--model", "glm-5", "--url", "https://api.example.test/v1/", "--upstream-model", "glm-5-0425", "--key-env", "PORTAL_TEST_PROVIDER_KEY", "--priority", "2", "--timeout", "30");
+
+        Assert.Equal(0, added.ExitCode);
+        var stored = await _app.InStoreAsync(db => db.ModelUpstreams.SingleAsync());
+        Assert.Equal(("glm-5", "https://api.example.test/v1", "glm-5-0425", 2, 30), (stored.ModelId, stored.BaseUrl, stored.UpstreamModel, stored.Priority, stored.TimeoutSeconds));
+        Assert.NotNull(stored.ProtectedApiKey);
+        Assert.DoesNotContain(secret, stored.ProtectedApiKey);
+        var listed = await _app.RunCliAsync("list-upstreams");
+        Assert.Contains("glm-5-0425", listed.Stdout);
+        Assert.DoesNotContain(secret, listed.Stdout + added.Stdout + added.Stderr);
+
+        Assert.Equal(0, (await _app.RunCliAsync("remove-upstream", "--id", stored.Id.ToString())).ExitCode);
+        Assert.Equal(0, await _app.InStoreAsync(db => db.ModelUpstreams.CountAsync()));
+        Assert.Equal(1, (await _app.RunCliAsync("remove-upstream", "--id", stored.Id.ToString())).ExitCode);
+    }
+
+    [Theory]
+    [InlineData(2, "add-upstream", "--model", "glm-5", "--url", "ftp://x", "--upstream-model", "m")]
+    [InlineData(2, "add-upstream", "--model", "glm-5", "--url", "not a url", "--upstream-model", "m")]
+    [InlineData(2, "add-upstream", "--model", "glm-5", "--url", "https://x/v1", "--upstream-model", "m", "--key-env", "PORTAL_TEST_UNSET_VARIABLE")]
+    [InlineData(1, "add-upstream", "--model", "no-such-model", "--url", "https://x/v1", "--upstream-model", "m")]
+    public async Task BadUpstreamsAreRefused(int exitCode, params string[] args)
+    {
+        Assert.Equal(exitCode, (await _app.RunCliAsync(args)).ExitCode);
+        Assert.Equal(0, await _app.InStoreAsync(db => db.ModelUpstreams.CountAsync()));
+    }
 }

@@ -1,9 +1,12 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Portal.Account;
+using Microsoft.AspNetCore.DataProtection;
 using Portal.ApiKeys;
+using Portal.Catalog;
 using Portal.Credits;
 using Portal.Data;
+using Portal.Gateway;
 
 namespace Portal.Admin;
 
@@ -29,6 +32,11 @@ public static class AdminCli
           revoke-key  --id KEY_ID                        revoke a key (ids: list-keys)
           list-keys   --email E                          an account's keys, without secrets
           api --on | --off                               switch the public API on or off (503 when off)
+          add-upstream --model M --url BASE_URL --upstream-model NAME [--key-env VAR] [--priority P] [--timeout SECONDS]
+                                                         serve a model from an OpenAI-compatible provider; the
+                                                         provider key is read from environment variable VAR
+          list-upstreams                                 upstreams per model (keys never shown)
+          remove-upstream --id ID                        stop using an upstream
 
         The store comes from configuration (appsettings, or environment variables such as
         Store__Provider=Postgres and Store__ConnectionString=...).
@@ -63,6 +71,9 @@ public static class AdminCli
                 "revoke-key" => await RevokeKeyAsync(sp, options, stdout, stderr),
                 "list-keys" => await ListKeysAsync(sp, options, stdout, stderr),
                 "api" => await SwitchApiAsync(sp, options, stdout),
+                "add-upstream" => await AddUpstreamAsync(sp, options, stdout, stderr),
+                "list-upstreams" => await ListUpstreamsAsync(sp, options, stdout),
+                "remove-upstream" => await RemoveUpstreamAsync(sp, options, stdout, stderr),
                 _ => UsageError(stderr, $"unknown verb '{args[0]}'."),
             };
         }
@@ -240,6 +251,76 @@ public static class AdminCli
 
         await sp.GetRequiredService<ApiSwitch>().SetAsync(on);
         stdout.WriteLine(on ? "The public API is on." : "The public API is off: /api/v1 answers 503 within a second.");
+        return Ok;
+    }
+
+    private static async Task<int> AddUpstreamAsync(IServiceProvider sp, CliArguments options, TextWriter stdout, TextWriter stderr)
+    {
+        var modelId = options.Required("model");
+        var url = options.Required("url");
+        var upstreamModel = options.Required("upstream-model");
+        var keyEnv = options.Optional("key-env");
+        var priority = options.OptionalInt("priority", 0, 1000) ?? 0;
+        var timeout = options.OptionalInt("timeout", 1, 3600) ?? 120;
+        options.EnsureAllUsed();
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var baseUrl) || baseUrl.Scheme is not ("http" or "https"))
+        {
+            throw new CliUsageException($"--url must be an http(s) base URL such as https://api.example.com/v1, not '{url}'.");
+        }
+
+        string? key = null;
+        if (keyEnv is not null && string.IsNullOrEmpty(key = Environment.GetEnvironmentVariable(keyEnv)))
+        {
+            throw new CliUsageException($"--key-env names {keyEnv}, which is not set or empty.");
+        }
+
+        var db = sp.GetRequiredService<PortalDbContext>();
+        if (!await db.Models.AnyAsync(m => m.Id == modelId))
+        {
+            stderr.WriteLine($"error: there is no model '{modelId}' in the catalog.");
+            return Failed;
+        }
+
+        var upstream = new ModelUpstream
+        {
+            ModelId = modelId,
+            BaseUrl = baseUrl.ToString().TrimEnd('/'),
+            UpstreamModel = upstreamModel,
+            ProtectedApiKey = key is null ? null : sp.GetRequiredService<IDataProtectionProvider>().CreateProtector(HttpUpstream.ProtectorPurpose).Protect(key),
+            Priority = priority,
+            TimeoutSeconds = timeout,
+        };
+        db.ModelUpstreams.Add(upstream);
+        await db.SaveChangesAsync();
+        stdout.WriteLine($"Upstream {upstream.Id} now serves {modelId} as '{upstreamModel}' at {upstream.BaseUrl} (priority {priority}{(key is null ? ", no key" : ", key stored encrypted")}).");
+        return Ok;
+    }
+
+    private static async Task<int> ListUpstreamsAsync(IServiceProvider sp, CliArguments options, TextWriter stdout)
+    {
+        options.EnsureAllUsed();
+        var upstreams = await sp.GetRequiredService<PortalDbContext>().ModelUpstreams.OrderBy(u => u.ModelId).ThenBy(u => u.Priority).ToListAsync();
+        stdout.WriteLine($"{"ID",-5} {"MODEL",-16} {"PRIORITY",-8} {"TIMEOUT",-7} {"KEY",-4} URL → UPSTREAM MODEL");
+        foreach (var u in upstreams)
+        {
+            stdout.WriteLine($"{u.Id,-5} {u.ModelId,-16} {u.Priority,-8} {u.TimeoutSeconds + "s",-7} {(u.ProtectedApiKey is null ? "no" : "yes"),-4} {u.BaseUrl} → {u.UpstreamModel}");
+        }
+
+        stdout.WriteLine(upstreams.Count == 0 ? "No upstreams: every model is served by the simulated upstream." : $"{upstreams.Count} upstream(s).");
+        return Ok;
+    }
+
+    private static async Task<int> RemoveUpstreamAsync(IServiceProvider sp, CliArguments options, TextWriter stdout, TextWriter stderr)
+    {
+        var id = options.OptionalInt("id", 1, int.MaxValue) ?? throw new CliUsageException("--id is required and needs a value.");
+        options.EnsureAllUsed();
+        if (await sp.GetRequiredService<PortalDbContext>().ModelUpstreams.Where(u => u.Id == id).ExecuteDeleteAsync() == 0)
+        {
+            stderr.WriteLine($"error: there is no upstream {id}.");
+            return Failed;
+        }
+
+        stdout.WriteLine($"Removed upstream {id}.");
         return Ok;
     }
 

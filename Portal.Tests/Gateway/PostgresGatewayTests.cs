@@ -1,0 +1,85 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using OpenAI.Chat;
+using Portal.ApiKeys;
+using Portal.Credits;
+using Portal.Tests.Store;
+
+namespace Portal.Tests.Gateway;
+
+/// <summary>The gateway's billing on a real PostgreSQL: conditional debits and settlement through Npgsql.</summary>
+public sealed class PostgresGatewayTests : IAsyncLifetime
+{
+    private PostgresTestDatabase? _database;
+    private PortalApplication? _app;
+
+    private PortalApplication App => _app!;
+
+    public Task InitializeAsync()
+    {
+        if (PostgresTestDatabase.ServerConnectionString is not null || string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
+        {
+            _database = new PostgresTestDatabase();
+            _app = new PortalApplication(new Dictionary<string, string?>
+            {
+                ["Store:Provider"] = "Postgres",
+                ["Store:ConnectionString"] = _database.ConnectionString,
+                ["Simulation:TokensPerSecond"] = "0",
+                ["Simulation:FirstTokenDelayMs"] = "0",
+            });
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        _app?.Dispose();
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
+    }
+
+    [PostgresFact]
+    public async Task CompletionIsChargedAndRecordedOnPostgres()
+    {
+        var account = await App.CreateApiAccountAsync(credits: 1m);
+
+        ChatCompletion completion = await App.OpenAiChat(account.Key).CompleteChatAsync([new UserChatMessage("Hello from PostgreSQL")], new ChatCompletionOptions { MaxOutputTokenCount = 20 });
+
+        var cost = Money.Cost(completion.Usage.InputTokenCount, completion.Usage.OutputTokenCount, Money.FromUsd(1.50m), Money.FromUsd(5.00m));
+        Assert.Equal(Money.FromUsd(1m) - cost, await App.BalanceAsync(account.UserId));
+        Assert.Equal(1, await App.InStoreAsync(db => db.UsageRecords.CountAsync()));
+        await App.AssertLedgerConsistentAsync();
+    }
+
+    [PostgresFact]
+    public async Task ConcurrentRequestsNeverOverdrawOnPostgres()
+    {
+        var account = await App.CreateApiAccountAsync(credits: 0.05m, key: new NewApiKey("busy", RateLimitPerMinute: 1000));
+        var client = App.ApiClient(account.Key);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 30).Select(_ =>
+            client.PostChatAsync("""{"model":"glm-5","messages":[{"role":"user","content":"Go"}],"max_tokens":1000}""")));
+
+        Assert.All(responses, r => Assert.Contains(r.StatusCode, new[] { HttpStatusCode.OK, HttpStatusCode.PaymentRequired }));
+        Assert.Contains(responses, r => r.StatusCode == HttpStatusCode.PaymentRequired);
+        await App.AssertLedgerConsistentAsync();
+    }
+
+    [PostgresFact]
+    public async Task OnlyOldHoldsAreReleasedWhenInstancesShareTheStore()
+    {
+        var account = await App.CreateApiAccountAsync(credits: 1m);
+        var ledger = App.Services.GetRequiredService<CreditsLedger>();
+        await ledger.TryHoldAsync(account.UserId, null, "req_old", 100);
+        App.Time.Advance(TimeSpan.FromHours(2));
+        await ledger.TryHoldAsync(account.UserId, null, "req_live", 200);
+
+        Assert.Equal(1, await ledger.ReleaseStaleHoldsAsync(TimeSpan.FromHours(1)));
+
+        Assert.Equal(200, (await ledger.SummaryAsync(account.UserId)).OnHoldMicros);
+        await App.AssertLedgerConsistentAsync();
+    }
+}
