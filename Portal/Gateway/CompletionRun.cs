@@ -9,8 +9,8 @@ namespace Portal.Gateway;
 /// gone, upstream failure — it ends in exactly one settlement of its hold (ADR 3).
 /// </summary>
 internal sealed class CompletionRun(
-    HttpContext http,
-    ChatServices services,
+    ChatGateway gateway,
+    ICompletionSink sink,
     Payer payer,
     ChatRequest request,
     ModelInfo model,
@@ -19,16 +19,14 @@ internal sealed class CompletionRun(
     long hold)
 {
     private readonly CompletionAccumulator _accumulator = new();
-    private readonly SseWriter _sse = new(http.Response);
     private int? _firstTokenMs;
     private string? _upstream;
 
     private string CompletionId => "chatcmpl-" + requestId;
 
-    public async Task ExecuteAsync()
+    public async Task ExecuteAsync(CancellationToken aborted)
     {
-        var created = services.Time.GetUtcNow().ToUnixTimeSeconds();
-        var aborted = http.RequestAborted;
+        var created = gateway.Time.GetUtcNow().ToUnixTimeSeconds();
         var chunks = UpstreamAsync(created, aborted);
         try
         {
@@ -45,30 +43,30 @@ internal sealed class CompletionRun(
         {
             await SettlePartialAsync(499, "client_disconnected");
         }
-        catch (IOException) when (aborted.IsCancellationRequested || _sse.Started)
+        catch (IOException) when (aborted.IsCancellationRequested || sink.Started)
         {
             await SettlePartialAsync(499, "client_disconnected");
         }
         catch (UpstreamException e)
         {
-            services.Logger.LogWarning("Upstream failed for request {RequestId}: {Code}", requestId, e.Error.Code);
-            if (_sse.Started)
+            gateway.Logger.LogWarning("Upstream failed for request {RequestId}: {Code}", requestId, e.Error.Code);
+            if (sink.Started)
             {
                 await SettlePartialAsync(200, e.Error.Code);
-                await TryWriteAsync(e.Error.ToEnvelope());
             }
             else
             {
                 await SettleAsync(prompt: 0, completion: 0, Provenance.Reported, e.Error.Status, e.Error.Code, charge: false);
-                await e.Error.WriteAsync(http.Response);
             }
+
+            await sink.ErrorAsync(e.Error);
         }
     }
 
     private IAsyncEnumerable<ChatChunk> UpstreamAsync(long created, CancellationToken cancellationToken) =>
         model.IsSimulated
-            ? services.Simulated.StreamAsync(request, model, CompletionId, created, cancellationToken)
-            : services.Http.StreamAsync(request, model, upstream => _upstream = $"{upstream.Id}:{upstream.UpstreamModel}", cancellationToken);
+            ? gateway.Simulated.StreamAsync(request, model, CompletionId, created, cancellationToken)
+            : gateway.Http.StreamAsync(request, model, upstream => _upstream = $"{upstream.Id}:{upstream.UpstreamModel}", cancellationToken);
 
     private async Task CompleteAsync(IAsyncEnumerable<ChatChunk> chunks, long created, CancellationToken cancellationToken)
     {
@@ -78,19 +76,19 @@ internal sealed class CompletionRun(
         }
 
         var usage = await SettleFinishedAsync();
-        await http.Response.WriteAsJsonAsync(new ChatCompletion
+        await sink.CompletionAsync(new ChatCompletion
         {
             Id = CompletionId,
             Created = created,
             Model = model.Id,
             Choices = _accumulator.Choices(),
             Usage = usage,
-        }, Wire.Json, cancellationToken);
+        }, cancellationToken);
     }
 
     private async Task StreamAsync(IAsyncEnumerable<ChatChunk> chunks, long created, CancellationToken cancellationToken)
     {
-        var keepAlive = TimeSpan.FromSeconds(services.Options.Value.KeepAliveSeconds);
+        var keepAlive = TimeSpan.FromSeconds(gateway.Options.KeepAliveSeconds);
         Task? keepAliveTimer = null;
         await using var upstream = chunks.GetAsyncEnumerator(cancellationToken);
         while (true)
@@ -101,11 +99,10 @@ internal sealed class CompletionRun(
                 // Upstream silent: comment lines keep proxies and clients from timing out. One timer
                 // serves many chunks, so a fast stream doesn't pay for a timer per chunk.
                 var pending = next.AsTask();
-                while (await Task.WhenAny(pending, keepAliveTimer ??= Task.Delay(keepAlive, services.Time, cancellationToken)) != pending)
+                while (await Task.WhenAny(pending, keepAliveTimer ??= Task.Delay(keepAlive, gateway.Time, cancellationToken)) != pending)
                 {
                     keepAliveTimer = null;
-                    await StartStreamAsync(cancellationToken);
-                    await _sse.WriteKeepAliveAsync(cancellationToken);
+                    await sink.KeepAliveAsync(cancellationToken);
                 }
 
                 next = new ValueTask<bool>(pending);
@@ -123,23 +120,18 @@ internal sealed class CompletionRun(
                 continue; // the upstream's usage chunk; ours follows settlement
             }
 
-            await StartStreamAsync(cancellationToken);
-            await _sse.WriteAsync(chunk with { Id = CompletionId, Model = model.Id, Created = created, Usage = null }, cancellationToken);
+            await sink.ChunkAsync(chunk with { Id = CompletionId, Model = model.Id, Created = created, Usage = null }, cancellationToken);
             _accumulator.Delivered(chunk);
         }
 
         var usage = await SettleFinishedAsync();
-        await StartStreamAsync(cancellationToken);
         if (request.IncludeUsage)
         {
-            await _sse.WriteAsync(new ChatChunk { Id = CompletionId, Created = created, Model = model.Id, Usage = usage }, cancellationToken);
+            await sink.ChunkAsync(new ChatChunk { Id = CompletionId, Created = created, Model = model.Id, Usage = usage }, cancellationToken);
         }
 
-        await _sse.WriteDoneAsync(cancellationToken);
+        await sink.DoneAsync(cancellationToken);
     }
-
-    private Task StartStreamAsync(CancellationToken cancellationToken) =>
-        _sse.Started ? Task.CompletedTask : _sse.StartAsync(cancellationToken);
 
     private void Observe(ChatChunk chunk)
     {
@@ -198,23 +190,11 @@ internal sealed class CompletionRun(
             Status = status,
             ErrorCode = errorCode,
             Provenance = provenance,
-            CreatedAt = services.Time.GetUtcNow().UtcDateTime,
+            CreatedAt = gateway.Time.GetUtcNow().UtcDateTime,
         };
-        await services.Ledger.SettleAsync(new Settlement(payer.UserId, payer.Key?.KeyId, requestId, hold, cost), record);
+        await gateway.Ledger.SettleAsync(new Settlement(payer.UserId, payer.Key?.KeyId, requestId, hold, cost), record);
         return record.CostMicros;
     }
 
-    private async Task TryWriteAsync(ErrorEnvelope error)
-    {
-        try
-        {
-            await _sse.WriteAsync(error, CancellationToken.None);
-        }
-        catch (IOException)
-        {
-            // The client is gone as well; the settlement above already stands.
-        }
-    }
-
-    private int ElapsedMs() => (int)services.Time.GetElapsedTime(started).TotalMilliseconds;
+    private int ElapsedMs() => (int)gateway.Time.GetElapsedTime(started).TotalMilliseconds;
 }

@@ -33,7 +33,7 @@ public static class GatewayEndpoints
                 AutomaticDecompression = System.Net.DecompressionMethods.All,
             })
             .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan);
-        builder.Services.AddSingleton<ChatServices>();
+        builder.Services.AddSingleton<ChatGateway>();
         builder.Services.AddSingleton<ApiSwitch>();
         return builder;
     }
@@ -64,7 +64,7 @@ public static class GatewayEndpoints
             }
             catch (Exception e) when (!http.Response.HasStarted && e is not OperationCanceledException)
             {
-                http.RequestServices.GetRequiredService<ILogger<ChatServices>>().LogError(e, "Unhandled error in request {RequestId}", requestId);
+                http.RequestServices.GetRequiredService<ILogger<ChatGateway>>().LogError(e, "Unhandled error in request {RequestId}", requestId);
                 http.Response.Clear();
                 http.Response.Headers["x-request-id"] = requestId;
                 await ApiError.Internal(requestId).WriteAsync(http.Response);
