@@ -156,6 +156,8 @@ public sealed class PortalServer : IAsyncDisposable
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["Store__Provider"] = "Sqlite";
         start.Environment["Store__DataFolder"] = _dataFolder;
+        // A steady pace, slow enough that a person (or a test) can press Stop mid-reply.
+        start.Environment["Simulation__TokensPerSecond"] = "40";
         return start;
     }
 

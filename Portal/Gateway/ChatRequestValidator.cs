@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -493,7 +494,10 @@ public static partial class ChatRequestValidator
             return null;
         }
 
-        return node is JsonValue value && value.GetValueKind() == JsonValueKind.Number && value.TryGetValue(out long l)
+        // Via the JSON text: a node parsed from a body and one built in code (the playground's)
+        // hold their numbers differently, and both must validate alike.
+        return node is JsonValue value && value.GetValueKind() == JsonValueKind.Number
+            && long.TryParse(value.ToJsonString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l)
             ? l
             : throw Invalid($"'{name}' must be an integer.", name);
     }
@@ -506,7 +510,8 @@ public static partial class ChatRequestValidator
             return null;
         }
 
-        if (node is not JsonValue value || value.GetValueKind() != JsonValueKind.Number || !value.TryGetValue(out double d))
+        if (node is not JsonValue value || value.GetValueKind() != JsonValueKind.Number
+            || !double.TryParse(value.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d))
         {
             throw Invalid($"'{name}' must be a number.", name);
         }

@@ -5,7 +5,8 @@ using System.Text.Json.Serialization;
 namespace Portal.Gateway;
 
 // OpenAI Chat Completions wire contracts, as Portal sends them to clients. Upstream chunks are read
-// into the same records, so a relay is parse → account → write, one shape throughout.
+// into the same records, so a relay is parse → account → write, one shape throughout. Id, created
+// and model are optional on the way in (Portal writes its own on the way out).
 
 public sealed record ChatChunk
 {

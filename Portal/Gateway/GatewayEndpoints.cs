@@ -89,7 +89,7 @@ public static class GatewayEndpoints
 
     private static bool IsApi(HttpContext http) => http.Request.Path.StartsWithSegments(Prefix);
 
-    private static string NewRequestId() =>
+    internal static string NewRequestId() =>
         "req_" + RandomNumberGenerator.GetString("0123456789abcdefghijklmnopqrstuvwxyz", 24);
 
     /// <summary>Bearer key → caller, then the key's rate limit; the limit headers go on every keyed response.</summary>

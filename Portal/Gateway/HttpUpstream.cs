@@ -49,10 +49,26 @@ public sealed partial class HttpUpstream(HttpClient http, IDataProtectionProvide
                     continue;
                 }
 
-                connected(upstream);
-                using (response)
+                // The first chunk is still "before the first byte reached the client": a broken or
+                // silent connection here is retried like a failed connect.
+                var reader = new UpstreamReader(response, upstream, logger);
+                ChatChunk? first;
+                try
                 {
-                    await foreach (var chunk in ReadAsync(response, upstream, cancellationToken))
+                    first = await reader.NextAsync(cancellationToken);
+                }
+                catch (UpstreamException e)
+                {
+                    reader.Dispose();
+                    failure = e.Error;
+                    logger.LogWarning("Upstream {UpstreamId} attempt {Attempt} failed before its first chunk: {Code}", upstream.Id, attempt + 1, e.Error.Code);
+                    continue;
+                }
+
+                connected(upstream);
+                using (reader)
+                {
+                    for (var chunk = first; chunk is not null; chunk = await reader.NextAsync(cancellationToken))
                     {
                         yield return chunk;
                     }
@@ -119,34 +135,90 @@ public sealed partial class HttpUpstream(HttpClient http, IDataProtectionProvide
         return body;
     }
 
-    private async IAsyncEnumerable<ChatChunk> ReadAsync(HttpResponseMessage response, UpstreamInfo upstream, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>
+    /// The provider's own error message, short and with anything key-like removed: upstream bodies
+    /// may echo credentials, and they must never reach a client or a log.
+    /// </summary>
+    private static async Task<string> SafeDetailAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
-        var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-        if (response.Content.Headers.ContentType?.MediaType == "application/json")
+        try
         {
-            // A provider that ignored stream=true: its one reply becomes one chunk.
-            yield return AsChunk(await Deserialize<ChatCompletion>(stream, cancellationToken));
-            yield break;
+            var text = await response.Content.ReadAsStringAsync(cancellationToken);
+            var message = JsonNode.Parse(text.Length > 8192 ? text[..8192] : text)?["error"]?["message"]?.GetValue<string>();
+            if (string.IsNullOrWhiteSpace(message))
+            {
+                return "";
+            }
+
+            message = KeyLike().Replace(message, "[redacted]");
+            return ": " + (message.Length > 300 ? message[..300] + "…" : message);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or HttpRequestException or IOException)
+        {
+            return "";
+        }
+    }
+
+    [GeneratedRegex(@"(sk|pk|rk|key|token|bearer)[-_ :=]*[A-Za-z0-9._\-]{8,}|[A-Za-z0-9_\-]{32,}", RegexOptions.IgnoreCase)]
+    private static partial Regex KeyLike();
+}
+
+/// <summary>
+/// Reads one provider reply chunk by chunk. Every read must arrive within the upstream's timeout, so
+/// a provider that sends headers and then stalls is cut off like one that never answers.
+/// </summary>
+internal sealed class UpstreamReader(HttpResponseMessage response, UpstreamInfo upstream, ILogger logger) : IDisposable
+{
+    private StreamReader? _lines;
+    private bool _finished;
+
+    /// <summary>The next chunk, or null once the provider said <c>[DONE]</c>.</summary>
+    public async Task<ChatChunk?> NextAsync(CancellationToken cancellationToken)
+    {
+        if (_finished)
+        {
+            return null;
         }
 
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        while (true)
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(upstream.Timeout);
+        try
         {
-            string? line;
-            try
+            if (_lines is null)
             {
-                line = await reader.ReadLineAsync(cancellationToken);
-            }
-            catch (IOException e)
-            {
-                throw new UpstreamException(ApiError.Upstream($"The upstream connection broke mid-reply ({e.GetType().Name})."));
+                var stream = await response.Content.ReadAsStreamAsync(timeout.Token);
+                if (response.Content.Headers.ContentType?.MediaType == "application/json")
+                {
+                    // A provider that ignored stream=true: its one reply becomes one chunk.
+                    _finished = true;
+                    return AsChunk(await DeserializeAsync(stream, timeout.Token));
+                }
+
+                _lines = new StreamReader(stream, Encoding.UTF8);
             }
 
-            if (line is null)
-            {
-                yield break;
-            }
+            return await NextEventAsync(_lines, timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new UpstreamException(ApiError.UpstreamTimeout($"The upstream sent nothing for {upstream.Timeout.TotalSeconds:0} s."));
+        }
+        catch (IOException e)
+        {
+            throw new UpstreamException(ApiError.Upstream($"The upstream connection broke mid-reply ({e.GetType().Name})."));
+        }
+    }
 
+    public void Dispose()
+    {
+        _lines?.Dispose();
+        response.Dispose();
+    }
+
+    private async Task<ChatChunk?> NextEventAsync(StreamReader lines, CancellationToken cancellationToken)
+    {
+        while (await lines.ReadLineAsync(cancellationToken) is { } line)
+        {
             if (!line.StartsWith("data:", StringComparison.Ordinal))
             {
                 continue; // comments, event names, blank separators
@@ -155,32 +227,33 @@ public sealed partial class HttpUpstream(HttpClient http, IDataProtectionProvide
             var data = line.AsMemory(5).Trim();
             if (data.Span.SequenceEqual("[DONE]"))
             {
-                yield break;
+                _finished = true;
+                return null;
             }
 
-            ChatChunk? chunk;
             try
             {
-                chunk = JsonSerializer.Deserialize<ChatChunk>(data.Span, Wire.Json);
+                if (JsonSerializer.Deserialize<ChatChunk>(data.Span, Wire.Json) is { } chunk)
+                {
+                    return chunk;
+                }
             }
             catch (JsonException)
             {
                 logger.LogWarning("Upstream {UpstreamId} sent an event that is not a chat chunk", upstream.Id);
                 throw new UpstreamException(ApiError.Upstream("The upstream sent a malformed event."));
             }
-
-            if (chunk is not null)
-            {
-                yield return chunk;
-            }
         }
+
+        // No [DONE]: the reply was cut short somewhere between the provider and us.
+        throw new UpstreamException(ApiError.Upstream("The upstream ended its reply before finishing it."));
     }
 
-    private static async Task<T> Deserialize<T>(Stream stream, CancellationToken cancellationToken)
+    private static async Task<ChatCompletion> DeserializeAsync(Stream stream, CancellationToken cancellationToken)
     {
         try
         {
-            return await JsonSerializer.DeserializeAsync<T>(stream, Wire.Json, cancellationToken)
+            return await JsonSerializer.DeserializeAsync<ChatCompletion>(stream, Wire.Json, cancellationToken)
                 ?? throw new UpstreamException(ApiError.Upstream("The upstream sent an empty reply."));
         }
         catch (JsonException)
@@ -214,31 +287,4 @@ public sealed partial class HttpUpstream(HttpClient http, IDataProtectionProvide
             },
         }).ToList(),
     };
-
-    /// <summary>
-    /// The provider's own error message, short and with anything key-like removed: upstream bodies
-    /// may echo credentials, and they must never reach a client or a log.
-    /// </summary>
-    private static async Task<string> SafeDetailAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var text = await response.Content.ReadAsStringAsync(cancellationToken);
-            var message = JsonNode.Parse(text.Length > 8192 ? text[..8192] : text)?["error"]?["message"]?.GetValue<string>();
-            if (string.IsNullOrWhiteSpace(message))
-            {
-                return "";
-            }
-
-            message = KeyLike().Replace(message, "[redacted]");
-            return ": " + (message.Length > 300 ? message[..300] + "…" : message);
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or HttpRequestException or IOException)
-        {
-            return "";
-        }
-    }
-
-    [GeneratedRegex(@"(sk|pk|rk|key|token|bearer)[-_ :=]*[A-Za-z0-9._\-]{8,}|[A-Za-z0-9_\-]{32,}", RegexOptions.IgnoreCase)]
-    private static partial Regex KeyLike();
 }

@@ -1,0 +1,90 @@
+using System.Text.Json.Nodes;
+using Portal.Catalog;
+using Portal.Gateway;
+using Portal.Playground;
+
+namespace Portal.Tests.Playground;
+
+public sealed class PlaygroundSessionTests
+{
+    private static readonly ModelInfo Glm = new()
+    {
+        Id = "glm-5", OwnedBy = "zhipu", SupportsTools = true, SupportsJsonMode = true, SupportsReasoning = true,
+        MaxOutputTokens = 8192, InputPriceMicros = 1_500_000, OutputPriceMicros = 5_000_000,
+    };
+
+    private static PlaygroundSession Conversation()
+    {
+        var session = new PlaygroundSession();
+        session.Settings.SystemPrompt = "Be brief.";
+        session.Settings.Temperature = 0.7;
+        session.Settings.TopP = 0.9;
+        session.Settings.MaxTokens = 256;
+        session.Settings.Thinking = true;
+        session.Settings.ReasoningEffort = "high";
+        session.Settings.JsonMode = true;
+        session.Messages.Add(new PlaygroundMessage { Role = "user", Content = "Hi" });
+        session.Messages.Add(new PlaygroundMessage { Role = "assistant", Content = "Hello!" });
+        session.Messages.Add(new PlaygroundMessage { Role = "assistant", Error = "failed turn" });
+        session.Messages.Add(new PlaygroundMessage { Role = "user", Content = "And now?" });
+        return session;
+    }
+
+    [Fact]
+    public void TheRequestItBuildsPassesTheGatewaysValidation()
+    {
+        var body = Conversation().BuildRequest(Glm.SupportsReasoning);
+
+        var result = ChatRequestValidator.Validate(body, name => name == "glm-5" ? Glm : null, 8192);
+
+        Assert.Null(result.Error);
+        var request = result.Request!;
+        Assert.Equal((256, 0.7, 0.9, true, "high", true, true, true), (request.MaxTokens, request.Temperature, request.TopP, request.Thinking, request.ReasoningEffort, request.JsonMode, request.Stream, request.IncludeUsage));
+        Assert.Equal(["system", "user", "assistant", "user"], request.Messages.Select(m => m.Role));
+    }
+
+    [Fact]
+    public void ModelsWithoutReasoningGetNoThinkingParameter()
+    {
+        var body = Conversation().BuildRequest(supportsReasoning: false);
+
+        Assert.False(body.ContainsKey("thinking"));
+        Assert.False(body.ContainsKey("reasoning_effort"));
+    }
+
+    [Fact]
+    public void EditingATurnDropsItAndWhatFollowed()
+    {
+        var session = Conversation();
+
+        session.TruncateFrom(1);
+
+        Assert.Equal(["Hi"], session.Messages.Select(m => m.Content));
+    }
+
+    [Fact]
+    public void CodeSamplesCarryTheSameRequestAndNoRealKey()
+    {
+        var body = Conversation().BuildRequest(true);
+
+        var samples = CodeSamples.For(body, "http://portal.test/");
+
+        Assert.Equal(["curl", "Python", "JavaScript", "C#"], samples.Select(s => s.Label));
+        Assert.All(samples, s => Assert.Contains("http://portal.test/api/v1", s.Code));
+        Assert.All(samples, s => Assert.Contains(CodeSamples.KeyVariable, s.Code));
+        Assert.DoesNotContain("sk-portal-", string.Concat(samples.Select(s => s.Code)));
+        var curl = samples[0].Code;
+        var json = curl[(curl.IndexOf("-d '", StringComparison.Ordinal) + 4)..curl.LastIndexOf('\'')];
+        Assert.True(JsonNode.DeepEquals(body, JsonNode.Parse(json)));
+        Assert.Contains("extra_body={\"thinking\": {\"type\": \"enabled\"}}", samples[1].Code);
+        Assert.Contains("MaxOutputTokenCount = 256", samples[3].Code);
+    }
+
+    [Fact]
+    public void ErrorsAreExplainedInPlainWords()
+    {
+        Assert.Contains("switched off", PlaygroundSink.PlainWords(ApiError.Unavailable()));
+        Assert.StartsWith("Your credits don't cover", PlaygroundSink.PlainWords(ApiError.InsufficientQuota("It affords max_tokens = 10.")));
+        Assert.Contains("only charged for what arrived", PlaygroundSink.PlainWords(ApiError.Upstream("boom.")));
+    }
+}

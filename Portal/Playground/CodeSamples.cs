@@ -1,0 +1,141 @@
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Portal.Playground;
+
+/// <summary>The playground's current request as code in four languages, with a placeholder key.</summary>
+public static class CodeSamples
+{
+    public const string KeyVariable = "PORTAL_API_KEY";
+
+    public static IReadOnlyList<(string Language, string Label, string Code)> For(JsonObject request, string baseUrl)
+    {
+        var apiBase = baseUrl.TrimEnd('/') + "/api/v1";
+        var json = PlaygroundSession.Pretty(request);
+        return
+        [
+            ("bash", "curl", Curl(json, apiBase)),
+            ("python", "Python", Python(request, apiBase)),
+            ("javascript", "JavaScript", JavaScript(json, apiBase)),
+            ("csharp", "C#", CSharp(request, apiBase)),
+        ];
+    }
+
+    private static string Curl(string json, string apiBase) => $"""
+        curl {apiBase}/chat/completions \
+          -H "Authorization: Bearer ${KeyVariable}" \
+          -H "Content-Type: application/json" \
+          -d '{json.Replace("'", "'\\''")}'
+        """;
+
+    private static string Python(JsonObject request, string apiBase)
+    {
+        var code = new StringBuilder($$"""
+            import os
+            from openai import OpenAI
+
+            client = OpenAI(base_url="{{apiBase}}", api_key=os.environ["{{KeyVariable}}"])
+            stream = client.chat.completions.create(
+
+            """);
+        var extra = new JsonObject();
+        foreach (var (name, value) in request)
+        {
+            if (name is "thinking")
+            {
+                extra[name] = value?.DeepClone(); // not in the SDK's signature: sent as extra_body
+                continue;
+            }
+
+            code.Append($"    {name}={PythonLiteral(value)},\n");
+        }
+
+        if (extra.Count > 0)
+        {
+            code.Append($"    extra_body={PythonLiteral(extra)},\n");
+        }
+
+        code.Append("""
+            )
+            for chunk in stream:
+                if chunk.choices and chunk.choices[0].delta.content:
+                    print(chunk.choices[0].delta.content, end="", flush=True)
+            """);
+        return code.ToString();
+    }
+
+    private static string JavaScript(string json, string apiBase) => $$"""
+        import OpenAI from "openai";
+
+        const client = new OpenAI({ baseURL: "{{apiBase}}", apiKey: process.env.{{KeyVariable}} });
+        const stream = await client.chat.completions.create({{json}});
+        for await (const chunk of stream) {
+          process.stdout.write(chunk.choices[0]?.delta?.content ?? "");
+        }
+        """;
+
+    private static string CSharp(JsonObject request, string apiBase)
+    {
+        var messages = request["messages"]!.AsArray().Select(m =>
+        {
+            var text = CSharpString(m!["content"]!.GetValue<string>());
+            return m["role"]!.GetValue<string>() switch
+            {
+                "system" => $"new SystemChatMessage({text})",
+                "assistant" => $"new AssistantChatMessage({text})",
+                _ => $"new UserChatMessage({text})",
+            };
+        });
+        var options = new List<string>();
+        if (request["max_tokens"] is { } maxTokens)
+        {
+            options.Add($"MaxOutputTokenCount = {maxTokens}");
+        }
+
+        if (request["temperature"] is { } temperature)
+        {
+            options.Add($"Temperature = {temperature}f");
+        }
+
+        if (request["top_p"] is { } topP)
+        {
+            options.Add($"TopP = {topP}f");
+        }
+
+        if (request["response_format"] is not null)
+        {
+            options.Add("ResponseFormat = ChatResponseFormat.CreateJsonObjectFormat()");
+        }
+
+        return $$"""
+            using System.ClientModel;
+            using OpenAI;
+            using OpenAI.Chat;
+
+            var client = new ChatClient("{{request["model"]}}",
+                new ApiKeyCredential(Environment.GetEnvironmentVariable("{{KeyVariable}}")!),
+                new OpenAIClientOptions { Endpoint = new Uri("{{apiBase}}") });
+            var options = new ChatCompletionOptions { {{string.Join(", ", options)}} };
+            await foreach (var update in client.CompleteChatStreamingAsync([{{string.Join(", ", messages)}}], options))
+            {
+                foreach (var part in update.ContentUpdate)
+                {
+                    Console.Write(part.Text);
+                }
+            }
+            """;
+    }
+
+    private static string PythonLiteral(JsonNode? node) => node switch
+    {
+        null => "None",
+        JsonValue v when v.TryGetValue(out bool b) => b ? "True" : "False",
+        JsonObject o => "{" + string.Join(", ", o.Select(p => $"{PythonString(p.Key)}: {PythonLiteral(p.Value)}")) + "}",
+        JsonArray a => "[" + string.Join(", ", a.Select(PythonLiteral)) + "]",
+        _ => node.ToJsonString(),
+    };
+
+    private static string PythonString(string s) => JsonValue.Create(s).ToJsonString();
+
+    private static string CSharpString(string s) => JsonValue.Create(s).ToJsonString().Replace("\\u0027", "'");
+}
