@@ -9,8 +9,14 @@ public sealed class PlaygroundSessionTests
 {
     private static readonly ModelInfo Glm = new()
     {
-        Id = "glm-5", OwnedBy = "zhipu", SupportsTools = true, SupportsJsonMode = true, SupportsReasoning = true,
-        MaxOutputTokens = 8192, InputPriceMicros = 1_500_000, OutputPriceMicros = 5_000_000,
+        Id = "glm-5",
+        OwnedBy = "zhipu",
+        SupportsTools = true,
+        SupportsJsonMode = true,
+        SupportsReasoning = true,
+        MaxOutputTokens = 8192,
+        InputPriceMicros = 1_500_000,
+        OutputPriceMicros = 5_000_000,
     };
 
     private static PlaygroundSession Conversation()
