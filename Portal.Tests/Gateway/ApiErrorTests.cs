@@ -1,9 +1,11 @@
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Admin;
 using Portal.ApiKeys;
+using Portal.Data;
 
 namespace Portal.Tests.Gateway;
 
@@ -166,6 +168,57 @@ public sealed class ApiErrorTests : IDisposable
 
         _app.Time.Advance(TimeSpan.FromSeconds(20)); // one request's worth at 3 per minute
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/models")).StatusCode);
+    }
+
+    [Fact]
+    public async Task TheSixtyFirstRequestInAMinuteGets429AndTheWindowRecovers()
+    {
+        var account = await _app.CreateApiAccountAsync();
+        var client = _app.ApiClient(account.Key);
+
+        for (var i = 0; i < 60; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/key")).StatusCode);
+        }
+
+        var refused = await client.GetAsync("/api/v1/key");
+        await AssertErrorAsync(refused, 429, "rate_limit_exceeded");
+        Assert.Equal(TimeSpan.FromSeconds(1), refused.Headers.RetryAfter?.Delta);
+        Assert.Equal("0", refused.Headers.GetValues("x-ratelimit-remaining-requests").Single());
+
+        _app.Time.Advance(TimeSpan.FromMinutes(1));
+        var recovered = await client.GetAsync("/api/v1/key");
+        Assert.Equal(HttpStatusCode.OK, recovered.StatusCode);
+        Assert.Equal("59", recovered.Headers.GetValues("x-ratelimit-remaining-requests").Single());
+    }
+
+    [Fact]
+    public async Task UnexpectedFailuresAnswer500InTheEnvelopeWithTheRequestId()
+    {
+        var store = new BreakableStore();
+        using var broken = _app.WithWebHostBuilder(builder => builder.ConfigureServices(services =>
+            services.AddSingleton<IDbContextFactory<PortalDbContext>>(sp => store.Wrap(sp.GetRequiredService<IDbContextFactory<SqlitePortalDbContext>>()))));
+        var client = broken.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiKeyService.KeyPrefix + new string('b', 40));
+        store.Broken = true; // after start-up, which needs the store for its migrations
+
+        var response = await client.GetAsync("/api/v1/models");
+
+        var error = await AssertErrorAsync(response, 500, "internal_error");
+        Assert.Contains(response.Headers.GetValues("x-request-id").Single(), error["message"]!.GetValue<string>());
+        Assert.DoesNotContain("store is down", error.ToJsonString());
+    }
+
+    private sealed class BreakableStore
+    {
+        public volatile bool Broken;
+
+        public IDbContextFactory<PortalDbContext> Wrap(IDbContextFactory<SqlitePortalDbContext> inner) => new Factory(this, inner);
+
+        private sealed class Factory(BreakableStore store, IDbContextFactory<SqlitePortalDbContext> inner) : IDbContextFactory<PortalDbContext>
+        {
+            public PortalDbContext CreateDbContext() => store.Broken ? throw new InvalidOperationException("store is down") : inner.CreateDbContext();
+        }
     }
 
     [Fact]

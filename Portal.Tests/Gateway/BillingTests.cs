@@ -38,19 +38,22 @@ public sealed class BillingTests : IDisposable
     [Fact]
     public async Task ConcurrentRequestsNeverTakeTheBalanceBelowZero()
     {
-        // Each request holds prompt bound + 1,000 output tokens at $5/1M ≈ $0.0051; $0.05 covers nine at once.
-        var account = await _app.CreateApiAccountAsync(credits: 0.05m, key: new NewApiKey("busy", RateLimitPerMinute: 1000));
-        var client = _app.ApiClient(account.Key);
+        // Paced replies, so the 50 requests are all in flight together: each holds prompt bound +
+        // 1,000 output tokens at $5/1M ≈ $0.005, and $0.03 covers six holds at once.
+        using var app = new PortalApplication(new Dictionary<string, string?> { ["Simulation:TokensPerSecond"] = "100", ["Simulation:FirstTokenDelayMs"] = "300" });
+        var account = await app.CreateApiAccountAsync(credits: 0.03m, key: new NewApiKey("busy", RateLimitPerMinute: 1000));
+        var client = app.ApiClient(account.Key);
 
-        var responses = await Task.WhenAll(Enumerable.Range(0, 30).Select(_ =>
+        var responses = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ =>
             client.PostChatAsync("""{"model":"glm-5","messages":[{"role":"user","content":"Go"}],"max_tokens":1000}""")));
 
         Assert.All(responses, r => Assert.Contains(r.StatusCode, new[] { HttpStatusCode.OK, HttpStatusCode.PaymentRequired }));
         Assert.Contains(responses, r => r.StatusCode == HttpStatusCode.OK);
-        await _app.AssertLedgerConsistentAsync();
-        var records = await _app.InStoreAsync(db => db.UsageRecords.Where(r => r.UserId == account.UserId).ToListAsync());
-        Assert.Equal(30, records.Count);
-        Assert.Equal(Money.FromUsd(0.05m) - records.Sum(r => r.CostMicros), await _app.BalanceAsync(account.UserId));
+        Assert.Contains(responses, r => r.StatusCode == HttpStatusCode.PaymentRequired);
+        await app.AssertLedgerConsistentAsync();
+        var records = await app.InStoreAsync(db => db.UsageRecords.Where(r => r.UserId == account.UserId).ToListAsync());
+        Assert.Equal(50, records.Count);
+        Assert.Equal(Money.FromUsd(0.03m) - records.Sum(r => r.CostMicros), await app.BalanceAsync(account.UserId));
     }
 
     [Fact]

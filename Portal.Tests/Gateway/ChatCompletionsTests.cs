@@ -83,6 +83,62 @@ public sealed class ChatCompletionsTests : IDisposable
     }
 
     [Fact]
+    public async Task StreamedToolCallArgumentsAssembleIntoValidJson()
+    {
+        var account = await _app.CreateApiAccountAsync();
+        var chat = _app.OpenAiChat(account.Key, "kimi-k2");
+        var lookup = ChatTool.CreateFunctionTool("lookup", "Find a record", BinaryData.FromString("""
+            {"type":"object","properties":{"id":{"type":"integer","minimum":1},"tags":{"type":"array","items":{"type":"string"},"minItems":1}},"required":["id","tags"]}
+            """));
+
+        var name = "";
+        var arguments = new System.Text.StringBuilder();
+        ChatFinishReason? finish = null;
+        await foreach (var update in chat.CompleteChatStreamingAsync([new UserChatMessage("Look up record 7")], new ChatCompletionOptions { Tools = { lookup } }))
+        {
+            foreach (var call in update.ToolCallUpdates)
+            {
+                name += call.FunctionName;
+                arguments.Append(call.FunctionArgumentsUpdate?.ToString());
+            }
+
+            finish = update.FinishReason ?? finish;
+        }
+
+        Assert.Equal(("lookup", ChatFinishReason.ToolCalls), (name, finish));
+        var parsed = JsonNode.Parse(arguments.ToString())!.AsObject();
+        Assert.True(parsed["id"]!.GetValue<long>() >= 1);
+        Assert.NotEmpty(parsed["tags"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task NStopAliasesAndContentPartsWorkThroughTheApi()
+    {
+        var account = await _app.CreateApiAccountAsync();
+        var client = _app.ApiClient(account.Key);
+
+        var first = JsonNode.Parse(await (await client.PostChatAsync("""
+            {"model":"moonshotai/kimi-k2","n":2,"max_tokens":60,
+             "messages":[{"role":"user","content":[{"type":"text","text":"Describe a lake."},{"type":"image_url","image_url":{"url":"https://example.com/lake.png"}}]}]}
+            """)).Content.ReadAsStringAsync())!;
+        Assert.Equal("kimi-k2", first["model"]!.GetValue<string>());
+        var choices = first["choices"]!.AsArray();
+        Assert.Equal([0, 1], choices.Select(c => c!["index"]!.GetValue<int>()));
+        var text = choices[0]!["message"]!["content"]!.GetValue<string>();
+        Assert.NotEqual(text, choices[1]!["message"]!["content"]!.GetValue<string>());
+
+        // Stop at the second word of the first reply: the reply ends just before it.
+        var stopWord = text.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
+        var stopped = JsonNode.Parse(await (await client.PostChatAsync($$$"""
+            {"model":"kimi-k2","n":1,"max_tokens":60,"stop":[{{{JsonValue.Create(stopWord).ToJsonString()}}}],
+             "messages":[{"role":"user","content":[{"type":"text","text":"Describe a lake."},{"type":"image_url","image_url":{"url":"https://example.com/lake.png"}}]}]}
+            """)).Content.ReadAsStringAsync())!;
+        var choice = stopped["choices"]![0]!;
+        Assert.Equal("stop", choice["finish_reason"]!.GetValue<string>());
+        Assert.DoesNotContain(stopWord, choice["message"]!["content"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task JsonModeReturnsValidJson()
     {
         var account = await _app.CreateApiAccountAsync();

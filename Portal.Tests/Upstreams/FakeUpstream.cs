@@ -143,6 +143,13 @@ public static class Reply
         await http.Response.WriteAsync(body.ToJsonString(), cancellationToken);
     };
 
+    /// <summary>429 with a <c>Retry-After</c> in seconds, as rate-limited providers answer.</summary>
+    public static UpstreamReply RateLimited(int retryAfterSeconds) => async (http, cancellationToken) =>
+    {
+        http.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await Error(429, "slow down")(http, cancellationToken);
+    };
+
     /// <summary>An OpenAI-style error: <c>{"error":{"message","type","code"}}</c>.</summary>
     public static UpstreamReply Error(int status, string message) =>
         Status(status, new JsonObject { ["error"] = new JsonObject { ["message"] = message, ["type"] = "invalid_request_error", ["code"] = null } });

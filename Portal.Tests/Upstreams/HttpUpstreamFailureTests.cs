@@ -103,6 +103,35 @@ public sealed class HttpUpstreamFailureTests : IDisposable
     }
 
     [Fact]
+    public async Task ShortRetryAfterIsWaitedForOnTheSameUpstream()
+    {
+        await using var provider = await FakeUpstream.StartAsync(Reply.RateLimited(retryAfterSeconds: 1), Answer());
+        await _app.AddUpstreamAsync("glm-5", provider.BaseUrl, "upstream-glm-5");
+        var account = await _app.CreateApiAccountAsync(credits: 1m);
+
+        var response = await _app.ApiClient(account.Key).PostChatAsync(Hello);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(2, provider.Requests.Count);
+    }
+
+    [Fact]
+    public async Task LongRetryAfterMovesOnToTheNextUpstreamAtOnce()
+    {
+        await using var primary = await FakeUpstream.StartAsync(Reply.RateLimited(retryAfterSeconds: 120));
+        await using var backup = await FakeUpstream.StartAsync(Answer());
+        await _app.AddUpstreamAsync("glm-5", primary.BaseUrl, "primary", priority: 0);
+        await _app.AddUpstreamAsync("glm-5", backup.BaseUrl, "backup", priority: 1);
+        var account = await _app.CreateApiAccountAsync(credits: 1m);
+
+        var response = await _app.ApiClient(account.Key).PostChatAsync(Hello);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Single(primary.Requests);
+        Assert.Single(backup.Requests);
+    }
+
+    [Fact]
     public async Task ReplyThatEndsWithoutDoneIsAnErrorNotASuccess()
     {
         await using var provider = await FakeUpstream.StartAsync(Reply.StreamWithoutDone(Chunks.Content("Half an ans")));

@@ -21,6 +21,8 @@ public sealed partial class HttpUpstream(HttpClient http, IDataProtectionProvide
     public const string ProtectorPurpose = "Portal.UpstreamKeys";
     private const int AttemptsPerUpstream = 2;
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(200);
+    /// <summary>The longest 429 Retry-After worth waiting for before trying the next upstream instead.</summary>
+    private static readonly TimeSpan MaxRetryAfter = TimeSpan.FromSeconds(5);
 
     /// <param name="connected">Told which upstream answered, before its first chunk.</param>
     public async IAsyncEnumerable<ChatChunk> StreamAsync(ChatRequest request, ModelInfo model, Action<UpstreamInfo> connected,
@@ -29,14 +31,15 @@ public sealed partial class HttpUpstream(HttpClient http, IDataProtectionProvide
         ApiError failure = ApiError.Upstream($"No upstream is available for '{model.Id}'.");
         foreach (var upstream in model.Upstreams)
         {
+            var wait = TimeSpan.Zero;
             for (var attempt = 0; attempt < AttemptsPerUpstream; attempt++)
             {
                 if (attempt > 0)
                 {
-                    await Task.Delay(FirstBackoff * Math.Pow(4, attempt - 1), cancellationToken);
+                    await Task.Delay(Max(wait, FirstBackoff * Math.Pow(4, attempt - 1)), cancellationToken);
                 }
 
-                var (response, error, retryable) = await ConnectAsync(request, upstream, cancellationToken);
+                var (response, error, retryable, retryAfter) = await ConnectAsync(request, upstream, cancellationToken);
                 if (response is null)
                 {
                     failure = error!;
@@ -44,6 +47,13 @@ public sealed partial class HttpUpstream(HttpClient http, IDataProtectionProvide
                     if (!retryable)
                     {
                         throw new UpstreamException(error);
+                    }
+
+                    // A 429 says when to come back: wait that long if it is short, else move on.
+                    wait = retryAfter ?? TimeSpan.Zero;
+                    if (wait > MaxRetryAfter)
+                    {
+                        break;
                     }
 
                     continue;
@@ -82,7 +92,9 @@ public sealed partial class HttpUpstream(HttpClient http, IDataProtectionProvide
     }
 
     /// <summary>Sends the request; on failure says what to tell the client and whether another try may help.</summary>
-    private async Task<(HttpResponseMessage? Response, ApiError? Error, bool Retryable)> ConnectAsync(
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    private async Task<(HttpResponseMessage? Response, ApiError? Error, bool Retryable, TimeSpan? RetryAfter)> ConnectAsync(
         ChatRequest request, UpstreamInfo upstream, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -104,23 +116,26 @@ public sealed partial class HttpUpstream(HttpClient http, IDataProtectionProvide
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return (null, ApiError.UpstreamTimeout($"The upstream did not answer within {upstream.Timeout.TotalSeconds:0} s."), true);
+            return (null, ApiError.UpstreamTimeout($"The upstream did not answer within {upstream.Timeout.TotalSeconds:0} s."), true, null);
         }
         catch (HttpRequestException e)
         {
-            return (null, ApiError.Upstream($"Could not reach the upstream ({e.HttpRequestError})."), true);
+            return (null, ApiError.Upstream($"Could not reach the upstream ({e.HttpRequestError})."), true, null);
         }
 
         if (response.IsSuccessStatusCode)
         {
-            return (response, null, false);
+            return (response, null, false, null);
         }
 
         var status = (int)response.StatusCode;
         var detail = await SafeDetailAsync(response, cancellationToken);
+        var retryAfter = response.Headers.RetryAfter is { } header
+            ? header.Delta ?? (header.Date - DateTimeOffset.UtcNow)
+            : null;
         response.Dispose();
         var retryable = status == (int)HttpStatusCode.TooManyRequests || status >= 500;
-        return (null, ApiError.Upstream($"The upstream answered HTTP {status}{detail}."), retryable);
+        return (null, ApiError.Upstream($"The upstream answered HTTP {status}{detail}."), retryable, retryAfter);
     }
 
     /// <summary>The client's body with the upstream's model name, the effective max_tokens and usage asked for.</summary>
