@@ -77,6 +77,7 @@ public sealed class PortalApplication(IReadOnlyDictionary<string, string?>? sett
         builder.UseSetting("Store:DataFolder", DataFolder);
         // appsettings.Development.json (the factory's default environment) turns this on; tests opt in.
         builder.UseSetting("Accounts:FirstUserBecomesAdmin", "false");
+        builder.UseSetting("Accounts:WelcomeCreditsUsd", "0");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+
 namespace Portal.Tests.Account;
 
 public sealed class SignUpTests
@@ -103,5 +105,30 @@ public sealed class SignUpTests
         Assert.Equal("/", (await browser.SignUpAsync("first@example.com", Password)).RedirectTarget());
 
         Assert.False(await app.IsAdminAsync("first@example.com"));
+    }
+
+    [Fact]
+    public async Task WelcomeCreditsAreGrantedOnSignUpAsALedgerEntry()
+    {
+        await using var app = new PortalApplication(new Dictionary<string, string?> { ["Accounts:WelcomeCreditsUsd"] = "2.50" });
+        using var browser = app.CreateBrowser();
+
+        Assert.Equal("/", (await browser.SignUpAsync("new@example.com", Password)).RedirectTarget());
+
+        var user = await app.FindUserAsync("new@example.com");
+        var summary = await app.Services.GetRequiredService<Portal.Credits.CreditsLedger>().SummaryAsync(user!.Id);
+        Assert.Equal((Money.FromUsd(2.50m), Money.FromUsd(2.50m)), (summary.BalanceMicros, summary.TotalGrantedMicros));
+    }
+
+    [Fact]
+    public async Task WithoutWelcomeCreditsASignUpStartsAtZero()
+    {
+        await using var app = new PortalApplication();
+        using var browser = app.CreateBrowser();
+
+        await browser.SignUpAsync("new@example.com", Password);
+
+        var user = await app.FindUserAsync("new@example.com");
+        Assert.Equal(0, (await app.Services.GetRequiredService<Portal.Credits.CreditsLedger>().SummaryAsync(user!.Id)).BalanceMicros);
     }
 }

@@ -193,6 +193,22 @@ public sealed class ApiErrorTests : IDisposable
     }
 
     [Fact]
+    public async Task RateLimitedCompletionsLeaveAUsageRecord()
+    {
+        var account = await _app.CreateApiAccountAsync(key: new NewApiKey("one a minute", RateLimitPerMinute: 1));
+        var client = _app.ApiClient(account.Key);
+        const string body = """{"model":"glm-5","messages":[{"role":"user","content":"x"}],"max_tokens":3}""";
+
+        Assert.Equal(HttpStatusCode.OK, (await client.PostChatAsync(body)).StatusCode);
+        var refused = await client.PostChatAsync(body);
+
+        await AssertErrorAsync(refused, 429, "rate_limit_exceeded");
+        var requestId = refused.Headers.GetValues("x-request-id").Single();
+        var record = await _app.InStoreAsync(db => db.UsageRecords.SingleAsync(r => r.RequestId == requestId));
+        Assert.Equal((429, "rate_limit_exceeded", 0L, account.KeyId), (record.Status, record.ErrorCode, record.CostMicros, record.ApiKeyId));
+    }
+
+    [Fact]
     public async Task UnexpectedFailuresAnswer500InTheEnvelopeWithTheRequestId()
     {
         var store = new BreakableStore();

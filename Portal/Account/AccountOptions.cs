@@ -10,4 +10,11 @@ public sealed class AccountOptions
     /// admin without extra steps; off by default, where the first admin comes from the CLI.
     /// </summary>
     public bool FirstUserBecomesAdmin { get; set; }
+
+    /// <summary>
+    /// Credits (USD) every new sign-up receives, as a ledger grant. 0 by default — credits come from an
+    /// admin; Development gives some so a fresh checkout can use the playground at once.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(typeof(decimal), "0", "1000000")]
+    public decimal WelcomeCreditsUsd { get; set; }
 }

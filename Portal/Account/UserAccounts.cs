@@ -1,11 +1,12 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Portal.Credits;
 
 namespace Portal.Account;
 
 /// <summary>Creates accounts the same way for the sign-up page and the admin CLI.</summary>
-public sealed class UserAccounts(UserManager<PortalUser> users, TimeProvider time, IOptions<AccountOptions> options)
+public sealed class UserAccounts(UserManager<PortalUser> users, CreditsLedger ledger, TimeProvider time, IOptions<AccountOptions> options)
 {
     public async Task<(IdentityResult Result, PortalUser User)> CreateAsync(string email, string password, bool admin)
     {
@@ -27,6 +28,11 @@ public sealed class UserAccounts(UserManager<PortalUser> users, TimeProvider tim
         if (result.Succeeded && options.Value.FirstUserBecomesAdmin && await users.Users.CountAsync() == 1)
         {
             result = await users.AddToRoleAsync(user, Roles.Admin);
+        }
+
+        if (result.Succeeded && options.Value.WelcomeCreditsUsd > 0)
+        {
+            await ledger.GrantAsync(user.Id, Money.FromUsd(options.Value.WelcomeCreditsUsd), "welcome credits", actorId: null);
         }
 
         return (result, user);

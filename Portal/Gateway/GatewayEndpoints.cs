@@ -5,6 +5,7 @@ using Portal.ApiKeys;
 using Portal.Catalog;
 using Portal.Credits;
 using Portal.Gateway.Simulation;
+using Portal.Usage;
 
 namespace Portal.Gateway;
 
@@ -120,7 +121,29 @@ public static class GatewayEndpoints
         headers["x-ratelimit-limit-requests"] = decision.Limit.ToString(System.Globalization.CultureInfo.InvariantCulture);
         headers["x-ratelimit-remaining-requests"] = decision.Remaining.ToString(System.Globalization.CultureInfo.InvariantCulture);
         headers["x-ratelimit-reset-requests"] = FormatDuration(decision.Reset);
-        return decision.Allowed ? await next(context) : ApiError.RateLimited(decision.RetryAfter, decision.Limit).ToResult();
+        if (decision.Allowed)
+        {
+            return await next(context);
+        }
+
+        var refused = ApiError.RateLimited(decision.RetryAfter, decision.Limit);
+        if (HttpMethods.IsPost(http.Request.Method))
+        {
+            // A refused completion is still a request of this key's: it belongs in the usage records.
+            await http.RequestServices.GetRequiredService<CreditsLedger>().RecordAsync(new UsageRecord
+            {
+                RequestId = http.RequestId(),
+                UserId = caller.UserId,
+                ApiKeyId = caller.KeyId,
+                ModelId = "unknown",
+                Status = refused.Status,
+                ErrorCode = refused.Code,
+                Provenance = Provenance.Reported,
+                CreatedAt = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime,
+            });
+        }
+
+        return refused.ToResult();
     }
 
     /// <summary>OpenAI's style: "1s", "6m0s", "250ms".</summary>
