@@ -35,6 +35,9 @@ public sealed class ScreenshotTool(PortalFixture portal, ITestOutputHelper outpu
     {
         var folder = Directory.CreateDirectory(Environment.GetEnvironmentVariable(ScreenshotFactAttribute.Variable)!).FullName;
         var user = await Portal.CreateUserAsync();
+        await Portal.Server.RunAdminAsync("create-key", "--email", user.Email, "--name", "Production server",
+            "--rate-limit", "120", "--spend-cap", "50", "--models", "glm-5,kimi-k2", "--expires-days", "90");
+        await Portal.Server.RunAdminAsync("create-key", "--email", user.Email, "--name", "Laptop experiments");
 
         foreach (var viewport in Viewports)
         {
@@ -45,6 +48,8 @@ public sealed class ScreenshotTool(PortalFixture portal, ITestOutputHelper outpu
             await SaveAsync(new LoginPage(visitor), folder, $"login-{size}");
 
             await SaveAsync(new ProfilePage(await NewPageAsync(user, viewport)), folder, $"profile-{size}");
+            await SaveApiKeysAsync(new ApiKeysPage(await NewPageAsync(user, viewport)), folder, size);
+            await SaveAsync(new ApiKeysPage(await NewPageAsync(await Portal.CreateUserAsync(), viewport)), folder, $"apikeys-empty-{size}");
 
             var admin = new AdminPage(await NewPageAsync(Portal.Admin, viewport));
             await SaveAsync(admin, folder, $"admin-{size}", () => Expect(admin.RowOf(Portal.Admin.Email)).ToBeVisibleAsync());
@@ -59,6 +64,31 @@ public sealed class ScreenshotTool(PortalFixture portal, ITestOutputHelper outpu
         }
     });
 
+    /// <summary>The key list, the create form with a bad entry, the once-only key panel, revoking.</summary>
+    private async Task SaveApiKeysAsync(ApiKeysPage keys, string folder, string size)
+    {
+        await SaveAsync(keys, folder, $"apikeys-{size}", () => Expect(keys.RowNamed("Production server")).ToBeVisibleAsync());
+        await keys.OpenCreateFormAsync();
+        await keys.SpendCapBox.FillAsync("0");
+        await keys.SubmitCreateFormAsync();
+        await Expect(keys.CreateForm).ToContainTextAsync("Give the key a name");
+        // From the top: a full-page capture of a scrolled page draws the sticky header mid-page.
+        await keys.Page.EvaluateAsync("() => window.scrollTo(0, 0)");
+        await ScreenshotAsync(keys.Page, folder, $"apikeys-form-errors-{size}");
+        await keys.NameBox.FillAsync($"CI pipeline {size}");
+        await keys.SpendCapBox.FillAsync("");
+        await keys.SubmitCreateFormAsync();
+        await Expect(keys.NewKey).ToBeVisibleAsync();
+        await ScreenshotAsync(keys.Page, folder, $"apikeys-new-key-{size}");
+        await keys.CloseNewKeyAsync();
+        await keys.AskToRevokeAsync($"CI pipeline {size}");
+        await Expect(keys.RevokeDialog).ToBeVisibleAsync();
+        await ScreenshotAsync(keys.Page, folder, $"apikeys-revoke-{size}", fullPage: false); // the dialog is fixed to the screen
+        await keys.ConfirmRevokeAsync();
+        await Expect(keys.StatusOf($"CI pipeline {size}")).ToHaveTextAsync("Revoked");
+        await ScreenshotAsync(keys.Page, folder, $"apikeys-revoked-{size}");
+    }
+
     private async Task SaveAsync(BasePage page, string folder, string name, Func<Task>? ready = null)
     {
         await page.GotoAsync();
@@ -71,10 +101,10 @@ public sealed class ScreenshotTool(PortalFixture portal, ITestOutputHelper outpu
         await ScreenshotAsync(page.Page, folder, name);
     }
 
-    private async Task ScreenshotAsync(IPage page, string folder, string name)
+    private async Task ScreenshotAsync(IPage page, string folder, string name, bool fullPage = true)
     {
         var path = Path.Combine(folder, $"{name}.png");
-        await page.ScreenshotAsync(new() { Path = path, FullPage = true });
+        await page.ScreenshotAsync(new() { Path = path, FullPage = fullPage });
         Output.WriteLine(path);
     }
 }

@@ -26,6 +26,24 @@ public sealed class ApiKey
     public string AllowedModels { get; set; } = "";
     /// <summary>Requests per minute; null = the configured default.</summary>
     public int? RateLimitPerMinute { get; set; }
+
+    /// <summary>What a user may see of the key: <c>sk-portal-AbCd…wxyz</c>.</summary>
+    public string Masked() => $"{Prefix}…{Last4}";
+
+    public ApiKeyStatus StatusAt(DateTime utcNow) =>
+        RevokedAt is not null ? ApiKeyStatus.Revoked
+        : ExpiresAt <= utcNow ? ApiKeyStatus.Expired
+        : ApiKeyStatus.Active;
+
+    public IReadOnlyList<string> AllowedModelIds() =>
+        AllowedModels.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}
+
+public enum ApiKeyStatus
+{
+    Active,
+    Expired,
+    Revoked,
 }
 
 internal sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKey>

@@ -8,6 +8,8 @@ namespace Portal.ApiKeys;
 public sealed record NewApiKey(string Name, DateTime? ExpiresAt = null, long? SpendCapMicros = null,
     IReadOnlyList<string>? AllowedModels = null, int? RateLimitPerMinute = null);
 
+public sealed record KeyPage(IReadOnlyList<ApiKey> Keys, int Total);
+
 /// <summary>Creates, lists and revokes keys. The plaintext exists only in the return value of <see cref="CreateAsync"/>.</summary>
 public sealed class ApiKeyService(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time)
 {
@@ -37,6 +39,16 @@ public sealed class ApiKeyService(IDbContextFactory<PortalDbContext> dbFactory, 
         db.ApiKeys.Add(key);
         await db.SaveChangesAsync(cancellationToken);
         return (key, plaintext);
+    }
+
+    /// <summary>One page of the user's keys, newest first, and how many they have in all.</summary>
+    public async Task<KeyPage> ListAsync(string userId, int skip, int take, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var mine = db.ApiKeys.AsNoTracking().Where(k => k.UserId == userId);
+        var total = await mine.CountAsync(cancellationToken);
+        var keys = await mine.OrderByDescending(k => k.CreatedAt).ThenBy(k => k.Id).Skip(skip).Take(take).ToListAsync(cancellationToken);
+        return new KeyPage(keys, total);
     }
 
     /// <summary>Revokes one of the user's keys; false when the user has no such live key.</summary>

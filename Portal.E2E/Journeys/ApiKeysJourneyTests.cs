@@ -1,0 +1,110 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Portal.E2E.Infrastructure;
+using Portal.E2E.Pages;
+
+namespace Portal.E2E.Journeys;
+
+[Collection(PortalCollection.Name)]
+public sealed class ApiKeysJourneyTests(PortalFixture portal, ITestOutputHelper output) : BrowserTest(portal, output)
+{
+    /// <summary>The resolver caches a key's state for one second; this leaves room for a busy machine.</summary>
+    private static readonly TimeSpan RevocationDeadline = TimeSpan.FromSeconds(5);
+
+    [Fact]
+    public Task UserCreatesAKeyCallsTheApiWithItAndRevokesIt() => RunAsync(async () =>
+    {
+        var user = await Portal.CreateUserAsync();
+        var page = await NewPageAsync(user);
+        await page.Context.GrantPermissionsAsync(["clipboard-read", "clipboard-write"], new() { Origin = Portal.Server.BaseAddress.ToString().TrimEnd('/') });
+        var keys = new ApiKeysPage(page);
+        await keys.GotoAsync();
+        await Expect(keys.EmptyState).ToContainTextAsync("No keys yet");
+
+        var plaintext = await keys.CreateKeyAsync("journey key");
+        await Expect(keys.NewKeyPanel).ToContainTextAsync("This is the only time the key is shown. Store it now.");
+        await keys.CopyNewKeyAsync();
+        await Expect(keys.CopyStatus).ToHaveTextAsync("Copied to the clipboard.");
+        Assert.Equal(plaintext, await page.EvaluateAsync<string>("() => navigator.clipboard.readText()"));
+
+        await page.ReloadAsync();
+        await keys.WaitUntilInteractiveAsync();
+        await Expect(keys.NewKeyPanel).ToHaveCountAsync(0);
+        await Expect(keys.RowNamed("journey key")).ToContainTextAsync($"{plaintext[..14]}…{plaintext[^4..]}");
+        Assert.DoesNotContain(plaintext[14..^4], await page.ContentAsync());
+        await Expect(keys.FactOf("journey key", "Last used")).ToHaveTextAsync("Never");
+
+        using var api = new HttpClient { BaseAddress = Portal.Server.BaseAddress };
+        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", plaintext);
+        using (var models = await api.GetAsync("/api/v1/models"))
+        {
+            Assert.Equal(HttpStatusCode.OK, models.StatusCode);
+        }
+
+        await page.ReloadAsync();
+        await keys.WaitUntilInteractiveAsync();
+        await Expect(keys.FactOf("journey key", "Last used")).ToContainTextAsync("UTC");
+
+        await keys.AskToRevokeAsync("journey key");
+        await Expect(keys.RevokeDialog).ToContainTextAsync("Revoke “journey key”?");
+        await keys.ConfirmRevokeAsync();
+        await Expect(keys.StatusOf("journey key")).ToHaveTextAsync("Revoked");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, await StatusOnceRevokedAsync(api));
+    });
+
+    [Fact]
+    public Task OnAPhoneABadEntryIsExplainedAndKept() => RunAsync(async () =>
+    {
+        var user = await Portal.CreateUserAsync();
+        var keys = new ApiKeysPage(await NewPageAsync(user, new() { Width = 390, Height = 844 }));
+        await keys.GotoAsync();
+        await keys.OpenCreateFormAsync();
+        await keys.NameBox.FillAsync("phone key");
+        await keys.RateLimitBox.FillAsync("0");
+
+        await keys.SubmitCreateFormAsync();
+
+        await Expect(keys.CreateForm).ToContainTextAsync("from 1 to 1,000,000");
+        await Expect(keys.NameBox).ToHaveValueAsync("phone key");
+        await Expect(keys.RateLimitBox).ToHaveValueAsync("0");
+        await Expect(keys.NewKeyPanel).ToHaveCountAsync(0);
+
+        await keys.RateLimitBox.FillAsync("30");
+        await keys.SubmitCreateFormAsync();
+
+        await Expect(keys.NewKey).ToBeVisibleAsync();
+        await Expect(keys.RowNamed("phone key")).ToContainTextAsync("30 / min");
+    });
+
+    /// <summary>
+    /// Asks /api/v1/models until the revocation shows, up to a deadline: the answer may be cached
+    /// for up to a second, so this waits for a state change, bounded, rather than for a time.
+    /// </summary>
+    private static async Task<HttpStatusCode> StatusOnceRevokedAsync(HttpClient api)
+    {
+        using var deadline = new CancellationTokenSource(RevocationDeadline);
+        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
+        HttpStatusCode status;
+        do
+        {
+            using var response = await api.GetAsync("/api/v1/models", CancellationToken.None);
+            status = response.StatusCode;
+        }
+        while (status == HttpStatusCode.OK && await NextTickAsync(tick, deadline.Token));
+
+        return status;
+    }
+
+    private static async Task<bool> NextTickAsync(PeriodicTimer tick, CancellationToken deadline)
+    {
+        try
+        {
+            return await tick.WaitForNextTickAsync(deadline);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,111 @@
+using System.Security.Claims;
+using AngleSharp.Dom;
+using Bunit;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Portal.Account;
+using Portal.ApiKeys;
+using Portal.Catalog;
+using Portal.Gateway;
+using Portal.Tests.Components;
+using Portal.Tests.Gateway;
+
+namespace Portal.Tests.ApiKeys;
+
+/// <summary>
+/// The API keys page rendered with bUnit over a real (SQLite) store: the services come from a
+/// <see cref="PortalApplication"/>, so what the page writes is what the gateway reads.
+/// </summary>
+public abstract class ApiKeysPageTestBase : ComponentTestBase, IAsyncLifetime
+{
+    protected const string Password = "correct horse battery";
+    private static readonly TimeSpan StoreWait = TimeSpan.FromSeconds(10);
+
+    protected ApiKeysPageTestBase()
+    {
+        // Focus moves and the copy helper go through JS; tests that care set up their own answers.
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        Services.AddLogging();
+        Services.AddSingleton<TimeProvider>(App.Time);
+        Services.AddSingleton(App.Services.GetRequiredService<ApiKeyService>());
+        Services.AddSingleton(App.Services.GetRequiredService<ModelCatalog>());
+        Services.AddSingleton(App.Services.GetRequiredService<IOptions<GatewayOptions>>());
+        Services.AddSingleton(App.Services.GetRequiredService<IOptions<IdentityOptions>>());
+    }
+
+    protected PortalApplication App { get; } = new();
+
+    protected ApiKeyService KeyService => App.Services.GetRequiredService<ApiKeyService>();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await App.DisposeAsync();
+
+    /// <summary>Signs the test's user in the way Identity does: the user id in the name-identifier claim.</summary>
+    protected void SignInAs(PortalUser user)
+    {
+        SignInAs(user.Email!);
+        Authorization.SetClaims(new Claim(ClaimTypes.NameIdentifier, user.Id));
+    }
+
+    /// <summary>Renders the page as <paramref name="user"/> and waits for the first load from the store.</summary>
+    protected IRenderedComponent<ApiKeysPage> RenderPageAs(PortalUser user)
+    {
+        SignInAs(user);
+        var page = RenderComponent<ApiKeysPage>();
+        page.WaitForAssertion(() => Assert.True(
+            page.FindAll("[data-testid=key-row]").Count > 0 || page.FindAll("[data-testid=keys-empty]").Count > 0,
+            "the key list never loaded"), StoreWait);
+        return page;
+    }
+
+    protected static IElement Button(IRenderedFragment page, string text) =>
+        page.FindAll("button").Single(b => b.TextContent.Trim() == text);
+
+    protected static void OpenCreateForm(IRenderedFragment page) => Button(page, "Create key").Click();
+
+    protected static void Fill(IRenderedFragment page, string name = "", string expiry = "", string cap = "", string rate = "")
+    {
+        page.Find("#key-name").Change(name);
+        page.Find("#key-expiry").Change(expiry);
+        page.Find("#key-cap").Change(cap);
+        page.Find("#key-rate").Change(rate);
+    }
+
+    protected static void Submit(IRenderedFragment page) => page.Find("[data-testid=create-key-form] form").Submit();
+
+    /// <summary>Creates a key through the form and returns the plaintext the panel shows.</summary>
+    protected static string CreateThroughForm(IRenderedFragment page, string name)
+    {
+        OpenCreateForm(page);
+        Fill(page, name);
+        Submit(page);
+        return page.WaitForElement("[data-testid=new-key]", StoreWait).TextContent;
+    }
+
+    protected static void WaitForRows(IRenderedFragment page, int count) =>
+        page.WaitForAssertion(() => Assert.Equal(count, page.FindAll("[data-testid=key-row]").Count), StoreWait);
+
+    protected static IElement RowOf(IRenderedFragment page, string keyId) =>
+        page.FindAll("[data-testid=key-row]").Single(r => r.GetAttribute("data-key-id") == keyId);
+
+    /// <summary>The validation message shown in the same field box as the input <paramref name="inputId"/>.</summary>
+    protected static string? MessageBeside(IRenderedFragment page, string inputId) =>
+        page.Find(inputId).Closest(".field")!.QuerySelector(".validation-message")?.TextContent;
+
+    protected Task<List<ApiKey>> KeysOfAsync(string userId) =>
+        App.InStoreAsync(db => db.ApiKeys.AsNoTracking().Where(k => k.UserId == userId).ToListAsync());
+
+    protected static int Occurrences(string text, string value)
+    {
+        var count = 0;
+        for (var at = text.IndexOf(value, StringComparison.Ordinal); at >= 0; at = text.IndexOf(value, at + 1, StringComparison.Ordinal))
+        {
+            count++;
+        }
+
+        return count;
+    }
+}

@@ -1,0 +1,75 @@
+using Microsoft.Extensions.DependencyInjection;
+using Portal.ApiKeys;
+using Portal.Tests.Store;
+
+namespace Portal.Tests.ApiKeys;
+
+/// <summary>What the keys page asks of the store (list a page, revoke), on a real PostgreSQL.</summary>
+public sealed class PostgresKeyListTests : IAsyncLifetime
+{
+    private const string Password = "correct horse battery";
+    private PostgresTestDatabase? _database;
+    private PortalApplication? _app;
+
+    private PortalApplication App => _app!;
+
+    private ApiKeyService Keys => App.Services.GetRequiredService<ApiKeyService>();
+
+    public Task InitializeAsync()
+    {
+        if (PostgresTestDatabase.ServerConnectionString is not null || string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
+        {
+            _database = new PostgresTestDatabase();
+            _app = new PortalApplication(new Dictionary<string, string?>
+            {
+                ["Store:Provider"] = "Postgres",
+                ["Store:ConnectionString"] = _database.ConnectionString,
+            });
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        _app?.Dispose();
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
+    }
+
+    [PostgresFact]
+    public async Task ListingIsTheUsersOwnKeysNewestFirstAPageAtATime()
+    {
+        var ada = await App.CreateUserAsync("ada@example.com", Password);
+        var bob = await App.CreateUserAsync("bob@example.com", Password);
+        foreach (var name in new[] { "one", "two", "three" })
+        {
+            await Keys.CreateAsync(ada.Id, new NewApiKey(name));
+            App.Time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        await Keys.CreateAsync(bob.Id, new NewApiKey("bob's"));
+
+        var first = await Keys.ListAsync(ada.Id, skip: 0, take: 2);
+        var second = await Keys.ListAsync(ada.Id, skip: 2, take: 2);
+
+        Assert.Equal(3, first.Total);
+        Assert.Equal(["three", "two"], first.Keys.Select(k => k.Name));
+        Assert.Equal(["one"], second.Keys.Select(k => k.Name));
+    }
+
+    [PostgresFact]
+    public async Task RevokingAnotherUsersKeyChangesNothing()
+    {
+        var ada = await App.CreateUserAsync("ada@example.com", Password);
+        var bob = await App.CreateUserAsync("bob@example.com", Password);
+        var (bobs, _) = await Keys.CreateAsync(bob.Id, new NewApiKey("bob's"));
+
+        Assert.False(await Keys.RevokeAsync(ada.Id, bobs.Id));
+        Assert.Null(Assert.Single((await Keys.ListAsync(bob.Id, 0, 10)).Keys).RevokedAt);
+        Assert.True(await Keys.RevokeAsync(bob.Id, bobs.Id));
+        Assert.NotNull(Assert.Single((await Keys.ListAsync(bob.Id, 0, 10)).Keys).RevokedAt);
+    }
+}

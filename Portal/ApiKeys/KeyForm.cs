@@ -1,0 +1,138 @@
+using System.Globalization;
+
+namespace Portal.ApiKeys;
+
+/// <summary>
+/// What the "Create key" form holds, as typed. Numbers stay text until submitted so a bad entry is
+/// kept in its box with a message beside it instead of being thrown away by a parser.
+/// </summary>
+public sealed class KeyForm
+{
+    public const int MaxNameLength = 100;
+    public const int MinRateLimit = 1;
+    public const int MaxRateLimit = 1_000_000;
+    /// <summary>The same ceiling the admin CLI accepts for an amount; keeps micro-dollars far from overflow.</summary>
+    public const decimal MaxSpendCapUsd = 1_000_000_000m;
+
+    public string Name { get; set; } = "";
+
+    /// <summary>The key stops working at 00:00 UTC on this day.</summary>
+    public DateOnly? ExpiresOn { get; set; }
+
+    public string SpendCap { get; set; } = "";
+
+    public string RateLimit { get; set; } = "";
+
+    public HashSet<string> Models { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The first day a key can be set to expire on, given the time now.</summary>
+    public static DateOnly EarliestExpiry(DateTimeOffset now) => DateOnly.FromDateTime(now.UtcDateTime).AddDays(1);
+
+    /// <summary>What is wrong with each field (property name → message); empty when the form is good.</summary>
+    public IReadOnlyDictionary<string, string> Check(DateTimeOffset now)
+    {
+        var errors = new Dictionary<string, string>();
+        var name = Name.Trim();
+        if (name.Length == 0)
+        {
+            errors[nameof(Name)] = "Give the key a name, so you can tell it apart from your others.";
+        }
+        else if (name.Length > MaxNameLength)
+        {
+            errors[nameof(Name)] = $"Names are at most {MaxNameLength} characters; this one has {name.Length}.";
+        }
+
+        if (ExpiresOn is { } day && day < EarliestExpiry(now))
+        {
+            errors[nameof(ExpiresOn)] = "Pick a date after today: the key stops working at 00:00 UTC on that day.";
+        }
+
+        if (!TryParseSpendCap(out _, out var capError))
+        {
+            errors[nameof(SpendCap)] = capError;
+        }
+
+        if (!TryParseRateLimit(out _, out var rateError))
+        {
+            errors[nameof(RateLimit)] = rateError;
+        }
+
+        return errors;
+    }
+
+    /// <summary>The request to create the key; only call once <see cref="Check"/> found nothing wrong.</summary>
+    public NewApiKey ToRequest()
+    {
+        if (!TryParseSpendCap(out var cap, out _) || !TryParseRateLimit(out var rate, out _))
+        {
+            throw new InvalidOperationException("The form was not checked before use.");
+        }
+
+        return new NewApiKey(
+            Name.Trim(),
+            ExpiresOn?.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc),
+            cap,
+            Models.Count == 0 ? null : Models.Order(StringComparer.Ordinal).ToList(),
+            rate);
+    }
+
+    private bool TryParseSpendCap(out long? micros, out string error)
+    {
+        micros = null;
+        error = "";
+        var text = SpendCap.Trim().TrimStart('$').Trim();
+        if (text.Length == 0)
+        {
+            return true;
+        }
+
+        // Invariant culture and no thousands separators: "1,5" must not quietly become 15 dollars.
+        if (!decimal.TryParse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var usd))
+        {
+            error = "Enter an amount in US dollars, such as 25 or 12.50.";
+            return false;
+        }
+
+        if (usd <= 0)
+        {
+            error = "A spend cap must be more than $0. Leave it empty for no cap.";
+            return false;
+        }
+
+        if (decimal.Round(usd, 6) != usd)
+        {
+            error = "Amounts go down to a millionth of a dollar (6 decimal places) at most.";
+            return false;
+        }
+
+        if (usd > MaxSpendCapUsd)
+        {
+            error = "A spend cap can be at most $1,000,000,000. Leave it empty for no cap.";
+            return false;
+        }
+
+        micros = Money.FromUsd(usd);
+        return true;
+    }
+
+    private bool TryParseRateLimit(out int? perMinute, out string error)
+    {
+        perMinute = null;
+        error = "";
+        var text = RateLimit.Trim();
+        if (text.Length == 0)
+        {
+            return true;
+        }
+
+        if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value)
+            || value is < MinRateLimit or > MaxRateLimit)
+        {
+            error = "Enter a whole number of requests per minute from 1 to 1,000,000, or leave it empty for the default.";
+            return false;
+        }
+
+        perMinute = value;
+        return true;
+    }
+}

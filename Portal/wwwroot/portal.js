@@ -1,0 +1,31 @@
+// Small browser helpers that Blazor components call through JS interop, as portal.<name>(…).
+window.portal = window.portal || {};
+
+// Copies text to the clipboard; resolves to false when the browser refuses, so the caller can ask
+// the user to copy by hand. navigator.clipboard needs a secure context (https or localhost); on
+// plain http elsewhere the older execCommand route is tried instead.
+window.portal.copy = async function (text) {
+    try {
+        if (navigator.clipboard && window.isSecureContext) {
+            await navigator.clipboard.writeText(text);
+            return true;
+        }
+    } catch {
+        // fall through to the older route
+    }
+
+    const area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.style.position = "fixed";
+    area.style.opacity = "0";
+    document.body.appendChild(area);
+    area.select();
+    try {
+        return document.execCommand("copy");
+    } catch {
+        return false;
+    } finally {
+        area.remove();
+    }
+};
