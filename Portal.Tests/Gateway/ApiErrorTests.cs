@@ -32,6 +32,10 @@ public sealed class ApiErrorTests : IDisposable
     public static TheoryData<string, int, string, string?> BadBodies => new()
     {
         { "{", 400, "invalid_request_error", null },
+        { """{"model":"glm-5","model":"kimi-k2","messages":[{"role":"user","content":"x"}]}""", 400, "invalid_request_error", null },
+        { """{"model":"glm-5","messages":[{"role":"user","content":"x","role":"tool"}]}""", 400, "invalid_request_error", null },
+        { """{"model":"glm-5","messages":[{"role":"user","content":"x"}],"max_tokens":1e400}""", 400, "invalid_request_error", "max_tokens" },
+        { """{"model":"glm-5","messages":[{"role":"user","content":"x"}],"max_tokens":99999999999999999999999}""", 400, "invalid_request_error", "max_tokens" },
         { "[1,2]", 400, "invalid_request_error", null },
         { """{"messages":[{"role":"user","content":"x"}]}""", 400, "invalid_request_error", "model" },
         { """{"model":42,"messages":[{"role":"user","content":"x"}]}""", 400, "invalid_request_error", "model" },
@@ -71,6 +75,19 @@ public sealed class ApiErrorTests : IDisposable
         var response = await _app.ApiClient(account.Key).PostChatAsync(body);
 
         await AssertErrorAsync(response, status, code, param);
+        Assert.Equal(Money.FromUsd(1m), await _app.BalanceAsync(account.UserId));
+    }
+
+    [Fact]
+    public async Task DeeplyNestedAndInvalidUtf8BodiesAreRefusedWith400()
+    {
+        var account = await _app.CreateApiAccountAsync(credits: 1m);
+        var client = _app.ApiClient(account.Key);
+
+        await AssertErrorAsync(await client.PostChatAsync(new string('[', 5000) + new string(']', 5000)), 400, "invalid_request_error");
+        var invalidUtf8 = new ByteArrayContent([.. "{\"model\":\"glm-5\",\"messages\":[{\"role\":\"user\",\"content\":\""u8, 0xff, 0xfe, .. "\"}]}"u8]);
+        invalidUtf8.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        await AssertErrorAsync(await client.PostAsync("/api/v1/chat/completions", invalidUtf8), 400, "invalid_request_error");
         Assert.Equal(Money.FromUsd(1m), await _app.BalanceAsync(account.UserId));
     }
 

@@ -16,6 +16,31 @@ public static class ChatCompletions
         await gateway.RunAsync(new Payer(caller.UserId, caller), body, parseError, http.RequestId(), new HttpCompletionSink(http.Response), http.RequestAborted);
     }
 
+    /// <summary>
+    /// JsonObject builds its dictionary lazily and throws on a repeated key wherever it is first
+    /// read; reading every object here turns that into one clear 400 instead of a failure later.
+    /// </summary>
+    private static void RejectDuplicateKeys(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var (_, value) in obj)
+                {
+                    RejectDuplicateKeys(value);
+                }
+
+                break;
+            case JsonArray array:
+                foreach (var item in array)
+                {
+                    RejectDuplicateKeys(item);
+                }
+
+                break;
+        }
+    }
+
     private static async Task<(JsonNode?, ApiError?)> ReadJsonAsync(HttpRequest request)
     {
         if (request.ContentType is { } type && !type.Contains("json", StringComparison.OrdinalIgnoreCase))
@@ -37,7 +62,13 @@ public static class ChatCompletions
                 return (null, ApiError.PayloadTooLarge(MaxBodyBytes));
             }
 
-            return (JsonNode.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), documentOptions: DocumentOptions), null);
+            var body = JsonNode.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), documentOptions: DocumentOptions);
+            RejectDuplicateKeys(body);
+            return (body, null);
+        }
+        catch (ArgumentException e) when (e.Message.Contains("same key", StringComparison.Ordinal))
+        {
+            return (null, ApiError.InvalidRequest("The JSON body gives the same key twice in one object."));
         }
         catch (JsonException e)
         {
