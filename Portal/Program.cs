@@ -4,6 +4,7 @@ using Portal.Admin;
 using Portal.Components;
 using Portal.Credits;
 using Portal.Data;
+using Portal.Docs;
 using Portal.Gateway;
 using Radzen;
 
@@ -24,6 +25,7 @@ builder.AddPortalStore();                                      // SQLite by defa
 builder.AddStoredDataProtection();                             // cookie and secret keys shared through the store
 builder.AddAccounts();                                         // Identity: sign-up, sign-in, lockout, roles
 builder.AddGateway();                                          // /api/v1: keys, rate limits, credits, upstreams
+builder.Services.AddSingleton<DocsLibrary>();                  // /docs: Markdown compiled in, rendered once per page
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddRadzenComponents();
 

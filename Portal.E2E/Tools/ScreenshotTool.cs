@@ -46,6 +46,17 @@ public sealed class ScreenshotTool(PortalFixture portal, ITestOutputHelper outpu
             await SaveAsync(new HomePage(visitor), folder, $"home-{size}");
             await SaveAsync(new SignupPage(visitor), folder, $"signup-{size}");
             await SaveAsync(new LoginPage(visitor), folder, $"login-{size}");
+            await SaveAsync(new DocsPage(visitor), folder, $"docs-{size}");
+            await SaveAsync(new DocsPage(visitor, "models"), folder, $"docs-models-{size}");
+            await SaveAsync(new DocsPage(visitor, "chat-completions"), folder, $"docs-chat-completions-{size}");
+            if (viewport.Width < 820)
+            {
+                var docs = new DocsPage(visitor, "quickstart");
+                await docs.GotoAsync();
+                await docs.MenuToggle.CheckAsync();
+                await ScreenshotAsync(visitor, folder, $"docs-menu-open-{size}");
+            }
+
 
             await SaveAsync(new ProfilePage(await NewPageAsync(user, viewport)), folder, $"profile-{size}");
             await SaveApiKeysAsync(new ApiKeysPage(await NewPageAsync(user, viewport)), folder, size);

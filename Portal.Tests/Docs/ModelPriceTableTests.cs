@@ -1,0 +1,28 @@
+using Bunit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Catalog;
+using Portal.Data;
+using Portal.Tests.Components;
+
+namespace Portal.Tests.Docs;
+
+public sealed class ModelPriceTableTests : ComponentTestBase
+{
+    [Fact]
+    public void AStoreFailureShowsAMessageInsteadOfBreakingThePage()
+    {
+        Services.AddLogging();
+        Services.AddSingleton(new ModelCatalog(new UnreachableStore(), TimeProvider.System));
+
+        var table = RenderComponent<ModelPriceTable>();
+
+        Assert.Equal("The model list can't be loaded right now. Try again in a moment.", table.Find(".alert-error").TextContent);
+        Assert.Empty(table.FindAll("table"));
+    }
+
+    private sealed class UnreachableStore : IDbContextFactory<PortalDbContext>
+    {
+        public PortalDbContext CreateDbContext() => throw new InvalidOperationException("The database is not reachable.");
+    }
+}
