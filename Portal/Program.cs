@@ -24,6 +24,7 @@ builder.AddPortalStore();                                      // SQLite by defa
 builder.AddStoredDataProtection();                             // cookie and secret keys shared through the store
 builder.AddAccounts();                                         // Identity: sign-up, sign-in, lockout, roles
 builder.AddGateway();                                          // /api/v1: keys, rate limits, credits, upstreams
+builder.AddAdmin();                                            // admin editors, their role re-checks and the audit log
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddRadzenComponents();
 
