@@ -26,6 +26,7 @@ builder.AddStoredDataProtection();                             // cookie and sec
 builder.AddAccounts();                                         // Identity: sign-up, sign-in, lockout, roles
 builder.AddGateway();                                          // /api/v1: keys, rate limits, credits, upstreams
 builder.Services.AddSingleton<DocsLibrary>();                  // /docs: Markdown compiled in, rendered once per page
+builder.AddAdmin();                                            // admin editors, their role re-checks and the audit log
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddRadzenComponents();
 

@@ -1,3 +1,6 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+using System.Text.RegularExpressions;
 using Portal.E2E.Infrastructure;
 using Portal.E2E.Pages;
 
@@ -43,9 +46,51 @@ public sealed class AdminJourneyTests(PortalFixture portal, ITestOutputHelper ou
         await Expect(home.Header.UserEmail).ToHaveTextAsync(user.Email);
         await Expect(home.Header.AdminLink).ToHaveCountAsync(0);
 
-        await page.GotoAsync(new AdminPage(page).PagePath);
+        foreach (var path in AdminPaths)
+        {
+            await page.GotoAsync(path);
 
-        await denied.ExpectOpenAsync();
-        await Expect(denied.Heading).ToHaveTextAsync("You don't have access to that page");
+            await denied.ExpectOpenAsync();
+            await Expect(denied.Heading).ToHaveTextAsync("You don't have access to that page");
+        }
     });
+
+    [Fact]
+    public Task AdminGrantsCreditsAndTheUsersKeySeesTheNewBalance() => RunAsync(async () =>
+    {
+        var user = await Portal.CreateUserAsync();
+        var created = await Portal.Server.RunAdminAsync("create-key", "--email", user.Email, "--name", "e2e");
+        using var api = new HttpClient { BaseAddress = Portal.Server.BaseAddress };
+        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Regex.Match(created, "sk-portal-[0-9A-Za-z]+").Value);
+        Assert.Equal(0m, await BalanceAsync(api));
+
+        var admin = new AdminPage(await NewPageAsync(Portal.Admin));
+        await admin.GotoAsync();
+        await admin.SearchAsync(user.Email);
+        await Expect(admin.AccountsGrid.Locator("tbody tr")).ToHaveCountAsync(1);
+        await admin.OpenCreditFormAsync(user.Email);
+        await admin.FillCreditFormAsync("12.50", "E2E welcome credits");
+        await admin.SubmitCreditFormAsync();
+
+        await Expect(admin.Success).ToHaveTextAsync($"Granted $12.50 to {user.Email}. Their balance is now $12.50.");
+        await Expect(admin.RowOf(user.Email)).ToContainTextAsync("$12.50");
+        Assert.Equal(12.5m, await BalanceAsync(api));
+
+        // A deduction larger than the balance is refused on the form, and nothing moves.
+        await admin.OpenCreditFormAsync(user.Email);
+        await admin.FillCreditFormAsync("20", "too much", deduct: true);
+        await admin.SubmitCreditFormAsync(deduct: true);
+        await Expect(admin.Error).ToContainTextAsync("less than the $20.00 you asked to deduct. Nothing was deducted.");
+        Assert.Equal(12.5m, await BalanceAsync(api));
+    });
+
+    private static readonly string[] AdminPaths = ["/admin", "/admin/models", "/admin/upstreams", "/admin/service", "/admin/audit"];
+
+    private static async Task<decimal> BalanceAsync(HttpClient api)
+    {
+        using var response = await api.GetAsync("/api/v1/credits");
+        Assert.True(response.IsSuccessStatusCode, $"GET /api/v1/credits answered {(int)response.StatusCode}");
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return json.RootElement.GetProperty("data").GetProperty("balance").GetDecimal();
+    }
 }

@@ -38,40 +38,52 @@ public sealed class ScreenshotTool(PortalFixture portal, ITestOutputHelper outpu
         await Portal.Server.RunAdminAsync("create-key", "--email", user.Email, "--name", "Production server",
             "--rate-limit", "120", "--spend-cap", "50", "--models", "glm-5,kimi-k2", "--expires-days", "90");
         await Portal.Server.RunAdminAsync("create-key", "--email", user.Email, "--name", "Laptop experiments");
-
-        foreach (var viewport in Viewports)
+        // An upstream that refuses connections, so the upstreams page has a row and a failed test to show.
+        // On kimi-k2 and removed at the end: other tests in the collection may use the simulated models.
+        var added = await Portal.Server.RunAdminAsync("add-upstream", "--model", "kimi-k2", "--url", "http://127.0.0.1:9/v1", "--upstream-model", "kimi-k2-instruct", "--priority", "1");
+        await MakeSomeUsageAsync(user);
+        var upstreamId = int.Parse(System.Text.RegularExpressions.Regex.Match(added, @"Added upstream (\d+)").Groups[1].Value);
+        try
         {
-            var size = $"{viewport.Width}x{viewport.Height}";
-            var visitor = await NewPageAsync(viewport: viewport);
-            await SaveAsync(new HomePage(visitor), folder, $"home-{size}");
-            await SaveAsync(new SignupPage(visitor), folder, $"signup-{size}");
-            await SaveAsync(new LoginPage(visitor), folder, $"login-{size}");
-            await SaveAsync(new DocsPage(visitor), folder, $"docs-{size}");
-            await SaveAsync(new DocsPage(visitor, "models"), folder, $"docs-models-{size}");
-            await SaveAsync(new DocsPage(visitor, "chat-completions"), folder, $"docs-chat-completions-{size}");
-            if (viewport.Width < 820)
+            foreach (var viewport in Viewports)
             {
-                var docs = new DocsPage(visitor, "quickstart");
-                await docs.GotoAsync();
-                await docs.MenuToggle.CheckAsync();
-                await ScreenshotAsync(visitor, folder, $"docs-menu-open-{size}");
+                var size = $"{viewport.Width}x{viewport.Height}";
+                var visitor = await NewPageAsync(viewport: viewport);
+                await SaveAsync(new HomePage(visitor), folder, $"home-{size}");
+                await SaveAsync(new SignupPage(visitor), folder, $"signup-{size}");
+                await SaveAsync(new LoginPage(visitor), folder, $"login-{size}");
+                await SaveAsync(new DocsPage(visitor), folder, $"docs-{size}");
+                await SaveAsync(new DocsPage(visitor, "models"), folder, $"docs-models-{size}");
+                await SaveAsync(new DocsPage(visitor, "chat-completions"), folder, $"docs-chat-completions-{size}");
+                if (viewport.Width < 820)
+                {
+                    var docs = new DocsPage(visitor, "quickstart");
+                    await docs.GotoAsync();
+                    await docs.MenuToggle.CheckAsync();
+                    await ScreenshotAsync(visitor, folder, $"docs-menu-open-{size}");
+                }
+
+                await SaveAsync(new ProfilePage(await NewPageAsync(user, viewport)), folder, $"profile-{size}");
+                await SaveApiKeysAsync(new ApiKeysPage(await NewPageAsync(user, viewport)), folder, size);
+                await SaveAsync(new ApiKeysPage(await NewPageAsync(await Portal.CreateUserAsync(), viewport)), folder, $"apikeys-empty-{size}");
+
+                var admin = new AdminPage(await NewPageAsync(Portal.Admin, viewport));
+                await SaveAsync(admin, folder, $"admin-{size}", () => Expect(admin.RowOf(Portal.Admin.Email)).ToBeVisibleAsync());
+
+                if (viewport.Width < 820)
+                {
+                    // The navigation is folded away on narrow screens; show it unfolded too.
+                    await admin.Header.OpenMenuAsync();
+                    await Expect(admin.Header.AdminLink).ToBeVisibleAsync();
+                    await ScreenshotAsync(admin.Page, folder, $"admin-menu-open-{size}");
+                }
+
+                await SaveAdminPagesAsync(admin.Page, folder, size, user, upstreamId);
             }
-
-
-            await SaveAsync(new ProfilePage(await NewPageAsync(user, viewport)), folder, $"profile-{size}");
-            await SaveApiKeysAsync(new ApiKeysPage(await NewPageAsync(user, viewport)), folder, size);
-            await SaveAsync(new ApiKeysPage(await NewPageAsync(await Portal.CreateUserAsync(), viewport)), folder, $"apikeys-empty-{size}");
-
-            var admin = new AdminPage(await NewPageAsync(Portal.Admin, viewport));
-            await SaveAsync(admin, folder, $"admin-{size}", () => Expect(admin.RowOf(Portal.Admin.Email)).ToBeVisibleAsync());
-
-            if (viewport.Width < 820)
-            {
-                // The navigation is folded away on narrow screens; show it unfolded too.
-                await admin.Header.OpenMenuAsync();
-                await Expect(admin.Header.AdminLink).ToBeVisibleAsync();
-                await ScreenshotAsync(admin.Page, folder, $"admin-menu-open-{size}");
-            }
+        }
+        finally
+        {
+            await Portal.Server.RunAdminAsync("remove-upstream", "--id", upstreamId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
     });
 
@@ -98,6 +110,54 @@ public sealed class ScreenshotTool(PortalFixture portal, ITestOutputHelper outpu
         await keys.ConfirmRevokeAsync();
         await Expect(keys.StatusOf($"CI pipeline {size}")).ToHaveTextAsync("Revoked");
         await ScreenshotAsync(keys.Page, folder, $"apikeys-revoked-{size}");
+    }
+
+    /// <summary>A few real (simulated) requests, so the usage charts have something to show.</summary>
+    private async Task MakeSomeUsageAsync(Account user)
+    {
+        await Portal.Server.RunAdminAsync("grant-credits", "--email", user.Email, "--amount", "5", "--reason", "screenshots");
+        var created = await Portal.Server.RunAdminAsync("create-key", "--email", user.Email, "--name", "screenshots");
+        using var api = new HttpClient { BaseAddress = Portal.Server.BaseAddress };
+        api.DefaultRequestHeaders.Authorization = new("Bearer", System.Text.RegularExpressions.Regex.Match(created, "sk-portal-[0-9A-Za-z]+").Value);
+        for (var i = 0; i < 3; i++)
+        {
+            using var body = new StringContent($$"""{"model":"glm-5","max_tokens":16,"messages":[{"role":"user","content":"Say hello {{i}}"}]}""", System.Text.Encoding.UTF8, "application/json");
+            using var response = await api.PostAsync("/api/v1/chat/completions", body);
+            response.EnsureSuccessStatusCode();
+        }
+    }
+
+    /// <summary>Each admin section in a telling state: a form with errors, an open editor, a test result, a verified chain.</summary>
+    private async Task SaveAdminPagesAsync(IPage page, string folder, string size, Account user, int upstreamId)
+    {
+        var users = new AdminPage(page);
+        await users.GotoAsync();
+        await users.OpenCreditFormAsync(user.Email);
+        await users.FillCreditFormAsync("-3", "");
+        await users.SubmitCreditFormAsync();
+        await Expect(page.Locator("#credit-amount-error")).ToBeVisibleAsync();
+        await ScreenshotAsync(page, folder, $"admin-credits-{size}");
+
+        var models = new AdminModelsPage(page);
+        await SaveAsync(models, folder, $"admin-models-{size}", () => Expect(models.RowOf("glm-5")).ToBeVisibleAsync());
+        await models.EditAsync("glm-5");
+        await Expect(models.Editor).ToBeVisibleAsync();
+        await ScreenshotAsync(page, folder, $"admin-models-edit-{size}");
+
+        var upstreams = new AdminUpstreamsPage(page, "kimi-k2");
+        await upstreams.GotoAsync();
+        await upstreams.TestConnectionAsync(upstreamId);
+        await Expect(upstreams.TestResult(upstreamId)).ToContainTextAsync("Could not connect");
+        await ScreenshotAsync(page, folder, $"admin-upstreams-{size}");
+
+        var service = new AdminServicePage(page);
+        await SaveAsync(service, folder, $"admin-service-{size}", () => Expect(service.UsageTotals).ToBeVisibleAsync());
+
+        var audit = new AdminAuditPage(page);
+        await audit.GotoAsync();
+        await audit.VerifyAsync();
+        await Expect(audit.ChainResult).ToContainTextAsync("The chain is intact");
+        await ScreenshotAsync(page, folder, $"admin-audit-{size}");
     }
 
     private async Task SaveAsync(BasePage page, string folder, string name, Func<Task>? ready = null)

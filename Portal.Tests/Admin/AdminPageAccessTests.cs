@@ -1,4 +1,8 @@
+using System.Reflection;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Components;
 using Portal.Account;
+using Portal.Admin;
 
 namespace Portal.Tests.Admin;
 
@@ -6,41 +10,66 @@ public sealed class AdminPageAccessTests
 {
     private const string Password = "correct horse battery";
 
+    public static TheoryData<string, string> AdminPages => new()
+    {
+        { "/admin", "Users" },
+        { "/admin/models", "Models and prices" },
+        { "/admin/upstreams", "Upstreams" },
+        { "/admin/service", "API and usage" },
+        { "/admin/audit", "Audit log" },
+    };
+
     [Fact]
-    public async Task AnAnonymousVisitorIsSentToLogin()
+    public void EveryAdminPageRequiresTheAdminRole()
+    {
+        var pages = typeof(AdminPage).Assembly.GetTypes()
+            .Where(t => t.GetCustomAttributes<RouteAttribute>().Any(r => r.Template.StartsWith("/admin", StringComparison.Ordinal)))
+            .ToList();
+
+        Assert.Equal(AdminPages.Select(row => (string)row[0]).Order(), pages.SelectMany(p => p.GetCustomAttributes<RouteAttribute>()).Select(r => r.Template).Order());
+        Assert.All(pages, page => Assert.Equal(Roles.Admin, page.GetCustomAttribute<AuthorizeAttribute>()?.Roles));
+    }
+
+    [Theory]
+    [MemberData(nameof(AdminPages))]
+    public async Task AnAnonymousVisitorIsSentToLogin(string path, string _)
     {
         await using var app = new PortalApplication();
         using var browser = app.CreateBrowser();
 
-        var response = await browser.GetAsync("/admin");
+        var response = await browser.GetAsync(path);
 
-        Assert.Equal("/login?ReturnUrl=%2Fadmin", response.RedirectTarget());
+        Assert.Equal($"/login?ReturnUrl={Uri.EscapeDataString(path)}", response.RedirectTarget());
     }
 
-    [Fact]
-    public async Task ASignedInUserWhoIsNotAnAdminIsSentToAccessDenied()
+    [Theory]
+    [MemberData(nameof(AdminPages))]
+    public async Task ASignedInUserWhoIsNotAnAdminIsSentToAccessDenied(string path, string _)
     {
         await using var app = new PortalApplication();
         await app.CreateUserAsync("user@example.com", Password);
         using var browser = await app.SignedInBrowserAsync("user@example.com", Password);
 
-        var target = (await browser.GetAsync("/admin")).RedirectTarget();
+        var target = (await browser.GetAsync(path)).RedirectTarget();
 
-        Assert.Equal("/access-denied?ReturnUrl=%2Fadmin", target);
+        Assert.Equal($"/access-denied?ReturnUrl={Uri.EscapeDataString(path)}", target);
         Assert.Contains("You don't have access to that page", Html.Text(await browser.GetPageAsync(target)));
     }
 
-    [Fact]
-    public async Task AnAdminSeesTheAdminPage()
+    [Theory]
+    [MemberData(nameof(AdminPages))]
+    public async Task AnAdminSeesTheAdminPage(string path, string heading)
     {
         await using var app = new PortalApplication();
         await app.CreateUserAsync("admin@example.com", Password, admin: true);
         using var browser = await app.SignedInBrowserAsync("admin@example.com", Password);
 
-        var page = await browser.GetPageAsync("/admin");
+        var page = await browser.GetPageAsync(path);
 
-        Assert.Contains("<h1>Admin</h1>", page);
+        Assert.Matches($"<h1[^>]*>{heading}</h1>", page);
+        Assert.Contains($"<title>{heading.Split(' ')[0]}", page);
         Assert.Contains("data-testid=\"nav-admin\"", page);
+        Assert.Contains("aria-label=\"Admin sections\"", page);
     }
 
     [Fact]

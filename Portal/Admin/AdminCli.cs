@@ -1,12 +1,11 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Portal.Account;
-using Microsoft.AspNetCore.DataProtection;
 using Portal.ApiKeys;
-using Portal.Catalog;
+using Portal.Audit;
 using Portal.Credits;
 using Portal.Data;
-using Portal.Gateway;
 
 namespace Portal.Admin;
 
@@ -119,11 +118,18 @@ public static class AdminCli
         var isAdmin = await users.IsInRoleAsync(user, Roles.Admin);
         if (isAdmin != makeAdmin)
         {
+            // The user manager saves through the scope's context, so the role change and its audit entry share one transaction.
+            var db = sp.GetRequiredService<PortalDbContext>();
+            await using var tx = await db.Database.BeginTransactionAsync();
             var result = makeAdmin ? await users.AddToRoleAsync(user, Roles.Admin) : await users.RemoveFromRoleAsync(user, Roles.Admin);
             if (!result.Succeeded)
             {
                 return Refused(stderr, result);
             }
+
+            await sp.GetRequiredService<AuditLog>().AppendAsync(db, AuditActor.Cli, AuditActions.RoleSet, $"user:{user.Email}",
+                new { userId = user.Id, role = makeAdmin ? Roles.Admin : "User" });
+            await tx.CommitAsync();
         }
 
         stdout.WriteLine($"{user.Email} is {(makeAdmin ? "an admin" : "a user")}.");
@@ -166,7 +172,10 @@ public static class AdminCli
 
         try
         {
-            var balance = await sp.GetRequiredService<CreditsLedger>().GrantAsync(user.Id, amount, reason, actorId: null);
+            var balance = await sp.GetRequiredService<CreditsLedger>().GrantAsync(user.Id, amount, reason, actorId: null,
+                (db, ct) => sp.GetRequiredService<AuditLog>().AppendAsync(db, AuditActor.Cli,
+                    amount > 0 ? AuditActions.CreditsGrant : AuditActions.CreditsDeduct, $"user:{user.Email}",
+                    new { userId = user.Id, amountUsd = UsdInput.Format(Math.Abs(amount)), reason }, ct));
             stdout.WriteLine($"{(amount > 0 ? "Granted" : "Deducted")} {Money.Format(Math.Abs(amount))} {(amount > 0 ? "to" : "from")} {user.Email}; balance {Money.Format(balance)}.");
             return Ok;
         }
@@ -249,7 +258,7 @@ public static class AdminCli
             throw new CliUsageException("give exactly one of --on or --off.");
         }
 
-        await sp.GetRequiredService<ApiSwitch>().SetAsync(on);
+        await sp.GetRequiredService<ApiSwitch>().SetAsync(on, AuditActor.Cli);
         stdout.WriteLine(on ? "The public API is on." : "The public API is off: /api/v1 answers 503 within a second.");
         return Ok;
     }
@@ -274,25 +283,27 @@ public static class AdminCli
             throw new CliUsageException($"--key-env names {keyEnv}, which is not set or empty.");
         }
 
-        var db = sp.GetRequiredService<PortalDbContext>();
-        if (!await db.Models.AnyAsync(m => m.Id == modelId))
+        var result = await sp.GetRequiredService<UpstreamAdmin>().SaveAsync(AdminCaller.Cli, new UpstreamForm
         {
-            stderr.WriteLine($"error: there is no model '{modelId}' in the catalog.");
+            ModelId = modelId,
+            BaseUrl = baseUrl.ToString(),
+            UpstreamModel = upstreamModel,
+            ApiKey = key ?? "",
+            Priority = priority.ToString(CultureInfo.InvariantCulture),
+            TimeoutSeconds = timeout.ToString(CultureInfo.InvariantCulture),
+        });
+        if (result.Errors.Count > 0)
+        {
+            throw new CliUsageException(string.Join(" ", result.Errors.Values));
+        }
+
+        if (!result.Succeeded)
+        {
+            stderr.WriteLine($"error: {result.Problem}");
             return Failed;
         }
 
-        var upstream = new ModelUpstream
-        {
-            ModelId = modelId,
-            BaseUrl = baseUrl.ToString().TrimEnd('/'),
-            UpstreamModel = upstreamModel,
-            ProtectedApiKey = key is null ? null : sp.GetRequiredService<IDataProtectionProvider>().CreateProtector(HttpUpstream.ProtectorPurpose).Protect(key),
-            Priority = priority,
-            TimeoutSeconds = timeout,
-        };
-        db.ModelUpstreams.Add(upstream);
-        await db.SaveChangesAsync();
-        stdout.WriteLine($"Upstream {upstream.Id} now serves {modelId} as '{upstreamModel}' at {upstream.BaseUrl} (priority {priority}{(key is null ? ", no key" : ", key stored encrypted")}).");
+        stdout.WriteLine($"{result.Done} Priority {priority}, {(key is null ? "no key" : "key stored encrypted")}.");
         return Ok;
     }
 
@@ -314,13 +325,14 @@ public static class AdminCli
     {
         var id = options.OptionalInt("id", 1, int.MaxValue) ?? throw new CliUsageException("--id is required and needs a value.");
         options.EnsureAllUsed();
-        if (await sp.GetRequiredService<PortalDbContext>().ModelUpstreams.Where(u => u.Id == id).ExecuteDeleteAsync() == 0)
+        var result = await sp.GetRequiredService<UpstreamAdmin>().DeleteAsync(AdminCaller.Cli, id);
+        if (!result.Succeeded)
         {
             stderr.WriteLine($"error: there is no upstream {id}.");
             return Failed;
         }
 
-        stdout.WriteLine($"Removed upstream {id}.");
+        stdout.WriteLine(result.Done);
         return Ok;
     }
 

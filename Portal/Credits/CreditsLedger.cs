@@ -25,7 +25,12 @@ public sealed record Settlement(string UserId, string? ApiKeyId, string RequestI
 public sealed class CreditsLedger(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time, ILogger<CreditsLedger> logger)
 {
     /// <summary>Adds (or, when negative, deducts) credits. A deduction never takes a balance below zero.</summary>
-    public async Task<long> GrantAsync(string userId, long amountMicros, string reason, string? actorId, CancellationToken cancellationToken = default)
+    public Task<long> GrantAsync(string userId, long amountMicros, string reason, string? actorId, CancellationToken cancellationToken = default) =>
+        GrantAsync(userId, amountMicros, reason, actorId, alsoRecord: null, cancellationToken);
+
+    /// <param name="alsoRecord">Writes more to the store inside the grant's transaction (the admin audit entry), so both commit or neither does.</param>
+    public async Task<long> GrantAsync(string userId, long amountMicros, string reason, string? actorId,
+        Func<PortalDbContext, CancellationToken, Task>? alsoRecord, CancellationToken cancellationToken = default)
     {
         if (amountMicros == 0)
         {
@@ -57,6 +62,11 @@ public sealed class CreditsLedger(IDbContextFactory<PortalDbContext> dbFactory, 
             CreatedAt = time.GetUtcNow().UtcDateTime,
         });
         await db.SaveChangesAsync(cancellationToken);
+        if (alsoRecord is not null)
+        {
+            await alsoRecord(db, cancellationToken);
+        }
+
         await tx.CommitAsync(cancellationToken);
         return await BalanceOfAsync(db, userId, cancellationToken);
     }

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Portal.Account;
 using Portal.Admin;
 using Portal.ApiKeys;
+using Portal.Audit;
 using Portal.Catalog;
 using Portal.Credits;
 using Portal.Usage;
@@ -23,6 +24,7 @@ public abstract class PortalDbContext(DbContextOptions options) : IdentityDbCont
     public DbSet<UsageRecord> UsageRecords => Set<UsageRecord>();
     public DbSet<PortalSetting> Settings => Set<PortalSetting>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+    public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -1,0 +1,172 @@
+using Bunit;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+using Portal.Admin;
+using Portal.Gateway;
+using Portal.Tests.Gateway;
+
+namespace Portal.Tests.Admin;
+
+/// <summary>The model and upstream editors as an admin uses them.</summary>
+public sealed class EditorComponentTests : AdminComponentTestBase
+{
+    private const string Secret = "sk-upstream-SECRET-0123456789abcdef";
+
+    private IRenderedComponent<ModelEditor> RenderModelEditor(ModelForm form, bool isNew, Action<string>? saved = null) =>
+        RenderComponent<ModelEditor>(p => p
+            .Add(e => e.Form, form)
+            .Add(e => e.IsNew, isNew)
+            .Add(e => e.OnSaved, saved ?? (_ => { }))
+            .Add(e => e.OnCancel, () => { }));
+
+    private IRenderedComponent<UpstreamEditor> RenderUpstreamEditor(UpstreamForm form, bool hasKey, Action<string>? saved = null) =>
+        RenderComponent<UpstreamEditor>(p => p
+            .Add(e => e.Form, form)
+            .Add(e => e.HasKey, hasKey)
+            .Add(e => e.OnSaved, saved ?? (_ => { }))
+            .Add(e => e.OnCancel, () => { }));
+
+    [Fact]
+    public async Task ABadPriceIsShownBesideItsFieldAndNothingIsSaved()
+    {
+        var caller = await App.GuardFor((await SignInAsAdminAsync()).Id).RequireAdminAsync();
+        var editor = RenderModelEditor((await App.Service<CatalogAdmin>().FormForAsync(caller, "glm-5"))!, isNew: false);
+
+        editor.Find("#model-input-price").Change("-2");
+        editor.Find("#model-output-price").Change("1.23456789");
+        editor.Find("form").Submit();
+
+        editor.WaitForAssertion(() => Assert.StartsWith("Enter a price in USD per 1M tokens, 0 or more", editor.Find("#model-input-price-error").TextContent), Wait);
+        Assert.StartsWith("Enter a price in USD per 1M tokens", editor.Find("#model-output-price-error").TextContent);
+        Assert.Equal("true", editor.Find("#model-input-price").GetAttribute("aria-invalid"));
+        Assert.Equal(Money.FromUsd(1.5m), await App.InStoreAsync(db => db.Models.Where(m => m.Id == "glm-5").Select(m => m.InputPriceMicros).SingleAsync()));
+    }
+
+    [Fact]
+    public async Task ADuplicateAliasIsRefusedOnANewModel()
+    {
+        await SignInAsAdminAsync();
+        var editor = RenderModelEditor(new ModelForm(), isNew: true);
+
+        editor.Find("#model-id").Change("glm-5-mini");
+        editor.Find("#model-owner").Change("zhipu");
+        editor.Find("#model-aliases").Change("zhipu/glm-5-mini, ZHIPU/GLM-5");
+        editor.Find("#model-input-price").Change("0.5");
+        editor.Find("#model-output-price").Change("1");
+        editor.Find("form").Submit();
+
+        editor.WaitForAssertion(() => Assert.Equal("'ZHIPU/GLM-5' already names glm-5; each alias may belong to one model only.", editor.Find("#model-aliases-error").TextContent), Wait);
+        Assert.Equal(4, await App.InStoreAsync(db => db.Models.CountAsync()));
+    }
+
+    [Fact]
+    public async Task ANewModelIsAddedFromTheEditor()
+    {
+        await SignInAsAdminAsync();
+        string? saved = null;
+        var editor = RenderModelEditor(new ModelForm(), isNew: true, m => saved = m);
+
+        editor.Find("#model-id").Change("qwen-3");
+        editor.Find("#model-owner").Change("qwen");
+        editor.Find("#model-input-price").Change("0.4");
+        editor.Find("#model-output-price").Change("1.2");
+        editor.Find("input[type=checkbox]").Change(true); // tools
+        editor.Find("form").Submit();
+
+        editor.WaitForAssertion(() => Assert.Equal("Added qwen-3.", saved), Wait);
+        var model = await App.InStoreAsync(db => db.Models.SingleAsync(m => m.Id == "qwen-3"));
+        Assert.Equal((true, 400_000L, 1_200_000L, 8192), (model.SupportsTools, model.InputPriceMicros, model.OutputPriceMicros, model.MaxOutputTokens));
+    }
+
+    [Fact]
+    public async Task TheUpstreamKeyIsNeverInTheMarkupAfterSaveAndDecryptsForUse()
+    {
+        var admin = await SignInAsAdminAsync();
+        string? saved = null;
+        var form = new UpstreamForm { ModelId = "glm-5" };
+        var editor = RenderUpstreamEditor(form, hasKey: false, m => saved = m);
+        Assert.Equal("No key is set. Stored encrypted; never shown again.", editor.Find("#upstream-key-hint").TextContent);
+
+        editor.Find("#upstream-url").Change("https://api.provider.test/v1");
+        editor.Find("#upstream-model").Change("glm-5-0425");
+        editor.Find("#upstream-key").Change(Secret);
+        editor.Find("form").Submit();
+
+        editor.WaitForAssertion(() => Assert.NotNull(saved), Wait);
+        Assert.DoesNotContain(Secret, editor.Markup);
+        Assert.Equal("", form.ApiKey);
+        var stored = await App.InStoreAsync(db => db.ModelUpstreams.SingleAsync());
+        Assert.Equal(Secret, App.Service<IDataProtectionProvider>().CreateProtector(HttpUpstream.ProtectorPurpose).Unprotect(stored.ProtectedApiKey!));
+
+        // Editing it again: the form says a key is set, and shows nothing of it.
+        var caller = await App.GuardFor(admin.Id).RequireAdminAsync();
+        var again = RenderUpstreamEditor((await App.Service<UpstreamAdmin>().FormForAsync(caller, stored.Id))!, hasKey: true);
+        Assert.Equal("A key is set. Leave this empty to keep it.", again.Find("#upstream-key-hint").TextContent);
+        Assert.DoesNotContain(Secret, again.Markup);
+        Assert.DoesNotContain(stored.ProtectedApiKey!, again.Markup);
+        Assert.Equal("", again.Find("#upstream-key").GetAttribute("value") ?? "");
+    }
+
+    [Fact]
+    public async Task ABadUrlIsShownAndTheTypedKeyIsNotKeptOnThePage()
+    {
+        await SignInAsAdminAsync();
+        var editor = RenderUpstreamEditor(new UpstreamForm { ModelId = "glm-5" }, hasKey: false);
+
+        editor.Find("#upstream-url").Change("https://user:pass@api.provider.test/v1");
+        editor.Find("#upstream-model").Change("glm-5");
+        editor.Find("#upstream-key").Change(Secret);
+        editor.Find("form").Submit();
+
+        editor.WaitForAssertion(() => Assert.Equal("The base URL must not contain a user name, password, query or fragment; put the key in the API key field.",
+            editor.Find("#upstream-url-error").TextContent), Wait);
+        Assert.DoesNotContain(Secret, editor.Markup);
+        Assert.StartsWith("Enter the key again", editor.Find("#upstream-key-hint").TextContent);
+        Assert.Equal(0, await App.InStoreAsync(db => db.ModelUpstreams.CountAsync()));
+    }
+
+    [Fact]
+    public async Task TheModelsPageListsTheCatalogAndOpensTheEditor()
+    {
+        await SignInAsAdminAsync();
+
+        var page = RenderComponent<ModelsPage>();
+
+        page.WaitForAssertion(() => Assert.Equal(4, page.FindAll("tbody tr").Count), Wait);
+        var glm5 = page.Find("tr[data-model='glm-5']");
+        Assert.Contains("zhipu/glm-5", glm5.TextContent);
+        Assert.Contains("$1.50", glm5.TextContent);
+        Assert.Contains("simulated", glm5.TextContent);
+        Assert.Contains("text only", page.Find("tr[data-model='deepseek-r1']").TextContent.Replace("JSON mode · always reasons", "text only"));
+
+        page.Find("button[aria-label='Edit glm-5']").Click();
+        page.WaitForAssertion(() => Assert.Equal("Edit glm-5", page.Find("#model-editor-title").TextContent), Wait);
+        Assert.Equal("1.5", page.Find("#model-input-price").GetAttribute("value"));
+    }
+
+    [Fact]
+    public async Task TheUpstreamsPageListsWithoutKeysAndRemovesOnlyAfterConfirmation()
+    {
+        var admin = await SignInAsAdminAsync();
+        var caller = await App.GuardFor(admin.Id).RequireAdminAsync();
+        await App.Service<UpstreamAdmin>().SaveAsync(caller, new UpstreamForm { ModelId = "deepseek-r1", BaseUrl = "https://api.deepseek.test/v1", UpstreamModel = "deepseek-reasoner", ApiKey = Secret });
+
+        var page = RenderComponent<UpstreamsPage>(); // no ?model= : the first model, deepseek-r1
+
+        page.WaitForAssertion(() => Assert.Single(page.FindAll("tr[data-upstream]")), Wait);
+        var row = page.Find("tr[data-upstream]");
+        Assert.Contains("https://api.deepseek.test/v1", row.TextContent);
+        Assert.Contains("key set", row.TextContent);
+        Assert.DoesNotContain(Secret, page.Markup);
+
+        page.Find("button[aria-label^='Remove upstream']").Click();
+        page.Find("button:contains('Keep')").Click();
+        Assert.Single(page.FindAll("tr[data-upstream]"));
+        page.Find("button[aria-label^='Remove upstream']").Click();
+        page.Find("button:contains('Yes, remove')").Click();
+
+        page.WaitForAssertion(() => Assert.StartsWith("Removed upstream", page.Find(".alert-success").TextContent), Wait);
+        Assert.Contains("has no upstreams: the simulated upstream answers its requests.", page.Find(".empty").TextContent);
+        Assert.Equal(0, await App.InStoreAsync(db => db.ModelUpstreams.CountAsync()));
+    }
+}

@@ -1,0 +1,107 @@
+using Microsoft.EntityFrameworkCore;
+using Portal.Account;
+using Portal.Audit;
+using Portal.Credits;
+using Portal.Data;
+
+namespace Portal.Admin;
+
+public sealed record UserRow(string Id, string Email, bool IsAdmin, long BalanceMicros, DateTime CreatedAt);
+
+public sealed record UserPage(IReadOnlyList<UserRow> Rows, int Total);
+
+/// <summary>A credit adjustment as typed in the form: a positive USD amount and which way it goes.</summary>
+public sealed class CreditAdjustment
+{
+    public string Amount { get; set; } = "";
+    public bool Deduct { get; set; }
+    public string Reason { get; set; } = "";
+}
+
+/// <summary>Accounts, their balances, and credit grants and deductions made by admins.</summary>
+public sealed class UserAdmin(IDbContextFactory<PortalDbContext> dbFactory, CreditsLedger ledger, AuditLog audit)
+{
+    public const int MaxReasonLength = 500;
+
+    /// <summary>Accounts whose email contains <paramref name="search"/>, oldest first, one page.</summary>
+    public async Task<UserPage> SearchAsync(AdminCaller caller, string? search, int skip, int take, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var users = db.Users.AsQueryable();
+        if (!string.IsNullOrWhiteSpace(search))
+        {
+            var normalized = search.Trim().ToUpperInvariant();
+            users = users.Where(u => u.NormalizedEmail!.Contains(normalized));
+        }
+
+        var adminRole = Roles.Admin.ToUpperInvariant();
+        var total = await users.CountAsync(cancellationToken);
+        var rows = await users
+            .OrderBy(u => u.CreatedAt).ThenBy(u => u.Id)
+            .Skip(Math.Max(0, skip)).Take(Math.Clamp(take, 1, 100))
+            .Select(u => new UserRow(
+                u.Id,
+                u.Email ?? u.UserName ?? u.Id,
+                db.UserRoles.Any(ur => ur.UserId == u.Id && db.Roles.Any(r => r.Id == ur.RoleId && r.NormalizedName == adminRole)),
+                db.CreditBalances.Where(b => b.UserId == u.Id).Select(b => b.BalanceMicros).FirstOrDefault(),
+                u.CreatedAt))
+            .ToListAsync(cancellationToken);
+        return new UserPage(rows, total);
+    }
+
+    /// <summary>
+    /// Grants or deducts credits through the ledger, with the admin as actor and an audit entry in
+    /// the same transaction. A deduction larger than the balance is refused and changes nothing.
+    /// </summary>
+    public async Task<EditResult> AdjustCreditsAsync(AdminCaller caller, string userId, CreditAdjustment change, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        var errors = new Dictionary<string, string>();
+        if (!UsdInput.TryParse(change.Amount, out var micros) || micros <= 0)
+        {
+            errors[nameof(CreditAdjustment.Amount)] = $"Enter an amount in USD greater than 0, such as 10 or 2.50 (at most 6 decimals, at most {UsdInput.MaxUsd:#,0}).";
+        }
+
+        var reason = change.Reason.Trim();
+        if (reason.Length == 0)
+        {
+            errors[nameof(CreditAdjustment.Reason)] = "Give a reason; it is kept in the ledger and the audit log.";
+        }
+        else if (reason.Length > MaxReasonLength)
+        {
+            errors[nameof(CreditAdjustment.Reason)] = $"The reason is {reason.Length} characters long; at most {MaxReasonLength} are kept.";
+        }
+
+        if (errors.Count > 0)
+        {
+            return EditResult.Invalid(errors);
+        }
+
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            if (await db.Users.Where(u => u.Id == userId).Select(u => u.Email).FirstOrDefaultAsync(cancellationToken) is not { } email)
+            {
+                return EditResult.Refused("That account no longer exists.");
+            }
+
+            var signed = change.Deduct ? -micros : micros;
+            var action = change.Deduct ? AuditActions.CreditsDeduct : AuditActions.CreditsGrant;
+            try
+            {
+                var balance = await ledger.GrantAsync(userId, signed, reason, caller.Actor.UserId,
+                    (tx, ct) => audit.AppendAsync(tx, caller.Actor, action, $"user:{email}",
+                        new { userId, amountUsd = UsdInput.Format(micros), reason }, ct),
+                    cancellationToken);
+                return EditResult.Success(change.Deduct
+                    ? $"Deducted {Money.Format(micros)} from {email}. Their balance is now {Money.Format(balance)}."
+                    : $"Granted {Money.Format(micros)} to {email}. Their balance is now {Money.Format(balance)}.");
+            }
+            catch (InsufficientCreditsException)
+            {
+                var balance = await db.CreditBalances.Where(b => b.UserId == userId).Select(b => b.BalanceMicros).FirstOrDefaultAsync(cancellationToken);
+                return EditResult.Refused($"{email} has {Money.Format(balance)}, less than the {Money.Format(micros)} you asked to deduct. Nothing was deducted.");
+            }
+        }
+    }
+}

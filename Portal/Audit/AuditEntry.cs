@@ -1,0 +1,66 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Portal.Audit;
+
+/// <summary>What an audit entry records, as stable strings (they are part of each entry's hash).</summary>
+public static class AuditActions
+{
+    public const string CreditsGrant = "credits.grant";
+    public const string CreditsDeduct = "credits.deduct";
+    public const string ModelCreate = "model.create";
+    public const string ModelUpdate = "model.update";
+    public const string UpstreamCreate = "upstream.create";
+    public const string UpstreamUpdate = "upstream.update";
+    public const string UpstreamDelete = "upstream.delete";
+    public const string ApiSwitch = "api.switch";
+    public const string RoleSet = "role.set";
+}
+
+/// <summary>Who did it: an admin (user id and the email they had then), or the command line.</summary>
+public sealed record AuditActor(string? UserId, string Name)
+{
+    public static readonly AuditActor Cli = new(null, "cli");
+}
+
+/// <summary>
+/// One admin action (SPEC §9). Append-only and chained: <see cref="Hash"/> covers the entry's
+/// content and <see cref="PrevHash"/>, the hash of the entry before it, so altering or removing an
+/// entry breaks the chain at that point (ADR 4). Details never hold secrets.
+/// </summary>
+public sealed class AuditEntry
+{
+    public long Id { get; set; }
+    /// <summary>UTC, whole microseconds: what both stores keep exactly, so the hash survives a round trip.</summary>
+    public DateTime At { get; set; }
+    /// <summary>The acting admin's user id; null for the command line. Not a foreign key: the log outlives accounts.</summary>
+    public string? ActorId { get; set; }
+    /// <summary>The admin's email at the time, or <c>cli</c>.</summary>
+    public required string Actor { get; set; }
+    public required string Action { get; set; }
+    /// <summary>What was acted on, e.g. <c>user:ada@example.com</c>, <c>model:glm-5</c>, <c>upstream:3</c>.</summary>
+    public required string Target { get; set; }
+    /// <summary>A JSON object: amounts, reasons, changed fields (never keys).</summary>
+    public required string Details { get; set; }
+    public required string PrevHash { get; set; }
+    public required string Hash { get; set; }
+}
+
+internal sealed class AuditEntryConfiguration : IEntityTypeConfiguration<AuditEntry>
+{
+    public void Configure(EntityTypeBuilder<AuditEntry> builder)
+    {
+        builder.ToTable("AuditEntries");
+        builder.Property(e => e.ActorId).HasMaxLength(64);
+        builder.Property(e => e.Actor).HasMaxLength(256);
+        builder.Property(e => e.Action).HasMaxLength(64);
+        builder.Property(e => e.Target).HasMaxLength(300);
+        builder.Property(e => e.Details).HasMaxLength(8000);
+        builder.Property(e => e.PrevHash).HasMaxLength(64);
+        builder.Property(e => e.Hash).HasMaxLength(64);
+        // Each hash may be followed once: two writers that both read the same last entry cannot
+        // both commit, so the chain can never fork (ADR 4).
+        builder.HasIndex(e => e.PrevHash).IsUnique();
+        builder.HasIndex(e => e.Hash).IsUnique();
+    }
+}
