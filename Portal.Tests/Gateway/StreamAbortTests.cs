@@ -19,15 +19,19 @@ public sealed class StreamAbortTests : IDisposable
         {
             Content = new StringContent("""{"model":"glm-5","messages":[{"role":"user","content":"Write at length."}],"max_tokens":400,"stream":true}""", Encoding.UTF8, "application/json"),
         };
-        var response = await _app.ApiClient(account.Key).SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-        var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        // The in-memory test server tells the app a client left when the client cancels its request
+        // (a real server also notices a closed connection).
+        using var leave = new CancellationTokenSource();
+        var response = await _app.ApiClient(account.Key).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, leave.Token);
+        var reader = new StreamReader(await response.Content.ReadAsStreamAsync(leave.Token));
         var contentEvents = 0;
-        while (contentEvents < 5 && await reader.ReadLineAsync() is { } line)
+        while (contentEvents < 5 && await reader.ReadLineAsync(leave.Token) is { } line)
         {
             contentEvents += line.Contains("\"content\":\"", StringComparison.Ordinal) && !line.Contains("\"content\":\"\"", StringComparison.Ordinal) ? 1 : 0;
         }
 
-        response.Dispose(); // the client leaves
+        leave.Cancel(); // the client leaves
+        response.Dispose();
 
         var record = await WaitForRecordAsync(account.UserId);
         Assert.Equal((Provenance.Partial, 499, "client_disconnected"), (record.Provenance, record.Status, record.ErrorCode));

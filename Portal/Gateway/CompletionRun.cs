@@ -39,12 +39,14 @@ internal sealed class CompletionRun(
                 await CompleteAsync(chunks, created, aborted);
             }
         }
-        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        catch (Exception) when (aborted.IsCancellationRequested)
         {
+            // The client left (or pressed Stop): whatever the write or the upstream threw because of it.
             await SettlePartialAsync(499, "client_disconnected");
         }
-        catch (IOException) when (aborted.IsCancellationRequested || sink.Started)
+        catch (IOException) when (sink.Started)
         {
+            // The connection broke before the abort token said so.
             await SettlePartialAsync(499, "client_disconnected");
         }
         catch (UpstreamException e)
@@ -60,6 +62,14 @@ internal sealed class CompletionRun(
             }
 
             await sink.ErrorAsync(e.Error);
+        }
+        catch (Exception e)
+        {
+            // Whatever broke, the hold must not outlive the request: settle what was delivered, then
+            // let the API's error handler answer (or the stream end).
+            gateway.Logger.LogError(e, "Request {RequestId} failed unexpectedly; settling what was delivered", requestId);
+            await SettlePartialAsync(sink.Started ? 200 : 500, "internal_error");
+            throw;
         }
     }
 
