@@ -17,7 +17,7 @@ public sealed class PostgresKeyListTests : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        if (PostgresTestDatabase.ServerConnectionString is not null || string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
+        if (PostgresTestDatabase.TestsRun)
         {
             _database = new PostgresTestDatabase();
             _app = new PortalApplication(new Dictionary<string, string?>

@@ -194,7 +194,7 @@ public sealed class PostgresAuditLogTests : AuditLogTests
 
     public override Task InitializeAsync()
     {
-        if (PostgresTestDatabase.ServerConnectionString is not null || string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
+        if (PostgresTestDatabase.TestsRun)
         {
             _database = new PostgresTestDatabase();
         }

@@ -21,6 +21,10 @@ public sealed class PostgresTestDatabase : IAsyncDisposable
     public static string? ServerConnectionString =>
         Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } value ? value : null;
 
+    /// <summary>Whether PostgreSQL tests run: when a server is named, and always in CI (where a missing one must fail, not skip).</summary>
+    public static bool TestsRun =>
+        ServerConnectionString is not null || string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+
     public string Name { get; } = $"portal_test_{Guid.NewGuid():N}";
 
     public string ConnectionString { get; }
