@@ -6,6 +6,7 @@ using Portal.Credits;
 using Portal.Data;
 using Portal.Docs;
 using Portal.Gateway;
+using Portal.Usage;
 using Radzen;
 
 // `Portal admin <verb> …` runs a command-line verb against the store instead of serving; its
@@ -27,6 +28,7 @@ builder.AddAccounts();                                         // Identity: sign
 builder.AddGateway();                                          // /api/v1: keys, rate limits, credits, upstreams
 builder.Services.AddSingleton<DocsLibrary>();                  // /docs: Markdown compiled in, rendered once per page
 builder.AddAdmin();                                            // admin editors, their role re-checks and the audit log
+builder.AddUsage();                                            // dashboard and status page queries
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddRadzenComponents();
 
@@ -67,6 +69,7 @@ app.UseAntiforgery();
 
 app.MapGet("/healthz", () => TypedResults.Text("ok"));         // liveness for scripts and load balancers
 app.MapGateway();
+app.MapUsage();                                                // the dashboard's CSV export
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
 await app.RunAsync();

@@ -54,6 +54,8 @@ internal sealed class UsageRecordConfiguration : IEntityTypeConfiguration<UsageR
         builder.Property(r => r.Provenance).HasMaxLength(16);
         builder.HasIndex(r => r.RequestId).IsUnique();
         builder.HasIndex(r => new { r.UserId, r.CreatedAt });
+        // The status page reads each model's last hour and day.
+        builder.HasIndex(r => new { r.ModelId, r.CreatedAt });
         builder.HasOne<PortalUser>().WithMany().HasForeignKey(r => r.UserId).OnDelete(DeleteBehavior.Cascade);
     }
 }

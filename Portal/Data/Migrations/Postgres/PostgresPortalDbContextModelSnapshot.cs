@@ -687,6 +687,8 @@ namespace Portal.Data.Migrations.Postgres
                     b.HasIndex("RequestId")
                         .IsUnique();
 
+                    b.HasIndex("ModelId", "CreatedAt");
+
                     b.HasIndex("UserId", "CreatedAt");
 
                     b.ToTable("UsageRecords", (string)null);

@@ -1,0 +1,150 @@
+using Microsoft.Extensions.DependencyInjection;
+using Portal.ApiKeys;
+using Portal.Credits;
+using Portal.Tests.Gateway;
+using Portal.Usage;
+using static Portal.Tests.Usage.UsageSeed;
+
+namespace Portal.Tests.Usage;
+
+/// <summary>The dashboard and its CSV export as the server serves them: who may see what, and bad filters.</summary>
+public sealed class DashboardAccessTests : IAsyncLifetime
+{
+    private const string Password = "correct horse battery";
+    private readonly PortalApplication _app = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _app.DisposeAsync();
+
+    [Theory]
+    [InlineData("/dashboard", "/login?ReturnUrl=%2Fdashboard")]
+    [InlineData("/dashboard/requests.csv?model=glm-5", "/login?ReturnUrl=%2Fdashboard%2Frequests.csv%3Fmodel%3Dglm-5")]
+    public async Task AnAnonymousVisitorIsSentToLogin(string url, string login)
+    {
+        using var browser = _app.CreateBrowser();
+
+        var response = await browser.GetAsync(url);
+
+        Assert.Equal(login, response.RedirectTarget());
+    }
+
+    [Fact]
+    public async Task TheServedPageShowsOnlyTheUsersOwnRequestsLedgerAndBalance()
+    {
+        var (ada, bob) = await TwoUsersWithHistoryAsync();
+        using var browser = await _app.SignedInBrowserAsync("ada@example.com", Password);
+
+        var html = WebUtility.HtmlDecode(await browser.GetPageAsync("/dashboard"));
+
+        Assert.Contains("<title>Dashboard · Portal</title>", html);
+        Assert.Contains($"data-request-id=\"{ada.RequestId}\"", html);
+        Assert.DoesNotContain(bob.RequestId, html);
+        Assert.Contains("ada's welcome", html);
+        Assert.DoesNotContain("bob's grant", html);
+        Assert.DoesNotContain("bob's key", html);
+        var text = Html.Text(html);
+        Assert.Contains("Available balance $4.999877", text);
+        Assert.Contains("Days are UTC", text);
+    }
+
+    [Fact]
+    public async Task TheCsvHoldsOnlyTheUsersOwnRequests()
+    {
+        var (ada, bob) = await TwoUsersWithHistoryAsync();
+        using var browser = await _app.SignedInBrowserAsync("ada@example.com", Password);
+
+        var response = await browser.GetAsync(UsageEndpoints.CsvPath);
+        var csv = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/csv", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("portal-requests.csv", response.Content.Headers.ContentDisposition?.FileNameStar ?? response.Content.Headers.ContentDisposition?.FileName?.Trim('"'));
+        var lines = csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(RequestsCsv.Header.TrimEnd(), lines[0]);
+        Assert.Equal($"2026-11-22T09:30:00.000Z,{ada.RequestId},glm-5,laptop,12,34,0,0.000123,850,120,200,,reported,false", lines[1]);
+        Assert.Equal(2, lines.Length);
+        Assert.DoesNotContain(bob.RequestId, csv);
+    }
+
+    [Fact]
+    public async Task TheCsvHonoursTheFiltersAndDisarmsHostileText()
+    {
+        var ada = await _app.CreateUserAsync("ada@example.com", Password);
+        var keys = _app.Services.GetRequiredService<ApiKeyService>();
+        var (hostile, _) = await keys.CreateAsync(ada.Id, new NewApiKey("=HYPERLINK(\"http://evil.test\",\"x\"),1"));
+        var (plain, _) = await keys.CreateAsync(ada.Id, new NewApiKey("plain"));
+        var now = _app.Now();
+        var viaHostile = Record(ada.Id, now, "kimi-k2", keyId: hostile.Id, status: 502, error: "upstream_error");
+        await _app.AddAsync(
+            viaHostile,
+            Record(ada.Id, now, "glm-5", keyId: hostile.Id),
+            Record(ada.Id, now, "kimi-k2", keyId: plain.Id),
+            Record(ada.Id, now.AddDays(-3), "kimi-k2", keyId: hostile.Id, status: 500, error: "internal_error"));
+        using var browser = await _app.SignedInBrowserAsync("ada@example.com", Password);
+
+        var csv = await browser.Client.GetStringAsync($"{UsageEndpoints.CsvPath}?model=kimi-k2&key={hostile.Id}&status=error&from=2026-11-22&to=2026-11-22");
+
+        var lines = csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.StartsWith($"2026-11-22T09:30:00.000Z,{viaHostile.RequestId},kimi-k2,\"'=HYPERLINK(\"\"http://evil.test\"\",\"\"x\"\"),1\",", lines[1]);
+        Assert.EndsWith(",502,upstream_error,reported,false", lines[1]);
+    }
+
+    [Theory]
+    [InlineData("?from=2026-11-20&to=2026-11-01", "The start date (2026-11-20) is after the end date (2026-11-01).")]
+    [InlineData("?model=no-such-model", "There is no model called “no-such-model”. Pick one from the list.")]
+    [InlineData("?status=maybe", "Status must be “ok” or “error”.")]
+    [InlineData("?from=yesterday", "From must be a date like 2026-11-22, not “yesterday”.")]
+    [InlineData("?key=someone-elses", "That API key isn't one of yours. Pick one from the list.")]
+    public async Task BadFiltersAreExplainedOnThePageAndRefusedByTheExport(string query, string message)
+    {
+        await _app.CreateUserAsync("ada@example.com", Password);
+        using var browser = await _app.SignedInBrowserAsync("ada@example.com", Password);
+
+        var html = await browser.GetPageAsync("/dashboard" + query);
+        var export = await browser.GetAsync(UsageEndpoints.CsvPath + query);
+
+        Assert.Contains(message, Html.Text(html));
+        Assert.DoesNotContain("data-testid=\"request-table\"", html);
+        Assert.Equal(HttpStatusCode.BadRequest, export.StatusCode);
+        Assert.Equal(message, await export.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task AHandEditedPageNumberShowsTheFirstPage()
+    {
+        var ada = await _app.CreateUserAsync("ada@example.com", Password);
+        await _app.AddAsync(Record(ada.Id, _app.Now()));
+        using var browser = await _app.SignedInBrowserAsync("ada@example.com", Password);
+
+        var html = await browser.GetPageAsync("/dashboard?page=abc&ledger=-3");
+
+        Assert.Contains("data-testid=\"request-row\"", html);
+    }
+
+    /// <summary>Ada and Bob, each with a key, a grant and one settled request.</summary>
+    private async Task<(UsageRecordRef Ada, UsageRecordRef Bob)> TwoUsersWithHistoryAsync()
+    {
+        var ada = await _app.CreateUserAsync("ada@example.com", Password);
+        var bob = await _app.CreateUserAsync("bob@example.com", Password);
+        var keys = _app.Services.GetRequiredService<ApiKeyService>();
+        var (laptop, _) = await keys.CreateAsync(ada.Id, new NewApiKey("laptop"));
+        var (bobs, _) = await keys.CreateAsync(bob.Id, new NewApiKey("bob's key"));
+        var ledger = _app.Services.GetRequiredService<CreditsLedger>();
+        await ledger.GrantAsync(ada.Id, 5_000_000, "ada's welcome", actorId: null);
+        await ledger.GrantAsync(bob.Id, 7_000_000, "bob's grant", actorId: null);
+        var adas = await SettleAsync(ledger, Record(ada.Id, _app.Now(), "glm-5", keyId: laptop.Id, prompt: 12, completion: 34, cost: 123, latency: 850, ttft: 120));
+        var bobs1 = await SettleAsync(ledger, Record(bob.Id, _app.Now(), "glm-5", keyId: bobs.Id));
+        return (adas, bobs1);
+    }
+
+    private static async Task<UsageRecordRef> SettleAsync(CreditsLedger ledger, UsageRecord record)
+    {
+        Assert.Equal(HoldOutcome.Held, await ledger.TryHoldAsync(record.UserId, record.ApiKeyId, record.RequestId, 1_000_000));
+        await ledger.SettleAsync(new Settlement(record.UserId, record.ApiKeyId, record.RequestId, 1_000_000, record.CostMicros), record);
+        return new UsageRecordRef(record.RequestId);
+    }
+
+    private sealed record UsageRecordRef(string RequestId);
+}

@@ -1,0 +1,148 @@
+using System.Text.RegularExpressions;
+using Bunit;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Credits;
+using Portal.Tests.Components;
+using Portal.Usage;
+using Radzen;
+
+namespace Portal.Tests.Usage;
+
+/// <summary>The dashboard's pieces, given data: what they total and show.</summary>
+public sealed class DashboardComponentTests : ComponentTestBase
+{
+    private static readonly DateTime Today = new(2026, 11, 22, 0, 0, 0, DateTimeKind.Utc);
+
+    public DashboardComponentTests()
+    {
+        // Radzen's chart measures its box through JavaScript before drawing.
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        Services.AddRadzenComponents();
+    }
+
+    [Fact]
+    public void TheBalanceCardsShowAvailableOnHoldAndTheWindowsTotals()
+    {
+        var days = Window((Today, new UsageDay(Today, 2, 100, 50, 1_500_000)), (Today.AddDays(-5), new UsageDay(Today.AddDays(-5), 3, 1_000, 2_000, 250)));
+
+        var cards = RenderComponent<BalanceCards>(p => p
+            .Add(c => c.Balance, new BalanceSummary(BalanceMicros: 3_250_000, OnHoldMicros: 40_000, TotalGrantedMicros: 5_000_000, TotalUsedMicros: 1_710_000))
+            .Add(c => c.Days, days));
+
+        Assert.Equal("Available balance $3.25 $5.00 granted · $1.71 used", Text(cards, "balance-available"));
+        Assert.Equal("On hold $0.04 Reserved by running requests", Text(cards, "balance-hold"));
+        Assert.Equal("Spend, last 30 days $1.50025 $1.50 today", Text(cards, "spend-30d"));
+        Assert.Equal("Requests, last 30 days 5 3,150 tokens", Text(cards, "requests-30d"));
+    }
+
+    [Fact]
+    public void NothingOnHoldSaysNoRequestIsRunning()
+    {
+        var cards = RenderComponent<BalanceCards>(p => p
+            .Add(c => c.Balance, new BalanceSummary(0, 0, 0, 0))
+            .Add(c => c.Days, Window()));
+
+        Assert.Equal("On hold $0.00 No request running", Text(cards, "balance-hold"));
+    }
+
+    [Fact]
+    public void TheDailyChartDrawsBothChartsAndTablesEveryDayNewestFirst()
+    {
+        JSInterop.Setup<Radzen.Blazor.Rendering.Rect>("Radzen.createChart", _ => true)
+            .SetResult(new Radzen.Blazor.Rendering.Rect { Width = 600, Height = 240 });
+        var days = Window((Today, new UsageDay(Today, 2, 100, 50, 1_500_000)), (Today.AddDays(-29), new UsageDay(Today.AddDays(-29), 1, 7, 3, 1)));
+
+        var chart = RenderComponent<DailyUsageChart>(p => p.Add(c => c.Days, days));
+
+        chart.WaitForAssertion(() => Assert.Equal(2, chart.FindAll("figure").Count(f => f.QuerySelector("svg path") is not null)));
+        var rows = chart.FindAll("[data-testid=daily-table] tbody tr");
+        Assert.Equal(30, rows.Count);
+        Assert.Equal("2026-11-22 2 100 50 $1.50", Clean(rows[0].TextContent));
+        Assert.Equal("2026-11-21 0 0 0 $0.00", Clean(rows[1].TextContent));
+        Assert.Equal("2026-10-24 1 7 3 $0.000001", Clean(rows[^1].TextContent));
+    }
+
+    [Fact]
+    public void TheModelTableHasARowPerModelAndTheirTotal()
+    {
+        var table = RenderComponent<ModelBreakdown>(p => p.Add(c => c.Models, new[]
+        {
+            new ModelUsage("glm-5", 3, 1_200, 800, 3_000_000),
+            new ModelUsage("kimi-k2", 1, 10, 20, 1_000_000),
+        }));
+
+        var rows = table.FindAll("[data-testid=model-row]");
+        Assert.Equal(["glm-5 3 1,200 800 $3.00", "kimi-k2 1 10 20 $1.00"], rows.Select(r => Clean(r.TextContent)));
+        Assert.Equal("width: 75%", rows[0].QuerySelector(".share-bar > span")!.GetAttribute("style"));
+        Assert.Equal("Total 4 1,210 820 $4.00", Clean(table.Find("[data-testid=model-total]").TextContent));
+    }
+
+    [Fact]
+    public void WithNoUsageTheModelTableSaysHowToStart()
+    {
+        var table = RenderComponent<ModelBreakdown>(p => p.Add(c => c.Models, Array.Empty<ModelUsage>()));
+
+        Assert.Contains("No requests in the last 30 days", table.Find("[data-testid=models-empty]").TextContent);
+        Assert.NotNull(table.Find("[data-testid=models-empty] a[href='/playground']"));
+    }
+
+    [Fact]
+    public void ARequestRowShowsItsSourceTokensCostTimingStatusAndProvenance()
+    {
+        var at = Today.AddHours(9).AddMinutes(30);
+        var table = RenderComponent<RequestTable>(p => p.Add(c => c.Rows, new[]
+        {
+            new RequestRow(2, at, "req_b", "glm-5", null, null, 30, 12, 5, 250, 4_321, 180, 499, "client_disconnected", Provenance.Partial, true),
+            new RequestRow(1, at.AddMinutes(-1), "req_a", "kimi-k2", "key-1", "laptop", 1_000, 20, 0, 1_600, 640, null, 200, null, Provenance.Reported, false),
+        }));
+
+        var rows = table.FindAll("[data-testid=request-row]");
+        Assert.Equal("2026-11-22 09:30:00 glm-5 Playground 30 / 12 5 reasoning $0.00025 4.32 s 180 ms 499 client_disconnected partial", Clean(rows[0].TextContent));
+        Assert.Equal("2026-11-22 09:29:00 kimi-k2 laptop 1,000 / 20 $0.0016 640 ms — 200 reported", Clean(rows[1].TextContent));
+        Assert.Contains("pill-error", rows[0].QuerySelector("[data-testid=request-status] .pill")!.ClassName);
+        Assert.Contains("pill-ok", rows[1].QuerySelector("[data-testid=request-status] .pill")!.ClassName);
+    }
+
+    [Fact]
+    public void AnEmptyFilteredListSaysNothingMatches()
+    {
+        var table = RenderComponent<RequestTable>(p => p.Add(c => c.Rows, Array.Empty<RequestRow>()).Add(c => c.Filtered, true));
+
+        Assert.Equal("No requests match these filters.", table.Find("[data-testid=requests-empty]").TextContent.Trim());
+    }
+
+    [Fact]
+    public void TheLedgerLabelsEachEntryAndShowsTheBalanceAfterIt()
+    {
+        var at = Today.AddHours(9);
+        var table = RenderComponent<LedgerTable>(p => p.Add(c => c.Rows, new[]
+        {
+            new LedgerRow(5, at, LedgerKind.Grant, -500_000, 4_499_877, "correction", null),
+            new LedgerRow(4, at, LedgerKind.Charge, -123, 4_999_877, null, "req_one"),
+            new LedgerRow(3, at, LedgerKind.Release, 1_000_000, 5_000_000, null, "req_one"),
+            new LedgerRow(2, at, LedgerKind.Hold, -1_000_000, 4_000_000, null, "req_one"),
+            new LedgerRow(1, at, LedgerKind.Grant, 5_000_000, 5_000_000, "welcome", null),
+        }));
+
+        Assert.Equal(
+            [
+                "2026-11-22 09:00:00 Deduction correction −$0.50 $4.499877",
+                "2026-11-22 09:00:00 Charge req_one −$0.000123 $4.999877",
+                "2026-11-22 09:00:00 Hold released req_one +$1.00 $5.00",
+                "2026-11-22 09:00:00 Hold req_one −$1.00 $4.00",
+                "2026-11-22 09:00:00 Credit grant welcome +$5.00 $5.00",
+            ],
+            table.FindAll("[data-testid=ledger-row]").Select(r => Clean(r.TextContent)));
+    }
+
+    /// <summary>30 days ending today, empty except for the given ones.</summary>
+    private static IReadOnlyList<UsageDay> Window(params (DateTime Day, UsageDay Usage)[] days) =>
+        Enumerable.Range(0, UsageQueries.Days)
+            .Select(i => Today.AddDays(i - UsageQueries.Days + 1))
+            .Select(day => days.FirstOrDefault(d => d.Day == day).Usage ?? new UsageDay(day, 0, 0, 0, 0))
+            .ToList();
+
+    private static string Text(IRenderedFragment fragment, string testId) => Clean(fragment.Find($"[data-testid={testId}]").TextContent);
+
+    private static string Clean(string text) => Regex.Replace(text, @"\s+", " ").Trim();
+}

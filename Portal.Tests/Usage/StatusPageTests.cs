@@ -1,0 +1,52 @@
+using Portal.Usage;
+using static Portal.Tests.Usage.UsageSeed;
+
+namespace Portal.Tests.Usage;
+
+/// <summary>The public status page, served without an account, from seeded usage records.</summary>
+public sealed class StatusPageTests
+{
+    [Fact]
+    public async Task AnyoneSeesAvailabilityAndLatencyPerModelAndNoTrafficWhereThereIsNone()
+    {
+        await using var app = new PortalApplication();
+        var ada = await app.CreateUserAsync("ada@example.com", "correct horse battery");
+        var now = app.Now();
+        await app.AddAsync(
+            Record(ada.Id, now.AddMinutes(-1), "glm-5", latency: 1_200, ttft: 150),
+            Record(ada.Id, now.AddMinutes(-2), "glm-5", latency: 800, ttft: 90),
+            Record(ada.Id, now.AddMinutes(-3), "glm-5", latency: 2_000, ttft: 300),
+            Record(ada.Id, now.AddMinutes(-4), "glm-5", status: 502, error: "upstream_error"),
+            Record(ada.Id, now.AddMinutes(-5), "glm-5", status: 429, error: "rate_limit_exceeded"),
+            Record(ada.Id, now.AddHours(-6), "kimi-k2", latency: 640, ttft: 80));
+        using var browser = app.CreateBrowser();
+
+        var html = await browser.GetPageAsync("/status");
+
+        Assert.Contains("<title>Status · Portal</title>", html);
+        var glm = Html.Text(Section(html, "glm-5"));
+        Assert.Contains("Last hour 75.0% Latency p50 1.20 s First token p50 150 ms Requests 5 · 1 failed", glm);
+        Assert.Contains("Last 24 hours 75.0%", glm);
+        var kimi = Html.Text(Section(html, "kimi-k2"));
+        Assert.Contains("Last hour No traffic", kimi);
+        Assert.Contains("Last 24 hours 100.0% Latency p50 640 ms First token p50 80 ms Requests 1", kimi);
+        Assert.Contains("Last hour No traffic Last 24 hours No traffic", Html.Text(Section(html, "glm-5.2")));
+        Assert.Contains("href=\"/status\"", html); // linked from the footer of every page
+    }
+
+    [Fact]
+    public void AvailabilityIsNeverRoundedUpToPerfect()
+    {
+        Assert.Equal("99.9%", Display.Percent(1999 / 2000d));
+        Assert.Equal("100.0%", Display.Percent(1));
+        Assert.Equal("0.0%", Display.Percent(0));
+    }
+
+    private static string Section(string html, string model)
+    {
+        var start = html.IndexOf($"data-model=\"{model}\"", StringComparison.Ordinal);
+        Assert.True(start >= 0, $"no section for {model}");
+        var end = html.IndexOf("</section>", start, StringComparison.Ordinal);
+        return html[start..end];
+    }
+}

@@ -1,0 +1,245 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.ApiKeys;
+using Portal.Catalog;
+using Portal.Credits;
+using Portal.Tests.Gateway;
+using Portal.Usage;
+using static Portal.Tests.Usage.UsageSeed;
+
+namespace Portal.Tests.Usage;
+
+/// <summary>
+/// The dashboard's and status page's queries against a real store, run once per provider by the
+/// derived classes: grouping by day, summing money and ordering by time must translate on both.
+/// </summary>
+public abstract class UsageStoreTests : IAsyncLifetime
+{
+    private const string Password = "correct horse battery";
+    private PortalApplication? _app;
+
+    protected PortalApplication App => _app ?? throw new InvalidOperationException("the store is not set up yet");
+
+    private UsageQueries Usage => App.Services.GetRequiredService<UsageQueries>();
+
+    private StatusQueries Status => App.Services.GetRequiredService<StatusQueries>();
+
+    protected abstract IReadOnlyDictionary<string, string?> StoreSettings();
+
+    public virtual Task InitializeAsync()
+    {
+        _app = new PortalApplication(StoreSettings());
+        return Task.CompletedTask;
+    }
+
+    public virtual async Task DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public virtual async Task DaysAndModelsSumOnlyTheUsersOwnRequestsInsideTheWindow()
+    {
+        var ada = await App.CreateUserAsync("ada@example.com", Password);
+        var bob = await App.CreateUserAsync("bob@example.com", Password);
+        var today = App.Now().Date;                 // 2026-11-22
+        var firstDay = today.AddDays(-29);          // the window's first UTC day
+        await App.AddAsync(
+            Record(ada.Id, App.Now(), "glm-5", prompt: 100, completion: 50, cost: 1_500_000),
+            Record(ada.Id, today.AddMinutes(1), "kimi-k2", prompt: 7, completion: 3, cost: 250),
+            Record(ada.Id, today.AddDays(-3).AddHours(23), "glm-5", prompt: 1, completion: 2, cost: 3),
+            Record(ada.Id, firstDay, "glm-5", prompt: 5, completion: 5, cost: 1),
+            Record(ada.Id, firstDay.AddTicks(-1), "glm-5", prompt: 1000, completion: 1000, cost: 9_000_000), // the day before: outside
+            Record(bob.Id, App.Now(), "glm-5", prompt: 999, completion: 999, cost: 7_000_000));
+
+        var days = await Usage.DailyAsync(ada.Id);
+
+        Assert.Equal(UsageQueries.Days, days.Count);
+        Assert.Equal(firstDay, days[0].Day);
+        Assert.Equal(today, days[^1].Day);
+        Assert.Equal(new UsageDay(today, 2, 107, 53, 1_500_250), days[^1]);
+        Assert.Equal(new UsageDay(today.AddDays(-3), 1, 1, 2, 3), days[^4]);
+        Assert.Equal(new UsageDay(firstDay, 1, 5, 5, 1), days[0]);
+        Assert.Equal(4, days.Sum(d => d.Requests));
+        Assert.Equal(1_500_254, days.Sum(d => d.SpendMicros));
+
+        var models = await Usage.ByModelAsync(ada.Id);
+
+        Assert.Equal(
+            [new ModelUsage("glm-5", 3, 106, 57, 1_500_004), new ModelUsage("kimi-k2", 1, 7, 3, 250)],
+            models);
+    }
+
+    [Fact]
+    public virtual async Task RequestsAreTheUsersOwnNewestFirstFilteredAndPaged()
+    {
+        var ada = await App.CreateUserAsync("ada@example.com", Password);
+        var bob = await App.CreateUserAsync("bob@example.com", Password);
+        var keys = App.Services.GetRequiredService<ApiKeyService>();
+        var (laptop, _) = await keys.CreateAsync(ada.Id, new NewApiKey("laptop"));
+        var (bobs, _) = await keys.CreateAsync(bob.Id, new NewApiKey("bob's"));
+        var now = App.Now();
+        var oldest = Record(ada.Id, now.AddDays(-40), "glm-5", keyId: laptop.Id);
+        var failed = Record(ada.Id, now.AddDays(-2), "kimi-k2", keyId: laptop.Id, status: 502, error: "upstream_error", cost: 0);
+        var cutShort = Record(ada.Id, now.AddDays(-1), "glm-5", keyId: null, error: "upstream_error", provenance: Provenance.Partial);
+        var playground = Record(ada.Id, now.AddHours(-1), "glm-5", keyId: null);
+        var newest = Record(ada.Id, now, "glm-5", keyId: laptop.Id, prompt: 12, completion: 34, cost: 567);
+        await App.AddAsync(oldest, failed, cutShort, playground, newest, Record(bob.Id, now, "glm-5", keyId: bobs.Id));
+
+        var all = await Usage.RequestsAsync(ada.Id, RequestFilter.None, 0, 10);
+        Assert.Equal(5, all.Total);
+        Assert.Equal([newest.RequestId, playground.RequestId, cutShort.RequestId, failed.RequestId, oldest.RequestId], all.Rows.Select(r => r.RequestId));
+        Assert.Equal(["laptop", "Playground", "Playground", "laptop", "laptop"], all.Rows.Select(r => r.Source));
+        var first = all.Rows[0];
+        Assert.Equal((12, 34, 567L, 200, true), (first.PromptTokens, first.CompletionTokens, first.CostMicros, first.Status, first.Ok));
+
+        var second = await Usage.RequestsAsync(ada.Id, RequestFilter.None, 2, 2);
+        Assert.Equal(5, second.Total);
+        Assert.Equal([cutShort.RequestId, failed.RequestId], second.Rows.Select(r => r.RequestId));
+
+        Assert.Equal([failed.RequestId], await IdsAsync(ada.Id, model: "kimi-k2"));
+        Assert.Equal([playground.RequestId, cutShort.RequestId], await IdsAsync(ada.Id, key: RequestFilter.Playground));
+        Assert.Equal([newest.RequestId, failed.RequestId, oldest.RequestId], await IdsAsync(ada.Id, key: laptop.Id));
+        // A stream cut by an upstream error answered 200 but did not succeed.
+        Assert.Equal([cutShort.RequestId, failed.RequestId], await IdsAsync(ada.Id, status: "error"));
+        Assert.Equal([newest.RequestId, playground.RequestId, oldest.RequestId], await IdsAsync(ada.Id, status: "ok"));
+        // Both ends inclusive, whole UTC days.
+        var twoDaysAgo = DateOnly.FromDateTime(now.AddDays(-2)).ToString("yyyy-MM-dd");
+        var yesterday = DateOnly.FromDateTime(now.AddDays(-1)).ToString("yyyy-MM-dd");
+        Assert.Equal([cutShort.RequestId, failed.RequestId], await IdsAsync(ada.Id, from: twoDaysAgo, to: yesterday));
+        Assert.Equal([newest.RequestId, playground.RequestId], await IdsAsync(ada.Id, from: DateOnly.FromDateTime(now).ToString("yyyy-MM-dd")));
+        Assert.Equal([playground.RequestId], await IdsAsync(ada.Id, model: "glm-5", key: RequestFilter.Playground, status: "ok"));
+        // Ada's key is not Bob's to filter by.
+        var (_, errors) = RequestFilter.Parse(null, laptop.Id, null, null, null, [], [bobs.Id]);
+        Assert.Equal(["That API key isn't one of yours. Pick one from the list."], errors);
+    }
+
+    [Fact]
+    public virtual async Task TheExportStreamsEveryMatchingRequestInPageOrder()
+    {
+        var ada = await App.CreateUserAsync("ada@example.com", Password);
+        var bob = await App.CreateUserAsync("bob@example.com", Password);
+        var now = App.Now();
+        var records = Enumerable.Range(0, 30).Select(i => Record(ada.Id, now.AddMinutes(-i), i % 3 == 0 ? "kimi-k2" : "glm-5")).ToArray();
+        await App.AddAsync([.. records, Record(bob.Id, now, "kimi-k2")]);
+        var filter = RequestFilter.Parse("kimi-k2", null, null, null, null, ["glm-5", "kimi-k2"], []).Filter;
+
+        var exported = new List<string>();
+        await foreach (var row in Usage.StreamRequestsAsync(ada.Id, filter))
+        {
+            exported.Add(row.RequestId);
+        }
+
+        var paged = await Usage.RequestsAsync(ada.Id, filter, 0, 100);
+        Assert.Equal(10, exported.Count);
+        Assert.Equal(paged.Rows.Select(r => r.RequestId), exported);
+        Assert.Equal(records.Where((_, i) => i % 3 == 0).Select(r => r.RequestId), exported);
+    }
+
+    [Fact]
+    public virtual async Task TheLedgerShowsTheBalanceAfterEachEntryAcrossPages()
+    {
+        var ada = await App.CreateUserAsync("ada@example.com", Password);
+        var bob = await App.CreateUserAsync("bob@example.com", Password);
+        var ledger = App.Services.GetRequiredService<CreditsLedger>();
+        await ledger.GrantAsync(ada.Id, 5_000_000, "welcome", actorId: null);
+        await ledger.GrantAsync(bob.Id, 9_000_000, "bob's", actorId: null);
+        Assert.Equal(HoldOutcome.Held, await ledger.TryHoldAsync(ada.Id, null, "req_one", 1_000_000));
+        await ledger.SettleAsync(new Settlement(ada.Id, null, "req_one", 1_000_000, 123), Record(ada.Id, App.Now()));
+        await ledger.GrantAsync(ada.Id, -500_000, "correction", actorId: null);
+        Assert.Equal(HoldOutcome.Held, await ledger.TryHoldAsync(ada.Id, null, "req_two", 2_000_000)); // still running
+
+        var page = await Usage.LedgerAsync(ada.Id, 0, 10);
+
+        Assert.Equal(6, page.Total);
+        Assert.Equal(
+            [
+                (LedgerKind.Hold, -2_000_000L, 2_499_877L),
+                (LedgerKind.Grant, -500_000L, 4_499_877L),
+                (LedgerKind.Charge, -123L, 4_999_877L),
+                (LedgerKind.Release, 1_000_000L, 5_000_000L),
+                (LedgerKind.Hold, -1_000_000L, 4_000_000L),
+                (LedgerKind.Grant, 5_000_000L, 5_000_000L),
+            ],
+            page.Rows.Select(r => (r.Kind, r.AmountMicros, r.BalanceAfterMicros)));
+        Assert.Equal((await ledger.SummaryAsync(ada.Id)).BalanceMicros, page.Rows[0].BalanceAfterMicros);
+        Assert.Equal("correction", page.Rows[1].Reason);
+        Assert.Equal("req_one", page.Rows[2].RequestId);
+
+        var second = await Usage.LedgerAsync(ada.Id, 4, 4);
+        Assert.Equal([4_000_000L, 5_000_000L], second.Rows.Select(r => r.BalanceAfterMicros));
+    }
+
+    [Fact]
+    public virtual async Task StatusCountsServerFailuresNotClientErrorsAndTakesMediansOfSuccesses()
+    {
+        var ada = await App.CreateUserAsync("ada@example.com", Password);
+        var now = App.Now();
+        var minutesAgo = (int m) => now.AddMinutes(-m);
+        await App.AddAsync(
+            Record(ada.Id, minutesAgo(1), latency: 300, ttft: 30),
+            Record(ada.Id, minutesAgo(2), latency: 100, ttft: 10),
+            Record(ada.Id, minutesAgo(3), latency: 200, ttft: null),
+            Record(ada.Id, minutesAgo(4), latency: 9_000, status: 502, error: "upstream_error"),
+            Record(ada.Id, minutesAgo(5), latency: 9_000, error: "upstream_timeout", provenance: Provenance.Partial), // cut mid-stream
+            Record(ada.Id, minutesAgo(6), status: 400, error: "invalid_request_error"),
+            Record(ada.Id, minutesAgo(7), status: 402, error: "insufficient_quota"),
+            Record(ada.Id, minutesAgo(8), status: 429, error: "rate_limit_exceeded"),
+            Record(ada.Id, minutesAgo(9), status: 499, error: "client_disconnected", provenance: Provenance.Partial),
+            // Earlier today: in the day's numbers only.
+            Record(ada.Id, now.AddHours(-3), latency: 400, ttft: 40),
+            Record(ada.Id, now.AddHours(-5), latency: 500, ttft: 50),
+            Record(ada.Id, now.AddHours(-23), latency: 600, ttft: 60, status: 500, error: "internal_error"),
+            // Older than a day: nowhere.
+            Record(ada.Id, now.AddHours(-25), status: 500, error: "internal_error"),
+            // A disabled model is not on the page, and kimi-k2 has only yesterday's traffic.
+            Record(ada.Id, minutesAgo(1), model: "deepseek-r1"),
+            Record(ada.Id, now.AddHours(-2), model: "kimi-k2", latency: 700, ttft: 70));
+        await App.InStoreAsync(db => db.Models.Where(m => m.Id == "deepseek-r1").ExecuteUpdateAsync(s => s.SetProperty(m => m.Enabled, false)));
+        App.Services.GetRequiredService<ModelCatalog>().Invalidate();
+
+        var models = await Status.EnabledModelsAsync();
+
+        Assert.Equal(["glm-5", "glm-5.2", "kimi-k2"], models.Select(m => m.ModelId).Order(StringComparer.Ordinal));
+        var glm = models.Single(m => m.ModelId == "glm-5");
+        Assert.Equal(new WindowStats(Requests: 9, Counted: 5, Failures: 2, MedianLatencyMs: 200, MedianTimeToFirstTokenMs: 10), glm.LastHour);
+        Assert.Equal(0.6, glm.LastHour.Availability);
+        Assert.Equal(new WindowStats(Requests: 12, Counted: 8, Failures: 3, MedianLatencyMs: 300, MedianTimeToFirstTokenMs: 30), glm.LastDay);
+        var kimi = models.Single(m => m.ModelId == "kimi-k2");
+        Assert.True(kimi.LastHour.NoTraffic);
+        Assert.Equal(new WindowStats(1, 1, 0, 700, 70), kimi.LastDay);
+        Assert.Equal(1.0, kimi.LastDay.Availability);
+        Assert.True(models.Single(m => m.ModelId == "glm-5.2").LastDay.NoTraffic);
+    }
+
+    [Fact]
+    public virtual async Task OnlyClientErrorsLeaveAvailabilityUnknownNotPerfect()
+    {
+        var ada = await App.CreateUserAsync("ada@example.com", Password);
+        await App.AddAsync(Record(ada.Id, App.Now(), status: 401, error: "invalid_api_key"));
+
+        var glm = (await Status.EnabledModelsAsync()).Single(m => m.ModelId == "glm-5");
+
+        Assert.False(glm.LastHour.NoTraffic);
+        Assert.Null(glm.LastHour.Availability);
+        Assert.Null(glm.LastHour.MedianLatencyMs);
+    }
+
+    private async Task<List<string>> IdsAsync(string userId, string? model = null, string? key = null, string? status = null,
+        string? from = null, string? to = null)
+    {
+        var keys = (await Usage.KeysAsync(userId)).Select(k => k.Id).ToList();
+        var (filter, errors) = RequestFilter.Parse(model, key, status, from, to, ["glm-5", "kimi-k2", "glm-5.2", "deepseek-r1"], keys);
+        Assert.Empty(errors);
+        return (await Usage.RequestsAsync(userId, filter, 0, 100)).Rows.Select(r => r.RequestId).ToList();
+    }
+}
+
+public sealed class SqliteUsageStoreTests : UsageStoreTests
+{
+    protected override IReadOnlyDictionary<string, string?> StoreSettings() =>
+        new Dictionary<string, string?> { ["Store:Provider"] = "Sqlite" };
+}

@@ -1,0 +1,81 @@
+using System.Linq.Expressions;
+using Microsoft.EntityFrameworkCore;
+using Portal.Catalog;
+using Portal.Data;
+
+namespace Portal.Usage;
+
+/// <summary>One model's traffic over one window.</summary>
+/// <param name="Requests">Every request, whatever its outcome.</param>
+/// <param name="Counted">Requests that count for availability: all but client errors (4xx, 499 included).</param>
+/// <param name="Failures">Counted requests that failed because of Portal or the upstream (5xx, or a stream cut by an upstream error).</param>
+/// <param name="MedianLatencyMs">p50 of the whole request's duration, successful requests only.</param>
+/// <param name="MedianTimeToFirstTokenMs">p50 time to the first token, successful requests that have one.</param>
+public sealed record WindowStats(int Requests, int Counted, int Failures, int? MedianLatencyMs, int? MedianTimeToFirstTokenMs)
+{
+    public static readonly WindowStats Empty = new(0, 0, 0, null, null);
+
+    public bool NoTraffic => Requests == 0;
+
+    /// <summary>The share of counted requests that did not fail; null when only client errors came in.</summary>
+    public double? Availability => Counted == 0 ? null : (Counted - Failures) / (double)Counted;
+}
+
+public sealed record ModelStatus(string ModelId, bool Simulated, WindowStats LastHour, WindowStats LastDay);
+
+/// <summary>
+/// The public status page's numbers, from Portal's own usage records (SPEC §9). Counts are grouped
+/// in the database; each median is one indexed <c>ORDER BY … OFFSET n/2 LIMIT 1</c>, so no window
+/// of records is ever loaded into memory.
+/// </summary>
+public sealed class StatusQueries(IDbContextFactory<PortalDbContext> dbFactory, ModelCatalog catalog, TimeProvider time)
+{
+    public static readonly TimeSpan Hour = TimeSpan.FromHours(1);
+    public static readonly TimeSpan Day = TimeSpan.FromHours(24);
+
+    private static readonly Expression<Func<UsageRecord, bool>> Succeeded = r => r.Status < 400 && r.ErrorCode == null;
+
+    public async Task<IReadOnlyList<ModelStatus>> EnabledModelsAsync(CancellationToken cancellationToken = default)
+    {
+        var models = (await catalog.AllAsync(cancellationToken)).Where(m => m.Enabled).ToList();
+        var now = time.GetUtcNow().UtcDateTime;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var ids = models.Select(m => m.Id).ToList();
+        var hour = await WindowAsync(db, ids, now - Hour, cancellationToken);
+        var day = await WindowAsync(db, ids, now - Day, cancellationToken);
+        return models
+            .Select(m => new ModelStatus(m.Id, m.IsSimulated, hour.GetValueOrDefault(m.Id, WindowStats.Empty), day.GetValueOrDefault(m.Id, WindowStats.Empty)))
+            .ToList();
+    }
+
+    private static async Task<Dictionary<string, WindowStats>> WindowAsync(PortalDbContext db, List<string> modelIds, DateTime since, CancellationToken cancellationToken)
+    {
+        var counts = await db.UsageRecords
+            .Where(r => modelIds.Contains(r.ModelId) && r.CreatedAt >= since)
+            .GroupBy(r => r.ModelId)
+            .Select(g => new
+            {
+                ModelId = g.Key,
+                Requests = g.Count(),
+                Counted = g.Count(r => r.Status < 400 || r.Status >= 500),
+                Failures = g.Count(r => r.Status >= 500 || (r.Status < 400 && r.ErrorCode != null)),
+                Succeeded = g.Count(r => r.Status < 400 && r.ErrorCode == null),
+                WithFirstToken = g.Count(r => r.Status < 400 && r.ErrorCode == null && r.TimeToFirstTokenMs != null),
+            })
+            .ToListAsync(cancellationToken);
+
+        var stats = new Dictionary<string, WindowStats>();
+        foreach (var c in counts)
+        {
+            var ok = db.UsageRecords.Where(r => r.ModelId == c.ModelId && r.CreatedAt >= since).Where(Succeeded);
+            int? latency = c.Succeeded == 0 ? null
+                : await ok.OrderBy(r => r.LatencyMs).Skip((c.Succeeded - 1) / 2).Select(r => (int?)r.LatencyMs).FirstOrDefaultAsync(cancellationToken);
+            int? firstToken = c.WithFirstToken == 0 ? null
+                : await ok.Where(r => r.TimeToFirstTokenMs != null).OrderBy(r => r.TimeToFirstTokenMs)
+                    .Skip((c.WithFirstToken - 1) / 2).Select(r => r.TimeToFirstTokenMs).FirstOrDefaultAsync(cancellationToken);
+            stats[c.ModelId] = new WindowStats(c.Requests, c.Counted, c.Failures, latency, firstToken);
+        }
+
+        return stats;
+    }
+}

@@ -1,0 +1,194 @@
+using System.Runtime.CompilerServices;
+using Microsoft.EntityFrameworkCore;
+using Portal.Credits;
+using Portal.Data;
+
+namespace Portal.Usage;
+
+/// <summary>One UTC day of a user's usage.</summary>
+public sealed record UsageDay(DateTime Day, int Requests, long PromptTokens, long CompletionTokens, long SpendMicros)
+{
+    public long Tokens => PromptTokens + CompletionTokens;
+}
+
+public sealed record ModelUsage(string ModelId, int Requests, long PromptTokens, long CompletionTokens, long SpendMicros)
+{
+    public long Tokens => PromptTokens + CompletionTokens;
+}
+
+/// <summary>One request as the dashboard and the CSV export show it.</summary>
+public sealed record RequestRow(
+    long Id, DateTime At, string RequestId, string ModelId, string? ApiKeyId, string? KeyName,
+    int PromptTokens, int CompletionTokens, int ReasoningTokens, long CostMicros,
+    int LatencyMs, int? TimeToFirstTokenMs, int Status, string? ErrorCode, string Provenance, bool Stream)
+{
+    public bool Ok => Status < 400 && ErrorCode is null;
+
+    /// <summary>What called: the key's name, "Playground", or a note that the key is gone.</summary>
+    public string Source => ApiKeyId is null ? "Playground" : KeyName ?? "(deleted key)";
+}
+
+public sealed record RequestPage(int Total, IReadOnlyList<RequestRow> Rows);
+
+/// <param name="BalanceAfterMicros">The available balance once this entry was written (the sum of the user's entries up to it).</param>
+public sealed record LedgerRow(long Id, DateTime At, string Kind, long AmountMicros, long BalanceAfterMicros, string? Reason, string? RequestId);
+
+public sealed record LedgerPage(int Total, IReadOnlyList<LedgerRow> Rows);
+
+/// <summary>
+/// What the dashboard reads. Every method takes the user id and filters by it in the database: a
+/// caller can only ever get its own rows. Sums and counts are computed by the database; money is
+/// summed as integers (SQLite cannot sum decimals) and times are UTC <see cref="DateTime"/>s
+/// (SQLite cannot order <see cref="DateTimeOffset"/>s).
+/// </summary>
+public sealed class UsageQueries(IDbContextFactory<PortalDbContext> dbFactory, CreditsLedger ledger, TimeProvider time)
+{
+    public const int Days = 30;
+
+    public Task<BalanceSummary> BalanceAsync(string userId, CancellationToken cancellationToken = default) =>
+        ledger.SummaryAsync(userId, cancellationToken);
+
+    /// <summary>The first UTC day of the charts' window: today and the <see cref="Days"/> − 1 before it.</summary>
+    public DateTime WindowStart() => time.GetUtcNow().UtcDateTime.Date.AddDays(1 - Days);
+
+    /// <summary>Requests, tokens and spend per UTC day over the last <see cref="Days"/> days, oldest first, with empty days.</summary>
+    public async Task<IReadOnlyList<UsageDay>> DailyAsync(string userId, CancellationToken cancellationToken = default)
+    {
+        var from = WindowStart();
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var days = await db.UsageRecords.Where(r => r.UserId == userId && r.CreatedAt >= from)
+            .GroupBy(r => r.CreatedAt.Date)
+            .Select(g => new
+            {
+                Day = g.Key,
+                Requests = g.Count(),
+                Prompt = g.Sum(r => (long)r.PromptTokens),
+                Completion = g.Sum(r => (long)r.CompletionTokens),
+                Spend = g.Sum(r => r.CostMicros),
+            })
+            .ToListAsync(cancellationToken);
+        var byDay = days.ToDictionary(d => DateTime.SpecifyKind(d.Day, DateTimeKind.Utc).Date);
+        return Enumerable.Range(0, Days)
+            .Select(i => from.AddDays(i))
+            .Select(day => byDay.TryGetValue(day, out var d)
+                ? new UsageDay(day, d.Requests, d.Prompt, d.Completion, d.Spend)
+                : new UsageDay(day, 0, 0, 0, 0))
+            .ToList();
+    }
+
+    /// <summary>Each model's share of the last <see cref="Days"/> days, biggest spend first.</summary>
+    public async Task<IReadOnlyList<ModelUsage>> ByModelAsync(string userId, CancellationToken cancellationToken = default)
+    {
+        var from = WindowStart();
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var models = await db.UsageRecords.Where(r => r.UserId == userId && r.CreatedAt >= from)
+            .GroupBy(r => r.ModelId)
+            .Select(g => new ModelUsage(g.Key, g.Count(), g.Sum(r => (long)r.PromptTokens), g.Sum(r => (long)r.CompletionTokens), g.Sum(r => r.CostMicros)))
+            .ToListAsync(cancellationToken);
+        return models.OrderByDescending(m => m.SpendMicros).ThenByDescending(m => m.Requests).ThenBy(m => m.ModelId, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>A page of the user's requests matching <paramref name="filter"/>, newest first.</summary>
+    public async Task<RequestPage> RequestsAsync(string userId, RequestFilter filter, int skip, int take, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var matching = Matching(db, userId, filter);
+        var total = await matching.CountAsync(cancellationToken);
+        var rows = await Rows(db, matching).Skip(Math.Max(0, skip)).Take(take).ToListAsync(cancellationToken);
+        return new RequestPage(total, rows);
+    }
+
+    /// <summary>
+    /// Every request matching <paramref name="filter"/>, newest first, read from the database as the
+    /// caller consumes it: an export of a long history never sits in memory.
+    /// </summary>
+    public async IAsyncEnumerable<RequestRow> StreamRequestsAsync(string userId, RequestFilter filter, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await foreach (var row in Rows(db, Matching(db, userId, filter)).AsAsyncEnumerable().WithCancellation(cancellationToken))
+        {
+            yield return row;
+        }
+    }
+
+    /// <summary>The user's API key ids and names, for the key filter (revoked ones too: their requests remain).</summary>
+    public async Task<IReadOnlyList<(string Id, string Name)>> KeysAsync(string userId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var keys = await db.ApiKeys.Where(k => k.UserId == userId).OrderBy(k => k.Name).ThenBy(k => k.CreatedAt)
+            .Select(k => new { k.Id, k.Name }).ToListAsync(cancellationToken);
+        return keys.Select(k => (k.Id, k.Name)).ToList();
+    }
+
+    /// <summary>A page of the user's ledger, newest first, each entry with the balance right after it.</summary>
+    public async Task<LedgerPage> LedgerAsync(string userId, int skip, int take, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var entries = db.Ledger.Where(e => e.UserId == userId);
+        var total = await entries.CountAsync(cancellationToken);
+        var page = await entries.OrderByDescending(e => e.Id).Skip(Math.Max(0, skip)).Take(take)
+            .Select(e => new { e.Id, e.CreatedAt, e.Kind, e.AmountMicros, e.Reason, e.RequestId })
+            .ToListAsync(cancellationToken);
+        if (page.Count == 0)
+        {
+            return new LedgerPage(total, []);
+        }
+
+        // One sum for the newest entry on the page; the rest of the page walks back from it.
+        var newest = page[0].Id;
+        var balance = await entries.Where(e => e.Id <= newest).SumAsync(e => e.AmountMicros, cancellationToken);
+        var rows = new List<LedgerRow>(page.Count);
+        foreach (var e in page)
+        {
+            rows.Add(new LedgerRow(e.Id, DateTime.SpecifyKind(e.CreatedAt, DateTimeKind.Utc), e.Kind, e.AmountMicros, balance, e.Reason, e.RequestId));
+            balance -= e.AmountMicros;
+        }
+
+        return new LedgerPage(total, rows);
+    }
+
+    private static IQueryable<UsageRecord> Matching(PortalDbContext db, string userId, RequestFilter filter)
+    {
+        var records = db.UsageRecords.Where(r => r.UserId == userId);
+        if (filter.Model is { } model)
+        {
+            records = records.Where(r => r.ModelId == model);
+        }
+
+        if (filter.Key == RequestFilter.Playground)
+        {
+            records = records.Where(r => r.ApiKeyId == null);
+        }
+        else if (filter.Key is { } key)
+        {
+            records = records.Where(r => r.ApiKeyId == key);
+        }
+
+        records = filter.Outcome switch
+        {
+            RequestOutcome.Ok => records.Where(r => r.Status < 400 && r.ErrorCode == null),
+            RequestOutcome.Error => records.Where(r => r.Status >= 400 || r.ErrorCode != null),
+            _ => records,
+        };
+        if (filter.FromUtc is { } from)
+        {
+            records = records.Where(r => r.CreatedAt >= from);
+        }
+
+        if (filter.ToUtcExclusive is { } to)
+        {
+            records = records.Where(r => r.CreatedAt < to);
+        }
+
+        return records;
+    }
+
+    private static IQueryable<RequestRow> Rows(PortalDbContext db, IQueryable<UsageRecord> records) =>
+        from r in records
+        join k in db.ApiKeys on r.ApiKeyId equals k.Id into keys
+        from k in keys.DefaultIfEmpty()
+        orderby r.CreatedAt descending, r.Id descending
+        select new RequestRow(r.Id, r.CreatedAt, r.RequestId, r.ModelId, r.ApiKeyId, k == null ? null : k.Name,
+            r.PromptTokens, r.CompletionTokens, r.ReasoningTokens, r.CostMicros,
+            r.LatencyMs, r.TimeToFirstTokenMs, r.Status, r.ErrorCode, r.Provenance, r.Stream);
+}
