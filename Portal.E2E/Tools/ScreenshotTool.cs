@@ -66,7 +66,7 @@ public sealed class ScreenshotTool(PortalFixture portal, ITestOutputHelper outpu
                 await SaveAsync(new StatusPage(visitor), folder, $"status-{size}");
                 await SaveAsync(new ProfilePage(await NewPageAsync(user, viewport)), folder, $"profile-{size}");
                 var dashboard = new DashboardPage(await NewPageAsync(user, viewport));
-                await SaveAsync(dashboard, folder, $"dashboard-{size}", () => Expect(dashboard.Page.Locator("figure svg path").First).ToBeVisibleAsync());
+                await SaveAsync(dashboard, folder, $"dashboard-{size}", () => Expect(dashboard.Page.Locator("figure svg text").First).ToBeVisibleAsync());
                 await SaveAsync(new DashboardPage(await NewPageAsync(await Portal.CreateUserAsync(), viewport)), folder, $"dashboard-empty-{size}");
                 await SaveAsync(new PlaygroundPage(await NewPageAsync(user, viewport)), folder, $"playground-{size}");
                 await SaveApiKeysAsync(new ApiKeysPage(await NewPageAsync(user, viewport)), folder, size);
