@@ -63,7 +63,12 @@ public sealed class ScreenshotTool(PortalFixture portal, ITestOutputHelper outpu
                     await ScreenshotAsync(visitor, folder, $"docs-menu-open-{size}");
                 }
 
+                await SaveAsync(new StatusPage(visitor), folder, $"status-{size}");
                 await SaveAsync(new ProfilePage(await NewPageAsync(user, viewport)), folder, $"profile-{size}");
+                var dashboard = new DashboardPage(await NewPageAsync(user, viewport));
+                await SaveAsync(dashboard, folder, $"dashboard-{size}", () => Expect(dashboard.Page.Locator("figure svg text").First).ToBeVisibleAsync());
+                await SaveAsync(new DashboardPage(await NewPageAsync(await Portal.CreateUserAsync(), viewport)), folder, $"dashboard-empty-{size}");
+                await SaveAsync(new PlaygroundPage(await NewPageAsync(user, viewport)), folder, $"playground-{size}");
                 await SaveApiKeysAsync(new ApiKeysPage(await NewPageAsync(user, viewport)), folder, size);
                 await SaveAsync(new ApiKeysPage(await NewPageAsync(await Portal.CreateUserAsync(), viewport)), folder, $"apikeys-empty-{size}");
 
@@ -112,7 +117,7 @@ public sealed class ScreenshotTool(PortalFixture portal, ITestOutputHelper outpu
         await ScreenshotAsync(keys.Page, folder, $"apikeys-revoked-{size}");
     }
 
-    /// <summary>A few real (simulated) requests, so the usage charts have something to show.</summary>
+    /// <summary>A few real (simulated) requests and a failed one, so the usage charts and lists have something to show.</summary>
     private async Task MakeSomeUsageAsync(Account user)
     {
         await Portal.Server.RunAdminAsync("grant-credits", "--email", user.Email, "--amount", "5", "--reason", "screenshots");
@@ -124,6 +129,13 @@ public sealed class ScreenshotTool(PortalFixture portal, ITestOutputHelper outpu
             using var body = new StringContent($$"""{"model":"glm-5","max_tokens":16,"messages":[{"role":"user","content":"Say hello {{i}}"}]}""", System.Text.Encoding.UTF8, "application/json");
             using var response = await api.PostAsync("/api/v1/chat/completions", body);
             response.EnsureSuccessStatusCode();
+        }
+
+        // Another model, and one whose only upstream refuses connections: a failed request for the lists.
+        foreach (var model in new[] { "glm-5.2", "kimi-k2" })
+        {
+            using var body = new StringContent($$"""{"model":"{{model}}","max_tokens":16,"messages":[{"role":"user","content":"Say hello"}]}""", System.Text.Encoding.UTF8, "application/json");
+            using var response = await api.PostAsync("/api/v1/chat/completions", body);
         }
     }
 

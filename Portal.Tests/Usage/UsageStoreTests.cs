@@ -171,6 +171,15 @@ public abstract class UsageStoreTests : IAsyncLifetime
 
         var second = await Usage.LedgerAsync(ada.Id, 4, 4);
         Assert.Equal([4_000_000L, 5_000_000L], second.Rows.Select(r => r.BalanceAfterMicros));
+
+        // Without holds: grants and charges only, the balances still counting every entry.
+        var settled = await Usage.LedgerAsync(ada.Id, 0, 10, includeHolds: false);
+        Assert.Equal(3, settled.Total);
+        Assert.Equal(
+            [(LedgerKind.Grant, -500_000L, 4_499_877L), (LedgerKind.Charge, -123L, 4_999_877L), (LedgerKind.Grant, 5_000_000L, 5_000_000L)],
+            settled.Rows.Select(r => (r.Kind, r.AmountMicros, r.BalanceAfterMicros)));
+        var settledSecond = await Usage.LedgerAsync(ada.Id, 1, 1, includeHolds: false);
+        Assert.Equal([4_999_877L], settledSecond.Rows.Select(r => r.BalanceAfterMicros));
     }
 
     [Fact]

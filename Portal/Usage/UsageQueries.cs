@@ -120,13 +120,18 @@ public sealed class UsageQueries(IDbContextFactory<PortalDbContext> dbFactory, C
         return keys.Select(k => (k.Id, k.Name)).ToList();
     }
 
-    /// <summary>A page of the user's ledger, newest first, each entry with the balance right after it.</summary>
-    public async Task<LedgerPage> LedgerAsync(string userId, int skip, int take, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// A page of the user's ledger, newest first, each entry with the available balance right after
+    /// it. Without <paramref name="includeHolds"/> only grants and charges are listed — a settled
+    /// request's hold and release cancel out — but the balances still count every entry.
+    /// </summary>
+    public async Task<LedgerPage> LedgerAsync(string userId, int skip, int take, bool includeHolds = true, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var entries = db.Ledger.Where(e => e.UserId == userId);
-        var total = await entries.CountAsync(cancellationToken);
-        var page = await entries.OrderByDescending(e => e.Id).Skip(Math.Max(0, skip)).Take(take)
+        var listed = includeHolds ? entries : entries.Where(e => e.Kind == LedgerKind.Grant || e.Kind == LedgerKind.Charge);
+        var total = await listed.CountAsync(cancellationToken);
+        var page = await listed.OrderByDescending(e => e.Id).Skip(Math.Max(0, skip)).Take(take)
             .Select(e => new { e.Id, e.CreatedAt, e.Kind, e.AmountMicros, e.Reason, e.RequestId })
             .ToListAsync(cancellationToken);
         if (page.Count == 0)
@@ -134,14 +139,26 @@ public sealed class UsageQueries(IDbContextFactory<PortalDbContext> dbFactory, C
             return new LedgerPage(total, []);
         }
 
-        // One sum for the newest entry on the page; the rest of the page walks back from it.
+        // One query for the page: the balance after its newest entry, and what every unlisted entry
+        // between its rows moved; the rest of the page walks back from the newest.
         var newest = page[0].Id;
+        var oldest = page[^1].Id;
         var balance = await entries.Where(e => e.Id <= newest).SumAsync(e => e.AmountMicros, cancellationToken);
+        var between = includeHolds ? [] : await entries
+            .Where(e => e.Id > oldest && e.Id < newest && e.Kind != LedgerKind.Grant && e.Kind != LedgerKind.Charge)
+            .Select(e => new { e.Id, e.AmountMicros })
+            .ToListAsync(cancellationToken);
         var rows = new List<LedgerRow>(page.Count);
-        foreach (var e in page)
+        for (var i = 0; i < page.Count; i++)
         {
+            var e = page[i];
             rows.Add(new LedgerRow(e.Id, DateTime.SpecifyKind(e.CreatedAt, DateTimeKind.Utc), e.Kind, e.AmountMicros, balance, e.Reason, e.RequestId));
             balance -= e.AmountMicros;
+            if (i + 1 < page.Count)
+            {
+                var next = page[i + 1].Id;
+                balance -= between.Where(b => b.Id > next && b.Id < e.Id).Sum(b => b.AmountMicros);
+            }
         }
 
         return new LedgerPage(total, rows);
