@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Identity;
@@ -5,6 +6,8 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Portal.Account;
 using Portal.Admin;
 
@@ -20,6 +23,19 @@ public sealed class PortalApplication(IReadOnlyDictionary<string, string?>? sett
     public string DataFolder { get; } = Directory.CreateTempSubdirectory("portal-tests-").FullName;
 
     public ManualTimeProvider Time { get; } = new();
+
+    /// <summary>Every log entry at or above <see cref="CaptureLogLevel"/>, whatever the console shows.</summary>
+    public LogCapture Logs { get; } = new();
+
+    public LogLevel CaptureLogLevel { get; init; } = LogLevel.Warning;
+
+    /// <summary>The client address requests appear to come from (the in-memory server gives none).</summary>
+    public IPAddress? RemoteIp { get; set; }
+
+    /// <summary>The running host, for stopping it the way SIGTERM does.</summary>
+    public IHost Host => _host ?? throw new InvalidOperationException("The host has not started yet.");
+
+    private IHost? _host;
 
     /// <summary>An HTTP client that keeps cookies and does not follow redirects, like a careful browser.</summary>
     public Browser CreateBrowser() => new(this);
@@ -84,13 +100,25 @@ public sealed class PortalApplication(IReadOnlyDictionary<string, string?>? sett
             builder.UseSetting(key, value);
         }
 
+        builder.ConfigureLogging(logging =>
+        {
+            logging.AddProvider(Logs);
+            logging.AddFilter<LogCapture>(null, CaptureLogLevel);
+        });
         builder.ConfigureServices(services =>
         {
+            services.AddSingleton<IStartupFilter>(new RemoteIpFilter(this));
             services.RemoveAll<TimeProvider>();
             services.AddSingleton<TimeProvider>(Time);
             // Keys in memory: parallel test hosts must not share (or race on) the user's key folder.
             services.AddSingleton<IDataProtectionProvider, EphemeralDataProtectionProvider>();
         });
+    }
+
+    protected override IHost CreateHost(IHostBuilder builder)
+    {
+        _host = base.CreateHost(builder);
+        return _host;
     }
 
     protected override void Dispose(bool disposing)
@@ -104,6 +132,24 @@ public sealed class PortalApplication(IReadOnlyDictionary<string, string?>? sett
             Directory.Delete(DataFolder, recursive: true);
         }
     }
+}
+
+/// <summary>Runs first in the pipeline and sets the connection's remote address, as a real server would.</summary>
+internal sealed class RemoteIpFilter(PortalApplication app) : IStartupFilter
+{
+    public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => builder =>
+    {
+        builder.Use((http, nextMiddleware) =>
+        {
+            if (app.RemoteIp is { } ip)
+            {
+                http.Connection.RemoteIpAddress = ip;
+            }
+
+            return nextMiddleware(http);
+        });
+        next(builder);
+    };
 }
 
 public sealed record CliResult(int ExitCode, string Stdout, string Stderr);

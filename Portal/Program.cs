@@ -6,6 +6,8 @@ using Portal.Credits;
 using Portal.Data;
 using Portal.Docs;
 using Portal.Gateway;
+using Portal.Observability;
+using Portal.Security;
 using Portal.Usage;
 using Radzen;
 
@@ -25,6 +27,7 @@ builder.Services.AddSingleton(TimeProvider.System);           // logic reads tim
 builder.AddPortalStore();                                      // SQLite by default, PostgreSQL when configured
 builder.AddStoredDataProtection();                             // cookie and secret keys shared through the store
 builder.AddAccounts();                                         // Identity: sign-up, sign-in, lockout, roles
+builder.AddObservability();                                    // gateway metrics and their /metrics exporter
 builder.AddGateway();                                          // /api/v1: keys, rate limits, credits, upstreams
 builder.Services.AddSingleton<DocsLibrary>();                  // /docs: Markdown compiled in, rendered once per page
 builder.AddAdmin();                                            // admin editors, their role re-checks and the audit log
@@ -54,6 +57,7 @@ if (isCli)
 // sharing PostgreSQL only release holds older than any request can live.
 await app.Services.GetRequiredService<CreditsLedger>().ReleaseStaleHoldsAsync(app.Services.StaleHoldAge());
 
+app.UseSecurityHeaders();                                      // CSP, nosniff, no framing, on every response
 app.UseGatewayErrors();                                        // /api/v1 answers in the OpenAI error envelope
 app.UseWhen(http => !http.Request.Path.StartsWithSegments(GatewayEndpoints.Prefix), browser =>
 {
@@ -65,9 +69,13 @@ app.UseWhen(http => !http.Request.Path.StartsWithSegments(GatewayEndpoints.Prefi
     browser.UseStatusCodePagesWithReExecute("/not-found");
 });
 app.UseStaticFiles();
+// Explicit, so that they run after the middleware above: left implicit, WebApplication puts them
+// first and a sign-in redirect would leave without the security headers.
+app.UseAuthentication();
+app.UseAuthorization();
 app.UseAntiforgery();
 
-app.MapGet("/healthz", () => TypedResults.Text("ok"));         // liveness for scripts and load balancers
+app.MapObservability();                                        // /healthz, /readyz, /metrics (ADR 5: who may read it)
 app.MapGateway();
 app.MapUsage();                                                // the dashboard's CSV export
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

@@ -17,4 +17,12 @@ public sealed class AccountOptions
     /// </summary>
     [System.ComponentModel.DataAnnotations.Range(typeof(decimal), "0", "1000000")]
     public decimal WelcomeCreditsUsd { get; set; }
+
+    /// <summary>Sign-in attempts one client address may make per minute (all emails together).</summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 100_000)]
+    public int LoginAttemptsPerMinutePerIp { get; set; } = 20;
+
+    /// <summary>Sign-in attempts per minute for one email (from anywhere); Identity's lockout comes on top.</summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 100_000)]
+    public int LoginAttemptsPerMinutePerEmail { get; set; } = 10;
 }

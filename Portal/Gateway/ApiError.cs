@@ -49,6 +49,9 @@ public sealed record ApiError(int Status, string Code, string Type, string Messa
     public static ApiError Unavailable() =>
         new(503, "service_unavailable", "service_unavailable", "The API is switched off by an administrator. Try again later.");
 
+    public static ApiError ShuttingDown() =>
+        new(503, "service_unavailable", "service_unavailable", "Portal is restarting. Retry the request in a few seconds.");
+
     public static ApiError Internal(string requestId) =>
         new(500, "internal_error", "server_error", $"Something went wrong on our side. Quote request id {requestId} if you report it.");
 

@@ -5,6 +5,7 @@ using Portal.ApiKeys;
 using Portal.Catalog;
 using Portal.Credits;
 using Portal.Gateway.Simulation;
+using Portal.Observability;
 using Portal.Usage;
 
 namespace Portal.Gateway;
@@ -30,6 +31,8 @@ public sealed class ChatGateway(
     SimulatedUpstream simulated,
     HttpUpstream http,
     TimeProvider time,
+    CompletionDrain drain,
+    GatewayMetrics metrics,
     IOptions<GatewayOptions> options,
     ILogger<ChatGateway> logger)
 {
@@ -39,6 +42,8 @@ public sealed class ChatGateway(
     internal TimeProvider Time => time;
     internal GatewayOptions Options => options.Value;
     internal ILogger Logger => logger;
+    internal GatewayMetrics Metrics => metrics;
+    internal CancellationToken ShutdownGraceOver => drain.GraceOver;
 
     /// <param name="body">The request JSON, or null with <paramref name="parseError"/> saying why.</param>
     /// <param name="aborted">Fires when the client leaves or presses Stop: the upstream call is cancelled
@@ -46,9 +51,27 @@ public sealed class ChatGateway(
     public async Task RunAsync(Payer payer, JsonNode? body, ApiError? parseError, string requestId, ICompletionSink sink, CancellationToken aborted)
     {
         var started = time.GetTimestamp();
+        if (!drain.TryEnter())
+        {
+            await UnavailableAsync(sink, ApiError.ShuttingDown(), started);
+            return;
+        }
+
+        try
+        {
+            await ServeAsync(payer, body, parseError, requestId, sink, started, aborted);
+        }
+        finally
+        {
+            drain.Exit();
+        }
+    }
+
+    private async Task ServeAsync(Payer payer, JsonNode? body, ApiError? parseError, string requestId, ICompletionSink sink, long started, CancellationToken aborted)
+    {
         if (!await apiSwitch.IsOnAsync(aborted))
         {
-            await sink.ErrorAsync(ApiError.Unavailable());
+            await UnavailableAsync(sink, ApiError.Unavailable(), started);
             return;
         }
 
@@ -58,14 +81,14 @@ public sealed class ChatGateway(
             : new ChatRequestValidator.Result(null, null, parseError);
         if (validated.Error is { } invalid)
         {
-            await RefuseAsync(sink, payer, requestId, started, (body as JsonObject)?["model"]?.ToString(), invalid);
+            await RefuseAsync(sink, payer, requestId, started, (body as JsonObject)?["model"]?.ToString(), validated.Model, invalid);
             return;
         }
 
         var (request, model) = (validated.Request!, validated.Model!);
         if (payer.Key is { } key && !key.MayUse(model.Id))
         {
-            await RefuseAsync(sink, payer, requestId, started, model.Id, ApiError.Forbidden($"This API key may not use the model '{model.Id}'.", "model"));
+            await RefuseAsync(sink, payer, requestId, started, model.Id, model, ApiError.Forbidden($"This API key may not use the model '{model.Id}'.", "model"));
             return;
         }
 
@@ -77,11 +100,21 @@ public sealed class ChatGateway(
             var error = outcome == HoldOutcome.KeySpendCapReached
                 ? ApiError.InsufficientQuota($"This key's spend cap of {Money.Format(payer.Key!.SpendCapMicros ?? 0)} does not cover this request's worst case of {Money.Format(hold)}.")
                 : ApiError.InsufficientQuota(await UnaffordableMessageAsync(payer, request, model, promptBound, hold));
-            await RefuseAsync(sink, payer, requestId, started, model.Id, error);
+            await RefuseAsync(sink, payer, requestId, started, model.Id, model, error);
             return;
         }
 
-        await new CompletionRun(this, sink, payer, request, model, requestId, started, hold).ExecuteAsync(aborted);
+        metrics.HoldTaken();
+        try
+        {
+            // The run stops when the client leaves or, on shutdown, when the grace period is over.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(aborted, drain.GraceOver);
+            await new CompletionRun(this, sink, payer, request, model, requestId, started, hold).ExecuteAsync(stop.Token);
+        }
+        finally
+        {
+            metrics.HoldSettled();
+        }
     }
 
     private static long ToolBytes(ChatRequest request) =>
@@ -99,7 +132,15 @@ public sealed class ChatGateway(
             : $"{what} It does not cover the prompt itself; add credits.";
     }
 
-    private async Task RefuseAsync(ICompletionSink sink, Payer payer, string requestId, long started, string? model, ApiError error)
+    private async Task UnavailableAsync(ICompletionSink sink, ApiError error, long started)
+    {
+        metrics.Completed("unknown", error.Status, time.GetElapsedTime(started), null, 0, 0, 0);
+        await sink.ErrorAsync(error);
+    }
+
+    /// <param name="model">What the client asked for, for its usage record.</param>
+    /// <param name="known">The catalog model, if the request named one: metrics never carry client text.</param>
+    private async Task RefuseAsync(ICompletionSink sink, Payer payer, string requestId, long started, string? model, ModelInfo? known, ApiError error)
     {
         await ledger.RecordAsync(new UsageRecord
         {
@@ -113,6 +154,7 @@ public sealed class ChatGateway(
             LatencyMs = (int)time.GetElapsedTime(started).TotalMilliseconds,
             CreatedAt = time.GetUtcNow().UtcDateTime,
         });
+        metrics.Completed(known?.Id ?? "unknown", error.Status, time.GetElapsedTime(started), null, 0, 0, 0);
         await sink.ErrorAsync(error);
     }
 }

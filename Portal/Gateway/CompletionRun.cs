@@ -39,6 +39,12 @@ internal sealed class CompletionRun(
                 await CompleteAsync(chunks, created, aborted);
             }
         }
+        catch (Exception) when (aborted.IsCancellationRequested && gateway.ShutdownGraceOver.IsCancellationRequested)
+        {
+            // Portal is stopping and the grace period is over: charge what was delivered, tell the client.
+            await SettlePartialAsync(sink.Started ? 200 : 503, "server_shutdown");
+            await TryTellAsync(ApiError.ShuttingDown());
+        }
         catch (Exception) when (aborted.IsCancellationRequested)
         {
             // The client left (or pressed Stop): whatever the write or the upstream threw because of it.
@@ -70,6 +76,18 @@ internal sealed class CompletionRun(
             gateway.Logger.LogError(e, "Request {RequestId} failed unexpectedly; settling what was delivered", requestId);
             await SettlePartialAsync(sink.Started ? 200 : 500, "internal_error");
             throw;
+        }
+    }
+
+    private async Task TryTellAsync(ApiError error)
+    {
+        try
+        {
+            await sink.ErrorAsync(error);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException)
+        {
+            // The client is gone too; the settlement stands.
         }
     }
 
@@ -203,6 +221,8 @@ internal sealed class CompletionRun(
             CreatedAt = gateway.Time.GetUtcNow().UtcDateTime,
         };
         await gateway.Ledger.SettleAsync(new Settlement(payer.UserId, payer.Key?.KeyId, requestId, hold, cost), record);
+        gateway.Metrics.Completed(model.Id, status, gateway.Time.GetElapsedTime(started),
+            _firstTokenMs is { } first ? TimeSpan.FromMilliseconds(first) : null, prompt, completion, record.CostMicros);
         return record.CostMicros;
     }
 

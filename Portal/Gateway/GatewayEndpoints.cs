@@ -5,6 +5,7 @@ using Portal.ApiKeys;
 using Portal.Catalog;
 using Portal.Credits;
 using Portal.Gateway.Simulation;
+using Portal.Observability;
 using Portal.Usage;
 
 namespace Portal.Gateway;
@@ -33,9 +34,19 @@ public static class GatewayEndpoints
                 ConnectTimeout = TimeSpan.FromSeconds(10),
                 AutomaticDecompression = System.Net.DecompressionMethods.All,
             })
-            .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan);
+            .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan)
+            // HttpClient's own logs name provider URLs at Information; the gateway logs what matters.
+            .RemoveAllLoggers();
         builder.Services.AddSingleton<ChatGateway>();
         builder.Services.AddSingleton<ApiSwitch>();
+        builder.Services.AddSingleton<CompletionDrain>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<CompletionDrain>());
+        // The host must wait longer than the grace period, or it stops before streams are settled.
+        builder.Services.AddOptions<HostOptions>().Configure<IOptions<GatewayOptions>>((host, gateway) =>
+        {
+            var needed = TimeSpan.FromSeconds(gateway.Value.ShutdownGraceSeconds + 10);
+            host.ShutdownTimeout = host.ShutdownTimeout > needed ? host.ShutdownTimeout : needed;
+        });
         return builder;
     }
 
@@ -49,6 +60,8 @@ public static class GatewayEndpoints
             var requestId = NewRequestId();
             http.Items[RequestIdItem] = requestId;
             http.Response.Headers["x-request-id"] = requestId;
+            var logger = http.RequestServices.GetRequiredService<ILogger<ChatGateway>>();
+            using var scope = logger.BeginScope(new RequestLogScope(requestId));
             try
             {
                 await next(http);
@@ -65,7 +78,7 @@ public static class GatewayEndpoints
             }
             catch (Exception e) when (!http.Response.HasStarted && e is not OperationCanceledException)
             {
-                http.RequestServices.GetRequiredService<ILogger<ChatGateway>>().LogError(e, "Unhandled error in request {RequestId}", requestId);
+                logger.LogError(e, "Unhandled error in request {RequestId}", requestId);
                 http.Response.Clear();
                 http.Response.Headers["x-request-id"] = requestId;
                 await ApiError.Internal(requestId).WriteAsync(http.Response);
@@ -129,6 +142,7 @@ public static class GatewayEndpoints
         var refused = ApiError.RateLimited(decision.RetryAfter, decision.Limit);
         if (HttpMethods.IsPost(http.Request.Method))
         {
+            http.RequestServices.GetRequiredService<GatewayMetrics>().Completed("unknown", refused.Status, TimeSpan.Zero, null, 0, 0, 0);
             // A refused completion is still a request of this key's: it belongs in the usage records.
             await http.RequestServices.GetRequiredService<CreditsLedger>().RecordAsync(new UsageRecord
             {

@@ -7,6 +7,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.DataProtection;
 using Portal.Catalog;
+using Portal.Observability;
 
 namespace Portal.Gateway;
 
@@ -16,7 +17,7 @@ namespace Portal.Gateway;
 /// upstreams by priority; each gets retries with exponential backoff on connection failure, timeout,
 /// 429 or 5xx — all before the first chunk, so the client never sees a half-reply twice.
 /// </summary>
-public sealed partial class HttpUpstream(HttpClient http, IDataProtectionProvider protection, ILogger<HttpUpstream> logger)
+public sealed partial class HttpUpstream(HttpClient http, IDataProtectionProvider protection, GatewayMetrics metrics, ILogger<HttpUpstream> logger)
 {
     public const string ProtectorPurpose = "Portal.UpstreamKeys";
     private const int AttemptsPerUpstream = 2;
@@ -29,6 +30,7 @@ public sealed partial class HttpUpstream(HttpClient http, IDataProtectionProvide
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ApiError failure = ApiError.Upstream($"No upstream is available for '{model.Id}'.");
+        var attempts = 0;
         foreach (var upstream in model.Upstreams)
         {
             var wait = TimeSpan.Zero;
@@ -39,10 +41,16 @@ public sealed partial class HttpUpstream(HttpClient http, IDataProtectionProvide
                     await Task.Delay(Max(wait, FirstBackoff * Math.Pow(4, attempt - 1)), cancellationToken);
                 }
 
+                if (attempts++ > 0)
+                {
+                    metrics.UpstreamRetried(model.Id);
+                }
+
                 var (response, error, retryable, retryAfter) = await ConnectAsync(request, upstream, cancellationToken);
                 if (response is null)
                 {
                     failure = error!;
+                    metrics.UpstreamFailed(model.Id, error!.Code);
                     logger.LogWarning("Upstream {UpstreamId} attempt {Attempt} failed: {Code}", upstream.Id, attempt + 1, error!.Code);
                     if (!retryable)
                     {
@@ -71,6 +79,7 @@ public sealed partial class HttpUpstream(HttpClient http, IDataProtectionProvide
                 {
                     reader.Dispose();
                     failure = e.Error;
+                    metrics.UpstreamFailed(model.Id, e.Error.Code);
                     logger.LogWarning("Upstream {UpstreamId} attempt {Attempt} failed before its first chunk: {Code}", upstream.Id, attempt + 1, e.Error.Code);
                     continue;
                 }
@@ -78,7 +87,7 @@ public sealed partial class HttpUpstream(HttpClient http, IDataProtectionProvide
                 connected(upstream);
                 using (reader)
                 {
-                    for (var chunk = first; chunk is not null; chunk = await reader.NextAsync(cancellationToken))
+                    for (var chunk = first; chunk is not null; chunk = await NextAsync(reader, model, cancellationToken))
                     {
                         yield return chunk;
                     }
@@ -91,9 +100,23 @@ public sealed partial class HttpUpstream(HttpClient http, IDataProtectionProvide
         throw new UpstreamException(failure);
     }
 
-    /// <summary>Sends the request; on failure says what to tell the client and whether another try may help.</summary>
+    /// <summary>A chunk after the first: a failure here ends the reply (no retry), but still counts.</summary>
+    private async Task<ChatChunk?> NextAsync(UpstreamReader reader, ModelInfo model, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await reader.NextAsync(cancellationToken);
+        }
+        catch (UpstreamException e)
+        {
+            metrics.UpstreamFailed(model.Id, e.Error.Code);
+            throw;
+        }
+    }
+
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
+    /// <summary>Sends the request; on failure says what to tell the client and whether another try may help.</summary>
     private async Task<(HttpResponseMessage? Response, ApiError? Error, bool Retryable, TimeSpan? RetryAfter)> ConnectAsync(
         ChatRequest request, UpstreamInfo upstream, CancellationToken cancellationToken)
     {

@@ -18,6 +18,10 @@ public sealed class GatewayOptions
     /// <summary>Seconds of upstream silence before a <c>: keep-alive</c> comment is sent on a stream.</summary>
     [System.ComponentModel.DataAnnotations.Range(1, 600)]
     public int KeepAliveSeconds { get; set; } = 15;
+
+    /// <summary>On shutdown, how long running completions may take to finish before they are settled as partial.</summary>
+    [System.ComponentModel.DataAnnotations.Range(0, 3600)]
+    public int ShutdownGraceSeconds { get; set; } = 25;
 }
 
 public readonly record struct RateDecision(bool Allowed, int Limit, int Remaining, TimeSpan Reset, TimeSpan RetryAfter);

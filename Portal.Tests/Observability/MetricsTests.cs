@@ -1,0 +1,199 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
+using Portal.Tests.Gateway;
+using Portal.Tests.Upstreams;
+
+namespace Portal.Tests.Observability;
+
+public sealed partial class MetricsTests : IDisposable
+{
+    private readonly PortalApplication _app = new(new Dictionary<string, string?> { ["Simulation:TokensPerSecond"] = "0", ["Simulation:FirstTokenDelayMs"] = "0" })
+    {
+        RemoteIp = IPAddress.Loopback,
+    };
+
+    public void Dispose() => _app.Dispose();
+
+    [Fact]
+    public async Task ExpositionCountsRequestsTokensCreditsAndLatencyAndParsesLineByLine()
+    {
+        var account = await _app.CreateApiAccountAsync(credits: 1m);
+        var client = _app.ApiClient(account.Key);
+        for (var i = 0; i < 3; i++)
+        {
+            var ok = await client.PostChatAsync($$"""{"model":"glm-5","messages":[{"role":"user","content":"Say hello {{i}}"}],"max_tokens":30,"stream":{{(i == 0 ? "true" : "false")}}}""");
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+            await ok.Content.ReadAsStringAsync();
+        }
+
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.PostChatAsync("""{"model":"glm-5","messages":"not a list"}""")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.PostChatAsync("""{"model":"<script>alert(1)</script>","messages":[{"role":"user","content":"hi"}]}""")).StatusCode);
+        var broke = await _app.CreateApiAccountAsync(credits: 0m);
+        Assert.Equal(HttpStatusCode.PaymentRequired, (await _app.ApiClient(broke.Key).PostChatAsync("""{"model":"glm-5","messages":[{"role":"user","content":"hi"}]}""")).StatusCode);
+
+        var response = await _app.CreateClient().GetAsync("/metrics");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/plain; version=0.0.4; charset=utf-8", response.Content.Headers.ContentType!.ToString());
+        var metrics = Exposition.Parse(await response.Content.ReadAsStringAsync());
+
+        var records = await _app.InStoreAsync(db => db.UsageRecords.Where(r => r.Status == 200).ToListAsync());
+        Assert.Equal(3, records.Count);
+        Assert.Equal(3, metrics.Value("portal_requests_total", ("model", "glm-5"), ("status", "200")));
+        Assert.Equal(1, metrics.Value("portal_requests_total", ("model", "glm-5"), ("status", "402")));
+        // A model the catalog doesn't know is never a label: client text stays out of the metrics.
+        Assert.Equal(1, metrics.Value("portal_requests_total", ("model", "unknown"), ("status", "400")));
+        Assert.Equal(1, metrics.Value("portal_requests_total", ("model", "unknown"), ("status", "404")));
+        Assert.Equal(records.Sum(r => r.PromptTokens), metrics.Value("portal_tokens_total", ("model", "glm-5"), ("type", "prompt")));
+        Assert.Equal(records.Sum(r => r.CompletionTokens), metrics.Value("portal_tokens_total", ("model", "glm-5"), ("type", "completion")));
+        Assert.Equal(records.Sum(r => r.CostMicros), metrics.Value("portal_credits_charged_microdollars_total", ("model", "glm-5")));
+        Assert.Equal(4, metrics.Value("portal_request_duration_seconds_count", ("model", "glm-5")));
+        Assert.Equal(4, metrics.Value("portal_request_duration_seconds_bucket", ("model", "glm-5"), ("le", "+Inf")));
+        Assert.Equal(3, metrics.Value("portal_time_to_first_token_seconds_count", ("model", "glm-5")));
+        Assert.Equal(0, metrics.Value("portal_holds_outstanding"));
+        Assert.Equal(("counter", "histogram", "gauge"), (metrics.Types["portal_requests_total"], metrics.Types["portal_request_duration_seconds"], metrics.Types["portal_holds_outstanding"]));
+        metrics.AssertHistogramsAreCumulative();
+
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.DoesNotContain(account.Key, text);
+        Assert.DoesNotContain("script", text);
+    }
+
+    [Fact]
+    public async Task UpstreamErrorsAndRetriesAreCounted()
+    {
+        await using var provider = await FakeUpstream.StartAsync(Reply.Error(503, "overloaded"));
+        await _app.AddUpstreamAsync("kimi-k2", provider.BaseUrl, "kimi", "sk-upstream-secret-metrics-0123456789");
+        var account = await _app.CreateApiAccountAsync(credits: 1m);
+
+        var response = await _app.ApiClient(account.Key).PostChatAsync("""{"model":"kimi-k2","messages":[{"role":"user","content":"Hello"}],"max_tokens":10}""");
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        var text = await (await _app.CreateClient().GetAsync("/metrics")).Content.ReadAsStringAsync();
+        var metrics = Exposition.Parse(text);
+        Assert.Equal(2, metrics.Value("portal_upstream_errors_total", ("code", "upstream_error"), ("model", "kimi-k2")));
+        Assert.Equal(1, metrics.Value("portal_upstream_retries_total", ("model", "kimi-k2")));
+        Assert.Equal(1, metrics.Value("portal_requests_total", ("model", "kimi-k2"), ("status", "502")));
+        Assert.DoesNotContain("sk-upstream-secret", text);
+        Assert.DoesNotContain(provider.BaseUrl, text);
+    }
+
+    [Fact]
+    public async Task WithoutATokenOnlyDirectLoopbackRequestsMayRead()
+    {
+        _app.RemoteIp = IPAddress.Parse("203.0.113.7");
+        var remote = await _app.CreateClient().GetAsync("/metrics");
+        Assert.Equal(HttpStatusCode.Forbidden, remote.StatusCode);
+        Assert.DoesNotContain("portal_", await remote.Content.ReadAsStringAsync());
+
+        // A reverse proxy on this machine connects from loopback, relaying anyone.
+        _app.RemoteIp = IPAddress.Loopback;
+        var proxied = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+        proxied.Headers.Add("X-Forwarded-For", "203.0.113.7");
+        Assert.Equal(HttpStatusCode.Forbidden, (await _app.CreateClient().SendAsync(proxied)).StatusCode);
+
+        Assert.Equal(HttpStatusCode.OK, (await _app.CreateClient().GetAsync("/metrics")).StatusCode);
+    }
+
+    [Fact]
+    public async Task WithATokenEveryoneMustPresentIt()
+    {
+        const string token = "metrics-token-0123456789abcdef";
+        using var app = new PortalApplication(new Dictionary<string, string?> { ["Observability:MetricsToken"] = token }) { RemoteIp = IPAddress.Loopback };
+        var client = app.CreateClient();
+
+        var anonymous = await client.GetAsync("/metrics");
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal("Bearer", anonymous.Headers.WwwAuthenticate.ToString());
+        Assert.DoesNotContain(token, await anonymous.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Get(client, "wrong-token-0123456789abcdef")).StatusCode);
+
+        app.RemoteIp = IPAddress.Parse("203.0.113.7");
+        var authorized = await Get(client, token);
+        Assert.Equal(HttpStatusCode.OK, authorized.StatusCode);
+        Assert.Contains("# TYPE portal_holds_outstanding gauge", await authorized.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public void AShortTokenStopsStartUpNamingTheSetting()
+    {
+        using var app = new PortalApplication(new Dictionary<string, string?> { ["Observability:MetricsToken"] = "short" });
+
+        var error = Assert.ThrowsAny<Exception>(() => app.CreateClient());
+
+        Assert.Contains("Observability:MetricsToken must be at least 16 characters", error.ToString());
+    }
+
+    private static Task<HttpResponseMessage> Get(HttpClient client, string token)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        return client.SendAsync(request);
+    }
+
+    /// <summary>A strict reader of the text exposition format: every line is a comment or a sample, or the test fails.</summary>
+    private sealed partial class Exposition
+    {
+        private readonly List<(string Name, Dictionary<string, string> Labels, double Value)> _samples = [];
+
+        public Dictionary<string, string> Types { get; } = [];
+
+        public static Exposition Parse(string text)
+        {
+            Assert.EndsWith("\n", text);
+            var exposition = new Exposition();
+            foreach (var line in text.TrimEnd('\n').Split('\n'))
+            {
+                if (line.StartsWith('#'))
+                {
+                    var comment = CommentLine().Match(line);
+                    Assert.True(comment.Success, $"bad comment line: {line}");
+                    if (comment.Groups["kind"].Value == "TYPE")
+                    {
+                        Assert.Matches("^(counter|gauge|histogram)$", comment.Groups["text"].Value);
+                        exposition.Types.Add(comment.Groups["name"].Value, comment.Groups["text"].Value);
+                    }
+
+                    continue;
+                }
+
+                var sample = SampleLine().Match(line);
+                Assert.True(sample.Success, $"bad sample line: {line}");
+                var labels = LabelPair().Matches(sample.Groups["labels"].Value).ToDictionary(m => m.Groups["key"].Value, m => m.Groups["value"].Value);
+                var value = sample.Groups["value"].Value == "+Inf" ? double.PositiveInfinity : double.Parse(sample.Groups["value"].Value, CultureInfo.InvariantCulture);
+                var family = Regex.Replace(sample.Groups["name"].Value, "_(bucket|sum|count)$", "");
+                Assert.True(exposition.Types.ContainsKey(family) || exposition.Types.ContainsKey(sample.Groups["name"].Value), $"sample before its # TYPE: {line}");
+                exposition._samples.Add((sample.Groups["name"].Value, labels, value));
+            }
+
+            return exposition;
+        }
+
+        public double Value(string name, params (string Key, string Value)[] labels)
+        {
+            var matches = _samples.Where(s => s.Name == name && s.Labels.Count == labels.Length && labels.All(l => s.Labels.GetValueOrDefault(l.Key) == l.Value)).ToList();
+            Assert.True(matches.Count == 1, $"expected one sample {name}{{{string.Join(",", labels)}}}, found {matches.Count}");
+            return matches[0].Value;
+        }
+
+        public void AssertHistogramsAreCumulative()
+        {
+            foreach (var series in _samples.Where(s => s.Name.EndsWith("_bucket", StringComparison.Ordinal))
+                .GroupBy(s => s.Name + string.Join(",", s.Labels.Where(l => l.Key != "le").OrderBy(l => l.Key))))
+            {
+                var counts = series.Select(s => s.Value).ToList();
+                Assert.Equal(counts.Order(), counts);
+                Assert.Equal("+Inf", series.Last().Labels["le"]);
+            }
+        }
+
+        [GeneratedRegex("^# (?<kind>HELP|TYPE) (?<name>[a-zA-Z_:][a-zA-Z0-9_:]*) (?<text>.+)$")]
+        private static partial Regex CommentLine();
+
+        [GeneratedRegex("""^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*"(,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*")*)\})? (?<value>[-+]?(\d+(\.\d+)?([eE][-+]?\d+)?|Inf|NaN))$""")]
+        private static partial Regex SampleLine();
+
+        [GeneratedRegex("(?<key>[a-zA-Z_][a-zA-Z0-9_]*)=\"(?<value>(?:[^\"\\\\]|\\\\.)*)\"")]
+        private static partial Regex LabelPair();
+    }
+}

@@ -1,0 +1,189 @@
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.ApiKeys;
+using Portal.Tests.Gateway;
+
+namespace Portal.Tests.Security;
+
+/// <summary>
+/// Who may reach what, on the server (issue 5): every route the app maps, whatever renders it; one
+/// user's data through another's key or session; antiforgery on the account forms.
+/// </summary>
+public sealed class AuthorizationTests : IDisposable
+{
+    private const string Password = "correct horse battery";
+
+    private enum Access
+    {
+        Public,
+        SignedIn,
+        Admin,
+        ApiKey,
+        Framework,
+        LoopbackOrToken,
+    }
+
+    /// <summary>
+    /// Every route pattern and who may use it. A route missing here fails the first test: whoever
+    /// adds an endpoint decides its access here too.
+    /// </summary>
+    private static readonly Dictionary<string, (Access Access, string Sample)> Routes = new()
+    {
+        ["/"] = (Access.Public, "/"),
+        ["/docs"] = (Access.Public, "/docs"),
+        ["/docs/{Slug}"] = (Access.Public, "/docs/quickstart"),
+        ["/login"] = (Access.Public, "/login"),
+        ["/signup"] = (Access.Public, "/signup"),
+        ["/logout"] = (Access.Public, "/logout"),
+        ["/access-denied"] = (Access.Public, "/access-denied"),
+        ["/not-found"] = (Access.Public, "/not-found"),
+        ["/error"] = (Access.Public, "/error"),
+        ["/healthz"] = (Access.Public, "/healthz"),
+        ["/readyz"] = (Access.Public, "/readyz"),
+        ["/metrics"] = (Access.LoopbackOrToken, "/metrics"),
+        ["/dashboard"] = (Access.SignedIn, "/dashboard"),
+        ["/playground"] = (Access.SignedIn, "/playground"),
+        ["/settings/apikeys"] = (Access.SignedIn, "/settings/apikeys"),
+        ["/settings/profile"] = (Access.SignedIn, "/settings/profile"),
+        ["/admin"] = (Access.Admin, "/admin"),
+        ["/admin/models"] = (Access.Admin, "/admin/models"),
+        ["/admin/upstreams"] = (Access.Admin, "/admin/upstreams"),
+        ["/admin/service"] = (Access.Admin, "/admin/service"),
+        ["/admin/audit"] = (Access.Admin, "/admin/audit"),
+        ["/api/v1/models"] = (Access.ApiKey, "/api/v1/models"),
+        ["/api/v1/models/{**id}"] = (Access.ApiKey, "/api/v1/models/glm-5"),
+        ["/api/v1/credits"] = (Access.ApiKey, "/api/v1/credits"),
+        ["/api/v1/key"] = (Access.ApiKey, "/api/v1/key"),
+        ["/api/v1/chat/completions"] = (Access.ApiKey, "/api/v1/chat/completions"),
+    };
+
+    private readonly PortalApplication _app = new();
+
+    public void Dispose() => _app.Dispose();
+
+    [Fact]
+    public void EveryMappedRouteHasADecidedAccess()
+    {
+        var patterns = _app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Select(e => "/" + e.RoutePattern.RawText!.TrimStart('/'))
+            .Where(p => !IsFramework(p))
+            .ToHashSet();
+
+        Assert.Equal(Routes.Keys.Order(), patterns.Order());
+    }
+
+    [Fact]
+    public async Task AnonymousVisitorsReachOnlyPublicRoutes()
+    {
+        _app.RemoteIp = IPAddress.Parse("203.0.113.7");
+        using var browser = _app.CreateBrowser();
+        foreach (var (pattern, (access, sample)) in Routes)
+        {
+            var response = access == Access.ApiKey && pattern.EndsWith("completions", StringComparison.Ordinal)
+                ? await browser.Client.PostChatAsync("""{"model":"glm-5","messages":[{"role":"user","content":"hi"}]}""")
+                : await browser.GetAsync(sample);
+            var expected = access switch
+            {
+                Access.Public => HttpStatusCode.OK,
+                Access.SignedIn or Access.Admin => HttpStatusCode.Redirect,
+                Access.ApiKey => HttpStatusCode.Unauthorized,
+                _ => HttpStatusCode.Forbidden,
+            };
+            Assert.True(expected == response.StatusCode, $"anonymous {sample}: {(int)response.StatusCode}, expected {(int)expected}");
+            if (expected == HttpStatusCode.Redirect)
+            {
+                Assert.StartsWith("/login?ReturnUrl=", response.RedirectTarget());
+            }
+        }
+    }
+
+    [Fact]
+    public async Task ASignedInUserReachesTheirPagesButNoAdminRoute()
+    {
+        await _app.CreateUserAsync("ada@example.com", Password);
+        using var browser = await _app.SignedInBrowserAsync("ada@example.com", Password);
+        foreach (var (_, (access, sample)) in Routes.Where(r => r.Value.Access is Access.SignedIn or Access.Admin))
+        {
+            var response = await browser.GetAsync(sample);
+            if (access == Access.SignedIn)
+            {
+                Assert.True(response.StatusCode == HttpStatusCode.OK, $"{sample}: {(int)response.StatusCode}");
+            }
+            else
+            {
+                Assert.True(response.StatusCode == HttpStatusCode.Redirect, $"{sample}: {(int)response.StatusCode}");
+                Assert.StartsWith("/access-denied", response.RedirectTarget());
+            }
+        }
+    }
+
+    [Fact]
+    public async Task AKeySeesOnlyItsOwnersCreditsAndItself()
+    {
+        var ada = await _app.CreateApiAccountAsync(credits: 3m, key: new NewApiKey("ada's key"));
+        var bob = await _app.CreateApiAccountAsync(credits: 7m, key: new NewApiKey("bob's key"));
+        var client = _app.ApiClient(ada.Key);
+
+        var credits = await (await client.GetAsync("/api/v1/credits")).Content.ReadAsStringAsync();
+        var key = await (await client.GetAsync("/api/v1/key")).Content.ReadAsStringAsync();
+
+        Assert.Contains("\"balance\":3", credits);
+        Assert.DoesNotContain("7", credits);
+        Assert.Contains("ada's key", System.Text.RegularExpressions.Regex.Unescape(key));
+        Assert.DoesNotContain("bob", key);
+        Assert.DoesNotContain(bob.KeyId, key);
+    }
+
+    [Fact]
+    public async Task NothingButTheKeyItselfAuthenticates()
+    {
+        var bob = await _app.CreateApiAccountAsync(credits: 1m);
+        var stored = await _app.InStoreAsync(db => Task.FromResult(db.ApiKeys.Single(k => k.Id == bob.KeyId)));
+
+        // What another user could learn of bob's key: its id, its masked form, its prefix and last
+        // characters; and its stored hash, should the store leak.
+        foreach (var guess in new[] { bob.KeyId, stored.Masked(), stored.Prefix + stored.Last4, stored.Hash, bob.Key.ToUpperInvariant(), bob.Key[..^1] })
+        {
+            var response = await _app.ApiClient(guess).GetAsync("/api/v1/credits");
+            Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"'{guess}' was accepted as a key");
+        }
+    }
+
+    [Theory]
+    [InlineData("/login", "login")]
+    [InlineData("/signup", "signup")]
+    [InlineData("/logout", "logout")]
+    [InlineData("/settings/profile", "change-password")]
+    public async Task AccountFormsRefuseAPostWithoutItsAntiforgeryToken(string url, string formName)
+    {
+        await _app.CreateUserAsync("ada@example.com", Password);
+        using var browser = await _app.SignedInBrowserAsync("ada@example.com", Password);
+        var form = Html.Form(await browser.GetPageAsync(url), formName);
+        var fields = new Dictionary<string, string>(form.Fields)
+        {
+            ["Input.Email"] = "new@example.com",
+            ["Input.Password"] = "another long passphrase",
+            ["Input.ConfirmPassword"] = "another long passphrase",
+            ["Input.CurrentPassword"] = Password,
+            ["Input.NewPassword"] = "another long passphrase",
+        };
+        fields.Remove("__RequestVerificationToken");
+
+        var withoutToken = await browser.Client.PostAsync(form.Action ?? url, new FormUrlEncodedContent(fields));
+
+        Assert.Equal(HttpStatusCode.BadRequest, withoutToken.StatusCode);
+        // A token from another visitor's page doesn't do either: it is bound to that visitor.
+        using var stranger = _app.CreateBrowser();
+        var strangersToken = Html.Form(await stranger.GetPageAsync("/login"), "login").Fields["__RequestVerificationToken"];
+        fields["__RequestVerificationToken"] = strangersToken;
+        Assert.Equal(HttpStatusCode.BadRequest, (await browser.Client.PostAsync(form.Action ?? url, new FormUrlEncodedContent(fields))).StatusCode);
+        // Nothing happened: no account, the password unchanged, still signed in.
+        Assert.Null(await _app.FindUserAsync("new@example.com"));
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/settings/profile")).StatusCode);
+        using var again = await _app.SignedInBrowserAsync("ada@example.com", Password);
+    }
+
+    /// <summary>Blazor's own endpoints: its script, the circuit hub, enhanced-navigation plumbing.</summary>
+    private static bool IsFramework(string pattern) =>
+        pattern.StartsWith("/_blazor", StringComparison.Ordinal) || pattern.StartsWith("/_framework", StringComparison.Ordinal);
+}

@@ -1,0 +1,59 @@
+using System.Net;
+using System.Threading.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace Portal.Account;
+
+/// <summary>
+/// Limits sign-in attempts per client address and per email, on top of Identity's lockout: the
+/// lockout protects one account after repeated failures; this slows a client trying many accounts
+/// (or many passwords on an unknown email, which has no lockout). Every attempt counts, so parallel
+/// guesses can't slip past a check. Fixed one-minute windows, kept in memory per instance.
+/// </summary>
+public sealed class LoginThrottle : IDisposable
+{
+    private readonly PartitionedRateLimiter<string> _limiter;
+
+    public LoginThrottle(IOptions<AccountOptions> options)
+    {
+        var (perIp, perEmail) = (options.Value.LoginAttemptsPerMinutePerIp, options.Value.LoginAttemptsPerMinutePerEmail);
+        _limiter = PartitionedRateLimiter.Create<string, string>(key => RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = key.StartsWith("ip:", StringComparison.Ordinal) ? perIp : perEmail,
+            Window = TimeSpan.FromMinutes(1),
+            QueueLimit = 0,
+        }));
+    }
+
+    /// <summary>Counts one attempt; false when the client or the email has used up this minute's.</summary>
+    public bool TryAttempt(HttpContext http, string email)
+    {
+        using var byClient = _limiter.AttemptAcquire("ip:" + ClientAddress(http));
+        if (!byClient.IsAcquired)
+        {
+            return false;
+        }
+
+        using var byEmail = _limiter.AttemptAcquire("email:" + email.Trim().ToUpperInvariant());
+        return byEmail.IsAcquired;
+    }
+
+    public void Dispose() => _limiter.Dispose();
+
+    /// <summary>
+    /// The client's address. A reverse proxy on this machine (nginx) connects from loopback for
+    /// everyone; then the address it appended to X-Forwarded-For is the client's. Only a loopback
+    /// peer is believed: anyone else could write the header.
+    /// </summary>
+    private static string ClientAddress(HttpContext http)
+    {
+        var remote = http.Connection.RemoteIpAddress;
+        if (remote is not null && IPAddress.IsLoopback(remote)
+            && http.Request.Headers["X-Forwarded-For"].ToString().Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) is [.., var last])
+        {
+            return last;
+        }
+
+        return remote?.ToString() ?? "unknown";
+    }
+}
