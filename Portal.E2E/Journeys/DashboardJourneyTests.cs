@@ -28,6 +28,7 @@ public sealed class DashboardJourneyTests(PortalFixture portal, ITestOutputHelpe
         await keys.GotoAsync();
         var plaintext = await keys.CreateKeyAsync("dashboard journey");
         await keys.CopyNewKeyAsync();
+        await Expect(keys.CopyStatus).ToHaveTextAsync("Copied to the clipboard.");
         Assert.Equal(plaintext, await page.EvaluateAsync<string>("() => navigator.clipboard.readText()"));
         await page.ReloadAsync();
         await keys.WaitUntilInteractiveAsync();
