@@ -77,5 +77,4 @@ public sealed class GatewayMetrics
     public void HoldTaken() => Interlocked.Increment(ref _holdsOutstanding);
 
     public void HoldSettled() => Interlocked.Decrement(ref _holdsOutstanding);
-
 }
