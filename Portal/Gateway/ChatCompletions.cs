@@ -62,7 +62,25 @@ public static class ChatCompletions
                 return (null, ApiError.PayloadTooLarge(MaxBodyBytes));
             }
 
-            var body = JsonNode.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), documentOptions: DocumentOptions);
+            return Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (null, ApiError.PayloadTooLarge(MaxBodyBytes));
+        }
+    }
+
+    private static (JsonNode?, ApiError?) Parse(ReadOnlySpan<byte> bytes)
+    {
+        // The JSON reader checks UTF-8 only when a string is read, which would be deep in validation.
+        if (!System.Text.Unicode.Utf8.IsValid(bytes))
+        {
+            return (null, ApiError.InvalidRequest("The body is not valid UTF-8."));
+        }
+
+        try
+        {
+            var body = JsonNode.Parse(bytes, documentOptions: DocumentOptions);
             RejectDuplicateKeys(body);
             return (body, null);
         }
@@ -73,10 +91,6 @@ public static class ChatCompletions
         catch (JsonException e)
         {
             return (null, ApiError.InvalidRequest($"The body is not valid JSON ({e.Message.Split(" Path:")[0]})."));
-        }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return (null, ApiError.PayloadTooLarge(MaxBodyBytes));
         }
     }
 }

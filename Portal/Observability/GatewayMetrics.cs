@@ -13,6 +13,9 @@ public sealed class GatewayMetrics
 {
     public const string MeterName = "Portal.Gateway";
 
+    // Statuses as tag strings, made once: a tag value per request must not allocate.
+    private static readonly string[] StatusTexts = Enumerable.Range(100, 500).Select(s => s.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+
     private readonly Counter<long> _requests;
     private readonly Histogram<double> _latency;
     private readonly Histogram<double> _timeToFirstToken;
@@ -74,7 +77,4 @@ public sealed class GatewayMetrics
     public void HoldTaken() => Interlocked.Increment(ref _holdsOutstanding);
 
     public void HoldSettled() => Interlocked.Decrement(ref _holdsOutstanding);
-
-    // Statuses as tag strings, made once: a tag value per request must not allocate.
-    private static readonly string[] StatusTexts = Enumerable.Range(100, 500).Select(s => s.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
 }
