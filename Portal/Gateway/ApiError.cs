@@ -34,6 +34,9 @@ public sealed record ApiError(int Status, string Code, string Type, string Messa
     public static ApiError PayloadTooLarge(long limit) =>
         new(413, "request_too_large", "invalid_request_error", $"The request body is larger than {limit / (1024 * 1024)} MB.");
 
+    public static ApiError UnreadableBody(int status, string reason) =>
+        new(status is >= 400 and < 500 ? status : 400, "invalid_request_error", "invalid_request_error", $"The request body could not be read: {reason}");
+
     public static ApiError UnsupportedMediaType() =>
         new(415, "invalid_request_error", "invalid_request_error", "Send the body as JSON with 'Content-Type: application/json'.");
 

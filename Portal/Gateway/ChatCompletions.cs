@@ -68,6 +68,11 @@ public static class ChatCompletions
         {
             return (null, ApiError.PayloadTooLarge(MaxBodyBytes));
         }
+        catch (BadHttpRequestException e)
+        {
+            // The server could not read the body: broken chunked framing (400), too slow (408)…
+            return (null, ApiError.UnreadableBody(e.StatusCode, e.Message));
+        }
     }
 
     private static (JsonNode?, ApiError?) Parse(ReadOnlySpan<byte> bytes)

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Portal.Admin;
 using Portal.ApiKeys;
@@ -92,7 +93,8 @@ public static class GatewayEndpoints
         api.MapGet("/models/{**id}", GetModelAsync);
         api.MapGet("/credits", GetCreditsAsync);
         api.MapGet("/key", GetKey);
-        api.MapPost("/chat/completions", ChatCompletions.HandleAsync);
+        // The server stops reading past the limit: a chunked body can't make Portal buffer more.
+        api.MapPost("/chat/completions", ChatCompletions.HandleAsync).WithMetadata(new RequestSizeLimitAttribute(ChatCompletions.MaxBodyBytes + 1));
 
         return endpoints;
     }
