@@ -22,6 +22,7 @@ public static class GatewayEndpoints
         builder.Services.AddSingleton<ModelCatalog>();
         builder.Services.AddSingleton<ApiKeyResolver>();
         builder.Services.AddSingleton<ApiKeyService>();
+        builder.Services.AddSingleton<LedgerWriter>();                // group commit of holds, settlements, usage records
         builder.Services.AddSingleton<CreditsLedger>();
         builder.Services.AddSingleton<RequestRateLimiter>();
         builder.Services.AddSingleton<SimulatedUpstream>();
