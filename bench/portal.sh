@@ -27,12 +27,14 @@ portal_env() {
   echo "DOTNET_NOLOGO=1"
   echo "BENCH_UPSTREAM_KEY=sk-bench-not-a-real-key"
   portal_store_env
+  # e.g. PORTAL_EXTRA_ENV="DOTNET_PerfMapEnabled=1" for bench/profile.sh --perf
+  [[ -z ${PORTAL_EXTRA_ENV:-} ]] || tr ' ' '\n' <<<"$PORTAL_EXTRA_ENV"
 }
 
 portal_admin() {
   local env=()
   mapfile -t env < <(portal_env)
-  env "${env[@]}" "$PORTAL_BIN" admin "$@" 2>>"$RUN_DIR/admin.log"
+  env -C "$(dirname "$PORTAL_BIN")" "${env[@]}" "$PORTAL_BIN" admin "$@" 2>>"$RUN_DIR/admin.log"
 }
 
 target_start() {
@@ -57,7 +59,9 @@ target_start() {
 
   local env=()
   mapfile -t env < <(portal_env)
-  start_bg "$RUN_DIR/gateway.log" "${PIN_GW[@]}" env "${env[@]}" ASPNETCORE_URLS="http://127.0.0.1:$TARGET_PORT" "$PORTAL_BIN"
+  # Run from the binary's folder, as a deployment would: that folder is the content root where
+  # appsettings.json (and its logging levels) are found.
+  start_bg "$RUN_DIR/gateway.log" "${PIN_GW[@]}" env -C "$(dirname "$PORTAL_BIN")" "${env[@]}" ASPNETCORE_URLS="http://127.0.0.1:$TARGET_PORT" "$PORTAL_BIN"
   TARGET_PID=$BG_PID
   BASE_URL=http://127.0.0.1:$TARGET_PORT/api/v1
   TARGET_HEADERS="Authorization: Bearer $key"

@@ -29,6 +29,7 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
     private readonly ILogger<LedgerWriter> _logger;
     private readonly Task _loop;
     private LedgerConnection? _connection;
+    private long _committed;
 
     public LedgerWriter(IDbContextFactory<PortalDbContext> dbFactory, IOptions<StoreOptions> options, ILogger<LedgerWriter> logger)
     {
@@ -37,6 +38,9 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
         _logger = logger;
         _loop = Task.Run(RunAsync);
     }
+
+    /// <summary>Transactions committed so far (batches, and writes retried alone).</summary>
+    public long CommittedTransactions => Interlocked.Read(ref _committed);
 
     /// <summary>Debits a request's worst case (and adds it to the key's spend), or says why it can't.</summary>
     public Task<HoldOutcome> HoldAsync(string userId, string? apiKeyId, string requestId, long amountMicros, DateTime now) =>
@@ -152,6 +156,7 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
         try
         {
             var outcomes = await connection.RunAsync(batch);
+            Interlocked.Increment(ref _committed);
             for (var i = 0; i < batch.Count; i++)
             {
                 batch[i].Complete(outcomes[i]);

@@ -34,7 +34,10 @@ public static class GatewayEndpoints
                 ConnectTimeout = TimeSpan.FromSeconds(10),
                 AutomaticDecompression = System.Net.DecompressionMethods.All,
             })
-            .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan);
+            .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan)
+            // The factory's handlers log every call at Information (four lines per request, the
+            // biggest cost on the hot path); HttpUpstream logs the failures that matter itself.
+            .RemoveAllLoggers();
         builder.Services.AddSingleton<ChatGateway>();
         builder.Services.AddSingleton<ApiSwitch>();
         return builder;

@@ -185,6 +185,7 @@ public sealed partial class HttpUpstream(HttpClient http, IDataProtectionProvide
 internal sealed class UpstreamReader(HttpResponseMessage response, UpstreamInfo upstream, ILogger logger) : IDisposable
 {
     private StreamReader? _lines;
+    private CancellationTokenSource? _timeout;
     private bool _finished;
 
     /// <summary>The next chunk, or null once the provider said <c>[DONE]</c>.</summary>
@@ -195,7 +196,8 @@ internal sealed class UpstreamReader(HttpResponseMessage response, UpstreamInfo 
             return null;
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // One timer for the whole reply, re-armed per read: a fresh one per chunk cost more than the chunk.
+        var timeout = _timeout ??= CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(upstream.Timeout);
         try
         {
@@ -222,11 +224,17 @@ internal sealed class UpstreamReader(HttpResponseMessage response, UpstreamInfo 
         {
             throw new UpstreamException(ApiError.Upstream($"The upstream connection broke mid-reply ({e.GetType().Name})."));
         }
+        finally
+        {
+            // Disarmed while the caller relays the chunk: only the upstream's silence is timed.
+            timeout.CancelAfter(Timeout.Infinite);
+        }
     }
 
     public void Dispose()
     {
         _lines?.Dispose();
+        _timeout?.Dispose();
         response.Dispose();
     }
 
