@@ -1,9 +1,11 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Portal.ApiKeys;
 using Portal.Credits;
+using Portal.Data;
 using Portal.Tests.Gateway;
 using Portal.Tests.Store;
 using Portal.Usage;
@@ -103,10 +105,13 @@ public sealed class GroupCommitTests : IAsyncLifetime
 
         var outcomes = await Task.WhenAll(holds);
 
-        // 33 holds of 30 µ$ fit in 1,000 µ$, in queue order; the rest are refused, none overdraws.
-        Assert.Equal(Enumerable.Repeat(HoldOutcome.Held, 33).Concat(Enumerable.Repeat(HoldOutcome.InsufficientBalance, 67)), outcomes);
+        // 33 holds of 30 µ$ fit in 1,000 µ$; the rest are refused, none overdraws. The 100 writes
+        // took a handful of transactions: at most one batch per lane waited on the lock, then the rest.
+        Assert.Equal(33, outcomes.Count(o => o == HoldOutcome.Held));
+        Assert.Equal(67, outcomes.Count(o => o == HoldOutcome.InsufficientBalance));
         Assert.Equal(10, await app.BalanceAsync(account.UserId));
-        Assert.InRange(writer.CommittedTransactions - before, 1, 2);
+        var provider = app.Services.GetRequiredService<IOptions<StoreOptions>>().Value.Provider;
+        Assert.InRange(writer.CommittedTransactions - before, 1, LedgerWriter.LanesFor(provider) + 1);
         Assert.Equal(990, await app.InStoreAsync(db => db.ApiKeys.Where(k => k.Id == account.KeyId).Select(k => k.SpentMicros).SingleAsync()));
         await app.AssertLedgerConsistentAsync();
     }

@@ -9,9 +9,10 @@ using Portal.Usage;
 namespace Portal.Credits;
 
 /// <summary>
-/// Group commit for the gateway's ledger writes (ADR 5): one writer takes every hold, settlement and
+/// Group commit for the gateway's ledger writes (ADR 5): a writer takes every hold, settlement and
 /// usage record waiting in its queue and commits them in one transaction, so a busy gateway pays one
 /// commit (and on PostgreSQL a few round trips) for many requests instead of several per request.
+/// SQLite has one such writer; PostgreSQL a few (<see cref="LanesFor"/>).
 /// A caller's task completes only after the transaction holding its write has committed: a request
 /// calls its upstream only once its hold stands, and answers only once its settlement stands.
 /// Debits stay conditional statements inside the transaction, so no balance goes below zero, on one
@@ -23,12 +24,18 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
     /// <summary>Caps one transaction, so a failed batch and its retries stay small.</summary>
     public const int MaxBatch = 128;
 
-    private readonly Channel<Write> _queue = Channel.CreateUnbounded<Write>(new UnboundedChannelOptions { SingleReader = true });
+    /// <summary>
+    /// Batches committing at once. SQLite has one writer per file, so one. PostgreSQL waits for its
+    /// log flush on every commit; several batches in flight share those waits (the server flushes
+    /// their commits together) instead of queueing behind each other.
+    /// </summary>
+    public static int LanesFor(StoreProvider provider) => provider == StoreProvider.Postgres ? 4 : 1;
+
+    private readonly Channel<Write> _queue = Channel.CreateUnbounded<Write>();
     private readonly IDbContextFactory<PortalDbContext> _dbFactory;
     private readonly bool _syncCommits;
     private readonly ILogger<LedgerWriter> _logger;
-    private readonly Task _loop;
-    private LedgerConnection? _connection;
+    private readonly Task[] _lanes;
     private long _committed;
 
     public LedgerWriter(IDbContextFactory<PortalDbContext> dbFactory, IOptions<StoreOptions> options, ILogger<LedgerWriter> logger)
@@ -36,7 +43,7 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
         _dbFactory = dbFactory;
         _syncCommits = options.Value.SqliteSyncCommits;
         _logger = logger;
-        _loop = Task.Run(RunAsync);
+        _lanes = Enumerable.Range(0, LanesFor(options.Value.Provider)).Select(_ => Task.Run(RunAsync)).ToArray();
     }
 
     /// <summary>Transactions committed so far (batches, and writes retried alone).</summary>
@@ -57,9 +64,7 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
-        await _loop;
-        _connection?.Dispose();
-        _connection = null;
+        await Task.WhenAll(_lanes);
     }
 
     // The container disposes synchronously when a host is disposed without await (tests do).
@@ -77,6 +82,7 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
 
     private async Task RunAsync()
     {
+        var lane = new Lane();
         var batch = new List<Write>(MaxBatch);
         while (await _queue.Reader.WaitToReadAsync())
         {
@@ -87,16 +93,18 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
                 batch.Add(write);
             }
 
-            await CommitAsync(batch);
+            await CommitAsync(lane, batch);
             batch.Clear();
         }
+
+        lane.Connection?.Dispose();
     }
 
-    private async Task CommitAsync(List<Write> batch)
+    private async Task CommitAsync(Lane lane, List<Write> batch)
     {
         try
         {
-            await TryCommitAsync(batch);
+            await TryCommitAsync(lane, batch);
             return;
         }
         catch (Exception e) when (batch.Count > 1)
@@ -113,7 +121,7 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
         {
             try
             {
-                await TryCommitAsync([write]);
+                await TryCommitAsync(lane, [write]);
             }
             catch (Exception e)
             {
@@ -150,9 +158,9 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
         }
     }
 
-    private async Task TryCommitAsync(IReadOnlyList<Write> batch)
+    private async Task TryCommitAsync(Lane lane, IReadOnlyList<Write> batch)
     {
-        var connection = _connection ??= await LedgerConnection.OpenAsync(_dbFactory, _syncCommits);
+        var connection = lane.Connection ??= await LedgerConnection.OpenAsync(_dbFactory, _syncCommits);
         try
         {
             var outcomes = await connection.RunAsync(batch);
@@ -165,10 +173,16 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
         catch
         {
             // Whatever broke (a constraint, the connection), the next attempt starts on a fresh one.
-            _connection = null;
+            lane.Connection = null;
             connection.Dispose();
             throw;
         }
+    }
+
+    /// <summary>One committing loop and its connection.</summary>
+    private sealed class Lane
+    {
+        public LedgerConnection? Connection { get; set; }
     }
 
     // ---- writes -----------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ public sealed partial class HttpUpstream(HttpClient http, IDataProtectionProvide
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(200);
     /// <summary>The longest 429 Retry-After worth waiting for before trying the next upstream instead.</summary>
     private static readonly TimeSpan MaxRetryAfter = TimeSpan.FromSeconds(5);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _keys = new(StringComparer.Ordinal);
 
     /// <param name="connected">Told which upstream answered, before its first chunk.</param>
     public async IAsyncEnumerable<ChatChunk> StreamAsync(ChatRequest request, ModelInfo model, Action<UpstreamInfo> connected,
@@ -91,9 +92,28 @@ public sealed partial class HttpUpstream(HttpClient http, IDataProtectionProvide
         throw new UpstreamException(failure);
     }
 
-    /// <summary>Sends the request; on failure says what to tell the client and whether another try may help.</summary>
+    /// <summary>
+    /// An upstream key, decrypted once per stored value rather than per request (decrypting derives
+    /// a key and checks a MAC on every call, with OpenSSL contexts made each time). A changed key is a new value.
+    /// </summary>
+    private string KeyOf(string protectedKey)
+    {
+        if (!_keys.TryGetValue(protectedKey, out var key))
+        {
+            if (_keys.Count >= 1024)
+            {
+                _keys.Clear(); // bounded: edited keys leave old values behind
+            }
+
+            _keys[protectedKey] = key = protection.CreateProtector(ProtectorPurpose).Unprotect(protectedKey);
+        }
+
+        return key;
+    }
+
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
+    /// <summary>Sends the request; on failure says what to tell the client and whether another try may help.</summary>
     private async Task<(HttpResponseMessage? Response, ApiError? Error, bool Retryable, TimeSpan? RetryAfter)> ConnectAsync(
         ChatRequest request, UpstreamInfo upstream, CancellationToken cancellationToken)
     {
@@ -105,7 +125,7 @@ public sealed partial class HttpUpstream(HttpClient http, IDataProtectionProvide
         };
         if (upstream.ProtectedApiKey is { } protectedKey)
         {
-            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", protection.CreateProtector(ProtectorPurpose).Unprotect(protectedKey));
+            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", KeyOf(protectedKey));
         }
 
         message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
