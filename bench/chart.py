@@ -65,7 +65,7 @@ def svg(result, targets):
     y = 70
     for key, title, unit, fmt, goal, better in FIGURES:
         values = {t: median(summary, t, key) for t in targets}
-        present = [abs(v) for v in values.values() if v is not None and v != 0]
+        present = [v for v in values.values() if v is not None and v > 0]
         if goal:
             present.append(goal)
         lo = 10 ** math.floor(math.log10(min(present))) if present else 0.01
@@ -87,7 +87,7 @@ def svg(result, targets):
             if v is None:
                 out.append(f'<text x="{left + 4}" y="{by + 13}" fill="#888">no data</text>')
                 continue
-            x = scale(abs(v)) if v else left
+            x = scale(v) if v > 0 else left  # an added time can come out negative (noise): no bar
             out.append(f'<rect x="{left}" y="{by}" width="{max(1.0, x - left):.1f}" height="{bar_h}" fill="{COLORS.get(t, "#999")}"/>')
             out.append(f'<text x="{max(x, left) + 6:.1f}" y="{by + 13}">{html.escape(fmt.format(v))}</text>')
         if goal:

@@ -10,7 +10,7 @@
 PORTAL_ROOT=${PORTAL_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 PORTAL_CONFIG=${PORTAL_CONFIG:-Release}
 PORTAL_RID=${PORTAL_RID:-linux-x64}
-PORTAL_BIN=$PORTAL_ROOT/Portal/bin/$PORTAL_CONFIG/net8.0/$PORTAL_RID/Portal
+PORTAL_BIN=${PORTAL_BIN:-$PORTAL_ROOT/Portal/bin/$PORTAL_CONFIG/net8.0/$PORTAL_RID/Portal}
 TARGET_PORT=${PORTAL_PORT:-18104}
 TARGET_MODEL=glm-5
 TARGET_READY_S=120
@@ -28,7 +28,8 @@ portal_env() {
   echo "BENCH_UPSTREAM_KEY=sk-bench-not-a-real-key"
   portal_store_env
   # e.g. PORTAL_EXTRA_ENV="DOTNET_PerfMapEnabled=1" for bench/profile.sh --perf
-  [[ -z ${PORTAL_EXTRA_ENV:-} ]] || tr ' ' '\n' <<<"$PORTAL_EXTRA_ENV"
+  local kv
+  for kv in ${PORTAL_EXTRA_ENV:-}; do echo "$kv"; done
 }
 
 portal_admin() {
