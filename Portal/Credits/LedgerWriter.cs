@@ -248,9 +248,12 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
         private readonly DbConnection _connection;
         private readonly Dictionary<string, DbCommand> _prepared = [];
 
-        private LedgerConnection(PortalDbContext db)
+        private readonly bool _relaxedSync;
+
+        private LedgerConnection(PortalDbContext db, bool relaxedSync)
         {
             _db = db;
+            _relaxedSync = relaxedSync;
             _connection = db.Database.GetDbConnection();
         }
 
@@ -260,7 +263,8 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
             try
             {
                 await db.Database.OpenConnectionAsync();
-                if (db.Database.IsSqlite() && !syncCommits)
+                var relaxedSync = db.Database.IsSqlite() && !syncCommits;
+                if (relaxedSync)
                 {
                     // WAL with synchronous=NORMAL: a commit is in the log file when it returns, so it
                     // survives the process dying; only an OS crash or power cut can lose the newest
@@ -268,7 +272,7 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
                     await db.Database.ExecuteSqlRawAsync("PRAGMA synchronous=NORMAL;");
                 }
 
-                return new LedgerConnection(db);
+                return new LedgerConnection(db, relaxedSync);
             }
             catch
             {
@@ -445,6 +449,19 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
             foreach (var command in _prepared.Values)
             {
                 command.Dispose();
+            }
+
+            if (_relaxedSync)
+            {
+                try
+                {
+                    // The connection goes back to the pool: other writers keep SQLite's default.
+                    _db.Database.ExecuteSqlRaw("PRAGMA synchronous=FULL;");
+                }
+                catch (Exception e) when (e is DbException or InvalidOperationException)
+                {
+                    // A broken connection is not reused by anyone.
+                }
             }
 
             _db.Database.CloseConnection();
