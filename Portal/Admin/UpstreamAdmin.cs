@@ -64,6 +64,9 @@ public sealed class UpstreamAdmin(IDbContextFactory<PortalDbContext> dbFactory, 
         ArgumentNullException.ThrowIfNull(caller);
         var errors = Validate(form, out var baseUrl, out var priority, out var timeout);
         var key = form.ApiKey.Trim();
+        // Encrypted before the transaction: the first use of Data Protection writes its key ring to
+        // the store, which on SQLite would wait forever behind this transaction's write lock.
+        var protectedKey = key.Length > 0 ? protection.CreateProtector(HttpUpstream.ProtectorPurpose).Protect(key) : null;
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -93,7 +96,7 @@ public sealed class UpstreamAdmin(IDbContextFactory<PortalDbContext> dbFactory, 
         upstream.Enabled = form.Enabled;
         if (keyChange == "set")
         {
-            upstream.ProtectedApiKey = protection.CreateProtector(HttpUpstream.ProtectorPurpose).Protect(key);
+            upstream.ProtectedApiKey = protectedKey;
         }
         else if (keyChange == "removed")
         {

@@ -22,7 +22,7 @@ public sealed record Settlement(string UserId, string? ApiKeyId, string RequestI
 /// ledger entries and moves the balance by their sum, so balance = Σ entries always holds. Debits
 /// are conditional updates (<c>WHERE balance &gt;= amount</c>): zero rows means "not enough".
 /// </summary>
-public sealed class CreditsLedger(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time, ILogger<CreditsLedger> logger)
+public sealed class CreditsLedger(IDbContextFactory<PortalDbContext> dbFactory, LedgerWriter writer, TimeProvider time, ILogger<CreditsLedger> logger)
 {
     /// <summary>Adds (or, when negative, deducts) credits. A deduction never takes a balance below zero.</summary>
     public Task<long> GrantAsync(string userId, long amountMicros, string reason, string? actorId, CancellationToken cancellationToken = default) =>
@@ -71,50 +71,19 @@ public sealed class CreditsLedger(IDbContextFactory<PortalDbContext> dbFactory, 
         return await BalanceOfAsync(db, userId, cancellationToken);
     }
 
-    /// <summary>Reserves a request's worst case before the upstream call.</summary>
-    public async Task<HoldOutcome> TryHoldAsync(string userId, string? apiKeyId, string requestId, long amountMicros, CancellationToken cancellationToken = default)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
-        var held = await db.CreditBalances
-            .Where(b => b.UserId == userId && b.BalanceMicros >= amountMicros)
-            .ExecuteUpdateAsync(s => s.SetProperty(b => b.BalanceMicros, b => b.BalanceMicros - amountMicros), cancellationToken);
-        if (held == 0)
-        {
-            return HoldOutcome.InsufficientBalance;
-        }
-
-        if (apiKeyId is not null)
-        {
-            var withinCap = await db.ApiKeys
-                .Where(k => k.Id == apiKeyId && (k.SpendCapMicros == null || k.SpentMicros + amountMicros <= k.SpendCapMicros))
-                .ExecuteUpdateAsync(s => s.SetProperty(k => k.SpentMicros, k => k.SpentMicros + amountMicros), cancellationToken);
-            if (withinCap == 0)
-            {
-                return HoldOutcome.KeySpendCapReached; // disposing the transaction rolls the balance back
-            }
-        }
-
-        db.Ledger.Add(new LedgerEntry
-        {
-            UserId = userId,
-            Kind = LedgerKind.Hold,
-            AmountMicros = -amountMicros,
-            RequestId = requestId,
-            ApiKeyId = apiKeyId,
-            CreatedAt = time.GetUtcNow().UtcDateTime,
-        });
-        await db.SaveChangesAsync(cancellationToken);
-        await tx.CommitAsync(cancellationToken);
-        return HoldOutcome.Held;
-    }
+    /// <summary>
+    /// Reserves a request's worst case before the upstream call. Completes once the hold has committed
+    /// (with others: <see cref="LedgerWriter"/>); it cannot be abandoned half-way, so it takes no token.
+    /// </summary>
+    public Task<HoldOutcome> TryHoldAsync(string userId, string? apiKeyId, string requestId, long amountMicros) =>
+        writer.HoldAsync(userId, apiKeyId, requestId, amountMicros, time.GetUtcNow().UtcDateTime);
 
     /// <summary>
     /// Releases the hold, charges the real cost (never more than the hold) and stores the usage record,
     /// in one transaction. Settling the same request twice changes nothing.
     /// Runs to completion even when the client has gone: callers pass no request-bound token.
     /// </summary>
-    public async Task SettleAsync(Settlement settlement, UsageRecord record)
+    public Task SettleAsync(Settlement settlement, UsageRecord record)
     {
         var charge = Math.Clamp(settlement.ChargeMicros, 0, settlement.HoldMicros);
         if (charge != settlement.ChargeMicros)
@@ -123,46 +92,11 @@ public sealed class CreditsLedger(IDbContextFactory<PortalDbContext> dbFactory, 
         }
 
         record.CostMicros = charge;
-        var now = time.GetUtcNow().UtcDateTime;
-        await using var db = await dbFactory.CreateDbContextAsync();
-        await using var tx = await db.Database.BeginTransactionAsync();
-        if (await db.Ledger.AnyAsync(e => e.RequestId == settlement.RequestId && e.Kind == LedgerKind.Release))
-        {
-            logger.LogWarning("Request {RequestId} was already settled", settlement.RequestId);
-            return;
-        }
-
-        db.Ledger.Add(new LedgerEntry { UserId = settlement.UserId, Kind = LedgerKind.Release, AmountMicros = settlement.HoldMicros, RequestId = settlement.RequestId, ApiKeyId = settlement.ApiKeyId, CreatedAt = now });
-        if (charge > 0)
-        {
-            db.Ledger.Add(new LedgerEntry { UserId = settlement.UserId, Kind = LedgerKind.Charge, AmountMicros = -charge, RequestId = settlement.RequestId, ApiKeyId = settlement.ApiKeyId, CreatedAt = now });
-        }
-
-        db.UsageRecords.Add(record);
-        await db.SaveChangesAsync();
-
-        var refund = settlement.HoldMicros - charge;
-        if (refund != 0)
-        {
-            await db.CreditBalances.Where(b => b.UserId == settlement.UserId)
-                .ExecuteUpdateAsync(s => s.SetProperty(b => b.BalanceMicros, b => b.BalanceMicros + refund));
-            if (settlement.ApiKeyId is not null)
-            {
-                await db.ApiKeys.Where(k => k.Id == settlement.ApiKeyId)
-                    .ExecuteUpdateAsync(s => s.SetProperty(k => k.SpentMicros, k => k.SpentMicros - refund));
-            }
-        }
-
-        await tx.CommitAsync();
+        return writer.SettleAsync(settlement, charge, record, time.GetUtcNow().UtcDateTime);
     }
 
     /// <summary>Stores the usage record of a request refused before any hold (bad input, 402, 429…).</summary>
-    public async Task RecordAsync(UsageRecord record)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync();
-        db.UsageRecords.Add(record);
-        await db.SaveChangesAsync();
-    }
+    public Task RecordAsync(UsageRecord record) => writer.RecordAsync(record);
 
     /// <summary>
     /// Releases holds no request will settle any more: left by a process that died mid-request.

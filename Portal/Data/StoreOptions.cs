@@ -22,6 +22,12 @@ public sealed class StoreOptions : IValidatableObject
     /// <summary>Required for PostgreSQL; for SQLite it overrides the file under <see cref="DataFolder"/>.</summary>
     public string? ConnectionString { get; set; }
 
+    /// <summary>
+    /// SQLite: make every ledger commit wait for the disk (fsync), so it also survives an OS crash or
+    /// power cut. Off, a commit survives the process dying but the newest may be lost with the machine (ADR 6).
+    /// </summary>
+    public bool SqliteSyncCommits { get; set; }
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (Provider == StoreProvider.Postgres && string.IsNullOrWhiteSpace(ConnectionString))

@@ -94,7 +94,7 @@ public sealed class ChatGateway(
 
         var promptBound = TokenEstimator.PromptTokensUpperBound(request.Messages, ToolBytes(request));
         var hold = Money.Cost(promptBound, (long)request.MaxTokens * request.N, model.InputPriceMicros, model.OutputPriceMicros);
-        var outcome = await ledger.TryHoldAsync(payer.UserId, payer.Key?.KeyId, requestId, hold, aborted);
+        var outcome = await ledger.TryHoldAsync(payer.UserId, payer.Key?.KeyId, requestId, hold);
         if (outcome != HoldOutcome.Held)
         {
             var error = outcome == HoldOutcome.KeySpendCapReached

@@ -24,6 +24,7 @@ public static class GatewayEndpoints
         builder.Services.AddSingleton<ModelCatalog>();
         builder.Services.AddSingleton<ApiKeyResolver>();
         builder.Services.AddSingleton<ApiKeyService>();
+        builder.Services.AddSingleton<LedgerWriter>();                // group commit of holds, settlements, usage records
         builder.Services.AddSingleton<CreditsLedger>();
         builder.Services.AddSingleton<RequestRateLimiter>();
         builder.Services.AddSingleton<SimulatedUpstream>();
@@ -36,7 +37,8 @@ public static class GatewayEndpoints
                 AutomaticDecompression = System.Net.DecompressionMethods.All,
             })
             .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan)
-            // HttpClient's own logs name provider URLs at Information; the gateway logs what matters.
+            // The factory's handlers log every call at Information (four lines per request, the
+            // biggest cost on the hot path); HttpUpstream logs the failures that matter itself.
             .RemoveAllLoggers();
         builder.Services.AddSingleton<ChatGateway>();
         builder.Services.AddSingleton<ApiSwitch>();

@@ -24,6 +24,7 @@ public sealed partial class HttpUpstream(HttpClient http, IDataProtectionProvide
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(200);
     /// <summary>The longest 429 Retry-After worth waiting for before trying the next upstream instead.</summary>
     private static readonly TimeSpan MaxRetryAfter = TimeSpan.FromSeconds(5);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _keys = new(StringComparer.Ordinal);
 
     /// <param name="connected">Told which upstream answered, before its first chunk.</param>
     public async IAsyncEnumerable<ChatChunk> StreamAsync(ChatRequest request, ModelInfo model, Action<UpstreamInfo> connected,
@@ -114,6 +115,25 @@ public sealed partial class HttpUpstream(HttpClient http, IDataProtectionProvide
         }
     }
 
+    /// <summary>
+    /// An upstream key, decrypted once per stored value rather than per request (decrypting derives
+    /// a key and checks a MAC on every call, with OpenSSL contexts made each time). A changed key is a new value.
+    /// </summary>
+    private string KeyOf(string protectedKey)
+    {
+        if (!_keys.TryGetValue(protectedKey, out var key))
+        {
+            if (_keys.Count >= 1024)
+            {
+                _keys.Clear(); // bounded: edited keys leave old values behind
+            }
+
+            _keys[protectedKey] = key = protection.CreateProtector(ProtectorPurpose).Unprotect(protectedKey);
+        }
+
+        return key;
+    }
+
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     /// <summary>Sends the request; on failure says what to tell the client and whether another try may help.</summary>
@@ -128,7 +148,7 @@ public sealed partial class HttpUpstream(HttpClient http, IDataProtectionProvide
         };
         if (upstream.ProtectedApiKey is { } protectedKey)
         {
-            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", protection.CreateProtector(ProtectorPurpose).Unprotect(protectedKey));
+            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", KeyOf(protectedKey));
         }
 
         message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
@@ -208,6 +228,7 @@ public sealed partial class HttpUpstream(HttpClient http, IDataProtectionProvide
 internal sealed class UpstreamReader(HttpResponseMessage response, UpstreamInfo upstream, ILogger logger) : IDisposable
 {
     private StreamReader? _lines;
+    private CancellationTokenSource? _timeout;
     private bool _finished;
 
     /// <summary>The next chunk, or null once the provider said <c>[DONE]</c>.</summary>
@@ -218,7 +239,8 @@ internal sealed class UpstreamReader(HttpResponseMessage response, UpstreamInfo 
             return null;
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // One timer for the whole reply, re-armed per read: a fresh one per chunk cost more than the chunk.
+        var timeout = _timeout ??= CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(upstream.Timeout);
         try
         {
@@ -245,11 +267,17 @@ internal sealed class UpstreamReader(HttpResponseMessage response, UpstreamInfo 
         {
             throw new UpstreamException(ApiError.Upstream($"The upstream connection broke mid-reply ({e.GetType().Name})."));
         }
+        finally
+        {
+            // Disarmed while the caller relays the chunk: only the upstream's silence is timed.
+            timeout.CancelAfter(Timeout.Infinite);
+        }
     }
 
     public void Dispose()
     {
         _lines?.Dispose();
+        _timeout?.Dispose();
         response.Dispose();
     }
 
