@@ -32,6 +32,7 @@ builder.AddGateway();                                          // /api/v1: keys,
 builder.Services.AddSingleton<DocsLibrary>();                  // /docs: Markdown compiled in, rendered once per page
 builder.AddAdmin();                                            // admin editors, their role re-checks and the audit log
 builder.AddUsage();                                            // dashboard and status page queries
+builder.AddStaleHoldRecovery();                                // holds of requests that died with their process are released
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddRadzenComponents();
 
@@ -53,9 +54,8 @@ if (isCli)
     return await AdminCli.RunAsync(app.Services, args[1..], Console.Out, Console.Error);
 }
 
-// A single instance on SQLite owns every hold, so all of them are stale at start-up; instances
-// sharing PostgreSQL only release holds older than any request can live.
-await app.Services.GetRequiredService<CreditsLedger>().ReleaseStaleHoldsAsync(app.Services.StaleHoldAge());
+// Before serving: on SQLite this instance owns every hold, so all of them are stale now.
+await app.Services.GetRequiredService<StaleHoldRecovery>().SweepAsync();
 
 app.UseSecurityHeaders();                                      // CSP, nosniff, no framing, on every response
 app.UseGatewayErrors();                                        // /api/v1 answers in the OpenAI error envelope

@@ -23,6 +23,14 @@ public sealed class GatewayOptions
     /// <summary>On shutdown, how long running completions may take to finish before they are settled as partial.</summary>
     [System.ComponentModel.DataAnnotations.Range(0, 3600)]
     public int ShutdownGraceSeconds { get; set; } = 25;
+
+    /// <summary>
+    /// On a shared (PostgreSQL) store, an unsettled credit hold older than this was left by an instance
+    /// that died mid-request and is released by whichever instance sweeps next. Must exceed the longest
+    /// request; on SQLite (one instance) every hold found at start-up is stale.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(10, 7 * 24 * 3600)]
+    public int StaleHoldSeconds { get; set; } = 3600;
 }
 
 public readonly record struct RateDecision(bool Allowed, int Limit, int Remaining, TimeSpan Reset, TimeSpan RetryAfter);
