@@ -27,11 +27,13 @@ builder.Services.AddSingleton(TimeProvider.System);           // logic reads tim
 builder.AddPortalStore();                                      // SQLite by default, PostgreSQL when configured
 builder.AddStoredDataProtection();                             // cookie and secret keys shared through the store
 builder.AddAccounts();                                         // Identity: sign-up, sign-in, lockout, roles
+builder.AddReverseProxy();                                     // client address and scheme from nginx's X-Forwarded-* headers
 builder.AddObservability();                                    // gateway metrics and their /metrics exporter
 builder.AddGateway();                                          // /api/v1: keys, rate limits, credits, upstreams
 builder.Services.AddSingleton<DocsLibrary>();                  // /docs: Markdown compiled in, rendered once per page
 builder.AddAdmin();                                            // admin editors, their role re-checks and the audit log
 builder.AddUsage();                                            // dashboard and status page queries
+builder.AddStaleHoldRecovery();                                // holds of requests that died with their process are released
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddRadzenComponents();
 
@@ -53,10 +55,10 @@ if (isCli)
     return await AdminCli.RunAsync(app.Services, args[1..], Console.Out, Console.Error);
 }
 
-// A single instance on SQLite owns every hold, so all of them are stale at start-up; instances
-// sharing PostgreSQL only release holds older than any request can live.
-await app.Services.GetRequiredService<CreditsLedger>().ReleaseStaleHoldsAsync(app.Services.StaleHoldAge());
+// Before serving: on SQLite this instance owns every hold, so all of them are stale now.
+await app.Services.GetRequiredService<StaleHoldRecovery>().SweepAsync();
 
+app.UseForwardedHeaders();                                     // first, so everything after sees the real client
 app.UseSecurityHeaders();                                      // CSP, nosniff, no framing, on every response
 app.UseGatewayErrors();                                        // /api/v1 answers in the OpenAI error envelope
 app.UseWhen(http => !http.Request.Path.StartsWithSegments(GatewayEndpoints.Prefix), browser =>

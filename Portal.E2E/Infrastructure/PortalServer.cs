@@ -8,7 +8,8 @@ namespace Portal.E2E.Infrastructure;
 
 /// <summary>
 /// The built Portal executable running as a child process on a free loopback port, over a fresh
-/// SQLite store in a temporary folder — the same binary and start-up path an operator uses.
+/// SQLite store in a temporary folder (or the store <c>settings</c> name) — the same binary and
+/// start-up path an operator uses.
 /// </summary>
 public sealed class PortalServer : IAsyncDisposable
 {
@@ -17,13 +18,15 @@ public sealed class PortalServer : IAsyncDisposable
 
     private readonly string _executable;
     private readonly string _dataFolder;
+    private readonly IReadOnlyDictionary<string, string> _settings;
     private readonly StringBuilder _output = new();
     private Process? _process;
 
-    private PortalServer(string executable, string dataFolder, Uri baseAddress)
+    private PortalServer(string executable, string dataFolder, Uri baseAddress, IReadOnlyDictionary<string, string> settings)
     {
         _executable = executable;
         _dataFolder = dataFolder;
+        _settings = settings;
         BaseAddress = baseAddress;
     }
 
@@ -42,7 +45,8 @@ public sealed class PortalServer : IAsyncDisposable
     }
 
     /// <summary>Creates the store folder; <see cref="StartAsync"/> serves it. Commands may run before or after.</summary>
-    public static PortalServer Create()
+    /// <param name="settings">Environment variables (<c>Section__Key</c>) over the defaults, e.g. a PostgreSQL store.</param>
+    public static PortalServer Create(IReadOnlyDictionary<string, string>? settings = null)
     {
         var executable = Path.Combine(OutputDirectory(), "Portal");
         if (!File.Exists(executable))
@@ -53,11 +57,16 @@ public sealed class PortalServer : IAsyncDisposable
         }
 
         var dataFolder = Directory.CreateTempSubdirectory("portal-e2e-").FullName;
-        return new PortalServer(executable, dataFolder, new Uri($"http://127.0.0.1:{FreePort()}"));
+        return new PortalServer(executable, dataFolder, new Uri($"http://127.0.0.1:{FreePort()}"), settings ?? new Dictionary<string, string>());
     }
 
+    /// <summary>Whether the server process is running.</summary>
+    public bool IsRunning => _process is { HasExited: false };
+
+    /// <summary>Starts the server (again, after <see cref="KillAsync"/>, on the same port and store) and waits for /healthz.</summary>
     public async Task StartAsync()
     {
+        _process?.Dispose();
         var start = StartInfo("--urls", BaseAddress.ToString().TrimEnd('/'));
         _process = new Process { StartInfo = start };
         _process.OutputDataReceived += (_, e) => Append(e.Data);
@@ -118,6 +127,16 @@ public sealed class PortalServer : IAsyncDisposable
             : throw new InvalidOperationException($"'Portal admin {args.FirstOrDefault()}' exited with {process.ExitCode}:\n{output}");
     }
 
+    /// <summary>Ends the process with SIGKILL, as a crash or the OOM killer would: no shutdown code runs.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_process is not null)
@@ -158,6 +177,11 @@ public sealed class PortalServer : IAsyncDisposable
         start.Environment["Store__DataFolder"] = _dataFolder;
         // A steady pace, slow enough that a person (or a test) can press Stop mid-reply.
         start.Environment["Simulation__TokensPerSecond"] = "40";
+        foreach (var (name, value) in _settings)
+        {
+            start.Environment[name] = value;
+        }
+
         return start;
     }
 

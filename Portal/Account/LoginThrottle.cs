@@ -1,4 +1,3 @@
-using System.Net;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 
@@ -41,19 +40,8 @@ public sealed class LoginThrottle : IDisposable
     public void Dispose() => _limiter.Dispose();
 
     /// <summary>
-    /// The client's address. A reverse proxy on this machine (nginx) connects from loopback for
-    /// everyone; then the address it appended to X-Forwarded-For is the client's. Only a loopback
-    /// peer is believed: anyone else could write the header.
+    /// The client's address: behind nginx, the one it forwarded (Portal.Security.ReverseProxy has
+    /// already put it in place, believing only a proxy it knows).
     /// </summary>
-    private static string ClientAddress(HttpContext http)
-    {
-        var remote = http.Connection.RemoteIpAddress;
-        if (remote is not null && IPAddress.IsLoopback(remote)
-            && http.Request.Headers["X-Forwarded-For"].ToString().Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) is [.., var last])
-        {
-            return last;
-        }
-
-        return remote?.ToString() ?? "unknown";
-    }
+    private static string ClientAddress(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 }

@@ -35,4 +35,12 @@ public abstract class PortalDbContext(DbContextOptions options) : IdentityDbCont
 
 public sealed class SqlitePortalDbContext(DbContextOptions<SqlitePortalDbContext> options) : PortalDbContext(options);
 
-public sealed class PostgresPortalDbContext(DbContextOptions<PostgresPortalDbContext> options) : PortalDbContext(options);
+public sealed class PostgresPortalDbContext(DbContextOptions<PostgresPortalDbContext> options) : PortalDbContext(options)
+{
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        base.OnModelCreating(builder);
+        // State only instances sharing the store need (SQLite serves one instance, which keeps it in memory).
+        Gateway.RateLimitBucket.Configure(builder);
+    }
+}

@@ -50,12 +50,6 @@ public static class StoreExtensions
         }
     }
 
-    /// <summary>How old an unsettled hold must be before start-up releases it (see Program.cs).</summary>
-    public static TimeSpan StaleHoldAge(this IServiceProvider services) =>
-        services.GetRequiredService<IOptions<StoreOptions>>().Value.Provider == StoreProvider.Sqlite
-            ? TimeSpan.Zero
-            : TimeSpan.FromHours(1);
-
     private static string SqliteConnectionString(IServiceProvider services)
     {
         var options = services.GetRequiredService<IOptions<StoreOptions>>().Value;

@@ -27,6 +27,7 @@ public static class GatewayEndpoints
         builder.Services.AddSingleton<LedgerWriter>();                // group commit of holds, settlements, usage records
         builder.Services.AddSingleton<CreditsLedger>();
         builder.Services.AddSingleton<RequestRateLimiter>();
+        builder.Services.AddSharedRateLimits();                       // ADR 7: in the store when instances share it
         builder.Services.AddSingleton<SimulatedUpstream>();
         // One pooled client for every provider: connections are reused, DNS refreshed every few minutes.
         builder.Services.AddHttpClient<HttpUpstream>()
@@ -133,7 +134,7 @@ public static class GatewayEndpoints
         }
 
         http.Items[CallerItem] = caller;
-        var decision = http.RequestServices.GetRequiredService<RequestRateLimiter>().Acquire(caller.KeyId, caller.RateLimitPerMinute);
+        var decision = await http.RequestServices.GetRequiredService<IRateLimiter>().AcquireAsync(caller.KeyId, caller.RateLimitPerMinute, http.RequestAborted);
         var headers = http.Response.Headers;
         headers["x-ratelimit-limit-requests"] = decision.Limit.ToString(System.Globalization.CultureInfo.InvariantCulture);
         headers["x-ratelimit-remaining-requests"] = decision.Remaining.ToString(System.Globalization.CultureInfo.InvariantCulture);

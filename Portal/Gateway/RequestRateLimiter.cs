@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 
 namespace Portal.Gateway;
@@ -22,51 +23,84 @@ public sealed class GatewayOptions
     /// <summary>On shutdown, how long running completions may take to finish before they are settled as partial.</summary>
     [System.ComponentModel.DataAnnotations.Range(0, 3600)]
     public int ShutdownGraceSeconds { get; set; } = 25;
+
+    /// <summary>
+    /// On a shared (PostgreSQL) store, an unsettled credit hold older than this was left by an instance
+    /// that died mid-request and is released by whichever instance sweeps next. Must exceed the longest
+    /// request; on SQLite (one instance) every hold found at start-up is stale.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(10, 7 * 24 * 3600)]
+    public int StaleHoldSeconds { get; set; } = 3600;
 }
 
 public readonly record struct RateDecision(bool Allowed, int Limit, int Remaining, TimeSpan Reset, TimeSpan RetryAfter);
 
-/// <summary>
-/// Per-key token bucket: <c>limit</c> requests per minute, refilled continuously, so a key may burst
-/// up to its limit and then gets one request every 60/limit seconds.
-/// </summary>
-public sealed class RequestRateLimiter(TimeProvider time, IOptions<GatewayOptions> options)
+/// <summary>Takes one request from a key's allowance: in memory on one instance, in the store when several share it.</summary>
+public interface IRateLimiter
 {
-    private readonly ConcurrentDictionary<string, Bucket> _buckets = new(StringComparer.Ordinal);
+    ValueTask<RateDecision> AcquireAsync(string keyId, int? perMinute, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// A token bucket of <c>limit</c> requests refilled at <c>limit</c> per minute, kept as one number per
+/// key: the time at which the bucket will be full again (the "generic cell rate algorithm"). A key may
+/// burst up to its limit, then gets one request every 60/limit seconds. One number makes the shared
+/// (PostgreSQL) bucket a single conditional UPDATE, and both limiters answer with the same headers.
+/// </summary>
+public static class RateBucket
+{
+    /// <summary>Microseconds between two requests at the steady rate.</summary>
+    public static long Interval(int limit) => 60_000_000L / limit;
+
+    /// <summary>When the bucket will be full after taking one request, or null if it holds none.</summary>
+    public static long? Take(int limit, long fullAt, long now)
+    {
+        var next = Math.Max(fullAt, now) + Interval(limit);
+        return next - now <= limit * Interval(limit) ? next : null;
+    }
+
+    /// <summary>The headers' view of a bucket that has just given a request and is full at <paramref name="fullAt"/>.</summary>
+    public static RateDecision Allowed(int limit, long fullAt, long now)
+    {
+        var debt = Math.Max(0, fullAt - now);
+        return new RateDecision(true, limit, (int)Math.Max(0, (limit * Interval(limit) - debt) / Interval(limit)),
+            Micros(debt), TimeSpan.Zero);
+    }
+
+    /// <summary>The headers' view of a bucket that refused a request; <paramref name="fullAt"/> may be a moment old.</summary>
+    public static RateDecision Refused(int limit, long? fullAt, long now)
+    {
+        // Refused means less than one request is left, whatever an older reading says.
+        var debt = Math.Max(fullAt is { } at ? at - now : 0, (limit - 1) * Interval(limit) + 1);
+        return new RateDecision(false, limit, 0, Micros(debt), Micros(debt - (limit - 1) * Interval(limit)));
+    }
+
+    private static TimeSpan Micros(long micros) => TimeSpan.FromTicks(micros * (TimeSpan.TicksPerMillisecond / 1000));
+}
+
+/// <summary>The rate limiter of a single instance (SQLite): each key's bucket in memory.</summary>
+public sealed class RequestRateLimiter(TimeProvider time, IOptions<GatewayOptions> options) : IRateLimiter
+{
+    private readonly ConcurrentDictionary<string, StrongBox<long>> _fullAt = new(StringComparer.Ordinal);
+
+    public ValueTask<RateDecision> AcquireAsync(string keyId, int? perMinute, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(Acquire(keyId, perMinute));
 
     public RateDecision Acquire(string keyId, int? perMinute)
     {
         var limit = perMinute ?? options.Value.DefaultRequestsPerMinute;
-        var bucket = _buckets.GetOrAdd(keyId, static _ => new Bucket());
-        var now = time.GetTimestamp();
-        var perSecond = limit / 60.0;
-        lock (bucket)
+        var fullAt = _fullAt.GetOrAdd(keyId, static _ => new StrongBox<long>(long.MinValue));
+        // Monotonic time: a wall-clock step must not refill or drain a bucket.
+        var now = (long)((Int128)time.GetTimestamp() * 1_000_000 / time.TimestampFrequency);
+        lock (fullAt)
         {
-            if (bucket.Limit != limit)
+            if (RateBucket.Take(limit, fullAt.Value, now) is { } next)
             {
-                bucket.Limit = limit;
-                bucket.Tokens = limit;
-                bucket.Stamp = now;
+                fullAt.Value = next;
+                return RateBucket.Allowed(limit, next, now);
             }
 
-            bucket.Tokens = Math.Min(limit, bucket.Tokens + time.GetElapsedTime(bucket.Stamp, now).TotalSeconds * perSecond);
-            bucket.Stamp = now;
-            var allowed = bucket.Tokens >= 1;
-            if (allowed)
-            {
-                bucket.Tokens -= 1;
-            }
-
-            var reset = TimeSpan.FromSeconds((limit - bucket.Tokens) / perSecond);
-            var retryAfter = allowed ? TimeSpan.Zero : TimeSpan.FromSeconds((1 - bucket.Tokens) / perSecond);
-            return new RateDecision(allowed, limit, (int)Math.Floor(bucket.Tokens), reset, retryAfter);
+            return RateBucket.Refused(limit, fullAt.Value, now);
         }
-    }
-
-    private sealed class Bucket
-    {
-        public int Limit;
-        public double Tokens;
-        public long Stamp;
     }
 }

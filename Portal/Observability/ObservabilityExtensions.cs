@@ -62,11 +62,13 @@ public static class ObservabilityExtensions
 
     /// <summary>
     /// From this machine and not relayed: a reverse proxy on the same host connects from loopback
-    /// too, but says whom it relays for, and such a request may come from anywhere.
+    /// too, but says whom it relays for, and such a request may come from anywhere. (Once
+    /// UseForwardedHeaders has taken the client from X-Forwarded-For, it leaves X-Original-For.)
     /// </summary>
     private static bool IsDirectLoopback(HttpContext http) =>
         http.Connection.RemoteIpAddress is { } remote && IPAddress.IsLoopback(remote)
         && !http.Request.Headers.ContainsKey("X-Forwarded-For")
+        && !http.Request.Headers.ContainsKey("X-Original-For")
         && !http.Request.Headers.ContainsKey("Forwarded")
         && !http.Request.Headers.ContainsKey("X-Real-IP");
 }

@@ -608,6 +608,22 @@ namespace Portal.Data.Migrations.Postgres
                     b.ToTable("DataProtectionKeys", (string)null);
                 });
 
+            modelBuilder.Entity("Portal.Gateway.RateLimitBucket", b =>
+                {
+                    b.Property<string>("KeyId")
+                        .HasMaxLength(36)
+                        .HasColumnType("character varying(36)");
+
+                    b.Property<long>("FullAt")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("KeyId");
+
+                    b.ToTable("RateLimitBuckets", (string)null);
+
+                    NpgsqlEntityTypeBuilderExtensions.IsUnlogged(b, true);
+                });
+
             modelBuilder.Entity("Portal.Usage.UsageRecord", b =>
                 {
                     b.Property<long>("Id")
@@ -777,6 +793,15 @@ namespace Portal.Data.Migrations.Postgres
                     b.HasOne("Portal.Account.PortalUser", null)
                         .WithMany()
                         .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Gateway.RateLimitBucket", b =>
+                {
+                    b.HasOne("Portal.ApiKeys.ApiKey", null)
+                        .WithOne()
+                        .HasForeignKey("Portal.Gateway.RateLimitBucket", "KeyId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

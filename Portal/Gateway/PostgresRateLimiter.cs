@@ -1,0 +1,85 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Portal.ApiKeys;
+using Portal.Data;
+
+namespace Portal.Gateway;
+
+/// <summary>A key's token bucket in the store, shared by every instance: when it is full again (µs since 1970).</summary>
+public sealed class RateLimitBucket
+{
+    public required string KeyId { get; set; }
+    public long FullAt { get; set; }
+
+    /// <summary>
+    /// Only the PostgreSQL store has this table (SQLite means one instance, which counts in memory).
+    /// Unlogged: a bucket is worth nothing after a server crash, and a commit that wrote no WAL does not
+    /// wait for a disk flush, so the per-request update stays cheap.
+    /// </summary>
+    public static void Configure(ModelBuilder builder) => builder.Entity<RateLimitBucket>(bucket =>
+    {
+        bucket.ToTable("RateLimitBuckets");
+        bucket.HasKey(b => b.KeyId);
+        bucket.Property(b => b.KeyId).HasMaxLength(36);
+        bucket.IsUnlogged();
+        bucket.HasOne<ApiKey>().WithOne().HasForeignKey<RateLimitBucket>(b => b.KeyId).OnDelete(DeleteBehavior.Cascade);
+    });
+}
+
+/// <summary>
+/// The rate limiter of instances sharing a PostgreSQL store (ADR 7): each request takes from the key's
+/// bucket with one statement — insert or conditionally advance the row, and read it back when refused —
+/// so a key's limit holds however many instances serve it. Time is each instance's clock (they are
+/// expected to agree within milliseconds, as NTP keeps them).
+/// </summary>
+public sealed class PostgresRateLimiter(TimeProvider time, IOptions<GatewayOptions> options, IOptions<StoreOptions> store) : IRateLimiter
+{
+    // $1 key, $2 now, $3 interval, $4 capacity (limit × interval). The row lock taken by ON CONFLICT
+    // orders concurrent requests for one key; the WHERE is checked against the newest row.
+    private const string Sql = """
+        WITH taken AS (
+            INSERT INTO "RateLimitBuckets" AS b ("KeyId", "FullAt") VALUES ($1, $2 + $3)
+            ON CONFLICT ("KeyId") DO UPDATE SET "FullAt" = GREATEST(b."FullAt", $2) + $3
+            WHERE GREATEST(b."FullAt", $2) + $3 - $2 <= $4
+            RETURNING "FullAt")
+        SELECT true, "FullAt" FROM taken
+        UNION ALL
+        SELECT false, "FullAt" FROM "RateLimitBuckets" WHERE "KeyId" = $1 AND NOT EXISTS (SELECT FROM taken)
+        """;
+
+    private readonly string _connectionString = store.Value.ConnectionString!;
+
+    public async ValueTask<RateDecision> AcquireAsync(string keyId, int? perMinute, CancellationToken cancellationToken)
+    {
+        var limit = perMinute ?? options.Value.DefaultRequestsPerMinute;
+        var interval = RateBucket.Interval(limit);
+        var now = (time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks / (TimeSpan.TicksPerMillisecond / 1000);
+
+        // The same connection string as the store's, so the same Npgsql pool.
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(Sql, connection)
+        {
+            Parameters = { new() { Value = keyId }, new() { Value = now }, new() { Value = interval }, new() { Value = limit * interval } },
+        };
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            // Refused while another request created the row after this statement's snapshot.
+            return RateBucket.Refused(limit, null, now);
+        }
+
+        var fullAt = reader.GetInt64(1);
+        return reader.GetBoolean(0) ? RateBucket.Allowed(limit, fullAt, now) : RateBucket.Refused(limit, fullAt, now);
+    }
+}
+
+public static class RateLimitExtensions
+{
+    /// <summary>The store's bucket on PostgreSQL (several instances), the in-memory one on SQLite (one instance).</summary>
+    public static IServiceCollection AddSharedRateLimits(this IServiceCollection services) =>
+        services.AddSingleton<IRateLimiter>(sp => sp.GetRequiredService<IOptions<StoreOptions>>().Value.Provider == StoreProvider.Postgres
+            ? ActivatorUtilities.CreateInstance<PostgresRateLimiter>(sp)
+            : sp.GetRequiredService<RequestRateLimiter>());
+}
