@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs every test: unit/integration (SQLite and PostgreSQL) and browser (Chromium).
-# Installs what the tests need when it is missing (Debian's chromium and postgresql; needs root or
-# sudo) and starts a throwaway PostgreSQL role and database on 127.0.0.1.
+# Runs every test: unit/integration (SQLite and PostgreSQL), browser (Chromium) and cluster (several
+# Portal processes on PostgreSQL, behind nginx).
+# Installs what the tests need when it is missing (Debian's chromium, postgresql and nginx; needs
+# root or sudo) and starts a throwaway PostgreSQL role and database on 127.0.0.1. The tests run
+# their own nginx in a temporary folder; the system's nginx service is left alone.
 # Extra arguments go to `dotnet test`, e.g. scripts/test.sh --filter FullyQualifiedName~Account
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +12,7 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v pg_ctlcluster >/dev/null && ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing ${missing[*]} from Debian's packages..."

@@ -39,9 +39,8 @@ public sealed class PortalCluster : IAsyncDisposable
         var cluster = new PortalCluster(database, [.. Enumerable.Range(0, instances).Select(_ => PortalServer.Create(environment))]);
         try
         {
-            // One migration first (any verb applies them): instances starting together on an empty
-            // database would race to create it.
-            await cluster.RunAdminAsync("list-users");
+            // All at once on an empty database, as an orchestrator starts them: they must sort out
+            // among themselves who creates and migrates it.
             await Task.WhenAll(cluster.Instances.Select(i => i.StartAsync()));
             return cluster;
         }

@@ -1,5 +1,8 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Portal.Data;
 
@@ -42,13 +45,56 @@ public static class StoreExtensions
         }
 
         await using var db = await services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(cancellationToken);
-        await db.Database.MigrateAsync(cancellationToken);
+        if (options.Provider == StoreProvider.Postgres)
+        {
+            await MigrateSharedAsync(db, options.ConnectionString!, cancellationToken);
+        }
+        else
+        {
+            await db.Database.MigrateAsync(cancellationToken);
+        }
+
         if (options.Provider == StoreProvider.Sqlite)
         {
             // Write-ahead logging lets readers work while a writer commits; the setting sticks to the file.
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
         }
     }
+
+    /// <summary>
+    /// Several instances may start at once on a new or older database: each would create the
+    /// database and apply the same migrations, and all but one would fail on "already exists". So the
+    /// database is created by whoever gets there first, and migrations are applied one instance at a
+    /// time under an advisory lock; the next one finds nothing left to do.
+    /// </summary>
+    private static async Task MigrateSharedAsync(PortalDbContext db, string connectionString, CancellationToken cancellationToken)
+    {
+        var creator = db.GetService<IRelationalDatabaseCreator>();
+        if (!await creator.ExistsAsync(cancellationToken))
+        {
+            try
+            {
+                await creator.CreateAsync(cancellationToken);
+            }
+            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DuplicateDatabase or PostgresErrorCodes.UniqueViolation)
+            {
+                // another instance created it a moment ago
+            }
+        }
+
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using (var take = new NpgsqlCommand($"SELECT pg_advisory_lock({MigrationLock})", connection))
+        {
+            await take.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        // The lock goes with the connection, whatever happens.
+        await db.Database.MigrateAsync(cancellationToken);
+    }
+
+    // Any constant: the lock only matters between Portal instances on one database.
+    private const long MigrationLock = 0x706f7274616c02; // "portal" 2
 
     private static string SqliteConnectionString(IServiceProvider services)
     {
