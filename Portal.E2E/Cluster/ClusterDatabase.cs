@@ -63,6 +63,21 @@ public sealed class ClusterDatabase : IAsyncDisposable
         return rows;
     }
 
+    /// <summary>
+    /// What the instances see when PostgreSQL restarts: every open connection to this database is
+    /// cut and new ones are refused, until <see cref="BringBackAsync"/>. Only this test's database is
+    /// touched, not the server other tests share.
+    /// </summary>
+    public async Task TakeOfflineAsync()
+    {
+        await OnServerAsync($"ALTER DATABASE \"{Name}\" WITH ALLOW_CONNECTIONS false");
+        await OnServerAsync($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{Name}' AND pid <> pg_backend_pid()");
+        await using var pooled = new NpgsqlConnection(ConnectionString);
+        NpgsqlConnection.ClearPool(pooled); // this process's own idle connections were cut too
+    }
+
+    public Task BringBackAsync() => OnServerAsync($"ALTER DATABASE \"{Name}\" WITH ALLOW_CONNECTIONS true");
+
     public async ValueTask DisposeAsync()
     {
         await using (var pooled = new NpgsqlConnection(ConnectionString))
@@ -70,10 +85,16 @@ public sealed class ClusterDatabase : IAsyncDisposable
             NpgsqlConnection.ClearPool(pooled);
         }
 
+        await OnServerAsync($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)");
+    }
+
+    /// <summary>Runs a statement on the server's own database (the one <see cref="Variable"/> names).</summary>
+    private static async Task OnServerAsync(string sql)
+    {
         await using var server = new NpgsqlConnection(ServerConnectionString);
         await server.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)", server);
-        await drop.ExecuteNonQueryAsync();
+        await using var command = new NpgsqlCommand(sql, server);
+        await command.ExecuteNonQueryAsync();
     }
 }
 

@@ -1,4 +1,6 @@
+using System.Net;
 using System.Net.Http.Headers;
+using System.Text.RegularExpressions;
 using Portal.E2E.Infrastructure;
 
 namespace Portal.E2E.Cluster;
@@ -10,7 +12,7 @@ public sealed record ApiAccount(Account Account, string Key);
 /// Several built Portal processes on free loopback ports sharing one fresh PostgreSQL database — a
 /// deployment behind a load balancer, minus the load balancer. The CLI runs against the same store.
 /// </summary>
-public sealed class PortalCluster : IAsyncDisposable
+public sealed partial class PortalCluster : IAsyncDisposable
 {
     private PortalCluster(ClusterDatabase database, IReadOnlyList<PortalServer> instances)
     {
@@ -63,14 +65,39 @@ public sealed class PortalCluster : IAsyncDisposable
             await RunAdminAsync("grant-credits", "--email", account.Email, "--amount", credits.ToString(System.Globalization.CultureInfo.InvariantCulture), "--reason", "cluster test");
         }
 
-        List<string> key = ["create-key", "--email", account.Email, "--name", "cluster"];
+        return new ApiAccount(account, await CreateKeyAsync(account, rateLimitPerMinute));
+    }
+
+    /// <summary>
+    /// Signs a new user up through the /signup form of the first instance, as a browser without
+    /// JavaScript would (the page is a plain server-rendered form): cheaper than a CLI process, and
+    /// it gets the welcome credits (Accounts:WelcomeCreditsUsd) that sign-ups get.
+    /// </summary>
+    public async Task<Account> SignUpAsync()
+    {
+        var account = Account.New("signup");
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new() }) { BaseAddress = Instances[0].BaseAddress };
+        var page = await http.GetStringAsync("/signup");
+        var fields = HiddenInput().Matches(page).ToDictionary(m => WebUtility.HtmlDecode(m.Groups["name"].Value), m => WebUtility.HtmlDecode(m.Groups["value"].Value));
+        fields["Input.Email"] = account.Email;
+        fields["Input.Password"] = account.Password;
+        fields["Input.ConfirmPassword"] = account.Password;
+        var response = await http.PostAsync("/signup", new FormUrlEncodedContent(fields));
+        return response.StatusCode == HttpStatusCode.Redirect
+            ? account
+            : throw new InvalidOperationException($"Signing up {account.Email} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+    }
+
+    /// <summary>Creates a key through the CLI and returns it (printed once on stdout).</summary>
+    public async Task<string> CreateKeyAsync(Account account, int? rateLimitPerMinute = null)
+    {
+        List<string> args = ["create-key", "--email", account.Email, "--name", "cluster"];
         if (rateLimitPerMinute is { } limit)
         {
-            key.AddRange(["--rate-limit", limit.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            args.AddRange(["--rate-limit", limit.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         }
 
-        var output = await RunAdminAsync([.. key]);
-        return new ApiAccount(account, System.Text.RegularExpressions.Regex.Match(output, @"sk-portal-\S+").Value);
+        return ApiKey().Match(await RunAdminAsync([.. args])).Value;
     }
 
     /// <summary>An HTTP client for one instance, carrying a key.</summary>
@@ -93,4 +120,10 @@ public sealed class PortalCluster : IAsyncDisposable
 
         await Database.DisposeAsync();
     }
+
+    [GeneratedRegex(@"sk-portal-\S+")]
+    private static partial Regex ApiKey();
+
+    [GeneratedRegex(@"<input type=""hidden"" name=""(?<name>[^""]+)"" value=""(?<value>[^""]*)""")]
+    private static partial Regex HiddenInput();
 }

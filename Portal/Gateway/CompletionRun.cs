@@ -71,11 +71,26 @@ internal sealed class CompletionRun(
         }
         catch (Exception e)
         {
-            // Whatever broke, the hold must not outlive the request: settle what was delivered, then
-            // let the API's error handler answer (or the stream end).
+            // Whatever broke, the hold must not outlive the request: settle what was delivered. If the
+            // store is what broke (PostgreSQL restarting), that fails too, and the stale-hold sweep
+            // releases the hold later.
             gateway.Logger.LogError(e, "Request {RequestId} failed unexpectedly; settling what was delivered", requestId);
-            await SettlePartialAsync(sink.Started ? 200 : 500, "internal_error");
-            throw;
+            try
+            {
+                await SettlePartialAsync(sink.Started ? 200 : 500, "internal_error");
+            }
+            catch (Exception unsettled)
+            {
+                gateway.Logger.LogError(unsettled, "Request {RequestId} could not be settled; its hold will be released as stale", requestId);
+            }
+
+            if (!sink.Started)
+            {
+                throw; // the API's error handler answers 500 in the envelope
+            }
+
+            // A stream has begun: end it with the error in the envelope, not with a cut connection.
+            await TryTellAsync(ApiError.Internal(requestId));
         }
     }
 

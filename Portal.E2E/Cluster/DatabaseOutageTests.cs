@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+
+namespace Portal.E2E.Cluster;
+
+/// <summary>
+/// PostgreSQL goes away under load (connections cut, new ones refused — what a restart looks like to
+/// Portal) and comes back: requests fail fast with an error in the OpenAI envelope, the instances
+/// recover on their own, and the ledger is intact.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class DatabaseOutageTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Outage = TimeSpan.FromSeconds(4);
+
+    [ClusterFact]
+    public async Task RequestsFailClearlyDuringAnOutageAndServiceRecoversWithoutARestart()
+    {
+        await using var cluster = await PortalCluster.StartAsync(instances: 2, new Dictionary<string, string>
+        {
+            ["Simulation__TokensPerSecond"] = "100",
+            ["Simulation__FirstTokenDelayMs"] = "0",
+            // Holds whose settlement the outage prevented are released this long after.
+            ["Gateway__StaleHoldSeconds"] = "10",
+        });
+        var accounts = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => cluster.CreateApiAccountAsync(credits: 5m, rateLimitPerMinute: 1_000_000)));
+        var clients = accounts.SelectMany(a => new[] { cluster.ApiClient(0, a.Key), cluster.ApiClient(1, a.Key) }).ToArray();
+        foreach (var client in clients)
+        {
+            client.Timeout = TimeSpan.FromSeconds(30); // a request waiting on a dead store must not hang
+        }
+
+        var outcomes = new List<(TimeSpan At, int Status)>();
+        var clock = Stopwatch.StartNew();
+        using var stop = new CancellationTokenSource();
+        var load = Enumerable.Range(0, 20).Select(worker => Task.Run(async () =>
+        {
+            for (var i = worker; !stop.IsCancellationRequested; i += 20)
+            {
+                var status = await SendAsync(clients[i % clients.Length], stream: i % 3 == 0, i);
+                lock (outcomes)
+                {
+                    outcomes.Add((clock.Elapsed, status));
+                }
+            }
+        })).ToList();
+
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var down = clock.Elapsed;
+        await cluster.Database.TakeOfflineAsync();
+        try
+        {
+            await Task.Delay(Outage);
+        }
+        finally
+        {
+            await cluster.Database.BringBackAsync();
+        }
+
+        var up = clock.Elapsed;
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        await stop.CancelAsync();
+        await Task.WhenAll(load);
+
+        var during = outcomes.Where(o => o.At > down && o.At < up).ToList();
+        output.WriteLine($"{outcomes.Count} requests; during the outage: {string.Join(", ", during.GroupBy(o => o.Status).Select(g => $"{g.Key} × {g.Count()}"))}; " +
+            $"after: {string.Join(", ", outcomes.Where(o => o.At > up).GroupBy(o => o.Status).Select(g => $"{g.Key} × {g.Count()}"))}");
+        Assert.All(outcomes, o => Assert.Contains(o.Status, new[] { 200, 500, 503 }));
+        Assert.Contains(during, o => o.Status != 200);
+
+        // Recovered, both instances, with no restart: every request of the last two seconds succeeded.
+        var last = outcomes.Where(o => o.At > clock.Elapsed - TimeSpan.FromSeconds(2)).ToList();
+        Assert.NotEmpty(last);
+        Assert.All(last, o => Assert.Equal(200, o.Status));
+        Assert.All(cluster.Instances, instance => Assert.True(instance.IsRunning));
+        for (var i = 0; i < clients.Length; i++)
+        {
+            Assert.Equal(200, await SendAsync(clients[i], stream: false, i));
+        }
+
+        // Holds the outage stranded are swept once stale; then the books balance.
+        var clockForSweep = Stopwatch.StartNew();
+        while (await OpenHoldsAsync(cluster.Database) > 0 && clockForSweep.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(250);
+        }
+
+        await LedgerAudit.AssertConsistentAsync(cluster.Database);
+        foreach (var client in clients)
+        {
+            client.Dispose();
+        }
+    }
+
+    /// <returns>The status (500 for a stream that ended with an error event); any error must come in the OpenAI envelope.</returns>
+    private static async Task<int> SendAsync(HttpClient client, bool stream, int index)
+    {
+        var body = $$"""{"model":"glm-5","messages":[{"role":"user","content":"Question {{index}}"}],"max_tokens":20,"stream":{{(stream ? "true" : "false")}}}""";
+        using var response = await client.PostAsync("/api/v1/chat/completions", new StringContent(body, Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            AssertEnvelope(text);
+            return (int)response.StatusCode;
+        }
+
+        if (stream && !text.TrimEnd().EndsWith("data: [DONE]", StringComparison.Ordinal))
+        {
+            // Begun before the store went away, then failed: the stream ends with the error event.
+            AssertEnvelope(text.TrimEnd().Split('\n')[^1]["data: ".Length..]);
+            return 500;
+        }
+
+        return 200;
+    }
+
+    private static void AssertEnvelope(string json)
+    {
+        var error = JsonDocument.Parse(json).RootElement.GetProperty("error");
+        Assert.False(string.IsNullOrWhiteSpace(error.GetProperty("message").GetString()), json);
+    }
+
+    private static Task<long> OpenHoldsAsync(ClusterDatabase database) => database.ScalarAsync<long>("""
+        SELECT count(*) FROM "LedgerEntries" h WHERE h."Kind" = 'hold'
+        AND NOT EXISTS (SELECT FROM "LedgerEntries" r WHERE r."RequestId" = h."RequestId" AND r."Kind" = 'release')
+        """);
+}

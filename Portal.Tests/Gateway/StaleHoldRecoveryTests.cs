@@ -1,0 +1,83 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Credits;
+using Portal.Gateway;
+using Portal.Tests.Store;
+
+namespace Portal.Tests.Gateway;
+
+/// <summary>
+/// Holds left by a dead instance, on a shared store: only old ones are released, each exactly once,
+/// however many instances sweep at the same moment.
+/// </summary>
+public sealed class StaleHoldRecoveryTests : IAsyncLifetime
+{
+    private PostgresTestDatabase? _database;
+    private PortalApplication? _app;
+
+    private PortalApplication App => _app!;
+
+    public Task InitializeAsync()
+    {
+        if (PostgresTestDatabase.TestsRun)
+        {
+            _database = new PostgresTestDatabase();
+            _app = new PortalApplication(new Dictionary<string, string?>
+            {
+                ["Store:Provider"] = "Postgres",
+                ["Store:ConnectionString"] = _database.ConnectionString,
+                ["Gateway:StaleHoldSeconds"] = "600",
+            });
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        _app?.Dispose();
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
+    }
+
+    [PostgresFact]
+    public async Task InstancesSweepingTogetherReleaseEachStaleHoldOnce()
+    {
+        var account = await App.CreateApiAccountAsync(credits: 1m);
+        var ledger = App.Services.GetRequiredService<CreditsLedger>();
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal(HoldOutcome.Held, await ledger.TryHoldAsync(account.UserId, account.KeyId, $"req_dead_{i}", 1_000));
+        }
+
+        App.Time.Advance(TimeSpan.FromMinutes(11));
+        Assert.Equal(HoldOutcome.Held, await ledger.TryHoldAsync(account.UserId, account.KeyId, "req_live", 5_000));
+
+        // Four instances' sweeps at once: this one's and three more on the same store.
+        var sweepers = Enumerable.Range(0, 4).Select(i => i == 0 ? App.Services.GetRequiredService<StaleHoldRecovery>() : AnotherInstancesRecovery()).ToList();
+        var released = await Task.WhenAll(sweepers.Select(s => Task.Run(() => s.SweepAsync())));
+
+        Assert.Equal(20, released.Sum());
+        Assert.Equal(5_000, (await ledger.SummaryAsync(account.UserId)).OnHoldMicros);
+        Assert.Equal(20, await App.InStoreAsync(db => db.UsageRecords.CountAsync(r => r.ErrorCode == "interrupted" && r.CostMicros == 0)));
+        await App.AssertLedgerConsistentAsync();
+    }
+
+    [PostgresFact]
+    public async Task TheGatewaySweepsAtStartUpOnlyHoldsOlderThanItsSetting()
+    {
+        var account = await App.CreateApiAccountAsync(credits: 1m);
+        var ledger = App.Services.GetRequiredService<CreditsLedger>();
+        await ledger.TryHoldAsync(account.UserId, null, "req_recent", 100);
+        App.Time.Advance(TimeSpan.FromSeconds(599));
+
+        Assert.Equal(0, await App.Services.GetRequiredService<StaleHoldRecovery>().SweepAsync());
+        App.Time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(1, await App.Services.GetRequiredService<StaleHoldRecovery>().SweepAsync());
+    }
+
+    /// <summary>A sweeper of its own, as another instance has (the lock and the store decide, not this process).</summary>
+    private StaleHoldRecovery AnotherInstancesRecovery() => ActivatorUtilities.CreateInstance<StaleHoldRecovery>(App.Services);
+}
