@@ -108,8 +108,10 @@ public static class GatewayEndpoints
 
     private static bool IsApi(HttpContext http) => http.Request.Path.StartsWithSegments(Prefix);
 
+    // 32 symbols, a power of two, so the 24 characters (120 random bits) come from one call to the
+    // system's generator; with 36 symbols .NET draws each character separately, 24 calls per request.
     internal static string NewRequestId() =>
-        "req_" + RandomNumberGenerator.GetString("0123456789abcdefghijklmnopqrstuvwxyz", 24);
+        "req_" + RandomNumberGenerator.GetString("0123456789abcdefghijklmnopqrstuv", 24);
 
     /// <summary>Bearer key → caller, then the key's rate limit; the limit headers go on every keyed response.</summary>
     private static async ValueTask<object?> AuthenticateAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.IO.Pipelines;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
@@ -227,7 +229,7 @@ public sealed partial class HttpUpstream(HttpClient http, IDataProtectionProvide
 /// </summary>
 internal sealed class UpstreamReader(HttpResponseMessage response, UpstreamInfo upstream, ILogger logger) : IDisposable
 {
-    private StreamReader? _lines;
+    private PipeReader? _body;
     private CancellationTokenSource? _timeout;
     private bool _finished;
 
@@ -244,7 +246,7 @@ internal sealed class UpstreamReader(HttpResponseMessage response, UpstreamInfo 
         timeout.CancelAfter(upstream.Timeout);
         try
         {
-            if (_lines is null)
+            if (_body is null)
             {
                 var stream = await response.Content.ReadAsStreamAsync(timeout.Token);
                 if (response.Content.Headers.ContentType?.MediaType == "application/json")
@@ -254,10 +256,10 @@ internal sealed class UpstreamReader(HttpResponseMessage response, UpstreamInfo 
                     return AsChunk(await DeserializeAsync(stream, timeout.Token));
                 }
 
-                _lines = new StreamReader(stream, Encoding.UTF8);
+                _body = PipeReader.Create(stream);
             }
 
-            return await NextEventAsync(_lines, timeout.Token);
+            return await NextEventAsync(_body, timeout.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -276,43 +278,106 @@ internal sealed class UpstreamReader(HttpResponseMessage response, UpstreamInfo 
 
     public void Dispose()
     {
-        _lines?.Dispose();
+        _body?.Complete();
         _timeout?.Dispose();
         response.Dispose();
     }
 
-    private async Task<ChatChunk?> NextEventAsync(StreamReader lines, CancellationToken cancellationToken)
+    private async Task<ChatChunk?> NextEventAsync(PipeReader body, CancellationToken cancellationToken)
     {
-        while (await lines.ReadLineAsync(cancellationToken) is { } line)
+        // Lines are read and parsed as UTF-8 bytes, as they arrive: no string per line, no transcoding.
+        while (true)
         {
-            if (!line.StartsWith("data:", StringComparison.Ordinal))
+            var read = await body.ReadAsync(cancellationToken);
+            var buffer = read.Buffer;
+            while (TryReadLine(ref buffer, read.IsCompleted, out var line))
             {
-                continue; // comments, event names, blank separators
-            }
-
-            var data = line.AsMemory(5).Trim();
-            if (data.Span.SequenceEqual("[DONE]"))
-            {
-                _finished = true;
-                return null;
-            }
-
-            try
-            {
-                if (JsonSerializer.Deserialize<ChatChunk>(data.Span, Wire.Json) is { } chunk)
+                if (TryReadEvent(line, out var chunk))
                 {
+                    body.AdvanceTo(buffer.Start); // the rest may hold whole events: not yet examined
                     return chunk;
                 }
             }
-            catch (JsonException)
+
+            body.AdvanceTo(buffer.Start, buffer.End);
+            if (read.IsCompleted)
             {
-                logger.LogWarning("Upstream {UpstreamId} sent an event that is not a chat chunk", upstream.Id);
-                throw new UpstreamException(ApiError.Upstream("The upstream sent a malformed event."));
+                // No [DONE]: the reply was cut short somewhere between the provider and us.
+                throw new UpstreamException(ApiError.Upstream("The upstream ended its reply before finishing it."));
             }
         }
+    }
 
-        // No [DONE]: the reply was cut short somewhere between the provider and us.
-        throw new UpstreamException(ApiError.Upstream("The upstream ended its reply before finishing it."));
+    /// <summary>True for a line with a chunk, or with <c>[DONE]</c> (the chunk null); false for other lines.</summary>
+    private bool TryReadEvent(ReadOnlySequence<byte> sequence, out ChatChunk? chunk)
+    {
+        chunk = null;
+        ReadOnlySpan<byte> line = sequence.IsSingleSegment ? sequence.FirstSpan : sequence.ToArray();
+        if (line.StartsWith(Bom))
+        {
+            line = line[Bom.Length..];
+        }
+
+        if (!line.StartsWith("data:"u8))
+        {
+            return false; // comments, event names, blank separators
+        }
+
+        var data = line[5..].Trim(" \t\f\v"u8);
+        if (data.SequenceEqual("[DONE]"u8))
+        {
+            _finished = true;
+            return true;
+        }
+
+        try
+        {
+            chunk = JsonSerializer.Deserialize<ChatChunk>(data, Wire.Json);
+            return chunk is not null;
+        }
+        catch (JsonException)
+        {
+            logger.LogWarning("Upstream {UpstreamId} sent an event that is not a chat chunk", upstream.Id);
+            throw new UpstreamException(ApiError.Upstream("The upstream sent a malformed event."));
+        }
+    }
+
+    private static ReadOnlySpan<byte> Bom => [0xEF, 0xBB, 0xBF];
+
+    /// <summary>
+    /// Takes one line off <paramref name="buffer"/>. Lines end with LF, CRLF or a lone CR (as SSE
+    /// allows); a CR at the end of what has arrived waits for the next byte, which may be its LF.
+    /// </summary>
+    internal static bool TryReadLine(ref ReadOnlySequence<byte> buffer, bool completed, out ReadOnlySequence<byte> line)
+    {
+        var reader = new SequenceReader<byte>(buffer);
+        if (reader.TryReadToAny(out line, "\r\n"u8, advancePastDelimiter: false))
+        {
+            reader.TryRead(out var end);
+            if (end == (byte)'\r')
+            {
+                if (reader.End && !completed)
+                {
+                    line = default;
+                    return false;
+                }
+
+                reader.IsNext((byte)'\n', advancePast: true);
+            }
+
+            buffer = buffer.Slice(reader.Position);
+            return true;
+        }
+
+        if (completed && !buffer.IsEmpty)
+        {
+            line = buffer; // the last line, without an end
+            buffer = buffer.Slice(buffer.End);
+            return true;
+        }
+
+        line = default;
+        return false;
     }
 
     private static async Task<ChatCompletion> DeserializeAsync(Stream stream, CancellationToken cancellationToken)
