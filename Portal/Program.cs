@@ -2,7 +2,6 @@ using Microsoft.Extensions.Options;
 using Portal.Account;
 using Portal.Admin;
 using Portal.Components;
-using Portal.Credits;
 using Portal.Data;
 using Portal.Docs;
 using Portal.Gateway;

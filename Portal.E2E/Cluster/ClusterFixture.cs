@@ -11,6 +11,8 @@ public sealed class ClusterFixture : IAsyncLifetime
     {
         if (ClusterDatabase.TestsRun)
         {
+            // As PortalFixture does: a first circuit on a busy 2-core machine can take more than 5 s.
+            SetDefaultExpectTimeout(20_000);
             _cluster = await PortalCluster.StartAsync(instances: 2);
         }
     }

@@ -1,12 +1,14 @@
 using System.Diagnostics;
 using System.Net;
-using System.Text.RegularExpressions;
+using Portal.E2E.Infrastructure;
+using Portal.E2E.Pages;
 
 namespace Portal.E2E.Cluster;
 
 /// <summary>
 /// Two Portal processes on one PostgreSQL: what one instance (or the CLI) changes holds on the other —
-/// a key's rate limit is one budget, a revocation and the API switch reach it within a second.
+/// a key's rate limit is one budget, a revocation (in the browser) and the API switch (CLI) reach it
+/// within a second.
 /// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class TwoInstanceTests(ClusterFixture fixture)
@@ -62,15 +64,26 @@ public sealed class TwoInstanceTests(ClusterFixture fixture)
     }
 
     [ClusterFact]
-    public async Task AKeyRevokedThroughOneIsRefusedByTheOtherWithinASecond()
+    public async Task AKeyRevokedOnOneInstanceIsRefusedByTheOtherWithinASecond()
     {
         var api = await Cluster.CreateApiAccountAsync(credits: 0);
         using var b = Cluster.ApiClient(1, api.Key);
         Assert.Equal(HttpStatusCode.OK, (await b.GetAsync("/api/v1/key")).StatusCode); // B now has the key cached
-        var list = await Cluster.RunAdminAsync("list-keys", "--email", api.Account.Email);
-        var id = Regex.Match(list, @"^([0-9a-f-]{36}) ", RegexOptions.Multiline).Groups[1].Value;
 
-        await Cluster.RunAdminAsync("revoke-key", "--id", id);
+        // The owner revokes it in the browser, on instance A.
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await PortalFixture.LaunchChromiumAsync(playwright);
+        await using var context = await browser.NewContextAsync(new() { BaseURL = Cluster.Instances[0].BaseAddress.ToString() });
+        var page = await context.NewPageAsync();
+        var login = new LoginPage(page);
+        await login.GotoAsync();
+        await login.SignInAsync(api.Account);
+        await Expect(login.Header.UserEmail).ToHaveTextAsync(api.Account.Email);
+        var keys = new ApiKeysPage(page);
+        await keys.GotoAsync();
+        await keys.AskToRevokeAsync("cluster");
+        await keys.ConfirmRevokeAsync();
+        await Expect(keys.StatusOf("cluster")).ToHaveTextAsync("Revoked");
 
         var refusedAfter = await TimeUntilAsync(async () => (await b.GetAsync("/api/v1/key")).StatusCode == HttpStatusCode.Unauthorized);
         Assert.True(refusedAfter <= Propagation, $"instance B still accepted the revoked key {refusedAfter.TotalMilliseconds:0} ms later");
