@@ -81,7 +81,7 @@ public sealed class HttpUpstreamFailureTests : IDisposable
         const string leaked = "sk-live-abcdefghijklmnopqrstuvwxyz123456";
         await using var provider = await FakeUpstream.StartAsync(Reply.Error(400, $"invalid key {leaked} for project proj_a1b2c3"));
         await using var backup = await FakeUpstream.StartAsync(Answer());
-        await _app.AddUpstreamAsync("glm-5", provider.BaseUrl, "upstream-glm-5", "sk-upstream-secret-400", priority: 0);
+        var refusing = await _app.AddUpstreamAsync("glm-5", provider.BaseUrl, "upstream-glm-5", "sk-upstream-secret-400", priority: 0);
         await _app.AddUpstreamAsync("glm-5", backup.BaseUrl, "backup-glm", priority: 1);
         var account = await _app.CreateApiAccountAsync(credits: 1m);
 
@@ -98,7 +98,7 @@ public sealed class HttpUpstreamFailureTests : IDisposable
         Assert.Empty(backup.Requests); // a 400 is not the provider's fault: no retry, no fallback
         Assert.Equal(Money.FromUsd(1m), await _app.BalanceAsync(account.UserId));
         var record = await _app.InStoreAsync(db => db.UsageRecords.SingleAsync(r => r.UserId == account.UserId));
-        Assert.Equal((502, "upstream_error", 0L), (record.Status, record.ErrorCode, record.CostMicros));
+        Assert.Equal((502, "upstream_error", 0L, $"{refusing.Id}:upstream-glm-5"), (record.Status, record.ErrorCode, record.CostMicros, record.Upstream));
         await _app.AssertLedgerConsistentAsync();
     }
 
@@ -152,7 +152,7 @@ public sealed class HttpUpstreamFailureTests : IDisposable
     public async Task UpstreamSlowerThanItsTimeoutGives504AndRefundsInFull()
     {
         await using var provider = await FakeUpstream.StartAsync(Reply.After(TimeSpan.FromSeconds(30), Answer()));
-        await _app.AddUpstreamAsync("glm-5", provider.BaseUrl, "upstream-glm-5", timeoutSeconds: 1);
+        var slow = await _app.AddUpstreamAsync("glm-5", provider.BaseUrl, "upstream-glm-5", timeoutSeconds: 1);
         var account = await _app.CreateApiAccountAsync(credits: 1m);
 
         var response = await _app.ApiClient(account.Key).PostChatAsync(Hello);
@@ -162,7 +162,7 @@ public sealed class HttpUpstreamFailureTests : IDisposable
         Assert.Equal(2, provider.Requests.Count); // tried again before giving up (each call is recorded on arrival, long before its 1 s is up)
         Assert.Equal(Money.FromUsd(1m), await _app.BalanceAsync(account.UserId));
         var record = await _app.InStoreAsync(db => db.UsageRecords.SingleAsync(r => r.UserId == account.UserId));
-        Assert.Equal((504, "upstream_timeout", 0L), (record.Status, record.ErrorCode, record.CostMicros));
+        Assert.Equal((504, "upstream_timeout", 0L, $"{slow.Id}:upstream-glm-5"), (record.Status, record.ErrorCode, record.CostMicros, record.Upstream));
         await _app.AssertLedgerConsistentAsync();
     }
 

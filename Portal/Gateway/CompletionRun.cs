@@ -20,7 +20,7 @@ internal sealed class CompletionRun(
 {
     private readonly CompletionAccumulator _accumulator = new();
     private int? _firstTokenMs;
-    private string? _upstream;
+    private string? _upstream; // the upstream that answered, or the last that failed
 
     private string CompletionId => "chatcmpl-" + requestId;
 

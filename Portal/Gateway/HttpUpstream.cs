@@ -28,8 +28,8 @@ public sealed partial class HttpUpstream(HttpClient http, IDataProtectionProvide
     private static readonly TimeSpan MaxRetryAfter = TimeSpan.FromSeconds(5);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _keys = new(StringComparer.Ordinal);
 
-    /// <param name="connected">Told which upstream answered, before its first chunk.</param>
-    public async IAsyncEnumerable<ChatChunk> StreamAsync(ChatRequest request, ModelInfo model, Action<UpstreamInfo> connected,
+    /// <param name="trying">Told which upstream each attempt goes to: the last one named answered, or failed last.</param>
+    public async IAsyncEnumerable<ChatChunk> StreamAsync(ChatRequest request, ModelInfo model, Action<UpstreamInfo> trying,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ApiError failure = ApiError.Upstream($"No upstream is available for '{model.Id}'.");
@@ -49,6 +49,7 @@ public sealed partial class HttpUpstream(HttpClient http, IDataProtectionProvide
                     metrics.UpstreamRetried(model.Id);
                 }
 
+                trying(upstream);
                 var (response, error, retryable, retryAfter) = await ConnectAsync(request, upstream, cancellationToken);
                 if (response is null)
                 {
@@ -87,7 +88,6 @@ public sealed partial class HttpUpstream(HttpClient http, IDataProtectionProvide
                     continue;
                 }
 
-                connected(upstream);
                 using (reader)
                 {
                     for (var chunk = first; chunk is not null; chunk = await NextAsync(reader, model, cancellationToken))
