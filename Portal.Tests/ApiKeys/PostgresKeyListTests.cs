@@ -5,39 +5,11 @@ using Portal.Tests.Store;
 namespace Portal.Tests.ApiKeys;
 
 /// <summary>What the keys page asks of the store (list a page, revoke), on a real PostgreSQL.</summary>
-public sealed class PostgresKeyListTests : IAsyncLifetime
+public sealed class PostgresKeyListTests : PostgresAppTest
 {
     private const string Password = "correct horse battery";
-    private PostgresTestDatabase? _database;
-    private PortalApplication? _app;
-
-    private PortalApplication App => _app!;
-
     private ApiKeyService Keys => App.Services.GetRequiredService<ApiKeyService>();
 
-    public Task InitializeAsync()
-    {
-        if (PostgresTestDatabase.TestsRun)
-        {
-            _database = new PostgresTestDatabase();
-            _app = new PortalApplication(new Dictionary<string, string?>
-            {
-                ["Store:Provider"] = "Postgres",
-                ["Store:ConnectionString"] = _database.ConnectionString,
-            });
-        }
-
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        _app?.Dispose();
-        if (_database is not null)
-        {
-            await _database.DisposeAsync();
-        }
-    }
 
     [PostgresFact]
     public async Task ListingIsTheUsersOwnKeysNewestFirstAPageAtATime()

@@ -8,38 +8,13 @@ using Portal.Tests.Store;
 namespace Portal.Tests.Gateway;
 
 /// <summary>The gateway's billing on a real PostgreSQL: conditional debits and settlement through Npgsql.</summary>
-public sealed class PostgresGatewayTests : IAsyncLifetime
+public sealed class PostgresGatewayTests : PostgresAppTest
 {
-    private PostgresTestDatabase? _database;
-    private PortalApplication? _app;
-
-    private PortalApplication App => _app!;
-
-    public Task InitializeAsync()
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
     {
-        if (PostgresTestDatabase.TestsRun)
-        {
-            _database = new PostgresTestDatabase();
-            _app = new PortalApplication(new Dictionary<string, string?>
-            {
-                ["Store:Provider"] = "Postgres",
-                ["Store:ConnectionString"] = _database.ConnectionString,
-                ["Simulation:TokensPerSecond"] = "0",
-                ["Simulation:FirstTokenDelayMs"] = "0",
-            });
-        }
-
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        _app?.Dispose();
-        if (_database is not null)
-        {
-            await _database.DisposeAsync();
-        }
-    }
+        ["Simulation:TokensPerSecond"] = "0",
+        ["Simulation:FirstTokenDelayMs"] = "0",
+    };
 
     [PostgresFact]
     public async Task CompletionIsChargedAndRecordedOnPostgres()

@@ -14,36 +14,8 @@ namespace Portal.Tests.Gateway;
 /// The PostgreSQL rate limiter (ADR 7): several limiters over one store behave as one bucket per key,
 /// and answer exactly as the in-memory limiter of a single instance does.
 /// </summary>
-public sealed class SharedRateLimitTests : IAsyncLifetime
+public sealed class SharedRateLimitTests : PostgresAppTest
 {
-    private PostgresTestDatabase? _database;
-    private PortalApplication? _app;
-
-    private PortalApplication App => _app!;
-
-    public Task InitializeAsync()
-    {
-        if (PostgresTestDatabase.TestsRun)
-        {
-            _database = new PostgresTestDatabase();
-            _app = new PortalApplication(new Dictionary<string, string?>
-            {
-                ["Store:Provider"] = "Postgres",
-                ["Store:ConnectionString"] = _database.ConnectionString,
-            });
-        }
-
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        _app?.Dispose();
-        if (_database is not null)
-        {
-            await _database.DisposeAsync();
-        }
-    }
 
     [PostgresFact]
     public void TheGatewayUsesTheSharedLimiterOnPostgres() =>
@@ -126,6 +98,6 @@ public sealed class SharedRateLimitTests : IAsyncLifetime
         new(App.Time, Options.Create(new GatewayOptions()), Options.Create(new StoreOptions
         {
             Provider = StoreProvider.Postgres,
-            ConnectionString = new NpgsqlConnectionStringBuilder(_database!.ConnectionString) { MaxPoolSize = 10 }.ConnectionString,
+            ConnectionString = new NpgsqlConnectionStringBuilder(Database.ConnectionString) { MaxPoolSize = 10 }.ConnectionString,
         }));
 }

@@ -10,37 +10,12 @@ namespace Portal.Tests.Gateway;
 /// Holds left by a dead instance, on a shared store: only old ones are released, each exactly once,
 /// however many instances sweep at the same moment.
 /// </summary>
-public sealed class StaleHoldRecoveryTests : IAsyncLifetime
+public sealed class StaleHoldRecoveryTests : PostgresAppTest
 {
-    private PostgresTestDatabase? _database;
-    private PortalApplication? _app;
-
-    private PortalApplication App => _app!;
-
-    public Task InitializeAsync()
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
     {
-        if (PostgresTestDatabase.TestsRun)
-        {
-            _database = new PostgresTestDatabase();
-            _app = new PortalApplication(new Dictionary<string, string?>
-            {
-                ["Store:Provider"] = "Postgres",
-                ["Store:ConnectionString"] = _database.ConnectionString,
-                ["Gateway:StaleHoldSeconds"] = "600",
-            });
-        }
-
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        _app?.Dispose();
-        if (_database is not null)
-        {
-            await _database.DisposeAsync();
-        }
-    }
+        ["Gateway:StaleHoldSeconds"] = "600",
+    };
 
     [PostgresFact]
     public async Task InstancesSweepingTogetherReleaseEachStaleHoldOnce()
