@@ -9,6 +9,7 @@ using OpenAI.Chat;
 using Portal.ApiKeys;
 using Portal.Credits;
 using Portal.Data;
+using Portal.Usage;
 
 namespace Portal.Tests.Gateway;
 
@@ -65,5 +66,21 @@ public static class GatewayFixtures
     {
         await using var db = await app.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync();
         return await query(db);
+    }
+
+    /// <summary>The user's first usage record, waited for (boundedly): a client that left is settled after it has gone.</summary>
+    public static async Task<UsageRecord> WaitForUsageRecordAsync(this PortalApplication app, string userId)
+    {
+        for (var waited = 0; waited < 200; waited++)
+        {
+            if (await app.InStoreAsync(db => db.UsageRecords.FirstOrDefaultAsync(r => r.UserId == userId)) is { } record)
+            {
+                return record;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException("the abandoned request was never settled");
     }
 }

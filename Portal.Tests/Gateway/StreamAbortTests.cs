@@ -1,5 +1,4 @@
 using System.Text;
-using Microsoft.EntityFrameworkCore;
 using Portal.Usage;
 
 namespace Portal.Tests.Gateway;
@@ -33,27 +32,11 @@ public sealed class StreamAbortTests : IDisposable
         leave.Cancel(); // the client leaves
         response.Dispose();
 
-        var record = await WaitForRecordAsync(account.UserId);
+        var record = await _app.WaitForUsageRecordAsync(account.UserId);
         Assert.Equal((Provenance.Partial, 499, "client_disconnected"), (record.Provenance, record.Status, record.ErrorCode));
         Assert.InRange(record.CompletionTokens, 5, 399);
         Assert.Equal(Money.Cost(record.PromptTokens, record.CompletionTokens, record.InputPriceMicros, record.OutputPriceMicros), record.CostMicros);
         Assert.Equal(Money.FromUsd(1m) - record.CostMicros, await _app.BalanceAsync(account.UserId));
         await _app.AssertLedgerConsistentAsync();
-    }
-
-    /// <summary>Settlement happens on the server after the client has gone; wait for it, boundedly.</summary>
-    private async Task<UsageRecord> WaitForRecordAsync(string userId)
-    {
-        for (var waited = 0; waited < 200; waited++)
-        {
-            if (await _app.InStoreAsync(db => db.UsageRecords.FirstOrDefaultAsync(r => r.UserId == userId)) is { } record)
-            {
-                return record;
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException("the abandoned request was never settled");
     }
 }

@@ -10,6 +10,7 @@ namespace Portal.Tests.Upstreams;
 public sealed class HttpUpstreamFailureTests : IDisposable
 {
     private const string Hello = """{"model":"glm-5","messages":[{"role":"user","content":"Hello"}],"max_tokens":100}""";
+    private const string HelloStream = """{"model":"glm-5","messages":[{"role":"user","content":"Hello"}],"max_tokens":100,"stream":true}""";
     private static readonly long Glm5Input = Money.FromUsd(1.50m);
     private static readonly long Glm5Output = Money.FromUsd(5.00m);
 
@@ -155,7 +156,7 @@ public sealed class HttpUpstreamFailureTests : IDisposable
         var slow = await _app.AddUpstreamAsync("glm-5", provider.BaseUrl, "upstream-glm-5", timeoutSeconds: 1);
         var account = await _app.CreateApiAccountAsync(credits: 1m);
 
-        var response = await _app.ApiClient(account.Key).PostChatAsync(Hello);
+        using var response = await _app.ApiClient(account.Key).PostChatStreamingAsync(HelloStream);
 
         Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
         Assert.Equal("upstream_timeout", (await response.JsonBodyAsync())["error"]!["code"]!.GetValue<string>());
@@ -176,11 +177,39 @@ public sealed class HttpUpstreamFailureTests : IDisposable
         await _app.AddUpstreamAsync("glm-5", provider.BaseUrl, "upstream-glm-5", timeoutSeconds: 1);
         var account = await _app.CreateApiAccountAsync(credits: 1m);
 
-        var response = await _app.ApiClient(account.Key).PostChatAsync(Hello);
+        using var response = await _app.ApiClient(account.Key).PostChatStreamingAsync(HelloStream);
 
         Assert.True(response.StatusCode == HttpStatusCode.GatewayTimeout, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
         Assert.Equal(Money.FromUsd(1m), await _app.BalanceAsync(account.UserId));
         await _app.AssertLedgerConsistentAsync();
+    }
+
+    [Fact]
+    public async Task NonStreamedReplyMayTakeLongerThanTheUpstreamsTimeoutButNotLongerThanNonStreamingReplySeconds()
+    {
+        // A provider asked for one reply is silent until it has written all of it (ADR 8).
+        using var app = new PortalApplication(new Dictionary<string, string?> { ["Gateway:NonStreamingReplySeconds"] = "3" });
+        var reply = Reply.Json(JsonNode.Parse("""
+            {"id":"x","object":"chat.completion","created":1700000000,"model":"m",
+             "choices":[{"index":0,"message":{"role":"assistant","content":"Worth the wait."},"finish_reason":"stop"}],
+             "usage":{"prompt_tokens":9,"completion_tokens":4,"total_tokens":13}}
+            """)!.AsObject());
+        await using var slow = await FakeUpstream.StartAsync(Reply.After(TimeSpan.FromSeconds(1.5), reply));
+        await using var stalled = await FakeUpstream.StartAsync(Reply.After(TimeSpan.FromSeconds(30), reply));
+        await app.AddUpstreamAsync("glm-5", slow.BaseUrl, "slow", timeoutSeconds: 1);
+        await app.AddUpstreamAsync("kimi-k2", stalled.BaseUrl, "stalled", timeoutSeconds: 1);
+        var account = await app.CreateApiAccountAsync(credits: 1m);
+        var client = app.ApiClient(account.Key);
+
+        var waited = await client.PostChatAsync(Hello);
+        var gaveUp = await client.PostChatAsync(Hello.Replace("glm-5", "kimi-k2"));
+
+        Assert.True(waited.StatusCode == HttpStatusCode.OK, $"{(int)waited.StatusCode}: {await waited.Content.ReadAsStringAsync()}");
+        Assert.Equal("Worth the wait.", (await waited.JsonBodyAsync())["choices"]![0]!["message"]!["content"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.GatewayTimeout, gaveUp.StatusCode);
+        Assert.Contains("within 3 s", (await gaveUp.JsonBodyAsync())["error"]!["message"]!.GetValue<string>());
+        Assert.Equal(Money.FromUsd(1m) - Money.Cost(9, 4, Glm5Input, Glm5Output), await app.BalanceAsync(account.UserId));
+        await app.AssertLedgerConsistentAsync();
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Portal.Gateway;
@@ -18,14 +19,12 @@ public sealed class HttpUpstreamRelayTests : IDisposable
     public void Dispose() => _app.Dispose();
 
     [Fact]
-    public async Task NonStreamingRequestIsSentUpstreamAsAStreamAndAssembledAndChargedAtTheReportedUsage()
+    public async Task NonStreamingRequestAsksTheUpstreamForOneReplyAndIsChargedAtTheReportedUsage()
     {
-        await using var provider = await FakeUpstream.StartAsync(Reply.Stream(
-            Chunks.Delta(new JsonObject { ["role"] = "assistant", ["content"] = "" }),
-            Chunks.Content("Hello"),
-            Chunks.Content(" there,"),
-            Chunks.Content(" friend.", finishReason: "stop"),
-            Chunks.Usage(prompt: 1200, completion: 345, cached: 100, providerCost: 99.5m)));
+        var reply = Completion("Hello there, friend.", prompt: 1200, completion: 345);
+        reply["usage"]!["prompt_tokens_details"] = new JsonObject { ["cached_tokens"] = 100 };
+        reply["usage"]!["cost"] = 99.5m; // OpenRouter reports its own price; Portal must not pass it on
+        await using var provider = await FakeUpstream.StartAsync(Reply.Json(reply));
         var upstream = await _app.AddUpstreamAsync("glm-5", provider.BaseUrl, "upstream-glm-5", UpstreamKey);
         var account = await _app.CreateApiAccountAsync(credits: 1m);
         var clientBody = JsonNode.Parse("""
@@ -40,15 +39,14 @@ public sealed class HttpUpstreamRelayTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var sent = Assert.Single(provider.Requests);
         Assert.Equal(("POST", "/v1/chat/completions"), (sent.Method, sent.Path));
-        Assert.Equal("Bearer " + UpstreamKey, sent.Header("Authorization"));
+        Assert.Equal(("Bearer " + UpstreamKey, "application/json"), (sent.Header("Authorization"), sent.Header("Accept")));
         // The client's body exactly, unknown fields included, with only these changed: the upstream's
-        // model name, the effective max_tokens (50,000 capped at glm-5's 8,192), always a stream with usage.
+        // model name, the effective max_tokens (50,000 capped at glm-5's 8,192), one reply asked for.
         var expected = clientBody.DeepClone().AsObject();
         expected["model"] = "upstream-glm-5";
         expected.Remove("max_completion_tokens");
         expected["max_tokens"] = 8192;
-        expected["stream"] = true;
-        expected["stream_options"] = new JsonObject { ["include_usage"] = true };
+        expected["stream"] = false;
         Assert.True(JsonNode.DeepEquals(expected, sent.Body), $"upstream got {sent.Body?.ToJsonString()}");
 
         var completion = await response.JsonBodyAsync();
@@ -68,6 +66,7 @@ public sealed class HttpUpstreamRelayTests : IDisposable
         var record = await _app.InStoreAsync(db => db.UsageRecords.SingleAsync(r => r.UserId == account.UserId));
         Assert.Equal((Provenance.Reported, $"{upstream.Id}:upstream-glm-5", 200, false), (record.Provenance, record.Upstream, record.Status, record.Stream));
         Assert.Equal((1200, 345, 100, cost), (record.PromptTokens, record.CompletionTokens, record.CachedTokens, record.CostMicros));
+        Assert.Null(record.TimeToFirstTokenMs); // the reply came whole: when its first token was written is unknown
         Assert.Equal(Money.FromUsd(1m) - cost, await _app.BalanceAsync(account.UserId));
         await _app.AssertLedgerConsistentAsync();
     }
@@ -157,9 +156,14 @@ public sealed class HttpUpstreamRelayTests : IDisposable
     }
 
     [Fact]
-    public async Task ProviderThatIgnoresStreamAndAnswersJsonStillGivesANonStreamingClientItsCompletion()
+    public async Task ProviderThatStreamsThoughAskedForOneReplyStillGivesANonStreamingClientItsCompletion()
     {
-        await using var provider = await FakeUpstream.StartAsync(Reply.Json(PlainCompletion()));
+        await using var provider = await FakeUpstream.StartAsync(Reply.Stream(
+            Chunks.Delta(new JsonObject { ["role"] = "assistant", ["content"] = "" }),
+            Chunks.Content("Hello"),
+            Chunks.Content(" there,"),
+            Chunks.Content(" friend.", finishReason: "stop"),
+            Chunks.Usage(prompt: 21, completion: 5)));
         var upstream = await _app.AddUpstreamAsync("glm-5", provider.BaseUrl, "upstream-glm-5", UpstreamKey);
         var account = await _app.CreateApiAccountAsync(credits: 1m);
 
@@ -169,7 +173,7 @@ public sealed class HttpUpstreamRelayTests : IDisposable
         var completion = await response.JsonBodyAsync();
         Assert.Equal((response.CompletionId(), "glm-5"), (completion["id"]!.GetValue<string>(), completion["model"]!.GetValue<string>()));
         var choice = Assert.Single(completion["choices"]!.AsArray())!;
-        Assert.Equal(("A plain JSON reply.", "stop"), (choice["message"]!["content"]!.GetValue<string>(), choice["finish_reason"]!.GetValue<string>()));
+        Assert.Equal(("Hello there, friend.", "stop"), (choice["message"]!["content"]!.GetValue<string>(), choice["finish_reason"]!.GetValue<string>()));
         var cost = Money.Cost(21, 5, Glm5Input, Glm5Output);
         Assert.Equal((21, 5, Money.ToUsd(cost)),
             (completion["usage"]!["prompt_tokens"]!.GetValue<int>(), completion["usage"]!["completion_tokens"]!.GetValue<int>(), completion["usage"]!["cost"]!.GetValue<decimal>()));
@@ -179,9 +183,47 @@ public sealed class HttpUpstreamRelayTests : IDisposable
     }
 
     [Fact]
+    public async Task NonStreamingClientThatLeavesIsChargedForTheWholeReplyTheUpstreamWrote()
+    {
+        // ADR 8: a provider asked for one reply writes (and bills) all of it, whoever is still waiting.
+        var clientGone = new TaskCompletionSource();
+        var answered = false;
+        await using var provider = await FakeUpstream.StartAsync(async (http, cancellationToken) =>
+        {
+            await clientGone.Task.WaitAsync(cancellationToken);
+            await Reply.Json(Completion("A reply nobody reads.", prompt: 30, completion: 400))(http, cancellationToken);
+            answered = true;
+        });
+        await _app.AddUpstreamAsync("glm-5", provider.BaseUrl, "upstream-glm-5", UpstreamKey);
+        var account = await _app.CreateApiAccountAsync(credits: 1m);
+        using var leave = new CancellationTokenSource();
+
+        var call = _app.ApiClient(account.Key).PostAsync("/api/v1/chat/completions",
+            new StringContent("""{"model":"glm-5","messages":[{"role":"user","content":"Write at length."}],"max_tokens":500}""", Encoding.UTF8, "application/json"), leave.Token);
+        for (var waited = 0; provider.Requests.Count == 0 && !call.IsCompleted && waited < 500; waited++)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.False(call.IsCompleted, "the request ended before reaching the provider");
+
+        leave.Cancel(); // the client leaves while the provider is still writing
+        clientGone.SetResult();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+
+        var record = await _app.WaitForUsageRecordAsync(account.UserId);
+        Assert.True(answered, "Portal cancelled the provider's call");
+        var cost = Money.Cost(30, 400, Glm5Input, Glm5Output);
+        Assert.Equal((499, "client_disconnected", Provenance.Reported), (record.Status, record.ErrorCode, record.Provenance));
+        Assert.Equal((30, 400, cost), (record.PromptTokens, record.CompletionTokens, record.CostMicros));
+        Assert.Equal(Money.FromUsd(1m) - cost, await _app.BalanceAsync(account.UserId));
+        await _app.AssertLedgerConsistentAsync();
+    }
+
+    [Fact]
     public async Task ProviderThatIgnoresStreamAndAnswersJsonIsRelayedToAStreamingClientAsChunks()
     {
-        await using var provider = await FakeUpstream.StartAsync(Reply.Json(PlainCompletion()));
+        await using var provider = await FakeUpstream.StartAsync(Reply.Json(Completion("A plain JSON reply.", prompt: 21, completion: 5)));
         await _app.AddUpstreamAsync("glm-5", provider.BaseUrl, "upstream-glm-5", UpstreamKey);
         var account = await _app.CreateApiAccountAsync(credits: 1m);
 
@@ -202,9 +244,20 @@ public sealed class HttpUpstreamRelayTests : IDisposable
             (usage["prompt_tokens"]!.GetValue<int>(), usage["completion_tokens"]!.GetValue<int>(), usage["cost"]!.GetValue<decimal>()));
     }
 
-    private static JsonObject PlainCompletion() => JsonNode.Parse("""
-        {"id":"chatcmpl-provider-json","object":"chat.completion","created":1700000000,"model":"provider-model-v1",
-         "choices":[{"index":0,"message":{"role":"assistant","content":"A plain JSON reply.","refusal":null},"logprobs":null,"finish_reason":"stop"}],
-         "usage":{"prompt_tokens":21,"completion_tokens":5,"total_tokens":26}}
-        """)!.AsObject();
+    /// <summary>A <c>chat.completion</c> as providers send it, with their own id and model (which Portal must replace).</summary>
+    private static JsonObject Completion(string content, int prompt, int completion) => new()
+    {
+        ["id"] = "chatcmpl-provider-json",
+        ["object"] = "chat.completion",
+        ["created"] = 1_700_000_000,
+        ["model"] = "provider-model-v1",
+        ["choices"] = new JsonArray(new JsonObject
+        {
+            ["index"] = 0,
+            ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = content, ["refusal"] = null },
+            ["logprobs"] = null,
+            ["finish_reason"] = "stop",
+        }),
+        ["usage"] = new JsonObject { ["prompt_tokens"] = prompt, ["completion_tokens"] = completion, ["total_tokens"] = prompt + completion },
+    };
 }

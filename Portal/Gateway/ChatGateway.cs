@@ -46,8 +46,9 @@ public sealed class ChatGateway(
     internal CancellationToken ShutdownGraceOver => drain.GraceOver;
 
     /// <param name="body">The request JSON, or null with <paramref name="parseError"/> saying why.</param>
-    /// <param name="aborted">Fires when the client leaves or presses Stop: the upstream call is cancelled
-    /// and the request is charged for what was delivered.</param>
+    /// <param name="aborted">Fires when the client leaves or presses Stop: a stream's upstream call is
+    /// cancelled and the request is charged for what was delivered; a non-streamed reply is finished and
+    /// charged as the upstream reports it (ADR 8).</param>
     public async Task RunAsync(Payer payer, JsonNode? body, ApiError? parseError, string requestId, ICompletionSink sink, CancellationToken aborted)
     {
         var started = time.GetTimestamp();
@@ -107,9 +108,9 @@ public sealed class ChatGateway(
         metrics.HoldTaken();
         try
         {
-            // The run stops when the client leaves or, on shutdown, when the grace period is over.
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(aborted, drain.GraceOver);
-            await new CompletionRun(this, sink, payer, request, model, requestId, started, hold).ExecuteAsync(stop.Token);
+            // A stream stops when its client leaves; any run stops when, on shutdown, the grace period is over.
+            using var stop = request.Stream ? CancellationTokenSource.CreateLinkedTokenSource(aborted, drain.GraceOver) : null;
+            await new CompletionRun(this, sink, payer, request, model, requestId, started, hold, aborted).ExecuteAsync(stop?.Token ?? drain.GraceOver);
         }
         finally
         {

@@ -6,7 +6,9 @@ namespace Portal.Gateway;
 
 /// <summary>
 /// One held completion, from the upstream call to settlement. Whatever happens — success, client
-/// gone, upstream failure — it ends in exactly one settlement of its hold (ADR 3).
+/// gone, upstream failure — it ends in exactly one settlement of its hold (ADR 3). A non-streaming
+/// run is not stopped by its client leaving: the upstream was asked for one reply, which it writes
+/// (and bills) whole, so the run reads it and charges it as reported (ADR 8).
 /// </summary>
 internal sealed class CompletionRun(
     ChatGateway gateway,
@@ -16,7 +18,8 @@ internal sealed class CompletionRun(
     ModelInfo model,
     string requestId,
     long started,
-    long hold)
+    long hold,
+    CancellationToken clientGone)
 {
     private readonly CompletionAccumulator _accumulator = new();
     private int? _firstTokenMs;
@@ -119,14 +122,26 @@ internal sealed class CompletionRun(
         }
 
         var usage = await SettleFinishedAsync();
-        await sink.CompletionAsync(new ChatCompletion
+        if (clientGone.IsCancellationRequested)
         {
-            Id = CompletionId,
-            Created = created,
-            Model = model.Id,
-            Choices = _accumulator.Choices(),
-            Usage = usage,
-        }, cancellationToken);
+            return; // paid for, but nobody to give it to
+        }
+
+        try
+        {
+            await sink.CompletionAsync(new ChatCompletion
+            {
+                Id = CompletionId,
+                Created = created,
+                Model = model.Id,
+                Choices = _accumulator.Choices(),
+                Usage = usage,
+            }, cancellationToken);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException && clientGone.IsCancellationRequested)
+        {
+            // The client left while its reply was written: it is settled, there is nothing to undo.
+        }
     }
 
     private async Task StreamAsync(IAsyncEnumerable<ChatChunk> chunks, long created, CancellationToken cancellationToken)
@@ -179,7 +194,8 @@ internal sealed class CompletionRun(
     private void Observe(ChatChunk chunk)
     {
         _accumulator.Add(chunk);
-        if (_firstTokenMs is null && _accumulator.AnyOutput)
+        // A non-streamed reply arrives whole: its first token's time is unknown.
+        if (request.Stream && _firstTokenMs is null && _accumulator.AnyOutput)
         {
             _firstTokenMs = ElapsedMs();
         }
@@ -190,7 +206,10 @@ internal sealed class CompletionRun(
         var reported = _accumulator.ReportedUsage;
         var prompt = reported?.PromptTokens ?? TokenEstimator.PromptTokens(request.Messages);
         var completion = reported?.CompletionTokens ?? _accumulator.ReceivedTokens();
-        var charged = await SettleAsync(prompt, completion, reported is null ? Provenance.Estimated : Provenance.Reported, 200, null, charge: true);
+        var provenance = reported is null ? Provenance.Estimated : Provenance.Reported;
+        var charged = clientGone.IsCancellationRequested && !request.Stream
+            ? await SettleAsync(prompt, completion, provenance, 499, "client_disconnected", charge: true)
+            : await SettleAsync(prompt, completion, provenance, 200, null, charge: true);
         return new ChatUsage
         {
             PromptTokens = prompt,

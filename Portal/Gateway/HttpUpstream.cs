@@ -8,18 +8,20 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Options;
 using Portal.Catalog;
 using Portal.Observability;
 
 namespace Portal.Gateway;
 
 /// <summary>
-/// Calls OpenAI-compatible providers. Always asks them to stream (with usage), so streaming and
-/// non-streaming clients share one path and a cut-short reply can be counted. Tries the model's
-/// upstreams by priority; each gets retries with exponential backoff on connection failure, timeout,
+/// Calls OpenAI-compatible providers the way the client asked: a streaming request as a stream (with
+/// usage, so a cut-short reply can be counted), a non-streaming one for one reply (ADR 8); either kind
+/// of answer is read as chunks, so both share one path. Tries the model's upstreams by priority; each gets retries with exponential backoff on connection failure, timeout,
 /// 429 or 5xx — all before the first chunk, so the client never sees a half-reply twice.
 /// </summary>
-public sealed partial class HttpUpstream(HttpClient http, IDataProtectionProvider protection, GatewayMetrics metrics, ILogger<HttpUpstream> logger)
+public sealed partial class HttpUpstream(
+    HttpClient http, IDataProtectionProvider protection, GatewayMetrics metrics, IOptions<GatewayOptions> options, ILogger<HttpUpstream> logger)
 {
     public const string ProtectorPurpose = "Portal.UpstreamKeys";
     private const int AttemptsPerUpstream = 2;
@@ -34,8 +36,9 @@ public sealed partial class HttpUpstream(HttpClient http, IDataProtectionProvide
     {
         ApiError failure = ApiError.Upstream($"No upstream is available for '{model.Id}'.");
         var attempts = 0;
-        foreach (var upstream in model.Upstreams)
+        foreach (var configured in model.Upstreams)
         {
+            var upstream = configured with { Timeout = Patience(request, configured) };
             var wait = TimeSpan.Zero;
             for (var attempt = 0; attempt < AttemptsPerUpstream; attempt++)
             {
@@ -138,6 +141,14 @@ public sealed partial class HttpUpstream(HttpClient http, IDataProtectionProvide
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
+    /// <summary>
+    /// How long the upstream may stay silent. A stream sends its first bytes early and more as it goes;
+    /// a non-streamed reply comes all at once when it is done, so it gets at least
+    /// <see cref="GatewayOptions.NonStreamingReplySeconds"/>.
+    /// </summary>
+    private TimeSpan Patience(ChatRequest request, UpstreamInfo upstream) =>
+        request.Stream ? upstream.Timeout : Max(upstream.Timeout, TimeSpan.FromSeconds(options.Value.NonStreamingReplySeconds));
+
     /// <summary>Sends the request; on failure says what to tell the client and whether another try may help.</summary>
     private async Task<(HttpResponseMessage? Response, ApiError? Error, bool Retryable, TimeSpan? RetryAfter)> ConnectAsync(
         ChatRequest request, UpstreamInfo upstream, CancellationToken cancellationToken)
@@ -153,7 +164,7 @@ public sealed partial class HttpUpstream(HttpClient http, IDataProtectionProvide
             message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", KeyOf(protectedKey));
         }
 
-        message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+        message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(request.Stream ? "text/event-stream" : "application/json"));
         HttpResponseMessage response;
         try
         {
@@ -183,15 +194,23 @@ public sealed partial class HttpUpstream(HttpClient http, IDataProtectionProvide
         return (null, ApiError.Upstream($"The upstream answered HTTP {status}{detail}."), retryable, retryAfter);
     }
 
-    /// <summary>The client's body with the upstream's model name, the effective max_tokens and usage asked for.</summary>
+    /// <summary>The client's body with the upstream's model name, the effective max_tokens and, on a stream, usage asked for.</summary>
     private static JsonObject UpstreamBody(ChatRequest request, UpstreamInfo upstream)
     {
         var body = (JsonObject)request.Raw.DeepClone();
         body["model"] = upstream.UpstreamModel;
         body.Remove("max_completion_tokens");
         body["max_tokens"] = request.MaxTokens;
-        body["stream"] = true;
-        body["stream_options"] = new JsonObject { ["include_usage"] = true };
+        body["stream"] = request.Stream;
+        if (request.Stream)
+        {
+            body["stream_options"] = new JsonObject { ["include_usage"] = true };
+        }
+        else
+        {
+            body.Remove("stream_options"); // providers refuse it without stream
+        }
+
         return body;
     }
 
@@ -251,7 +270,7 @@ internal sealed class UpstreamReader(HttpResponseMessage response, UpstreamInfo 
                 var stream = await response.Content.ReadAsStreamAsync(timeout.Token);
                 if (response.Content.Headers.ContentType?.MediaType == "application/json")
                 {
-                    // A provider that ignored stream=true: its one reply becomes one chunk.
+                    // A non-streamed reply (or a provider that ignored stream=true): it becomes one chunk.
                     _finished = true;
                     return AsChunk(await DeserializeAsync(stream, timeout.Token));
                 }

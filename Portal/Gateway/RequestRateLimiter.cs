@@ -25,6 +25,14 @@ public sealed class GatewayOptions
     public int ShutdownGraceSeconds { get; set; } = 25;
 
     /// <summary>
+    /// How long a non-streaming request waits for its upstream's whole reply, when that is longer than
+    /// the upstream's own timeout: a provider asked for one reply sends nothing until it has written
+    /// it all (ADR 8). 600 s is what the OpenAI SDKs wait by default.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 3600)]
+    public int NonStreamingReplySeconds { get; set; } = 600;
+
+    /// <summary>
     /// On a shared (PostgreSQL) store, an unsettled credit hold older than this was left by an instance
     /// that died mid-request and is released by whichever instance sweeps next. Must exceed the longest
     /// request; on SQLite (one instance) every hold found at start-up is stale.
