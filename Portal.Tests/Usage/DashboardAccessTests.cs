@@ -112,6 +112,22 @@ public sealed class DashboardAccessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheLastDayThereIsIsAValidEndDate()
+    {
+        var ada = await _app.CreateUserAsync("ada@example.com", Password);
+        var record = Record(ada.Id, _app.Now());
+        await _app.AddAsync(record);
+        using var browser = await _app.SignedInBrowserAsync("ada@example.com", Password);
+
+        var html = await browser.GetPageAsync("/dashboard?to=9999-12-31");
+        var export = await browser.GetAsync(UsageEndpoints.CsvPath + "?from=0001-01-01&to=9999-12-31");
+
+        Assert.Contains($"data-request-id=\"{record.RequestId}\"", html);
+        Assert.Equal(HttpStatusCode.OK, export.StatusCode);
+        Assert.Contains(record.RequestId, await export.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task AHandEditedPageNumberShowsTheFirstPage()
     {
         var ada = await _app.CreateUserAsync("ada@example.com", Password);

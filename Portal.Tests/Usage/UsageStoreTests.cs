@@ -112,6 +112,8 @@ public abstract class UsageStoreTests : IAsyncLifetime
         Assert.Equal([cutShort.RequestId, failed.RequestId], await IdsAsync(ada.Id, from: twoDaysAgo, to: yesterday));
         Assert.Equal([newest.RequestId, playground.RequestId], await IdsAsync(ada.Id, from: DateOnly.FromDateTime(now).ToString("yyyy-MM-dd")));
         Assert.Equal([playground.RequestId], await IdsAsync(ada.Id, model: "glm-5", key: RequestFilter.Playground, status: "ok"));
+        // The first and last days a date can name are bounds like any other.
+        Assert.Equal(all.Rows.Select(r => r.RequestId), await IdsAsync(ada.Id, from: "0001-01-01", to: "9999-12-31"));
         // Ada's key is not Bob's to filter by.
         var (_, errors) = RequestFilter.Parse(null, laptop.Id, null, null, null, [], [bobs.Id]);
         Assert.Equal(["That API key isn't one of yours. Pick one from the list."], errors);
