@@ -182,6 +182,15 @@ public abstract class UsageStoreTests : IAsyncLifetime
             settled.Rows.Select(r => (r.Kind, r.AmountMicros, r.BalanceAfterMicros)));
         var settledSecond = await Usage.LedgerAsync(ada.Id, 1, 1, includeHolds: false);
         Assert.Equal([4_999_877L], settledSecond.Rows.Select(r => r.BalanceAfterMicros));
+
+        // The running request's hold, hidden between two listed entries, still counts.
+        await ledger.GrantAsync(ada.Id, 1_000_000, "top-up", actorId: null);
+        var topped = await Usage.LedgerAsync(ada.Id, 0, 2, includeHolds: false);
+        Assert.Equal(4, topped.Total);
+        Assert.Equal(
+            [(LedgerKind.Grant, 1_000_000L, 3_499_877L), (LedgerKind.Grant, -500_000L, 4_499_877L)],
+            topped.Rows.Select(r => (r.Kind, r.AmountMicros, r.BalanceAfterMicros)));
+        Assert.Equal(DateTimeKind.Utc, topped.Rows[0].At.Kind);
     }
 
     [Fact]

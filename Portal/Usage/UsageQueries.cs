@@ -129,39 +129,20 @@ public sealed class UsageQueries(IDbContextFactory<PortalDbContext> dbFactory, C
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var entries = db.Ledger.Where(e => e.UserId == userId);
-        var listed = includeHolds ? entries : entries.Where(e => e.Kind == LedgerKind.Grant || e.Kind == LedgerKind.Charge);
-        var total = await listed.CountAsync(cancellationToken);
-        var page = await listed.OrderByDescending(e => e.Id).Skip(Math.Max(0, skip)).Take(take)
-            .Select(e => new { e.Id, e.CreatedAt, e.Kind, e.AmountMicros, e.Reason, e.RequestId })
-            .ToListAsync(cancellationToken);
-        if (page.Count == 0)
-        {
-            return new LedgerPage(total, []);
-        }
+        var total = await (includeHolds ? entries : entries.Where(e => e.Kind == LedgerKind.Grant || e.Kind == LedgerKind.Charge))
+            .CountAsync(cancellationToken);
 
-        // One query for the page: the balance after its newest entry, and what every unlisted entry
-        // between its rows moved; the rest of the page walks back from the newest.
-        var newest = page[0].Id;
-        var oldest = page[^1].Id;
-        var balance = await entries.Where(e => e.Id <= newest).SumAsync(e => e.AmountMicros, cancellationToken);
-        var between = includeHolds ? [] : await entries
-            .Where(e => e.Id > oldest && e.Id < newest && e.Kind != LedgerKind.Grant && e.Kind != LedgerKind.Charge)
-            .Select(e => new { e.Id, e.AmountMicros })
-            .ToListAsync(cancellationToken);
-        var rows = new List<LedgerRow>(page.Count);
-        for (var i = 0; i < page.Count; i++)
-        {
-            var e = page[i];
-            rows.Add(new LedgerRow(e.Id, DateTime.SpecifyKind(e.CreatedAt, DateTimeKind.Utc), e.Kind, e.AmountMicros, balance, e.Reason, e.RequestId));
-            balance -= e.AmountMicros;
-            if (i + 1 < page.Count)
-            {
-                var next = page[i + 1].Id;
-                balance -= between.Where(b => b.Id > next && b.Id < e.Id).Sum(b => b.AmountMicros);
-            }
-        }
-
-        return new LedgerPage(total, rows);
+        // The balance after an entry is the running sum of the user's entries up to it: a window
+        // function (SQLite and PostgreSQL alike), so only the page's rows leave the database, not
+        // the holds and releases hidden between them.
+        var withBalances = db.Database.SqlQuery<LedgerRow>($"""
+            SELECT "Id", "CreatedAt" AS "At", "Kind", "AmountMicros", "Reason", "RequestId",
+                   CAST(SUM("AmountMicros") OVER (ORDER BY "Id") AS BIGINT) AS "BalanceAfterMicros"
+            FROM "LedgerEntries" WHERE "UserId" = {userId}
+            """);
+        var listed = includeHolds ? withBalances : withBalances.Where(e => e.Kind == LedgerKind.Grant || e.Kind == LedgerKind.Charge);
+        var page = await listed.OrderByDescending(e => e.Id).Skip(Math.Max(0, skip)).Take(take).ToListAsync(cancellationToken);
+        return new LedgerPage(total, page.Select(e => e with { At = DateTime.SpecifyKind(e.At, DateTimeKind.Utc) }).ToList());
     }
 
     private static IQueryable<UsageRecord> Matching(PortalDbContext db, string userId, RequestFilter filter)
