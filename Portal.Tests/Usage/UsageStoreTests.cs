@@ -4,6 +4,7 @@ using Portal.ApiKeys;
 using Portal.Catalog;
 using Portal.Credits;
 using Portal.Tests.Gateway;
+using Portal.Tests.Store;
 using Portal.Usage;
 using static Portal.Tests.Usage.UsageSeed;
 
@@ -13,32 +14,13 @@ namespace Portal.Tests.Usage;
 /// The dashboard's and status page's queries against a real store, run once per provider by the
 /// derived classes: grouping by day, summing money and ordering by time must translate on both.
 /// </summary>
-public abstract class UsageStoreTests : IAsyncLifetime
+public abstract class UsageStoreTests : StoreAppTest
 {
     private const string Password = "correct horse battery";
-    private PortalApplication? _app;
-
-    protected PortalApplication App => _app ?? throw new InvalidOperationException("the store is not set up yet");
 
     private UsageQueries Usage => App.Services.GetRequiredService<UsageQueries>();
 
     private StatusQueries Status => App.Services.GetRequiredService<StatusQueries>();
-
-    protected abstract IReadOnlyDictionary<string, string?> StoreSettings();
-
-    public virtual Task InitializeAsync()
-    {
-        _app = new PortalApplication(StoreSettings());
-        return Task.CompletedTask;
-    }
-
-    public virtual async Task DisposeAsync()
-    {
-        if (_app is not null)
-        {
-            await _app.DisposeAsync();
-        }
-    }
 
     [Fact]
     public virtual async Task DaysAndModelsSumOnlyTheUsersOwnRequestsInsideTheWindow()
@@ -260,6 +242,5 @@ public abstract class UsageStoreTests : IAsyncLifetime
 
 public sealed class SqliteUsageStoreTests : UsageStoreTests
 {
-    protected override IReadOnlyDictionary<string, string?> StoreSettings() =>
-        new Dictionary<string, string?> { ["Store:Provider"] = "Sqlite" };
+    protected override bool OnPostgres => false;
 }
