@@ -81,6 +81,9 @@ public abstract class UsageStoreTests : StoreAppTest
         var second = await Usage.RequestsAsync(ada.Id, RequestFilter.None, 2, 2);
         Assert.Equal(5, second.Total);
         Assert.Equal([cutShort.RequestId, failed.RequestId], second.Rows.Select(r => r.RequestId));
+        var pastTheEnd = await Usage.RequestsAsync(ada.Id, RequestFilter.None, 100, 2);
+        Assert.Equal((5, 4), (pastTheEnd.Total, pastTheEnd.Skip));
+        Assert.Equal([oldest.RequestId], pastTheEnd.Rows.Select(r => r.RequestId));
 
         Assert.Equal([failed.RequestId], await IdsAsync(ada.Id, model: "kimi-k2"));
         Assert.Equal([playground.RequestId, cutShort.RequestId], await IdsAsync(ada.Id, key: RequestFilter.Playground));
@@ -155,6 +158,9 @@ public abstract class UsageStoreTests : StoreAppTest
 
         var second = await Usage.LedgerAsync(ada.Id, 4, 4);
         Assert.Equal([4_000_000L, 5_000_000L], second.Rows.Select(r => r.BalanceAfterMicros));
+        var pastTheEnd = await Usage.LedgerAsync(ada.Id, 40, 4);
+        Assert.Equal(4, pastTheEnd.Skip);
+        Assert.Equal(second.Rows, pastTheEnd.Rows);
 
         // Without holds: grants and charges only, the balances still counting every entry.
         var settled = await Usage.LedgerAsync(ada.Id, 0, 10, includeHolds: false);

@@ -28,12 +28,14 @@ public sealed record RequestRow(
     public string Source => ApiKeyId is null ? "Playground" : KeyName ?? "(deleted key)";
 }
 
-public sealed record RequestPage(int Total, IReadOnlyList<RequestRow> Rows);
+/// <param name="Skip">How many come before this page: the one asked for, or the last page's when that was past the end.</param>
+public sealed record RequestPage(int Total, int Skip, IReadOnlyList<RequestRow> Rows);
 
 /// <param name="BalanceAfterMicros">The available balance once this entry was written (the sum of the user's entries up to it).</param>
 public sealed record LedgerRow(long Id, DateTime At, string Kind, long AmountMicros, long BalanceAfterMicros, string? Reason, string? RequestId);
 
-public sealed record LedgerPage(int Total, IReadOnlyList<LedgerRow> Rows);
+/// <param name="Skip">How many come before this page: the one asked for, or the last page's when that was past the end.</param>
+public sealed record LedgerPage(int Total, int Skip, IReadOnlyList<LedgerRow> Rows);
 
 /// <summary>
 /// What the dashboard reads. Every method takes the user id and filters by it in the database: a
@@ -88,14 +90,15 @@ public sealed class UsageQueries(IDbContextFactory<PortalDbContext> dbFactory, C
         return models.OrderByDescending(m => m.SpendMicros).ThenByDescending(m => m.Requests).ThenBy(m => m.ModelId, StringComparer.Ordinal).ToList();
     }
 
-    /// <summary>A page of the user's requests matching <paramref name="filter"/>, newest first.</summary>
+    /// <summary>A page of the user's requests matching <paramref name="filter"/>, newest first (the last page if <paramref name="skip"/> is past the end).</summary>
     public async Task<RequestPage> RequestsAsync(string userId, RequestFilter filter, int skip, int take, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var matching = Matching(db, userId, filter);
         var total = await matching.CountAsync(cancellationToken);
-        var rows = await Rows(db, matching).Skip(Math.Max(0, skip)).Take(take).ToListAsync(cancellationToken);
-        return new RequestPage(total, rows);
+        skip = Within(skip, take, total);
+        var rows = await Rows(db, matching).Skip(skip).Take(take).ToListAsync(cancellationToken);
+        return new RequestPage(total, skip, rows);
     }
 
     /// <summary>
@@ -122,8 +125,9 @@ public sealed class UsageQueries(IDbContextFactory<PortalDbContext> dbFactory, C
 
     /// <summary>
     /// A page of the user's ledger, newest first, each entry with the available balance right after
-    /// it. Without <paramref name="includeHolds"/> only grants and charges are listed — a settled
-    /// request's hold and release cancel out — but the balances still count every entry.
+    /// it (the last page if <paramref name="skip"/> is past the end). Without <paramref name="includeHolds"/>
+    /// only grants and charges are listed — a settled request's hold and release cancel out — but
+    /// the balances still count every entry.
     /// </summary>
     public async Task<LedgerPage> LedgerAsync(string userId, int skip, int take, bool includeHolds = true, CancellationToken cancellationToken = default)
     {
@@ -131,6 +135,7 @@ public sealed class UsageQueries(IDbContextFactory<PortalDbContext> dbFactory, C
         var entries = db.Ledger.Where(e => e.UserId == userId);
         var total = await (includeHolds ? entries : entries.Where(e => e.Kind == LedgerKind.Grant || e.Kind == LedgerKind.Charge))
             .CountAsync(cancellationToken);
+        skip = Within(skip, take, total);
 
         // The balance after an entry is the running sum of the user's entries up to it: a window
         // function (SQLite and PostgreSQL alike), so only the page's rows leave the database, not
@@ -141,9 +146,13 @@ public sealed class UsageQueries(IDbContextFactory<PortalDbContext> dbFactory, C
             FROM "LedgerEntries" WHERE "UserId" = {userId}
             """);
         var listed = includeHolds ? withBalances : withBalances.Where(e => e.Kind == LedgerKind.Grant || e.Kind == LedgerKind.Charge);
-        var page = await listed.OrderByDescending(e => e.Id).Skip(Math.Max(0, skip)).Take(take).ToListAsync(cancellationToken);
-        return new LedgerPage(total, page.Select(e => e with { At = DateTime.SpecifyKind(e.At, DateTimeKind.Utc) }).ToList());
+        var page = await listed.OrderByDescending(e => e.Id).Skip(skip).Take(take).ToListAsync(cancellationToken);
+        return new LedgerPage(total, skip, page.Select(e => e with { At = DateTime.SpecifyKind(e.At, DateTimeKind.Utc) }).ToList());
     }
+
+    /// <summary>A hand-edited or stale page number past the end shows the last page, not an empty list.</summary>
+    private static int Within(int skip, int take, int total) =>
+        skip >= total ? Math.Max(0, (total - 1) / take * take) : Math.Max(0, skip);
 
     private static IQueryable<UsageRecord> Matching(PortalDbContext db, string userId, RequestFilter filter)
     {
