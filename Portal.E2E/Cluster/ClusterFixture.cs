@@ -9,7 +9,7 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        if (ClusterDatabase.TestsRun)
+        if (PostgresTestDatabase.TestsRun)
         {
             // As PortalFixture does: a first circuit on a busy 2-core machine can take more than 5 s.
             SetDefaultExpectTimeout(20_000);

@@ -14,7 +14,7 @@ public sealed class CrashTests(ITestOutputHelper output)
 {
     private const int Requests = 200;
 
-    [ClusterFact]
+    [PostgresFact]
     public async Task KillingAnInstanceMidLoadLosesNothingAndChargesNothingTwice()
     {
         // 20 tokens a second: a reply of up to 60 tokens is in flight for about three seconds.

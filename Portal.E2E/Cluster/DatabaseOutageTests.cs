@@ -15,7 +15,7 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Outage = TimeSpan.FromSeconds(4);
 
-    [ClusterFact]
+    [PostgresFact]
     public async Task RequestsFailClearlyDuringAnOutageAndServiceRecoversWithoutARestart()
     {
         await using var cluster = await PortalCluster.StartAsync(instances: 2, new Dictionary<string, string>

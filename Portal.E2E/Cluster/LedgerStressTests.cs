@@ -19,7 +19,7 @@ public sealed class LedgerStressTests(ITestOutputHelper output)
 
     private enum Kind { Plain, Streamed, Aborted, FailingUpstream, Expensive }
 
-    [ClusterFact]
+    [PostgresFact]
     public async Task TenThousandMixedRequestsLeaveNoDriftAndNoNegativeBalance()
     {
         await using var cluster = await PortalCluster.StartAsync(instances: 2, new Dictionary<string, string>

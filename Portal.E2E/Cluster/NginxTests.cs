@@ -24,7 +24,7 @@ public sealed partial class NginxTests(ClusterFixture fixture, ITestOutputHelper
 
     public async Task InitializeAsync()
     {
-        if (ClusterDatabase.TestsRun)
+        if (PostgresTestDatabase.TestsRun)
         {
             _nginx = await NginxProxy.StartAsync(Cluster.Instances.Select(i => i.BaseAddress));
         }
@@ -38,7 +38,7 @@ public sealed partial class NginxTests(ClusterFixture fixture, ITestOutputHelper
         }
     }
 
-    [ClusterFact]
+    [PostgresFact]
     public async Task SignInAndAPlaygroundStreamWorkThroughNginx()
     {
         var user = (await Cluster.CreateApiAccountAsync(credits: 2m)).Account;
@@ -74,7 +74,7 @@ public sealed partial class NginxTests(ClusterFixture fixture, ITestOutputHelper
         }
     }
 
-    [ClusterFact]
+    [PostgresFact]
     public async Task AnApiStreamThroughNginxArrivesChunkByChunk()
     {
         var api = await Cluster.CreateApiAccountAsync(credits: 1m);
@@ -107,7 +107,7 @@ public sealed partial class NginxTests(ClusterFixture fixture, ITestOutputHelper
         Assert.True(arrivals.Count(a => done - a >= TimeSpan.FromMilliseconds(500)) >= arrivals.Count / 4, "most chunks arrived at the very end");
     }
 
-    [ClusterFact]
+    [PostgresFact]
     public async Task ABrowsersCookieKeepsItOnOneInstanceWhileApiCallsSpread()
     {
         var api = await Cluster.CreateApiAccountAsync(credits: 1m, rateLimitPerMinute: 10_000);

@@ -11,7 +11,7 @@ public sealed class PriceChangeTests(ClusterFixture fixture)
 {
     private PortalCluster Cluster => fixture.Cluster;
 
-    [ClusterFact]
+    [PostgresFact]
     public async Task APriceSavedOnOneInstanceIsQuotedByTheOtherWithinASecond()
     {
         var admin = Account.New("admin");

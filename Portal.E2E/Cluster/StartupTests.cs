@@ -6,7 +6,7 @@ namespace Portal.E2E.Cluster;
 [Collection(ClusterCollection.Name)]
 public sealed class StartupTests
 {
-    [ClusterFact]
+    [PostgresFact]
     public async Task ThreeInstancesStartingTogetherOnAnEmptyDatabaseAllBecomeReady()
     {
         await using var cluster = await PortalCluster.StartAsync(instances: 3);

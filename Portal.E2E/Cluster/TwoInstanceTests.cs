@@ -18,7 +18,7 @@ public sealed class TwoInstanceTests(ClusterFixture fixture)
 
     private PortalCluster Cluster => fixture.Cluster;
 
-    [ClusterFact]
+    [PostgresFact]
     public async Task OneKeysLimitHoldsAcrossBothInstances()
     {
         var api = await Cluster.CreateApiAccountAsync(credits: 0, rateLimitPerMinute: 60);
@@ -63,7 +63,7 @@ public sealed class TwoInstanceTests(ClusterFixture fixture)
         Assert.Contains("\"code\":\"rate_limit_exceeded\"", body.Replace(" ", ""));
     }
 
-    [ClusterFact]
+    [PostgresFact]
     public async Task AKeyRevokedOnOneInstanceIsRefusedByTheOtherWithinASecond()
     {
         var api = await Cluster.CreateApiAccountAsync(credits: 0);
@@ -89,7 +89,7 @@ public sealed class TwoInstanceTests(ClusterFixture fixture)
         Assert.True(refusedAfter <= Propagation, $"instance B still accepted the revoked key {refusedAfter.TotalMilliseconds:0} ms later");
     }
 
-    [ClusterFact]
+    [PostgresFact]
     public async Task TheApiSwitchReachesEveryInstanceWithinASecond()
     {
         var api = await Cluster.CreateApiAccountAsync(credits: 0, rateLimitPerMinute: 10_000);

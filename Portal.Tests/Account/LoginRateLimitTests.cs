@@ -65,6 +65,27 @@ public sealed class LoginRateLimitTests
         Assert.Equal("/", (await someoneElse.SignInAsync("ada@example.com", Password)).RedirectTarget());
     }
 
+    [Fact]
+    public async Task AnIpv6ClientCannotEscapeByTakingAnotherAddressOfItsNetwork()
+    {
+        await using var app = Limited(perIp: 2, perEmail: 100);
+        await app.CreateUserAsync("ada@example.com", Password);
+        using var attacker = app.CreateBrowser();
+        for (var attempt = 1; attempt <= 2; attempt++)
+        {
+            // A home or hosting line gets a whole /64: picking a new address in it is free.
+            app.RemoteIp = IPAddress.Parse($"2001:db8:1:2::{attempt:x}");
+            await attacker.SignInAsync($"user{attempt}@example.com", Password);
+        }
+
+        app.RemoteIp = IPAddress.Parse("2001:db8:1:2:ffff:ffff:ffff:ffff");
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await attacker.SignInAsync("ada@example.com", Password)).StatusCode);
+
+        app.RemoteIp = IPAddress.Parse("2001:db8:1:3::1"); // the next /64: someone else
+        using var someoneElse = app.CreateBrowser();
+        Assert.Equal("/", (await someoneElse.SignInAsync("ada@example.com", Password)).RedirectTarget());
+    }
+
     private static PortalApplication Limited(int perIp, int perEmail) => new(new Dictionary<string, string?>
     {
         ["Accounts:LoginAttemptsPerMinutePerIp"] = perIp.ToString(System.Globalization.CultureInfo.InvariantCulture),

@@ -73,6 +73,9 @@ public sealed class ServiceAndAuditComponentTests : AdminComponentTestBase
         Assert.Equal((1, 1_500_000L), (days[^1].Requests, days[^1].SpendMicros));
         Assert.Equal((1, 1L), (days[0].Requests, days[0].SpendMicros));
         Assert.Equal(2, chart.FindAll("svg").Count(svg => svg.QuerySelector("path, rect") is not null));
+        // Each value axis runs from zero to a round figure at or above the biggest day.
+        Assert.Equal(["0", "1"], Ticks(chart, 0));
+        Assert.Equal(["$0", "$0.5", "$1", "$1.5"], Ticks(chart, 1));
         Assert.Equal(30, chart.FindAll(".usage-table tbody tr").Count);
     }
 
@@ -96,6 +99,9 @@ public sealed class ServiceAndAuditComponentTests : AdminComponentTestBase
 
         page.WaitForAssertion(() => Assert.StartsWith($"The chain is broken at entry {middle}.", page.Find("[data-testid=chain-result]").TextContent.Trim()), Wait);
     }
+
+    private static List<string> Ticks(IRenderedFragment chart, int figure) =>
+        chart.FindAll("figure")[figure].QuerySelectorAll(".rz-value-axis .rz-tick-text").Select(t => t.TextContent.Trim()).ToList();
 
     private static UsageRecord Usage(string userId, DateTime at, long cost) => new()
     {

@@ -8,29 +8,9 @@ using Portal.Tests.Store;
 namespace Portal.Tests.Audit;
 
 /// <summary>The audit chain (ADR 4) on each store provider; the derived classes choose the store.</summary>
-public abstract class AuditLogTests : IAsyncLifetime
+public abstract class AuditLogTests : StoreAppTest
 {
-    private PortalApplication? _app;
-
-    protected PortalApplication App => _app ?? throw new InvalidOperationException("not initialised");
-
     private AuditLog Log => App.Services.GetRequiredService<AuditLog>();
-
-    protected abstract IReadOnlyDictionary<string, string?> StoreSettings();
-
-    public virtual Task InitializeAsync()
-    {
-        _app = new PortalApplication(StoreSettings());
-        return Task.CompletedTask;
-    }
-
-    public virtual async Task DisposeAsync()
-    {
-        if (_app is not null)
-        {
-            await _app.DisposeAsync();
-        }
-    }
 
     /// <summary>Appends one entry in a transaction of its own, as an admin action would.</summary>
     private async Task<AuditEntry> AppendAsync(string target, AuditActor? actor = null)
@@ -184,38 +164,13 @@ public abstract class AuditLogTests : IAsyncLifetime
 
 public sealed class SqliteAuditLogTests : AuditLogTests
 {
-    protected override IReadOnlyDictionary<string, string?> StoreSettings() => new Dictionary<string, string?> { ["Store:Provider"] = "Sqlite" };
+    protected override bool OnPostgres => false;
 }
 
 /// <summary>The same on PostgreSQL, where several instances may append at once (advisory lock + unique PrevHash).</summary>
 public sealed class PostgresAuditLogTests : AuditLogTests
 {
-    private PostgresTestDatabase? _database;
-
-    public override Task InitializeAsync()
-    {
-        if (PostgresTestDatabase.TestsRun)
-        {
-            _database = new PostgresTestDatabase();
-        }
-
-        return base.InitializeAsync();
-    }
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        if (_database is not null)
-        {
-            await _database.DisposeAsync();
-        }
-    }
-
-    protected override IReadOnlyDictionary<string, string?> StoreSettings() => new Dictionary<string, string?>
-    {
-        ["Store:Provider"] = "Postgres",
-        ["Store:ConnectionString"] = _database?.ConnectionString ?? "Host=unset",
-    };
+    protected override bool OnPostgres => true;
 
     [PostgresFact]
     public override Task EntriesFormAChainThatVerifiesAndRoundTripsExactly() => base.EntriesFormAChainThatVerifiesAndRoundTripsExactly();
@@ -248,7 +203,7 @@ public sealed class PostgresAuditLogTests : AuditLogTests
     [PostgresFact]
     public async Task TwoInstancesAppendingAtOnceKeepOneChain()
     {
-        await using var other = new PortalApplication(StoreSettings());
+        await using var other = new PortalApplication(Database.StoreSettings());
         var instances = new[] { App, other };
         foreach (var instance in instances)
         {

@@ -24,7 +24,7 @@ public sealed class GroupCommitTests : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        if (PostgresTestDatabase.ServerConnectionString is not null || string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
+        if (PostgresTestDatabase.TestsRun)
         {
             _database = new PostgresTestDatabase();
         }
@@ -83,11 +83,7 @@ public sealed class GroupCommitTests : IAsyncLifetime
 
     private static PortalApplication Sqlite() => new(Instant);
 
-    private PortalApplication Postgres() => new(new Dictionary<string, string?>(Instant)
-    {
-        ["Store:Provider"] = "Postgres",
-        ["Store:ConnectionString"] = _database!.ConnectionString,
-    });
+    private PortalApplication Postgres() => new(Instant.Concat(_database!.StoreSettings()).ToDictionary());
 
     private static async Task QueuedHoldsCommitTogetherAndNeverOverdrawAsync(PortalApplication app)
     {

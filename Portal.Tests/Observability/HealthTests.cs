@@ -48,21 +48,12 @@ public sealed class PostgresHealthTests
     public async Task ReadyzIsNotReadyWhenTheStoreIsGone()
     {
         await using var database = new PostgresTestDatabase();
-        using var app = new PortalApplication(new Dictionary<string, string?>
-        {
-            ["Store:Provider"] = "Postgres",
-            ["Store:ConnectionString"] = database.ConnectionString,
-        });
+        using var app = new PortalApplication(database.StoreSettings());
         var client = app.CreateClient();
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/readyz")).StatusCode);
 
-        // The database disappears under the running Portal (FORCE ends its pooled connections).
-        await using (var server = new Npgsql.NpgsqlConnection(PostgresTestDatabase.ServerConnectionString))
-        {
-            await server.OpenAsync();
-            await using var drop = new Npgsql.NpgsqlCommand($"DROP DATABASE \"{database.Name}\" WITH (FORCE)", server);
-            await drop.ExecuteNonQueryAsync();
-        }
+        // The database disappears under the running Portal.
+        await database.DropAsync();
 
         var response = await client.GetAsync("/readyz");
 

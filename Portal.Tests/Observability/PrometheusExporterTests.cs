@@ -50,6 +50,20 @@ public sealed class PrometheusExporterTests : IDisposable
     }
 
     [Fact]
+    public void TheSameTagsInAnotherOrderAreTheSameSeries()
+    {
+        using var exporter = new PrometheusExporter(Meters);
+        var counter = Meters.Create("Portal.Test").CreateCounter<long>("portal.test.calls");
+
+        counter.Add(2, new TagList { { "model", "glm-5" }, { "status", "200" } });
+        counter.Add(3, new TagList { { "status", "200" }, { "model", "glm-5" } });
+
+        // Two samples with one label set would make Prometheus reject the whole scrape.
+        var samples = exporter.Scrape().Split('\n').Where(l => l.StartsWith("portal_test_calls_total", StringComparison.Ordinal));
+        Assert.Equal(["portal_test_calls_total{model=\"glm-5\",status=\"200\"} 5"], samples);
+    }
+
+    [Fact]
     public void OnlyThisHostsPortalMetersAreExported()
     {
         using var exporter = new PrometheusExporter(Meters);

@@ -9,30 +9,9 @@ namespace Portal.Tests.Store;
 /// </summary>
 public sealed class PostgresStoreTests : StoreTests
 {
-    private PostgresTestDatabase? _database;
-
     protected override Type ContextType => typeof(PostgresPortalDbContext);
 
-    public override Task InitializeAsync()
-    {
-        _database = new PostgresTestDatabase();
-        return base.InitializeAsync();
-    }
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        if (_database is not null)
-        {
-            await _database.DisposeAsync();
-        }
-    }
-
-    protected override IReadOnlyDictionary<string, string?> StoreSettings() => new Dictionary<string, string?>
-    {
-        ["Store:Provider"] = "Postgres",
-        ["Store:ConnectionString"] = _database!.ConnectionString,
-    };
+    protected override bool OnPostgres => true;
 
     [PostgresFact]
     public override Task StartUpAppliesEveryMigrationOfTheConfiguredProvider() => base.StartUpAppliesEveryMigrationOfTheConfiguredProvider();

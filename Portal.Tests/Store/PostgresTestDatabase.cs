@@ -3,10 +3,11 @@ using Npgsql;
 namespace Portal.Tests.Store;
 
 /// <summary>
-/// A uniquely named database on the server named by <see cref="Variable"/>, for one test. Portal
-/// itself creates it (its migrations create a missing database); disposing drops it.
+/// A uniquely named database on the server named by <see cref="Variable"/>, for one test (or one
+/// cluster of Portal instances). Portal itself creates it (its migrations create a missing database);
+/// disposing drops it. Linked into Portal.E2E as well, so both test projects share one copy.
 /// </summary>
-public sealed class PostgresTestDatabase : IAsyncDisposable
+public class PostgresTestDatabase : IAsyncDisposable
 {
     /// <summary>A connection string for a role with CREATEDB, e.g. to the <c>postgres</c> database.</summary>
     public const string Variable = "PORTAL_TEST_POSTGRES";
@@ -29,16 +30,36 @@ public sealed class PostgresTestDatabase : IAsyncDisposable
 
     public string ConnectionString { get; }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>The settings that put a Portal's store on this database.</summary>
+    public Dictionary<string, string?> StoreSettings() => new()
+    {
+        ["Store:Provider"] = "Postgres",
+        ["Store:ConnectionString"] = ConnectionString,
+    };
+
+    /// <summary>Drops the database, even under a running Portal (FORCE ends its connections).</summary>
+    public async Task DropAsync()
     {
         await using (var pooled = new NpgsqlConnection(ConnectionString))
         {
             NpgsqlConnection.ClearPool(pooled);
         }
 
+        await OnServerAsync($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await DropAsync();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Runs a statement on the server's own database (the one <see cref="Variable"/> names).</summary>
+    protected static async Task OnServerAsync(string sql)
+    {
         await using var server = new NpgsqlConnection(ServerConnectionString);
         await server.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)", server);
-        await drop.ExecuteNonQueryAsync();
+        await using var command = new NpgsqlCommand(sql, server);
+        await command.ExecuteNonQueryAsync();
     }
 }

@@ -7,8 +7,7 @@ public sealed class SqliteStoreTests : StoreTests
 {
     protected override Type ContextType => typeof(SqlitePortalDbContext);
 
-    protected override IReadOnlyDictionary<string, string?> StoreSettings() =>
-        new Dictionary<string, string?> { ["Store:Provider"] = "Sqlite" };
+    protected override bool OnPostgres => false;
 
     [Fact]
     public async Task TheStoreFileLivesInTheApplicationsOwnDataFolder()

@@ -13,32 +13,12 @@ namespace Portal.Tests.Store;
 /// What every store provider must do, run once per provider by the derived classes. Each test gets
 /// a fresh, empty store, which Portal migrates at start-up.
 /// </summary>
-public abstract class StoreTests : IAsyncLifetime
+public abstract class StoreTests : StoreAppTest
 {
     private const string Password = "correct horse battery";
 
-    private PortalApplication? _app;
-
-    protected PortalApplication App => _app ?? throw new InvalidOperationException("the store is not set up yet");
-
     /// <summary>The provider's own context type, which carries its migrations set.</summary>
     protected abstract Type ContextType { get; }
-
-    public virtual Task InitializeAsync()
-    {
-        _app = new PortalApplication(StoreSettings());
-        return Task.CompletedTask;
-    }
-
-    public virtual async Task DisposeAsync()
-    {
-        if (_app is not null)
-        {
-            await _app.DisposeAsync();
-        }
-    }
-
-    protected abstract IReadOnlyDictionary<string, string?> StoreSettings();
 
     [Fact]
     public virtual async Task StartUpAppliesEveryMigrationOfTheConfiguredProvider()

@@ -112,6 +112,22 @@ public sealed class DashboardAccessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheLastDayThereIsIsAValidEndDate()
+    {
+        var ada = await _app.CreateUserAsync("ada@example.com", Password);
+        var record = Record(ada.Id, _app.Now());
+        await _app.AddAsync(record);
+        using var browser = await _app.SignedInBrowserAsync("ada@example.com", Password);
+
+        var html = await browser.GetPageAsync("/dashboard?to=9999-12-31");
+        var export = await browser.GetAsync(UsageEndpoints.CsvPath + "?from=0001-01-01&to=9999-12-31");
+
+        Assert.Contains($"data-request-id=\"{record.RequestId}\"", html);
+        Assert.Equal(HttpStatusCode.OK, export.StatusCode);
+        Assert.Contains(record.RequestId, await export.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task AHandEditedPageNumberShowsTheFirstPage()
     {
         var ada = await _app.CreateUserAsync("ada@example.com", Password);
@@ -121,6 +137,25 @@ public sealed class DashboardAccessTests : IAsyncLifetime
         var html = await browser.GetPageAsync("/dashboard?page=abc&ledger=-3");
 
         Assert.Contains("data-testid=\"request-row\"", html);
+    }
+
+    [Fact]
+    public async Task APagePastTheEndShowsTheLastPageNotAnEmptyHistory()
+    {
+        var ada = await _app.CreateUserAsync("ada@example.com", Password);
+        var records = Enumerable.Range(0, DashboardPage.RequestPageSize + 2).Select(i => Record(ada.Id, _app.Now().AddMinutes(-i))).ToArray();
+        await _app.AddAsync(records);
+        await _app.Services.GetRequiredService<CreditsLedger>().GrantAsync(ada.Id, 1_000_000, "welcome", actorId: null);
+        using var browser = await _app.SignedInBrowserAsync("ada@example.com", Password);
+
+        var html = await browser.GetPageAsync("/dashboard?page=40&ledger=7");
+
+        var text = Html.Text(html);
+        Assert.Contains($"data-request-id=\"{records[^1].RequestId}\"", html);
+        Assert.Contains("Requests 26–27 of 27", text);
+        Assert.Contains("welcome", text);
+        Assert.DoesNotContain("No requests yet", text);
+        Assert.DoesNotContain("No credits yet", text);
     }
 
     /// <summary>Ada and Bob, each with a key, a grant and one settled request.</summary>

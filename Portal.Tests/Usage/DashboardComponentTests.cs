@@ -63,6 +63,36 @@ public sealed class DashboardComponentTests : ComponentTestBase
     }
 
     [Fact]
+    public void TheSpendAxisIsReadableWhenADaysSpendIsAFractionOfACent()
+    {
+        JSInterop.Setup<Radzen.Blazor.Rendering.Rect>("Radzen.createChart", _ => true)
+            .SetResult(new Radzen.Blazor.Rendering.Rect { Width = 600, Height = 240 });
+        var days = Window((Today, new UsageDay(Today, 3, 300, 900, 1_230)), (Today.AddDays(-1), new UsageDay(Today.AddDays(-1), 1, 10, 20, 45)));
+
+        var chart = RenderComponent<DailyUsageChart>(p => p.Add(c => c.Days, days));
+
+        // From zero to a round figure at or above the biggest day ($0.00123; 1,200 tokens).
+        chart.WaitForAssertion(() => Assert.Equal(["$0", "$0.0005", "$0.001", "$0.0015"], Ticks(chart, 0)));
+        Assert.Equal(["0", "500", "1,000", "1,500"], Ticks(chart, 1));
+    }
+
+    [Fact]
+    public void TheAxesStartAtZeroWhenEveryDayHadUsage()
+    {
+        JSInterop.Setup<Radzen.Blazor.Rendering.Rect>("Radzen.createChart", _ => true)
+            .SetResult(new Radzen.Blazor.Rendering.Rect { Width = 600, Height = 240 });
+        var days = Enumerable.Range(0, UsageQueries.Days)
+            .Select(i => new UsageDay(Today.AddDays(i - UsageQueries.Days + 1), 1, 1_500 + i, 1_700, 1_500_000 + (i * 10_000)))
+            .ToList();
+
+        var chart = RenderComponent<DailyUsageChart>(p => p.Add(c => c.Days, days));
+
+        // Bars drawn from $1.40 up would make $1.79 look several times $1.50.
+        chart.WaitForAssertion(() => Assert.Equal(["$0", "$1", "$2"], Ticks(chart, 0)));
+        Assert.Equal(["0", "2,000", "4,000"], Ticks(chart, 1));
+    }
+
+    [Fact]
     public void TheModelTableHasARowPerModelAndTheirTotal()
     {
         var table = RenderComponent<ModelBreakdown>(p => p.Add(c => c.Models, new[]
@@ -141,6 +171,10 @@ public sealed class DashboardComponentTests : ComponentTestBase
             .Select(i => Today.AddDays(i - UsageQueries.Days + 1))
             .Select(day => days.FirstOrDefault(d => d.Day == day).Usage ?? new UsageDay(day, 0, 0, 0, 0))
             .ToList();
+
+    /// <summary>The value axis's tick labels of the nth chart, bottom to top.</summary>
+    private static List<string> Ticks(IRenderedFragment chart, int figure) =>
+        chart.FindAll("figure")[figure].QuerySelectorAll(".rz-value-axis .rz-tick-text").Select(t => t.TextContent.Trim()).ToList();
 
     private static string Text(IRenderedFragment fragment, string testId) => Clean(fragment.Find($"[data-testid={testId}]").TextContent);
 

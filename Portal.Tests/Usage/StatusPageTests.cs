@@ -35,6 +35,25 @@ public sealed class StatusPageTests
     }
 
     [Fact]
+    public async Task HoweverOftenItIsAskedForTheStoreIsReadAtMostEveryHalfMinute()
+    {
+        await using var app = new PortalApplication();
+        var ada = await app.CreateUserAsync("ada@example.com", "correct horse battery");
+        await app.AddAsync(Record(ada.Id, app.Now().AddMinutes(-1), "glm-5"));
+        using var browser = app.CreateBrowser();
+        var first = await browser.GetPageAsync("/status");
+        Assert.Contains("Requests 1", Html.Text(Section(first, "glm-5")));
+
+        // The page is public, and each fresh look sorts a day of every model's records.
+        await app.AddAsync(Record(ada.Id, app.Now(), "glm-5"));
+        app.Time.Advance(StatusQueries.MaxAge - TimeSpan.FromSeconds(1));
+        Assert.Equal(Html.Text(first), Html.Text(await browser.GetPageAsync("/status")));
+
+        app.Time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Contains("Requests 2", Html.Text(Section(await browser.GetPageAsync("/status"), "glm-5")));
+    }
+
+    [Fact]
     public void AvailabilityIsNeverRoundedUpToPerfect()
     {
         Assert.Equal("99.9%", Display.Percent(1999 / 2000d));

@@ -4,6 +4,7 @@ using Portal.ApiKeys;
 using Portal.Catalog;
 using Portal.Credits;
 using Portal.Tests.Gateway;
+using Portal.Tests.Store;
 using Portal.Usage;
 using static Portal.Tests.Usage.UsageSeed;
 
@@ -13,32 +14,13 @@ namespace Portal.Tests.Usage;
 /// The dashboard's and status page's queries against a real store, run once per provider by the
 /// derived classes: grouping by day, summing money and ordering by time must translate on both.
 /// </summary>
-public abstract class UsageStoreTests : IAsyncLifetime
+public abstract class UsageStoreTests : StoreAppTest
 {
     private const string Password = "correct horse battery";
-    private PortalApplication? _app;
-
-    protected PortalApplication App => _app ?? throw new InvalidOperationException("the store is not set up yet");
 
     private UsageQueries Usage => App.Services.GetRequiredService<UsageQueries>();
 
     private StatusQueries Status => App.Services.GetRequiredService<StatusQueries>();
-
-    protected abstract IReadOnlyDictionary<string, string?> StoreSettings();
-
-    public virtual Task InitializeAsync()
-    {
-        _app = new PortalApplication(StoreSettings());
-        return Task.CompletedTask;
-    }
-
-    public virtual async Task DisposeAsync()
-    {
-        if (_app is not null)
-        {
-            await _app.DisposeAsync();
-        }
-    }
 
     [Fact]
     public virtual async Task DaysAndModelsSumOnlyTheUsersOwnRequestsInsideTheWindow()
@@ -99,6 +81,9 @@ public abstract class UsageStoreTests : IAsyncLifetime
         var second = await Usage.RequestsAsync(ada.Id, RequestFilter.None, 2, 2);
         Assert.Equal(5, second.Total);
         Assert.Equal([cutShort.RequestId, failed.RequestId], second.Rows.Select(r => r.RequestId));
+        var pastTheEnd = await Usage.RequestsAsync(ada.Id, RequestFilter.None, 100, 2);
+        Assert.Equal((5, 4), (pastTheEnd.Total, pastTheEnd.Skip));
+        Assert.Equal([oldest.RequestId], pastTheEnd.Rows.Select(r => r.RequestId));
 
         Assert.Equal([failed.RequestId], await IdsAsync(ada.Id, model: "kimi-k2"));
         Assert.Equal([playground.RequestId, cutShort.RequestId], await IdsAsync(ada.Id, key: RequestFilter.Playground));
@@ -112,6 +97,8 @@ public abstract class UsageStoreTests : IAsyncLifetime
         Assert.Equal([cutShort.RequestId, failed.RequestId], await IdsAsync(ada.Id, from: twoDaysAgo, to: yesterday));
         Assert.Equal([newest.RequestId, playground.RequestId], await IdsAsync(ada.Id, from: DateOnly.FromDateTime(now).ToString("yyyy-MM-dd")));
         Assert.Equal([playground.RequestId], await IdsAsync(ada.Id, model: "glm-5", key: RequestFilter.Playground, status: "ok"));
+        // The first and last days a date can name are bounds like any other.
+        Assert.Equal(all.Rows.Select(r => r.RequestId), await IdsAsync(ada.Id, from: "0001-01-01", to: "9999-12-31"));
         // Ada's key is not Bob's to filter by.
         var (_, errors) = RequestFilter.Parse(null, laptop.Id, null, null, null, [], [bobs.Id]);
         Assert.Equal(["That API key isn't one of yours. Pick one from the list."], errors);
@@ -171,6 +158,9 @@ public abstract class UsageStoreTests : IAsyncLifetime
 
         var second = await Usage.LedgerAsync(ada.Id, 4, 4);
         Assert.Equal([4_000_000L, 5_000_000L], second.Rows.Select(r => r.BalanceAfterMicros));
+        var pastTheEnd = await Usage.LedgerAsync(ada.Id, 40, 4);
+        Assert.Equal(4, pastTheEnd.Skip);
+        Assert.Equal(second.Rows, pastTheEnd.Rows);
 
         // Without holds: grants and charges only, the balances still counting every entry.
         var settled = await Usage.LedgerAsync(ada.Id, 0, 10, includeHolds: false);
@@ -180,6 +170,15 @@ public abstract class UsageStoreTests : IAsyncLifetime
             settled.Rows.Select(r => (r.Kind, r.AmountMicros, r.BalanceAfterMicros)));
         var settledSecond = await Usage.LedgerAsync(ada.Id, 1, 1, includeHolds: false);
         Assert.Equal([4_999_877L], settledSecond.Rows.Select(r => r.BalanceAfterMicros));
+
+        // The running request's hold, hidden between two listed entries, still counts.
+        await ledger.GrantAsync(ada.Id, 1_000_000, "top-up", actorId: null);
+        var topped = await Usage.LedgerAsync(ada.Id, 0, 2, includeHolds: false);
+        Assert.Equal(4, topped.Total);
+        Assert.Equal(
+            [(LedgerKind.Grant, 1_000_000L, 3_499_877L), (LedgerKind.Grant, -500_000L, 4_499_877L)],
+            topped.Rows.Select(r => (r.Kind, r.AmountMicros, r.BalanceAfterMicros)));
+        Assert.Equal(DateTimeKind.Utc, topped.Rows[0].At.Kind);
     }
 
     [Fact]
@@ -249,6 +248,5 @@ public abstract class UsageStoreTests : IAsyncLifetime
 
 public sealed class SqliteUsageStoreTests : UsageStoreTests
 {
-    protected override IReadOnlyDictionary<string, string?> StoreSettings() =>
-        new Dictionary<string, string?> { ["Store:Provider"] = "Sqlite" };
+    protected override bool OnPostgres => false;
 }

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 
@@ -41,7 +43,29 @@ public sealed class LoginThrottle : IDisposable
 
     /// <summary>
     /// The client's address: behind nginx, the one it forwarded (Portal.Security.ReverseProxy has
-    /// already put it in place, believing only a proxy it knows).
+    /// already put it in place, believing only a proxy it knows). An IPv6 client counts by its /64:
+    /// one line or server is given a whole /64, so a new address in it costs nothing.
     /// </summary>
-    private static string ClientAddress(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+    private static string ClientAddress(HttpContext http)
+    {
+        var address = http.Connection.RemoteIpAddress;
+        if (address is null)
+        {
+            return "unknown";
+        }
+
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return address.MapToIPv4().ToString();
+        }
+
+        if (address.AddressFamily != AddressFamily.InterNetworkV6)
+        {
+            return address.ToString();
+        }
+
+        var bytes = address.GetAddressBytes();
+        Array.Clear(bytes, 8, 8);
+        return new IPAddress(bytes) + "/64";
+    }
 }

@@ -100,8 +100,9 @@ public sealed class PrometheusExporter : IDisposable
     };
 
     /// <summary>
-    /// One series: an instrument and its tags. Up to four tags are kept inline, so looking up an
-    /// existing series allocates nothing; Portal's instruments carry at most two.
+    /// One series: an instrument and its tags, in key order (the same tags given in another order are
+    /// the same series). Up to four tags are kept inline, so looking up an existing series allocates
+    /// nothing when the tags come in key order, as Portal's do; its instruments carry at most two.
     /// </summary>
     private readonly struct SeriesKey : IEquatable<SeriesKey>
     {
@@ -113,6 +114,13 @@ public sealed class PrometheusExporter : IDisposable
             if (tags.Length > 4)
             {
                 throw new NotSupportedException($"{instrument.Name} has more than four tags.");
+            }
+
+            if (!InKeyOrder(tags))
+            {
+                var sorted = tags.ToArray();
+                Array.Sort(sorted, static (x, y) => string.CompareOrdinal(x.Key, y.Key));
+                tags = sorted;
             }
 
             Instrument = instrument;
@@ -128,7 +136,7 @@ public sealed class PrometheusExporter : IDisposable
         public string Labels()
         {
             var labels = new StringBuilder();
-            foreach (var tag in new[] { _a, _b, _c, _d }.Take(_count).OrderBy(t => t.Key, StringComparer.Ordinal))
+            foreach (var tag in new[] { _a, _b, _c, _d }.Take(_count))
             {
                 labels.Append(labels.Length == 0 ? "" : ",").Append(tag.Key).Append("=\"")
                     .Append(EscapeLabel(Convert.ToString(tag.Value, CultureInfo.InvariantCulture) ?? "")).Append('"');
@@ -144,6 +152,19 @@ public sealed class PrometheusExporter : IDisposable
         public override bool Equals(object? obj) => obj is SeriesKey other && Equals(other);
 
         public override int GetHashCode() => HashCode.Combine(Instrument, _count, _a.Value, _b.Value, _c.Value, _d.Value);
+
+        private static bool InKeyOrder(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            for (var i = 1; i < tags.Length; i++)
+            {
+                if (string.CompareOrdinal(tags[i - 1].Key, tags[i].Key) > 0)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
 
         private static bool Same(KeyValuePair<string, object?> x, KeyValuePair<string, object?> y) =>
             x.Key == y.Key && Equals(x.Value, y.Value);

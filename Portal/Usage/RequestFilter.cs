@@ -84,8 +84,10 @@ public sealed record RequestFilter
 
     internal DateTime? FromUtc => From?.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
 
-    /// <summary>Exclusive: midnight after the last day.</summary>
-    internal DateTime? ToUtcExclusive => To?.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+    /// <summary>Exclusive: midnight after the last day (none after 9999-12-31, the last day a date can name).</summary>
+    internal DateTime? ToUtcExclusive => To is { } to && to < DateOnly.MaxValue
+        ? to.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc)
+        : null;
 
     private static DateOnly? Day(string? text, string name, List<string> errors)
     {

@@ -23,6 +23,9 @@ public sealed record WindowStats(int Requests, int Counted, int Failures, int? M
 
 public sealed record ModelStatus(string ModelId, bool Simulated, WindowStats LastHour, WindowStats LastDay);
 
+/// <summary>The enabled models' numbers as they were at <paramref name="At"/> (UTC).</summary>
+public sealed record StatusReport(DateTime At, IReadOnlyList<ModelStatus> Models);
+
 /// <summary>
 /// The public status page's numbers, from Portal's own usage records (SPEC §9). Counts are grouped
 /// in the database; each median is one indexed <c>ORDER BY … OFFSET n/2 LIMIT 1</c>, so no window
@@ -33,7 +36,37 @@ public sealed class StatusQueries(IDbContextFactory<PortalDbContext> dbFactory, 
     public static readonly TimeSpan Hour = TimeSpan.FromHours(1);
     public static readonly TimeSpan Day = TimeSpan.FromHours(24);
 
+    /// <summary>
+    /// The page is public and a report sorts a day of each model's records for its medians: however
+    /// often it is asked for, an instance works one out at most this often.
+    /// </summary>
+    public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(30);
+
     private static readonly Expression<Func<UsageRecord, bool>> Succeeded = r => r.Status < 400 && r.ErrorCode == null;
+
+    private readonly SemaphoreSlim _working = new(1, 1);
+    private StatusReport? _last;
+
+    /// <summary>The last report, or a new one once it is <see cref="MaxAge"/> old (one at a time, however many ask).</summary>
+    public async Task<StatusReport> ReportAsync(CancellationToken cancellationToken = default)
+    {
+        if (Fresh() is { } fresh)
+        {
+            return fresh;
+        }
+
+        await _working.WaitAsync(cancellationToken);
+        try
+        {
+            return Fresh() ?? (_last = new StatusReport(time.GetUtcNow().UtcDateTime, await EnabledModelsAsync(cancellationToken)));
+        }
+        finally
+        {
+            _working.Release();
+        }
+    }
+
+    private StatusReport? Fresh() => _last is { } last && time.GetUtcNow().UtcDateTime - last.At < MaxAge ? last : null;
 
     public async Task<IReadOnlyList<ModelStatus>> EnabledModelsAsync(CancellationToken cancellationToken = default)
     {

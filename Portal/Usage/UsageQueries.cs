@@ -28,12 +28,14 @@ public sealed record RequestRow(
     public string Source => ApiKeyId is null ? "Playground" : KeyName ?? "(deleted key)";
 }
 
-public sealed record RequestPage(int Total, IReadOnlyList<RequestRow> Rows);
+/// <param name="Skip">How many come before this page: the one asked for, or the last page's when that was past the end.</param>
+public sealed record RequestPage(int Total, int Skip, IReadOnlyList<RequestRow> Rows);
 
 /// <param name="BalanceAfterMicros">The available balance once this entry was written (the sum of the user's entries up to it).</param>
 public sealed record LedgerRow(long Id, DateTime At, string Kind, long AmountMicros, long BalanceAfterMicros, string? Reason, string? RequestId);
 
-public sealed record LedgerPage(int Total, IReadOnlyList<LedgerRow> Rows);
+/// <param name="Skip">How many come before this page: the one asked for, or the last page's when that was past the end.</param>
+public sealed record LedgerPage(int Total, int Skip, IReadOnlyList<LedgerRow> Rows);
 
 /// <summary>
 /// What the dashboard reads. Every method takes the user id and filters by it in the database: a
@@ -88,14 +90,15 @@ public sealed class UsageQueries(IDbContextFactory<PortalDbContext> dbFactory, C
         return models.OrderByDescending(m => m.SpendMicros).ThenByDescending(m => m.Requests).ThenBy(m => m.ModelId, StringComparer.Ordinal).ToList();
     }
 
-    /// <summary>A page of the user's requests matching <paramref name="filter"/>, newest first.</summary>
+    /// <summary>A page of the user's requests matching <paramref name="filter"/>, newest first (the last page if <paramref name="skip"/> is past the end).</summary>
     public async Task<RequestPage> RequestsAsync(string userId, RequestFilter filter, int skip, int take, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var matching = Matching(db, userId, filter);
         var total = await matching.CountAsync(cancellationToken);
-        var rows = await Rows(db, matching).Skip(Math.Max(0, skip)).Take(take).ToListAsync(cancellationToken);
-        return new RequestPage(total, rows);
+        skip = Within(skip, take, total);
+        var rows = await Rows(db, matching).Skip(skip).Take(take).ToListAsync(cancellationToken);
+        return new RequestPage(total, skip, rows);
     }
 
     /// <summary>
@@ -122,47 +125,34 @@ public sealed class UsageQueries(IDbContextFactory<PortalDbContext> dbFactory, C
 
     /// <summary>
     /// A page of the user's ledger, newest first, each entry with the available balance right after
-    /// it. Without <paramref name="includeHolds"/> only grants and charges are listed — a settled
-    /// request's hold and release cancel out — but the balances still count every entry.
+    /// it (the last page if <paramref name="skip"/> is past the end). Without <paramref name="includeHolds"/>
+    /// only grants and charges are listed — a settled request's hold and release cancel out — but
+    /// the balances still count every entry.
     /// </summary>
     public async Task<LedgerPage> LedgerAsync(string userId, int skip, int take, bool includeHolds = true, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var entries = db.Ledger.Where(e => e.UserId == userId);
-        var listed = includeHolds ? entries : entries.Where(e => e.Kind == LedgerKind.Grant || e.Kind == LedgerKind.Charge);
-        var total = await listed.CountAsync(cancellationToken);
-        var page = await listed.OrderByDescending(e => e.Id).Skip(Math.Max(0, skip)).Take(take)
-            .Select(e => new { e.Id, e.CreatedAt, e.Kind, e.AmountMicros, e.Reason, e.RequestId })
-            .ToListAsync(cancellationToken);
-        if (page.Count == 0)
-        {
-            return new LedgerPage(total, []);
-        }
+        var total = await (includeHolds ? entries : entries.Where(e => e.Kind == LedgerKind.Grant || e.Kind == LedgerKind.Charge))
+            .CountAsync(cancellationToken);
+        skip = Within(skip, take, total);
 
-        // One query for the page: the balance after its newest entry, and what every unlisted entry
-        // between its rows moved; the rest of the page walks back from the newest.
-        var newest = page[0].Id;
-        var oldest = page[^1].Id;
-        var balance = await entries.Where(e => e.Id <= newest).SumAsync(e => e.AmountMicros, cancellationToken);
-        var between = includeHolds ? [] : await entries
-            .Where(e => e.Id > oldest && e.Id < newest && e.Kind != LedgerKind.Grant && e.Kind != LedgerKind.Charge)
-            .Select(e => new { e.Id, e.AmountMicros })
-            .ToListAsync(cancellationToken);
-        var rows = new List<LedgerRow>(page.Count);
-        for (var i = 0; i < page.Count; i++)
-        {
-            var e = page[i];
-            rows.Add(new LedgerRow(e.Id, DateTime.SpecifyKind(e.CreatedAt, DateTimeKind.Utc), e.Kind, e.AmountMicros, balance, e.Reason, e.RequestId));
-            balance -= e.AmountMicros;
-            if (i + 1 < page.Count)
-            {
-                var next = page[i + 1].Id;
-                balance -= between.Where(b => b.Id > next && b.Id < e.Id).Sum(b => b.AmountMicros);
-            }
-        }
-
-        return new LedgerPage(total, rows);
+        // The balance after an entry is the running sum of the user's entries up to it: a window
+        // function (SQLite and PostgreSQL alike), so only the page's rows leave the database, not
+        // the holds and releases hidden between them.
+        var withBalances = db.Database.SqlQuery<LedgerRow>($"""
+            SELECT "Id", "CreatedAt" AS "At", "Kind", "AmountMicros", "Reason", "RequestId",
+                   CAST(SUM("AmountMicros") OVER (ORDER BY "Id") AS BIGINT) AS "BalanceAfterMicros"
+            FROM "LedgerEntries" WHERE "UserId" = {userId}
+            """);
+        var listed = includeHolds ? withBalances : withBalances.Where(e => e.Kind == LedgerKind.Grant || e.Kind == LedgerKind.Charge);
+        var page = await listed.OrderByDescending(e => e.Id).Skip(skip).Take(take).ToListAsync(cancellationToken);
+        return new LedgerPage(total, skip, page.Select(e => e with { At = DateTime.SpecifyKind(e.At, DateTimeKind.Utc) }).ToList());
     }
+
+    /// <summary>A hand-edited or stale page number past the end shows the last page, not an empty list.</summary>
+    private static int Within(int skip, int take, int total) =>
+        skip >= total ? Math.Max(0, (total - 1) / take * take) : Math.Max(0, skip);
 
     private static IQueryable<UsageRecord> Matching(PortalDbContext db, string userId, RequestFilter filter)
     {
