@@ -284,8 +284,8 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
         /// <summary>Runs one batch in one transaction; returns each write's outcome in batch order.</summary>
         public async Task<object[]> RunAsync(IReadOnlyList<Write> batch)
         {
-            await using var tx = await _db.Database.BeginTransactionAsync();
-            var transaction = tx.GetDbTransaction();
+            // ADO.NET's own transaction: EF's wrapper adds logging and interception events per batch.
+            await using var transaction = await _connection.BeginTransactionAsync();
             var holds = batch.OfType<HoldWrite>().ToList();
             var settles = batch.OfType<SettleWrite>().ToList();
 
@@ -354,7 +354,7 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
             }
 
             await RunStepAsync(entries, transaction);
-            await tx.CommitAsync();
+            await transaction.CommitAsync();
 
             return batch.Select(write => write switch
             {
