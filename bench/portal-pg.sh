@@ -23,7 +23,8 @@ DO $$ BEGIN
   END IF;
 END $$;
 SQL
-  echo "Host=127.0.0.1;Port=$port;Username=portal_test;Password=portal_test;Database=postgres"
+  # Loopback: no TLS, as the HTTP legs of every target are plain too (TLS here measured OpenSSL, not Portal).
+  echo "Host=127.0.0.1;Port=$port;Username=portal_test;Password=portal_test;Database=postgres;SSL Mode=Disable"
 }
 
 PORTAL_PG_DB=portal_bench_$(date -u +%Y%m%d%H%M%S)_$$

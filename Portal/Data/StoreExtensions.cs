@@ -17,6 +17,7 @@ public static class StoreExtensions
     {
         builder.Services.AddOptions<StoreOptions>()
             .BindConfiguration(StoreOptions.Section)
+            .PostConfigure(options => options.ApplyPostgresDefaults())
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
