@@ -61,7 +61,7 @@ public static class GatewayEndpoints
     public static IApplicationBuilder UseGatewayErrors(this IApplicationBuilder app) =>
         app.UseWhen(IsApi, api => api.Use(async (http, next) =>
         {
-            var requestId = NewRequestId();
+            var requestId = NewRequestId(http.RequestServices.GetRequiredService<TimeProvider>());
             http.Items[RequestIdItem] = requestId;
             http.Response.Headers["x-request-id"] = requestId;
             var logger = http.RequestServices.GetRequiredService<ILogger<ChatGateway>>();
@@ -104,26 +104,37 @@ public static class GatewayEndpoints
 
     public static ApiCaller Caller(this HttpContext http) => (ApiCaller)http.Items[CallerItem]!;
 
-    public static string RequestId(this HttpContext http) => (string?)http.Items[RequestIdItem] ?? NewRequestId();
+    public static string RequestId(this HttpContext http) =>
+        (string?)http.Items[RequestIdItem] ?? NewRequestId(http.RequestServices.GetRequiredService<TimeProvider>());
 
     private static bool IsApi(HttpContext http) => http.Request.Path.StartsWithSegments(Prefix);
 
     /// <summary>
-    /// "req_" and 24 characters of 32 symbols: 120 random bits from one call to the system's generator.
-    /// (RandomNumberGenerator.GetString draws each character separately on .NET 8 — 24 calls into
-    /// OpenSSL, each costing more than the whole id.)
+    /// "req_" and 24 characters of 32 symbols (0-9, a-v, in that order): the time in milliseconds (50
+    /// bits), then 70 random bits from one call to the system's generator. Ids made later sort later,
+    /// so the ledger's and usage records' request-id indexes grow at their right edge instead of
+    /// taking each insert to a random page (a batch commit then writes a few pages, not one per
+    /// request). RandomNumberGenerator.GetString is avoided: on .NET 8 it draws each character
+    /// separately, 24 calls into OpenSSL.
     /// </summary>
-    internal static string NewRequestId()
+    public static string NewRequestId(TimeProvider time)
     {
-        Span<byte> bits = stackalloc byte[16]; // 15 random, one spare so each read may take two bytes
-        RandomNumberGenerator.Fill(bits[..15]);
+        const string Symbols = "0123456789abcdefghijklmnopqrstuv";
         Span<char> id = stackalloc char[28];
         "req_".CopyTo(id);
-        for (var i = 0; i < 24; i++)
+        var millis = time.GetUtcNow().ToUnixTimeMilliseconds();
+        for (var i = 9; i >= 0; i--, millis >>= 5)
+        {
+            id[4 + i] = Symbols[(int)(millis & 31)];
+        }
+
+        Span<byte> bits = stackalloc byte[10]; // 70 bits used, one spare byte so each read may take two
+        RandomNumberGenerator.Fill(bits[..9]);
+        for (var i = 0; i < 14; i++)
         {
             var at = 5 * i; // character i takes bits 5i to 5i+4
             var pair = bits[at / 8] | bits[at / 8 + 1] << 8;
-            id[4 + i] = "0123456789abcdefghijklmnopqrstuv"[(pair >> (at % 8)) & 31];
+            id[14 + i] = Symbols[(pair >> (at % 8)) & 31];
         }
 
         return new string(id);
