@@ -22,9 +22,11 @@ FIGURES = [
     ("add_stream_c32_ttfb", "Stream first byte added, c=32", "ms", "{:+.2f}", 0.5, "lower"),
     ("rss_peak_mb", "Peak RSS", "MB", "{:,.0f}", 200, "lower"),
 ]
-LABELS = {"portal": "Portal (SQLite)", "portal-pg": "Portal (PostgreSQL)", "nginx": "nginx (no auth, no billing)",
-          "portkey": "Portkey (no auth, no billing)", "direct": "direct (no gateway)"}
-COLORS = {"portal": "#2563eb", "portal-pg": "#7c3aed", "nginx": "#16a34a", "portkey": "#ea580c", "direct": "#6b7280"}
+LABELS = {"portal": "Portal (SQLite)", "portal-pg": "Portal (PostgreSQL)", "portal-tuned": "Portal (SQLite, warm JIT)",
+          "nginx": "nginx (no auth, no billing)", "portkey": "Portkey (no auth, no billing)", "direct": "direct (no gateway)",
+          "floor-yarp": "YARP on .NET 8 (relay only)", "floor-aspnet": "Kestrel + HttpClient (relay only)"}
+COLORS = {"portal": "#2563eb", "portal-pg": "#7c3aed", "portal-tuned": "#60a5fa", "nginx": "#16a34a", "portkey": "#ea580c",
+          "direct": "#6b7280", "floor-yarp": "#a3a3a3", "floor-aspnet": "#737373"}
 
 
 def median(summary, target, key):
