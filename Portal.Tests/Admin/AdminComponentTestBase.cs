@@ -28,6 +28,7 @@ public abstract class AdminComponentTestBase : ComponentTestBase, IAsyncLifetime
         Services.AddSingleton(App.Service<UserAdmin>());
         Services.AddSingleton(App.Service<CatalogAdmin>());
         Services.AddSingleton(App.Service<UpstreamAdmin>());
+        Services.AddSingleton(App.Service<Microsoft.Extensions.Options.IOptions<Portal.Gateway.GatewayOptions>>());
         Services.AddSingleton(App.Service<ServiceAdmin>());
         Services.AddSingleton(App.Service<UpstreamConnectionTest>());
         Services.AddScoped<AdminGuard>();

@@ -86,6 +86,7 @@ public sealed class EditorComponentTests : AdminComponentTestBase
         var form = new UpstreamForm { ModelId = "glm-5" };
         var editor = RenderUpstreamEditor(form, hasKey: false, m => saved = m);
         Assert.Equal("No key is set. Stored encrypted; never shown again.", editor.Find("#upstream-key-hint").TextContent);
+        Assert.Contains("at least 600 s", editor.Find("#upstream-timeout-hint").TextContent); // Gateway:NonStreamingReplySeconds, ADR 8
 
         editor.Find("#upstream-url").Change("https://api.provider.test/v1");
         editor.Find("#upstream-model").Change("glm-5-0425");
