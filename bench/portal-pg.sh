@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Bench target "portal-pg": the same Portal as bench/portal.sh, on PostgreSQL (the scale-out store),
 # in a fresh database per run on the local server (127.0.0.1), dropped when the target stops.
-# Like scripts/test.sh it starts the local cluster and makes the `portal_test` role when missing
+# Like scripts/test-services.sh it starts the local cluster and makes the `portal_test` role when missing
 # (needs root or sudo then). PostgreSQL's own processes are not pinned and their CPU is not counted
 # in the gateway's figures. Knobs: PORTAL_BENCH_PG (a connection string for a role with CREATEDB).
 

@@ -31,7 +31,7 @@ public sealed partial class NginxProxy : IAsyncDisposable
     {
         if (!File.Exists(Executable))
         {
-            throw new FileNotFoundException("nginx is not installed (scripts/test.sh installs Debian's package).", Executable);
+            throw new FileNotFoundException("nginx is not installed (scripts/test-services.sh installs Debian's package).", Executable);
         }
 
         var folder = Directory.CreateTempSubdirectory("portal-nginx-").FullName;

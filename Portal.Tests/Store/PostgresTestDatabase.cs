@@ -15,7 +15,7 @@ public class PostgresTestDatabase : IAsyncDisposable
     public PostgresTestDatabase()
     {
         var server = ServerConnectionString
-            ?? throw new InvalidOperationException($"{Variable} is not set, and CI=true requires the PostgreSQL tests to run. Set it to a connection string for a role with CREATEDB (scripts/test.sh does).");
+            ?? throw new InvalidOperationException($"{Variable} is not set, and CI=true requires the PostgreSQL tests to run. Set it to a connection string for a role with CREATEDB (scripts/test-services.sh does).");
         ConnectionString = new NpgsqlConnectionStringBuilder(server) { Database = Name }.ConnectionString;
     }
 

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Runs every test: unit/integration (SQLite and PostgreSQL), browser (Chromium) and cluster (several
-# Portal processes on PostgreSQL, behind nginx).
-# Installs what the tests need when it is missing (Debian's chromium, postgresql and nginx; needs
-# root or sudo) and starts a throwaway PostgreSQL role and database on 127.0.0.1. The tests run
-# their own nginx in a temporary folder; the system's nginx service is left alone.
-# Extra arguments go to `dotnet test`, e.g. scripts/test.sh --filter FullyQualifiedName~Account
+# Makes what the tests need available, then runs the command it is given with PORTAL_TEST_POSTGRES set:
+#   scripts/test-services.sh dotnet test Portal.sln --blame                       (every test: README, .ci/run)
+#   scripts/test-services.sh dotnet test Portal.sln --filter FullyQualifiedName~Account
+# Installs Debian's chromium, postgresql and nginx when missing (needs root or sudo) and starts a
+# throwaway PostgreSQL role on 127.0.0.1 for the SQLite-and-PostgreSQL, browser and cluster tests.
+# The tests run their own nginx in a temporary folder; the system's nginx service is left alone.
 set -euo pipefail
+[ $# -gt 0 ] || { echo "usage: $0 <command> [args…], e.g. $0 dotnet test Portal.sln --blame" >&2; exit 2; }
 cd "$(dirname "$0")/.."
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -39,18 +40,4 @@ END $$;
 SQL
 export PORTAL_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=portal_test;Password=portal_test;Database=postgres"
 
-# dotnet test prints one summary per test project; add them up into one closing line.
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-set +e
-# --blame: if a test host crashes, the log names the test that was running.
-dotnet test Portal.sln --blame "$@" 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
-set -e
-awk '/(Passed|Failed)! +- +Failed: /{
-       for (i = 1; i <= NF; i++) { v = $(i+1); gsub(/,/, "", v);
-         if ($i == "Failed:") f += v; if ($i == "Passed:") p += v; if ($i == "Skipped:") s += v } }
-     END { printf "Tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
-# The counts cover only the tests that ran: a crashed test host or a failed build stops a project early.
-[[ $status == 0 ]] || echo "dotnet test FAILED (exit $status): see the errors above (a crashed test host or a build error counts nothing)"
-exit "$status"
+exec "$@"
