@@ -15,11 +15,13 @@ public sealed class StoreOptionsTests
         var plain = Configured(StoreProvider.Postgres, "Host=db.internal;Username=portal;Password=s3cret;Database=portal");
         var off = Configured(StoreProvider.Postgres, "Host=db.internal;Database=portal;Max Auto Prepare=0");
         var sqlite = Configured(StoreProvider.Sqlite, "Data Source=/tmp/portal.db");
+        var malformed = Configured(StoreProvider.Postgres, "Host=db.internal;=oops");
 
         var builder = new NpgsqlConnectionStringBuilder(plain);
         Assert.Equal((64, "db.internal", "portal", "s3cret"), (builder.MaxAutoPrepare, builder.Host, builder.Username, builder.Password));
         Assert.Equal(0, new NpgsqlConnectionStringBuilder(off).MaxAutoPrepare);
         Assert.Equal("Data Source=/tmp/portal.db", sqlite);
+        Assert.Equal("Host=db.internal;=oops", malformed); // left as given: Npgsql names the fault when it connects
     }
 
     /// <summary>The connection string every part of Portal reads (store, rate limiter, stale-hold sweep): one pool.</summary>

@@ -1,5 +1,5 @@
 using System.ComponentModel.DataAnnotations;
-using Npgsql;
+using System.Data.Common;
 
 namespace Portal.Data;
 
@@ -44,13 +44,12 @@ public sealed class StoreOptions : IValidatableObject
 
         try
         {
-            var builder = new NpgsqlConnectionStringBuilder(ConnectionString);
-            // What the operator wrote (Npgsql's own builder knows every keyword, set or not).
-            var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = ConnectionString };
+            // The keys the operator wrote (Npgsql's own builder reports every keyword it knows as present).
+            var given = new DbConnectionStringBuilder { ConnectionString = ConnectionString };
             if (!given.ContainsKey("Max Auto Prepare") && !given.ContainsKey("MaxAutoPrepare"))
             {
-                builder.MaxAutoPrepare = 64;
-                ConnectionString = builder.ConnectionString;
+                given["Max Auto Prepare"] = 64;
+                ConnectionString = given.ConnectionString;
             }
         }
         catch (ArgumentException)
