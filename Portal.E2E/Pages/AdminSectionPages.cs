@@ -27,6 +27,10 @@ public sealed class AdminUpstreamsPage(IPage page, string model = "glm-5") : Bas
         Page.GetByRole(AriaRole.Button, new() { Name = $"Test the connection of upstream {id}", Exact = true }).ClickAsync();
 
     public ILocator TestResult(int id) => Page.GetByTestId($"connection-test-{id}");
+
+    public Task EditAsync(int id) => Page.GetByRole(AriaRole.Button, new() { Name = $"Edit upstream {id}" }).ClickAsync();
+
+    public ILocator TimeoutHint => Page.Locator("#upstream-timeout-hint");
 }
 
 /// <summary>/admin/service: the public API switch and the usage charts.</summary>

@@ -161,6 +161,9 @@ public sealed class ScreenshotTool(PortalFixture portal, ITestOutputHelper outpu
         await upstreams.TestConnectionAsync(upstreamId);
         await Expect(upstreams.TestResult(upstreamId)).ToContainTextAsync("Could not connect");
         await ScreenshotAsync(page, folder, $"admin-upstreams-{size}");
+        await upstreams.EditAsync(upstreamId);
+        await Expect(upstreams.TimeoutHint).ToBeVisibleAsync();
+        await ScreenshotAsync(page, folder, $"admin-upstreams-edit-{size}");
 
         var service = new AdminServicePage(page);
         await SaveAsync(service, folder, $"admin-service-{size}", () => Expect(service.UsageTotals).ToBeVisibleAsync());
