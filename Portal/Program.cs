@@ -67,9 +67,12 @@ app.UseWhen(http => !http.Request.Path.StartsWithSegments(GatewayEndpoints.Prefi
         browser.UseExceptionHandler("/error", createScopeForErrors: true);
     }
 
-    browser.UseStatusCodePagesWithReExecute("/not-found");
+    browser.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
 });
 app.UseStaticFiles();
+// Explicit and after the status-code pages, so a re-executed request (a 404 shown as /not-found)
+// is routed again; left implicit, routing runs first and the re-executed request finds no page.
+app.UseRouting();
 // Explicit, so that they run after the middleware above: left implicit, WebApplication puts them
 // first and a sign-in redirect would leave without the security headers.
 app.UseAuthentication();

@@ -15,7 +15,7 @@ namespace Portal.Tests.Admin;
 /// bUnit tests of the admin components against a real (SQLite) Portal: its services, its store,
 /// and the real <see cref="AdminGuard"/> reading bUnit's authentication state, as a circuit would.
 /// </summary>
-public abstract class AdminComponentTestBase : ComponentTestBase, IAsyncLifetime
+public abstract class AdminComponentTestBase : ComponentTestBase
 {
     protected AdminComponentTestBase()
     {
@@ -39,9 +39,7 @@ public abstract class AdminComponentTestBase : ComponentTestBase, IAsyncLifetime
 
     protected PortalApplication App { get; } = new();
 
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync() => await App.DisposeAsync();
+    protected override async Task DisposeFixturesAsync() => await App.DisposeAsync();
 
     /// <summary>Creates an admin in the store and makes the rendered components see them as signed in.</summary>
     protected async Task<PortalUser> SignInAsAdminAsync(string email = "root@example.test")

@@ -24,7 +24,7 @@ public sealed class AdminPageTests : AdminComponentTestBase
         var amy = await App.CreateUserAsync("amy@example.com", AdminTestHelpers.Password);
         await App.Service<CreditsLedger>().GrantAsync(amy.Id, Money.FromUsd(3.5m), "seed", null);
 
-        var page = RenderComponent<AdminPage>();
+        var page = Render<AdminPage>();
 
         // The grid loads from the store asynchronously; this waits for that render, not for time.
         page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("tbody tr").Count), Wait);
@@ -40,7 +40,7 @@ public sealed class AdminPageTests : AdminComponentTestBase
         App.Time.Advance(TimeSpan.FromMinutes(1));
         await App.CreateUserAsync("amy@corp.test", AdminTestHelpers.Password);
         await App.CreateUserAsync("bob@home.test", AdminTestHelpers.Password);
-        var page = RenderComponent<AdminPage>();
+        var page = Render<AdminPage>();
         page.WaitForAssertion(() => Assert.Equal(3, page.FindAll("tbody tr").Count), Wait);
 
         page.Find("#user-search").Change("corp");
@@ -55,7 +55,7 @@ public sealed class AdminPageTests : AdminComponentTestBase
         var admin = await SignInAsAdminAsync();
         App.Time.Advance(TimeSpan.FromMinutes(1)); // listed after the admin
         var amy = await App.CreateUserAsync("amy@example.com", AdminTestHelpers.Password);
-        var page = RenderComponent<AdminPage>();
+        var page = Render<AdminPage>();
         page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("tbody tr").Count), Wait);
 
         page.Find("button[aria-label='Adjust credits of amy@example.com']").Click();
@@ -76,7 +76,7 @@ public sealed class AdminPageTests : AdminComponentTestBase
     {
         await SignInAsAdminAsync();
         var account = await App.CreateApiAccountAsync(credits: 2m);
-        var page = RenderComponent<AdminPage>();
+        var page = Render<AdminPage>();
         page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("tbody tr").Count), Wait);
 
         page.Find("button[aria-label^='Adjust credits of api-']").Click();
@@ -98,7 +98,7 @@ public sealed class AdminPageTests : AdminComponentTestBase
     {
         await SignInAsAdminAsync();
         await App.CreateUserAsync("amy@example.com", AdminTestHelpers.Password);
-        var page = RenderComponent<AdminPage>();
+        var page = Render<AdminPage>();
         page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("tbody tr").Count), Wait);
 
         page.Find("button[aria-label='Adjust credits of amy@example.com']").Click();
@@ -116,12 +116,12 @@ public sealed class AdminPageTests : AdminComponentTestBase
     {
         var mallory = await SignInAsNonAdminAsync();
 
-        var page = RenderComponent<AdminPage>();
+        var page = Render<AdminPage>();
         page.WaitForAssertion(() => Assert.Equal(AdminComponentBase.DeniedMessage, page.Find(".alert-error").TextContent.Trim()), Wait);
         Assert.DoesNotContain("mallory@example.test", page.Markup);
 
         // Even with the form in hand (a forged event), the grant is refused on the server.
-        var form = RenderComponent<CreditAdjustForm>(p => p
+        var form = Render<CreditAdjustForm>(p => p
             .Add(f => f.User, new UserRow(mallory.Id, mallory.Email!, false, 0, DateTime.UtcNow))
             .Add(f => f.OnDone, _ => { })
             .Add(f => f.OnCancel, () => { }));

@@ -13,14 +13,14 @@ public sealed class EditorComponentTests : AdminComponentTestBase
     private const string Secret = "sk-upstream-SECRET-0123456789abcdef";
 
     private IRenderedComponent<ModelEditor> RenderModelEditor(ModelForm form, bool isNew, Action<string>? saved = null) =>
-        RenderComponent<ModelEditor>(p => p
+        Render<ModelEditor>(p => p
             .Add(e => e.Form, form)
             .Add(e => e.IsNew, isNew)
             .Add(e => e.OnSaved, saved ?? (_ => { }))
             .Add(e => e.OnCancel, () => { }));
 
     private IRenderedComponent<UpstreamEditor> RenderUpstreamEditor(UpstreamForm form, bool hasKey, Action<string>? saved = null) =>
-        RenderComponent<UpstreamEditor>(p => p
+        Render<UpstreamEditor>(p => p
             .Add(e => e.Form, form)
             .Add(e => e.HasKey, hasKey)
             .Add(e => e.OnSaved, saved ?? (_ => { }))
@@ -131,7 +131,7 @@ public sealed class EditorComponentTests : AdminComponentTestBase
     {
         await SignInAsAdminAsync();
 
-        var page = RenderComponent<ModelsPage>();
+        var page = Render<ModelsPage>();
 
         page.WaitForAssertion(() => Assert.Equal(4, page.FindAll("tbody tr").Count), Wait);
         var glm5 = page.Find("tr[data-model='glm-5']");
@@ -152,7 +152,7 @@ public sealed class EditorComponentTests : AdminComponentTestBase
         var caller = await App.GuardFor(admin.Id).RequireAdminAsync();
         await App.Service<UpstreamAdmin>().SaveAsync(caller, new UpstreamForm { ModelId = "deepseek-r1", BaseUrl = "https://api.deepseek.test/v1", UpstreamModel = "deepseek-reasoner", ApiKey = Secret });
 
-        var page = RenderComponent<UpstreamsPage>(); // no ?model= : the first model, deepseek-r1
+        var page = Render<UpstreamsPage>(); // no ?model= : the first model, deepseek-r1
 
         page.WaitForAssertion(() => Assert.Single(page.FindAll("tr[data-upstream]")), Wait);
         var row = page.Find("tr[data-upstream]");

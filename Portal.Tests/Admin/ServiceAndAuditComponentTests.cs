@@ -14,7 +14,7 @@ public sealed class ServiceAndAuditComponentTests : AdminComponentTestBase
     public async Task TheApiSwitchAsksForConfirmationThenFlipsAndIsAudited()
     {
         var admin = await SignInAsAdminAsync();
-        var panel = RenderComponent<ApiSwitchPanel>();
+        var panel = Render<ApiSwitchPanel>();
         panel.WaitForAssertion(() => Assert.Equal("On: /api/v1 serves requests.", panel.Find("[data-testid=api-state]").TextContent.Trim()), Wait);
 
         panel.Find("button:contains('Switch the API off')").Click();
@@ -36,7 +36,7 @@ public sealed class ServiceAndAuditComponentTests : AdminComponentTestBase
     {
         await SignInAsNonAdminAsync();
 
-        var panel = RenderComponent<ApiSwitchPanel>();
+        var panel = Render<ApiSwitchPanel>();
 
         panel.WaitForAssertion(() => Assert.Equal(AdminComponentBase.DeniedMessage, panel.Find(".alert-error").TextContent.Trim()), Wait);
         Assert.Empty(panel.FindAll("button"));
@@ -63,7 +63,7 @@ public sealed class ServiceAndAuditComponentTests : AdminComponentTestBase
         // The chart measures its box through JavaScript before drawing.
         JSInterop.Setup<Radzen.Blazor.Rendering.Rect>("Radzen.createChart", _ => true)
             .SetResult(new Radzen.Blazor.Rendering.Rect { Width = 600, Height = 220 });
-        var chart = RenderComponent<UsageChart>();
+        var chart = Render<UsageChart>();
 
         chart.WaitForAssertion(() => Assert.Equal("3 requests $1.750001 spent All users, API and playground; UTC days.",
             System.Text.RegularExpressions.Regex.Replace(chart.Find("[data-testid=usage-totals]").TextContent, @"\s+", " ").Trim()), Wait);
@@ -86,7 +86,7 @@ public sealed class ServiceAndAuditComponentTests : AdminComponentTestBase
         Assert.Equal(0, (await App.RunCliAsync("api", "--off")).ExitCode);
         Assert.Equal(0, (await App.RunCliAsync("api", "--on")).ExitCode);
         Assert.Equal(0, (await App.RunCliAsync("api", "--off")).ExitCode);
-        var page = RenderComponent<AuditPage>();
+        var page = Render<AuditPage>();
         page.WaitForAssertion(() => Assert.Equal(3, page.FindAll("tbody tr").Count), Wait);
         Assert.Contains("api.switch", page.Find("tbody tr").TextContent);
 
@@ -100,7 +100,7 @@ public sealed class ServiceAndAuditComponentTests : AdminComponentTestBase
         page.WaitForAssertion(() => Assert.StartsWith($"The chain is broken at entry {middle}.", page.Find("[data-testid=chain-result]").TextContent.Trim()), Wait);
     }
 
-    private static List<string> Ticks(IRenderedFragment chart, int figure) =>
+    private static List<string> Ticks(IRenderedComponent<IComponent> chart, int figure) =>
         chart.FindAll("figure")[figure].QuerySelectorAll(".rz-value-axis .rz-tick-text").Select(t => t.TextContent.Trim()).ToList();
 
     private static UsageRecord Usage(string userId, DateTime at, long cost) => new()

@@ -18,7 +18,7 @@ namespace Portal.Tests.ApiKeys;
 /// The API keys page rendered with bUnit over a real (SQLite) store: the services come from a
 /// <see cref="PortalApplication"/>, so what the page writes is what the gateway reads.
 /// </summary>
-public abstract class ApiKeysPageTestBase : ComponentTestBase, IAsyncLifetime
+public abstract class ApiKeysPageTestBase : ComponentTestBase
 {
     protected const string Password = "correct horse battery";
     private static readonly TimeSpan StoreWait = TimeSpan.FromSeconds(10);
@@ -39,9 +39,7 @@ public abstract class ApiKeysPageTestBase : ComponentTestBase, IAsyncLifetime
 
     protected ApiKeyService KeyService => App.Services.GetRequiredService<ApiKeyService>();
 
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync() => await App.DisposeAsync();
+    protected override async Task DisposeFixturesAsync() => await App.DisposeAsync();
 
     /// <summary>Signs the test's user in the way Identity does: the user id in the name-identifier claim.</summary>
     protected void SignInAs(PortalUser user)
@@ -54,19 +52,19 @@ public abstract class ApiKeysPageTestBase : ComponentTestBase, IAsyncLifetime
     protected IRenderedComponent<ApiKeysPage> RenderPageAs(PortalUser user)
     {
         SignInAs(user);
-        var page = RenderComponent<ApiKeysPage>();
+        var page = Render<ApiKeysPage>();
         page.WaitForAssertion(() => Assert.True(
             page.FindAll("[data-testid=key-row]").Count > 0 || page.FindAll("[data-testid=keys-empty]").Count > 0,
             "the key list never loaded"), StoreWait);
         return page;
     }
 
-    protected static IElement Button(IRenderedFragment page, string text) =>
+    protected static IElement Button(IRenderedComponent<IComponent> page, string text) =>
         page.FindAll("button").Single(b => b.TextContent.Trim() == text);
 
-    protected static void OpenCreateForm(IRenderedFragment page) => Button(page, "Create key").Click();
+    protected static void OpenCreateForm(IRenderedComponent<IComponent> page) => Button(page, "Create key").Click();
 
-    protected static void Fill(IRenderedFragment page, string name = "", string expiry = "", string cap = "", string rate = "")
+    protected static void Fill(IRenderedComponent<IComponent> page, string name = "", string expiry = "", string cap = "", string rate = "")
     {
         page.Find("#key-name").Change(name);
         page.Find("#key-expiry").Change(expiry);
@@ -74,10 +72,10 @@ public abstract class ApiKeysPageTestBase : ComponentTestBase, IAsyncLifetime
         page.Find("#key-rate").Change(rate);
     }
 
-    protected static void Submit(IRenderedFragment page) => page.Find("[data-testid=create-key-form] form").Submit();
+    protected static void Submit(IRenderedComponent<IComponent> page) => page.Find("[data-testid=create-key-form] form").Submit();
 
     /// <summary>Creates a key through the form and returns the plaintext the panel shows.</summary>
-    protected static string CreateThroughForm(IRenderedFragment page, string name)
+    protected static string CreateThroughForm(IRenderedComponent<IComponent> page, string name)
     {
         OpenCreateForm(page);
         Fill(page, name);
@@ -85,14 +83,14 @@ public abstract class ApiKeysPageTestBase : ComponentTestBase, IAsyncLifetime
         return page.WaitForElement("[data-testid=new-key]", StoreWait).TextContent;
     }
 
-    protected static void WaitForRows(IRenderedFragment page, int count) =>
+    protected static void WaitForRows(IRenderedComponent<IComponent> page, int count) =>
         page.WaitForAssertion(() => Assert.Equal(count, page.FindAll("[data-testid=key-row]").Count), StoreWait);
 
-    protected static IElement RowOf(IRenderedFragment page, string keyId) =>
+    protected static IElement RowOf(IRenderedComponent<IComponent> page, string keyId) =>
         page.FindAll("[data-testid=key-row]").Single(r => r.GetAttribute("data-key-id") == keyId);
 
     /// <summary>The validation message shown in the same field box as the input <paramref name="inputId"/>.</summary>
-    protected static string? MessageBeside(IRenderedFragment page, string inputId) =>
+    protected static string? MessageBeside(IRenderedComponent<IComponent> page, string inputId) =>
         page.Find(inputId).Closest(".field")!.QuerySelector(".validation-message")?.TextContent;
 
     protected Task<List<ApiKey>> KeysOfAsync(string userId) =>

@@ -43,7 +43,7 @@ public sealed class CreateKeyTests : ApiKeysPageTestBase
         Assert.DoesNotContain(plaintext[14..^4], page.Markup);
         WaitForRows(page, 1);
         // A later visit (a reload) renders the list from the store, which has only the hash.
-        var later = RenderComponent<ApiKeysPage>();
+        var later = Render<ApiKeysPage>();
         WaitForRows(later, 1);
         Assert.DoesNotContain(plaintext[14..^4], later.Markup);
     }

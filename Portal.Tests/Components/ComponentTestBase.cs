@@ -4,21 +4,34 @@ using Bunit.TestDoubles;
 namespace Portal.Tests.Components;
 
 /// <summary>
-/// Shared set-up for bUnit tests: one <see cref="TestContext"/> per test (xunit creates the class
-/// per test and disposes it), with test authorization in place — anonymous until a test says otherwise.
+/// Shared set-up for bUnit tests: one <see cref="BunitContext"/> per test (xunit creates the class
+/// per test), with test authorization in place — anonymous until a test says otherwise. xunit 2
+/// disposes test classes synchronously, which some component services refuse (they are only
+/// <see cref="IAsyncDisposable"/>), so the context is disposed asynchronously here first.
 /// </summary>
-public abstract class ComponentTestBase : TestContext
+public abstract class ComponentTestBase : BunitContext, IAsyncLifetime
 {
     protected ComponentTestBase()
     {
-        Authorization = this.AddTestAuthorization();
+        Authorization = AddAuthorization();
     }
 
-    protected TestAuthorizationContext Authorization { get; }
+    protected BunitAuthorizationContext Authorization { get; }
 
     protected void SignInAs(string userName, params string[] roles)
     {
         Authorization.SetAuthorized(userName);
         Authorization.SetRoles(roles);
     }
+
+    Task IAsyncLifetime.InitializeAsync() => Task.CompletedTask;
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await DisposeFixturesAsync();
+    }
+
+    /// <summary>Disposes what a test class set up besides the bUnit context (e.g. its Portal host).</summary>
+    protected virtual Task DisposeFixturesAsync() => Task.CompletedTask;
 }

@@ -11,7 +11,7 @@ public sealed class NavMenuTests : ComponentTestBase
     [Fact]
     public void AnAnonymousVisitorSeesNoAdminLink()
     {
-        var menu = RenderComponent<NavMenu>();
+        var menu = Render<NavMenu>();
 
         Assert.Empty(menu.FindAll(AdminLink));
         Assert.NotEmpty(menu.FindAll("a[href='/docs']"));
@@ -22,7 +22,7 @@ public sealed class NavMenuTests : ComponentTestBase
     {
         SignInAs("ada@example.com");
 
-        var menu = RenderComponent<NavMenu>();
+        var menu = Render<NavMenu>();
 
         Assert.Empty(menu.FindAll(AdminLink));
     }
@@ -32,7 +32,7 @@ public sealed class NavMenuTests : ComponentTestBase
     {
         SignInAs("ada@example.com", "Support");
 
-        var menu = RenderComponent<NavMenu>();
+        var menu = Render<NavMenu>();
 
         Assert.Empty(menu.FindAll(AdminLink));
     }
@@ -42,7 +42,7 @@ public sealed class NavMenuTests : ComponentTestBase
     {
         SignInAs("root@example.com", Roles.Admin);
 
-        var menu = RenderComponent<NavMenu>();
+        var menu = Render<NavMenu>();
 
         var link = menu.Find(AdminLink);
         Assert.Equal("/admin", link.GetAttribute("href"));

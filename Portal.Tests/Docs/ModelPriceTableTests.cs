@@ -15,7 +15,7 @@ public sealed class ModelPriceTableTests : ComponentTestBase
         Services.AddLogging();
         Services.AddSingleton(new ModelCatalog(new UnreachableStore(), TimeProvider.System));
 
-        var table = RenderComponent<ModelPriceTable>();
+        var table = Render<ModelPriceTable>();
 
         Assert.Equal("The model list can't be loaded right now. Try again in a moment.", table.Find(".alert-error").TextContent);
         Assert.Empty(table.FindAll("table"));

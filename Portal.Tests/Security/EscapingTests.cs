@@ -100,7 +100,7 @@ public sealed class PlaygroundEscapingTests : ComponentTestBase
             ToolCalls = [new ToolCallDelta { Index = 0, Function = new FunctionCallDelta { Name = "<svg onload=alert(1)>", Arguments = "{\"a\":\"</code><script>x</script>\"}" } }],
         });
 
-        var view = RenderComponent<MessageView>(p => p.Add(m => m.Message, reply));
+        var view = Render<MessageView>(p => p.Add(m => m.Message, reply));
 
         Assert.Empty(view.FindAll("script, img, svg, b"));
         Assert.Contains("<script>alert('content')</script>", view.Find("[data-testid=reply-text]").TextContent);

@@ -25,7 +25,7 @@ public sealed class DashboardComponentTests : ComponentTestBase
     {
         var days = Window((Today, new UsageDay(Today, 2, 100, 50, 1_500_000)), (Today.AddDays(-5), new UsageDay(Today.AddDays(-5), 3, 1_000, 2_000, 250)));
 
-        var cards = RenderComponent<BalanceCards>(p => p
+        var cards = Render<BalanceCards>(p => p
             .Add(c => c.Balance, new BalanceSummary(BalanceMicros: 3_250_000, OnHoldMicros: 40_000, TotalGrantedMicros: 5_000_000, TotalUsedMicros: 1_710_000))
             .Add(c => c.Days, days));
 
@@ -38,7 +38,7 @@ public sealed class DashboardComponentTests : ComponentTestBase
     [Fact]
     public void NothingOnHoldSaysNoRequestIsRunning()
     {
-        var cards = RenderComponent<BalanceCards>(p => p
+        var cards = Render<BalanceCards>(p => p
             .Add(c => c.Balance, new BalanceSummary(0, 0, 0, 0))
             .Add(c => c.Days, Window()));
 
@@ -52,7 +52,7 @@ public sealed class DashboardComponentTests : ComponentTestBase
             .SetResult(new Radzen.Blazor.Rendering.Rect { Width = 600, Height = 240 });
         var days = Window((Today, new UsageDay(Today, 2, 100, 50, 1_500_000)), (Today.AddDays(-29), new UsageDay(Today.AddDays(-29), 1, 7, 3, 1)));
 
-        var chart = RenderComponent<DailyUsageChart>(p => p.Add(c => c.Days, days));
+        var chart = Render<DailyUsageChart>(p => p.Add(c => c.Days, days));
 
         chart.WaitForAssertion(() => Assert.Equal(2, chart.FindAll("figure").Count(f => f.QuerySelector("svg path") is not null)));
         var rows = chart.FindAll("[data-testid=daily-table] tbody tr");
@@ -69,7 +69,7 @@ public sealed class DashboardComponentTests : ComponentTestBase
             .SetResult(new Radzen.Blazor.Rendering.Rect { Width = 600, Height = 240 });
         var days = Window((Today, new UsageDay(Today, 3, 300, 900, 1_230)), (Today.AddDays(-1), new UsageDay(Today.AddDays(-1), 1, 10, 20, 45)));
 
-        var chart = RenderComponent<DailyUsageChart>(p => p.Add(c => c.Days, days));
+        var chart = Render<DailyUsageChart>(p => p.Add(c => c.Days, days));
 
         // From zero to a round figure at or above the biggest day ($0.00123; 1,200 tokens).
         chart.WaitForAssertion(() => Assert.Equal(["$0", "$0.0005", "$0.001", "$0.0015"], Ticks(chart, 0)));
@@ -85,7 +85,7 @@ public sealed class DashboardComponentTests : ComponentTestBase
             .Select(i => new UsageDay(Today.AddDays(i - UsageQueries.Days + 1), 1, 1_500 + i, 1_700, 1_500_000 + (i * 10_000)))
             .ToList();
 
-        var chart = RenderComponent<DailyUsageChart>(p => p.Add(c => c.Days, days));
+        var chart = Render<DailyUsageChart>(p => p.Add(c => c.Days, days));
 
         // Bars drawn from $1.40 up would make $1.79 look several times $1.50.
         chart.WaitForAssertion(() => Assert.Equal(["$0", "$1", "$2"], Ticks(chart, 0)));
@@ -95,7 +95,7 @@ public sealed class DashboardComponentTests : ComponentTestBase
     [Fact]
     public void TheModelTableHasARowPerModelAndTheirTotal()
     {
-        var table = RenderComponent<ModelBreakdown>(p => p.Add(c => c.Models, new[]
+        var table = Render<ModelBreakdown>(p => p.Add(c => c.Models, new[]
         {
             new ModelUsage("glm-5", 3, 1_200, 800, 3_000_000),
             new ModelUsage("kimi-k2", 1, 10, 20, 1_000_000),
@@ -110,7 +110,7 @@ public sealed class DashboardComponentTests : ComponentTestBase
     [Fact]
     public void WithNoUsageTheModelTableSaysHowToStart()
     {
-        var table = RenderComponent<ModelBreakdown>(p => p.Add(c => c.Models, Array.Empty<ModelUsage>()));
+        var table = Render<ModelBreakdown>(p => p.Add(c => c.Models, Array.Empty<ModelUsage>()));
 
         Assert.Contains("No requests in the last 30 days", table.Find("[data-testid=models-empty]").TextContent);
         Assert.NotNull(table.Find("[data-testid=models-empty] a[href='/playground']"));
@@ -120,7 +120,7 @@ public sealed class DashboardComponentTests : ComponentTestBase
     public void ARequestRowShowsItsSourceTokensCostTimingStatusAndProvenance()
     {
         var at = Today.AddHours(9).AddMinutes(30);
-        var table = RenderComponent<RequestTable>(p => p.Add(c => c.Rows, new[]
+        var table = Render<RequestTable>(p => p.Add(c => c.Rows, new[]
         {
             new RequestRow(2, at, "req_b", "glm-5", null, null, 30, 12, 5, 250, 4_321, 180, 499, "client_disconnected", Provenance.Partial, true),
             new RequestRow(1, at.AddMinutes(-1), "req_a", "kimi-k2", "key-1", "laptop", 1_000, 20, 0, 1_600, 640, null, 200, null, Provenance.Reported, false),
@@ -136,7 +136,7 @@ public sealed class DashboardComponentTests : ComponentTestBase
     [Fact]
     public void AnEmptyFilteredListSaysNothingMatches()
     {
-        var table = RenderComponent<RequestTable>(p => p.Add(c => c.Rows, Array.Empty<RequestRow>()).Add(c => c.Filtered, true));
+        var table = Render<RequestTable>(p => p.Add(c => c.Rows, Array.Empty<RequestRow>()).Add(c => c.Filtered, true));
 
         Assert.Equal("No requests match these filters.", table.Find("[data-testid=requests-empty]").TextContent.Trim());
     }
@@ -145,7 +145,7 @@ public sealed class DashboardComponentTests : ComponentTestBase
     public void TheLedgerLabelsEachEntryAndShowsTheBalanceAfterIt()
     {
         var at = Today.AddHours(9);
-        var table = RenderComponent<LedgerTable>(p => p.Add(c => c.Rows, new[]
+        var table = Render<LedgerTable>(p => p.Add(c => c.Rows, new[]
         {
             new LedgerRow(5, at, LedgerKind.Grant, -500_000, 4_499_877, "correction", null),
             new LedgerRow(4, at, LedgerKind.Charge, -123, 4_999_877, null, "req_one"),
@@ -173,10 +173,10 @@ public sealed class DashboardComponentTests : ComponentTestBase
             .ToList();
 
     /// <summary>The value axis's tick labels of the nth chart, bottom to top.</summary>
-    private static List<string> Ticks(IRenderedFragment chart, int figure) =>
+    private static List<string> Ticks(IRenderedComponent<IComponent> chart, int figure) =>
         chart.FindAll("figure")[figure].QuerySelectorAll(".rz-value-axis .rz-tick-text").Select(t => t.TextContent.Trim()).ToList();
 
-    private static string Text(IRenderedFragment fragment, string testId) => Clean(fragment.Find($"[data-testid={testId}]").TextContent);
+    private static string Text(IRenderedComponent<IComponent> fragment, string testId) => Clean(fragment.Find($"[data-testid={testId}]").TextContent);
 
     private static string Clean(string text) => Regex.Replace(text, @"\s+", " ").Trim();
 }

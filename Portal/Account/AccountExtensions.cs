@@ -43,6 +43,8 @@ public static class AccountExtensions
                 options.Lockout.AllowedForNewUsers = true;
                 options.Lockout.MaxFailedAccessAttempts = 5;
                 options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
+                // .NET 10's Identity schema (adds the passkeys table), as new .NET 10 apps have it.
+                options.Stores.SchemaVersion = IdentitySchemaVersions.Version3;
             })
             .AddRoles<IdentityRole>()
             .AddEntityFrameworkStores<PortalDbContext>()

@@ -24,7 +24,7 @@ public static class StoreExtensions
         builder.Services.AddDbContextFactory<SqlitePortalDbContext>((sp, options) =>
             options.UseSqlite(SqliteConnectionString(sp)));
         builder.Services.AddDbContextFactory<PostgresPortalDbContext>((sp, options) =>
-            options.UsePortalNpgsql(sp.GetRequiredService<IOptions<StoreOptions>>().Value.ConnectionString!));
+            options.UseNpgsql(sp.GetRequiredService<IOptions<StoreOptions>>().Value.ConnectionString!));
 
         builder.Services.AddSingleton<IDbContextFactory<PortalDbContext>>(sp =>
             sp.GetRequiredService<IOptions<StoreOptions>>().Value.Provider switch
