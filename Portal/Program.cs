@@ -8,6 +8,8 @@ using Portal.Gateway;
 using Portal.Observability;
 using Portal.Security;
 using Portal.Usage;
+using MudBlazor.Services;
+using Portal.Components.Theme;
 using Radzen;
 
 // `Portal admin <verb> …` runs a command-line verb against the store instead of serving; its
@@ -35,6 +37,7 @@ builder.AddUsage();                                            // dashboard and 
 builder.AddStaleHoldRecovery();                                // holds of requests that died with their process are released
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddRadzenComponents();
+builder.Services.AddMudServices();                             // MudBlazor: dialogs, snackbars, popovers
 
 var app = builder.Build();
 
@@ -82,6 +85,7 @@ app.UseAntiforgery();
 app.MapObservability();                                        // /healthz, /readyz, /metrics (ADR 5: who may read it)
 app.MapGateway();
 app.MapUsage();                                                // the dashboard's CSV export
+app.MapThemeSwitch();                                          // the light/dark toggle of pages without a circuit
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
 await app.RunAsync();

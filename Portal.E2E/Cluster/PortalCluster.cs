@@ -78,7 +78,10 @@ public sealed partial class PortalCluster : IAsyncDisposable
         var account = Account.New("signup");
         using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new() }) { BaseAddress = Instances[0].BaseAddress };
         var page = await http.GetStringAsync("/signup");
-        var fields = HiddenInput().Matches(page).ToDictionary(m => WebUtility.HtmlDecode(m.Groups["name"].Value), m => WebUtility.HtmlDecode(m.Groups["value"].Value));
+        // The signup form's own hidden fields: the page has other forms (sign-out, theme).
+        var start = page.LastIndexOf("<form", page.IndexOf("name=\"_handler\" value=\"signup\"", StringComparison.Ordinal), StringComparison.Ordinal);
+        var form = page[start..page.IndexOf("</form>", start, StringComparison.Ordinal)];
+        var fields = HiddenInput().Matches(form).ToDictionary(m => WebUtility.HtmlDecode(m.Groups["name"].Value), m => WebUtility.HtmlDecode(m.Groups["value"].Value));
         fields["Input.Email"] = account.Email;
         fields["Input.Password"] = account.Password;
         fields["Input.ConfirmPassword"] = account.Password;

@@ -1,25 +1,28 @@
 namespace Portal.E2E.Pages;
 
-/// <summary>The top bar every page shares: navigation and the signed-in user's menu.</summary>
+/// <summary>
+/// The app bar every page shares: navigation and the signed-in user's menu. On narrow screens they
+/// move into a drawer behind the menu button, and the app bar's copies are hidden, so each link is
+/// found among the visible ones, wherever it is.
+/// </summary>
 public sealed class Header(IPage page)
 {
-    private ILocator Bar => page.Locator("header.topbar");
+    private ILocator Visible(ILocator locator) => locator.Filter(new() { Visible = true });
 
-    public ILocator UserEmail => Bar.GetByTestId("user-email");
+    public ILocator UserEmail => Visible(page.GetByTestId("user-email"));
 
-    public ILocator SignOutButton => Bar.GetByTestId("sign-out");
+    public ILocator SignOutButton => Visible(page.GetByTestId("sign-out"));
 
-    public ILocator SignInLink => Bar.GetByRole(AriaRole.Link, new() { Name = "Sign in", Exact = true });
+    public ILocator SignInLink => Visible(page.Locator("header.topbar, .nav-drawer").GetByRole(AriaRole.Link, new() { Name = "Sign in", Exact = true }));
 
-    public ILocator AdminLink => Bar.GetByTestId("nav-admin");
+    public ILocator AdminLink => Visible(page.GetByTestId("nav-admin"));
+
+    public ILocator ThemeToggle => page.GetByTestId("theme-toggle");
 
     public Task SignOutAsync() => SignOutButton.ClickAsync();
 
     public Task OpenAdminAsync() => AdminLink.ClickAsync();
 
-    /// <summary>
-    /// Below 820 px the navigation sits behind a hamburger: a transparent checkbox laid over the
-    /// drawn icon, so the checkbox is what a user actually taps.
-    /// </summary>
-    public Task OpenMenuAsync() => Bar.GetByRole(AriaRole.Checkbox, new() { Name = "Show navigation" }).CheckAsync();
+    /// <summary>Below MudBlazor's md breakpoint (960 px) the navigation sits in a drawer behind a menu button.</summary>
+    public Task OpenMenuAsync() => page.GetByRole(AriaRole.Button, new() { Name = "Show navigation" }).ClickAsync();
 }

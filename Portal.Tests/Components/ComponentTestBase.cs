@@ -1,11 +1,13 @@
 using Bunit;
 using Bunit.TestDoubles;
+using MudBlazor.Services;
 
 namespace Portal.Tests.Components;
 
 /// <summary>
 /// Shared set-up for bUnit tests: one <see cref="BunitContext"/> per test (xunit creates the class
-/// per test), with test authorization in place — anonymous until a test says otherwise. xunit 2
+/// per test) with MudBlazor's services, loose JS interop (MudBlazor calls into its own scripts, which
+/// a test does not run) and test authorization — anonymous until a test says otherwise. xunit 2
 /// disposes test classes synchronously, which some component services refuse (they are only
 /// <see cref="IAsyncDisposable"/>), so the context is disposed asynchronously here first.
 /// </summary>
@@ -13,6 +15,8 @@ public abstract class ComponentTestBase : BunitContext, IAsyncLifetime
 {
     protected ComponentTestBase()
     {
+        Services.AddMudServices();
+        JSInterop.Mode = JSRuntimeMode.Loose;
         Authorization = AddAuthorization();
     }
 

@@ -29,3 +29,18 @@ window.portal.copy = async function (text) {
         area.remove();
     }
 };
+
+// Theme (Portal/Components/Theme/ThemePreference.cs): the server renders light or dark from two
+// cookies, the person's choice and, failing that, the system's setting, which is written here on
+// every page load and whenever it changes, so the next page comes out right without a flash.
+window.portal.setTheme = function (mode) {
+    document.cookie = "portal-theme=" + mode + "; path=/; max-age=31536000; samesite=lax";
+};
+(function () {
+    const media = window.matchMedia("(prefers-color-scheme: dark)");
+    const write = () => {
+        document.cookie = "portal-system-theme=" + (media.matches ? "dark" : "light") + "; path=/; max-age=31536000; samesite=lax";
+    };
+    write();
+    media.addEventListener("change", write);
+})();
