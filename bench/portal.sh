@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Bench target "portal": Portal in Release (the self-contained binary), on its embedded defaults —
+# Bench target "portal": Portal in Release (the framework-dependent binary), on its embedded defaults —
 # SQLite in a fresh data folder — serving model glm-5 from the harness's fake upstream, with
 # everything a real request pays for: key authentication, rate limit (set high enough not to trip),
 # hold, settlement and usage record. Run from the repository root:
@@ -9,13 +9,12 @@
 
 PORTAL_ROOT=${PORTAL_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 PORTAL_CONFIG=${PORTAL_CONFIG:-Release}
-PORTAL_RID=${PORTAL_RID:-linux-x64}
-PORTAL_BIN=${PORTAL_BIN:-$PORTAL_ROOT/Portal/bin/$PORTAL_CONFIG/net8.0/$PORTAL_RID/Portal}
+PORTAL_BIN=${PORTAL_BIN:-$PORTAL_ROOT/Portal/bin/$PORTAL_CONFIG/net10.0/Portal}
 TARGET_PORT=${PORTAL_PORT:-18104}
 TARGET_MODEL=glm-5
 TARGET_READY_S=120
 PORTAL_STORE_DESC=${PORTAL_STORE_DESC:-SQLite}
-TARGET_DESC="Portal ($PORTAL_CONFIG, self-contained .NET 8, $PORTAL_STORE_DESC; key auth, rate limit, hold, settlement, usage record)"
+TARGET_DESC="Portal ($PORTAL_CONFIG, .NET 10, $PORTAL_STORE_DESC; key auth, rate limit, hold, settlement, usage record)"
 
 # The store, as environment variables; portal-pg.sh replaces this function.
 portal_store_env() { echo "Store__Provider=Sqlite"; echo "Store__DataFolder=$RUN_DIR/data"; }
@@ -41,7 +40,7 @@ portal_admin() {
 target_start() {
   if [[ ${PORTAL_NO_BUILD:-0} != 1 ]]; then
     # Built outside the measured steps, so no request pays for it.
-    dotnet build "$PORTAL_ROOT/Portal/Portal.csproj" -c "$PORTAL_CONFIG" -r "$PORTAL_RID" >"$RUN_DIR/build.log" 2>&1 \
+    dotnet build "$PORTAL_ROOT/Portal/Portal.csproj" -c "$PORTAL_CONFIG" >"$RUN_DIR/build.log" 2>&1 \
       || die "portal build failed: $RUN_DIR/build.log"
   fi
   [[ -x $PORTAL_BIN ]] || die "no Portal binary at $PORTAL_BIN"
