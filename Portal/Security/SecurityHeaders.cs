@@ -2,9 +2,10 @@ namespace Portal.Security;
 
 /// <summary>
 /// Headers every response carries, pages and API alike. The CSP is as tight as Blazor Server and
-/// Radzen allow: scripts only from this origin (no inline script, no eval), the circuit's WebSocket
+/// MudBlazor allow: scripts only from this origin (no inline script, no eval), the circuit's WebSocket
 /// to this origin ('self' covers ws/wss of the same host in CSP 3), and no framing by anyone.
-/// Styles need 'unsafe-inline': Blazor and Radzen set <c>style</c> attributes when they render.
+/// Styles need 'unsafe-inline': MudBlazor writes its theme as a <c>style</c> element and sets
+/// <c>style</c> attributes when it renders (ADR 11).
 /// </summary>
 public static class SecurityHeaders
 {
