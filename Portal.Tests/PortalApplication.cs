@@ -29,6 +29,12 @@ public sealed class PortalApplication(IReadOnlyDictionary<string, string?>? sett
 
     public LogLevel CaptureLogLevel { get; init; } = LogLevel.Warning;
 
+    /// <summary>
+    /// Data Protection keys from the store, as in production, instead of throwaway ones in memory:
+    /// for a store that already holds a key ring and secrets encrypted with it.
+    /// </summary>
+    public bool UsesStoredKeyRing { get; init; }
+
     /// <summary>The client address requests appear to come from (the in-memory server gives none).</summary>
     public IPAddress? RemoteIp { get; set; }
 
@@ -110,8 +116,11 @@ public sealed class PortalApplication(IReadOnlyDictionary<string, string?>? sett
             services.AddSingleton<IStartupFilter>(new RemoteIpFilter(this));
             services.RemoveAll<TimeProvider>();
             services.AddSingleton<TimeProvider>(Time);
-            // Keys in memory: parallel test hosts must not share (or race on) the user's key folder.
-            services.AddSingleton<IDataProtectionProvider, EphemeralDataProtectionProvider>();
+            if (!UsesStoredKeyRing)
+            {
+                // Keys in memory: parallel test hosts must not share (or race on) the user's key folder.
+                services.AddSingleton<IDataProtectionProvider, EphemeralDataProtectionProvider>();
+            }
         });
     }
 

@@ -37,6 +37,9 @@ public class PostgresTestDatabase : IAsyncDisposable
         ["Store:ConnectionString"] = ConnectionString,
     };
 
+    /// <summary>Creates the (empty) database now, for a test that fills it before Portal starts.</summary>
+    public Task CreateAsync() => OnServerAsync($"CREATE DATABASE \"{Name}\"");
+
     /// <summary>Drops the database, even under a running Portal (FORCE ends its connections).</summary>
     public async Task DropAsync()
     {
