@@ -21,9 +21,6 @@ if (isCli)
     builder.Logging.SetMinimumLevel(LogLevel.Warning);
 }
 
-// Serves _content/ (Radzen's assets) from the build output as well as from a publish folder.
-builder.WebHost.UseStaticWebAssets();
-
 builder.Services.AddSingleton(TimeProvider.System);           // logic reads time from here; tests swap it
 builder.AddPortalStore();                                      // SQLite by default, PostgreSQL when configured
 builder.AddStoredDataProtection();                             // cookie and secret keys shared through the store
@@ -72,7 +69,6 @@ app.UseWhen(http => !http.Request.Path.StartsWithSegments(GatewayEndpoints.Prefi
 
     browser.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
 });
-app.UseStaticFiles();
 // Explicit and after the status-code pages, so a re-executed request (a 404 shown as /not-found)
 // is routed again; left implicit, routing runs first and the re-executed request finds no page.
 app.UseRouting();
@@ -82,6 +78,7 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();
 
+app.MapStaticAssets();                                         // wwwroot and _content/ (MudBlazor), precompressed, from build or publish output
 app.MapObservability();                                        // /healthz, /readyz, /metrics (ADR 5: who may read it)
 app.MapGateway();
 app.MapUsage();                                                // the dashboard's CSV export
