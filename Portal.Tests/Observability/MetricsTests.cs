@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Portal.Observability;
 using Portal.Tests.Gateway;
 using Portal.Tests.Upstreams;
 
@@ -119,6 +121,40 @@ public sealed partial class MetricsTests : IDisposable
         Assert.Equal(0, Exposition.Parse(myText).Value("portal_holds_outstanding")); // one gauge, not one per host
         Assert.Equal(1, theirs.Value("portal_requests_total", ("model", "glm-5"), ("status", "200")));
         Assert.DoesNotContain("/healthz", theirs.Routes());
+    }
+
+    [Fact]
+    public void OtlpExportIsOffUnlessAnEndpointIsConfigured()
+    {
+        static IConfiguration Settings(params (string Key, string Value)[] settings) =>
+            new ConfigurationBuilder().AddInMemoryCollection(settings.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value))).Build();
+
+        Assert.False(ObservabilityExtensions.OtlpConfigured(Settings()));
+        Assert.False(ObservabilityExtensions.OtlpConfigured(Settings(("OTEL_EXPORTER_OTLP_ENDPOINT", " "))));
+        Assert.True(ObservabilityExtensions.OtlpConfigured(Settings(("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"))));
+        Assert.True(ObservabilityExtensions.OtlpConfigured(Settings(("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "http://collector:4318/v1/metrics"))));
+    }
+
+    [Fact]
+    public async Task WithAnOtlpEndpointMetricsAreAlsoPushed()
+    {
+        await using var collector = await FakeUpstream.StartAsync(Reply.Status(200, new System.Text.Json.Nodes.JsonObject()));
+        using var app = new PortalApplication(new Dictionary<string, string?>
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.BaseUrl[..^"/v1".Length],
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_METRIC_EXPORT_INTERVAL"] = "100",
+        });
+        app.CreateClient(); // starts the host
+
+        for (var waited = 0; waited < 100 && collector.Requests.Count == 0; waited++)
+        {
+            await Task.Delay(100);
+        }
+
+        var export = collector.Requests.FirstOrDefault();
+        Assert.NotNull(export);
+        Assert.Equal(("POST", "/v1/metrics", "application/x-protobuf"), (export.Method, export.Path, export.Header("Content-Type")));
     }
 
     [Fact]

@@ -55,6 +55,10 @@ public static class ObservabilityExtensions
                     prometheus.ScopeInfoEnabled = false;
                     prometheus.TargetInfoEnabled = false;
                 });
+            if (OtlpConfigured(builder.Configuration))
+            {
+                metrics.AddOtlpExporter(); // endpoint, protocol, headers and interval: the OTEL_* variables
+            }
         });
         // The view needs this host's meter factory, hence the service provider.
         builder.Services.ConfigureOpenTelemetryMeterProvider((services, metrics) =>
@@ -64,6 +68,14 @@ public static class ObservabilityExtensions
         });
         return builder;
     }
+
+    /// <summary>
+    /// Off unless an OTLP endpoint is configured (the standard variables, for every signal or for
+    /// metrics alone): the exporter would otherwise send to localhost:4317 every minute.
+    /// </summary>
+    internal static bool OtlpConfigured(IConfiguration configuration) =>
+        !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"])
+        || !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"]);
 
     /// <summary>
     /// Decided once per instrument, when it is published, so it costs nothing per measurement.
