@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Portal.Observability;
 using Portal.Tests.Gateway;
 using Portal.Tests.Upstreams;
 
@@ -53,6 +55,9 @@ public sealed partial class MetricsTests : IDisposable
         Assert.Equal(0, metrics.Value("portal_holds_outstanding"));
         Assert.Equal(("counter", "histogram", "gauge"), (metrics.Types["portal_requests_total"], metrics.Types["portal_request_duration_seconds"], metrics.Types["portal_holds_outstanding"]));
         metrics.AssertHistogramsAreCumulative();
+        // The bounds ADR 5 chose, kept through the change of exporter (ADR 10): other bounds would be other series.
+        Assert.Equal(["0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "30", "60", "120", "300", "+Inf"], metrics.Bounds("portal_request_duration_seconds_bucket", ("model", "glm-5")));
+        Assert.Equal(metrics.Bounds("portal_request_duration_seconds_bucket", ("model", "glm-5")), metrics.Bounds("portal_time_to_first_token_seconds_bucket", ("model", "glm-5")));
 
         var text = await response.Content.ReadAsStringAsync();
         Assert.DoesNotContain(account.Key, text);
@@ -76,6 +81,80 @@ public sealed partial class MetricsTests : IDisposable
         Assert.Equal(1, metrics.Value("portal_requests_total", ("model", "kimi-k2"), ("status", "502")));
         Assert.DoesNotContain("sk-upstream-secret", text);
         Assert.DoesNotContain(provider.BaseUrl, text);
+        // HttpClient's own metric counts both attempts, without the upstream's host or port (ADR 5).
+        Assert.Equal(2, metrics.Value("http_client_request_duration_seconds_count", ("error_type", "503"), ("http_request_method", "POST"),
+            ("http_response_status_code", "503"), ("network_protocol_version", "1.1"), ("url_scheme", "http")));
+        Assert.DoesNotContain("server_address", text);
+        Assert.DoesNotContain("server_port", text);
+        Assert.DoesNotContain(new Uri(provider.BaseUrl).Port.ToString(CultureInfo.InvariantCulture), text);
+    }
+
+    [Fact]
+    public async Task AspNetCoreRequestDurationAppearsAfterARequest()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await _app.CreateClient().GetAsync("/healthz")).StatusCode);
+
+        var metrics = Exposition.Parse(await (await _app.CreateClient().GetAsync("/metrics")).Content.ReadAsStringAsync());
+
+        (string, string)[] healthz = [("http_request_method", "GET"), ("http_response_status_code", "200"), ("http_route", "/healthz"), ("network_protocol_version", "1.1"), ("url_scheme", "http")];
+        Assert.Equal("histogram", metrics.Types["http_server_request_duration_seconds"]);
+        Assert.Equal(1, metrics.Value("http_server_request_duration_seconds_count", healthz));
+        Assert.Equal(1, metrics.Value("http_server_request_duration_seconds_bucket", [.. healthz, ("le", "+Inf")]));
+        Assert.Equal("gauge", metrics.Types["http_server_active_requests"]);
+    }
+
+    [Fact]
+    public async Task EachHostExportsOnlyItsOwnMeasurements()
+    {
+        // Tests run many hosts in one process, while OpenTelemetry listens to meters by name (ADR 10).
+        using var other = new PortalApplication(new Dictionary<string, string?> { ["Simulation:TokensPerSecond"] = "0", ["Simulation:FirstTokenDelayMs"] = "0" }) { RemoteIp = IPAddress.Loopback };
+        var mine = _app.CreateClient(); // both hosts listen before either measures anything
+        var account = await other.CreateApiAccountAsync(credits: 1m);
+
+        Assert.Equal(HttpStatusCode.OK, (await other.ApiClient(account.Key).PostChatAsync("""{"model":"glm-5","messages":[{"role":"user","content":"hi"}],"max_tokens":5}""")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await mine.GetAsync("/healthz")).StatusCode);
+
+        var myText = await (await mine.GetAsync("/metrics")).Content.ReadAsStringAsync();
+        var theirs = Exposition.Parse(await (await other.CreateClient().GetAsync("/metrics")).Content.ReadAsStringAsync());
+        Assert.DoesNotContain("portal_requests_total", myText);
+        Assert.DoesNotContain("/api/v1/chat/completions", myText);
+        Assert.Equal(0, Exposition.Parse(myText).Value("portal_holds_outstanding")); // one gauge, not one per host
+        Assert.Equal(1, theirs.Value("portal_requests_total", ("model", "glm-5"), ("status", "200")));
+        Assert.DoesNotContain("/healthz", theirs.Routes());
+    }
+
+    [Fact]
+    public void OtlpExportIsOffUnlessAnEndpointIsConfigured()
+    {
+        static IConfiguration Settings(params (string Key, string Value)[] settings) =>
+            new ConfigurationBuilder().AddInMemoryCollection(settings.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value))).Build();
+
+        Assert.False(ObservabilityExtensions.OtlpConfigured(Settings()));
+        Assert.False(ObservabilityExtensions.OtlpConfigured(Settings(("OTEL_EXPORTER_OTLP_ENDPOINT", " "))));
+        Assert.True(ObservabilityExtensions.OtlpConfigured(Settings(("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"))));
+        Assert.True(ObservabilityExtensions.OtlpConfigured(Settings(("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "http://collector:4318/v1/metrics"))));
+    }
+
+    [Fact]
+    public async Task WithAnOtlpEndpointMetricsAreAlsoPushed()
+    {
+        await using var collector = await FakeUpstream.StartAsync(Reply.Status(200, new System.Text.Json.Nodes.JsonObject()));
+        using var app = new PortalApplication(new Dictionary<string, string?>
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.BaseUrl[..^"/v1".Length],
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_METRIC_EXPORT_INTERVAL"] = "100",
+        });
+        app.CreateClient(); // starts the host
+
+        for (var waited = 0; waited < 100 && collector.Requests.Count == 0; waited++)
+        {
+            await Task.Delay(100);
+        }
+
+        var export = collector.Requests.FirstOrDefault();
+        Assert.NotNull(export);
+        Assert.Equal(("POST", "/v1/metrics", "application/x-protobuf"), (export.Method, export.Path, export.Header("Content-Type")));
     }
 
     [Fact]
@@ -176,6 +255,14 @@ public sealed partial class MetricsTests : IDisposable
             return matches[0].Value;
         }
 
+        /// <summary>The <c>le</c> bounds of one histogram series, in order.</summary>
+        public List<string> Bounds(string name, params (string Key, string Value)[] labels) =>
+            _samples.Where(s => s.Name == name && s.Labels.Count == labels.Length + 1 && labels.All(l => s.Labels.GetValueOrDefault(l.Key) == l.Value))
+                .Select(s => s.Labels["le"]).ToList();
+
+        /// <summary>Every <c>http_route</c> label value.</summary>
+        public IEnumerable<string> Routes() => _samples.Select(s => s.Labels.GetValueOrDefault("http_route")).OfType<string>().Distinct();
+
         public void AssertHistogramsAreCumulative()
         {
             foreach (var series in _samples.Where(s => s.Name.EndsWith("_bucket", StringComparison.Ordinal))
@@ -190,7 +277,7 @@ public sealed partial class MetricsTests : IDisposable
         [GeneratedRegex("^# (?<kind>HELP|TYPE) (?<name>[a-zA-Z_:][a-zA-Z0-9_:]*) (?<text>.+)$")]
         private static partial Regex CommentLine();
 
-        [GeneratedRegex("""^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*"(,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*")*)\})? (?<value>[-+]?(\d+(\.\d+)?([eE][-+]?\d+)?|Inf|NaN))$""")]
+        [GeneratedRegex("""^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*"(,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*")*)?\})? (?<value>[-+]?(\d+(\.\d+)?([eE][-+]?\d+)?|Inf|NaN))$""")]
         private static partial Regex SampleLine();
 
         [GeneratedRegex("(?<key>[a-zA-Z_][a-zA-Z0-9_]*)=\"(?<value>(?:[^\"\\\\]|\\\\.)*)\"")]

@@ -6,12 +6,18 @@ namespace Portal.Observability;
 /// <summary>
 /// The gateway's instruments, in one place (issue 5). Recorded where a request's outcome is final —
 /// its settlement or its refusal — and where the upstream client retries; <c>/metrics</c> shows them
-/// (see <see cref="PrometheusExporter"/>). Every tag value is bounded: catalog model ids, HTTP
-/// statuses and error codes, never anything a client typed.
+/// through OpenTelemetry (ADR 10). Every tag value is bounded: catalog model ids, HTTP statuses and
+/// error codes, never anything a client typed.
 /// </summary>
 public sealed class GatewayMetrics
 {
     public const string MeterName = "Portal.Gateway";
+
+    /// <summary>
+    /// Bucket bounds for durations, in seconds: from a fast first token to a long stream. Given as the
+    /// histograms' advice, so every exporter uses them (the series in <c>/metrics</c> depend on them).
+    /// </summary>
+    private static readonly InstrumentAdvice<double> SecondsBuckets = new() { HistogramBucketBoundaries = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300] };
 
     // Statuses as tag strings, made once: a tag value per request must not allocate.
     private static readonly string[] StatusTexts = Enumerable.Range(100, 500).Select(s => s.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
@@ -30,8 +36,8 @@ public sealed class GatewayMetrics
         // Created through the factory: each host (and each test's host) has its own meter.
         var meter = meters.Create(MeterName);
         _requests = meter.CreateCounter<long>("portal.requests", description: "Chat completion requests by model and final HTTP status (499: the client left).");
-        _latency = meter.CreateHistogram<double>("portal.request.duration", "s", "Chat completion time from arrival to settlement.");
-        _timeToFirstToken = meter.CreateHistogram<double>("portal.time_to_first_token", "s", "Time from arrival to the first output token.");
+        _latency = meter.CreateHistogram("portal.request.duration", "s", "Chat completion time from arrival to settlement.", advice: SecondsBuckets);
+        _timeToFirstToken = meter.CreateHistogram("portal.time_to_first_token", "s", "Time from arrival to the first output token.", advice: SecondsBuckets);
         _tokens = meter.CreateCounter<long>("portal.tokens", description: "Tokens billed, by model and type (prompt or completion).");
         _credits = meter.CreateCounter<long>("portal.credits.charged_microdollars", description: "Credits charged, in micro-dollars (1 USD = 1,000,000).");
         _upstreamErrors = meter.CreateCounter<long>("portal.upstream.errors", description: "Failed upstream attempts, by model and error code.");
