@@ -42,6 +42,7 @@ public static class GatewayEndpoints
             // biggest cost on the hot path); HttpUpstream logs the failures that matter itself.
             .RemoveAllLoggers();
         builder.Services.AddSingleton<ChatGateway>();
+        builder.Services.AddGatewayOpenApi();                         // the OpenAPI document at /api/v1/openapi.json
         builder.Services.AddSingleton<ApiSwitch>();
         builder.Services.AddSingleton<CompletionDrain>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CompletionDrain>());
@@ -91,13 +92,30 @@ public static class GatewayEndpoints
 
     public static IEndpointRouteBuilder MapGateway(this IEndpointRouteBuilder endpoints)
     {
-        var api = endpoints.MapGroup(Prefix).AddEndpointFilter(AuthenticateAsync).DisableAntiforgery();
-        api.MapGet("/models", ListModelsAsync);
-        api.MapGet("/models/{**id}", GetModelAsync);
-        api.MapGet("/credits", GetCreditsAsync);
-        api.MapGet("/key", GetKey);
+        // The Produces and WithApiErrors metadata only describes the endpoints (GatewayOpenApi): the
+        // handlers write their replies themselves. 401, 429 and 503 come from the key filter, 500 from
+        // UseGatewayErrors, so every operation has them.
+        var api = endpoints.MapGroup(Prefix).AddEndpointFilter(AuthenticateAsync).DisableAntiforgery()
+            .WithApiErrors(401, 429, 500, 503);
+        api.MapGet("/models", ListModelsAsync)
+            .WithName("listModels").WithTags("Models").WithSummary("List the models you can call")
+            .Produces<ModelList>();
+        api.MapGet("/models/{**id}", GetModelAsync)
+            .WithName("retrieveModel").WithTags("Models").WithSummary("Get one model by id or alias")
+            .Produces<ApiModel>().WithApiErrors(404)
+            .AddOpenApiOperationTransformer(GatewayOpenApi.DescribeModelIdAsync);
+        api.MapGet("/credits", GetCreditsAsync)
+            .WithName("getCredits").WithTags("Account").WithSummary("The key owner's credit balance")
+            .Produces<CreditsReply>();
+        api.MapGet("/key", GetKey)
+            .WithName("getKey").WithTags("Account").WithSummary("The key you are calling with")
+            .Produces<KeyReply>();
         // The server stops reading past the limit: a chunked body can't make Portal buffer more.
-        api.MapPost("/chat/completions", ChatCompletions.HandleAsync).WithMetadata(new RequestSizeLimitAttribute(ChatCompletions.MaxBodyBytes + 1));
+        api.MapPost("/chat/completions", ChatCompletions.HandleAsync).WithMetadata(new RequestSizeLimitAttribute(ChatCompletions.MaxBodyBytes + 1))
+            .WithName("createChatCompletion").WithTags("Chat").WithSummary("Generate a reply to a conversation, whole or streamed")
+            .Produces<ChatCompletion>().WithApiErrors(400, 402, 403, 404, 408, 413, 415, 502, 504)
+            .AddOpenApiOperationTransformer(GatewayOpenApi.DescribeChatCompletionsAsync);
+        endpoints.MapGatewayOpenApi();
 
         return endpoints;
     }

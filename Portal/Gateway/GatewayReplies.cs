@@ -12,7 +12,8 @@ namespace Portal.Gateway;
 /// <summary><c>GET /api/v1/models</c>: the enabled models.</summary>
 public sealed record ModelList
 {
-    public string Object { get; } = "list";
+    // init, not get-only: the schema generator takes a get-only property for a nullable one.
+    public string Object { get; init; } = "list";
 
     public required IEnumerable<ApiModel> Data { get; init; }
 }
@@ -42,7 +43,7 @@ public sealed record ApiModel(
 /// <summary>A model's prices, in US dollars per million tokens.</summary>
 public sealed record ModelPricing(decimal Input, decimal Output)
 {
-    public string Unit { get; } = "USD per 1M tokens";
+    public string Unit { get; init; } = "USD per 1M tokens";
 }
 
 /// <summary><c>GET /api/v1/credits</c>.</summary>
