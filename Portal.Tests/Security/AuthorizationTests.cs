@@ -57,6 +57,7 @@ public sealed class AuthorizationTests : IDisposable
         ["/api/v1/credits"] = (Access.ApiKey, "/api/v1/credits"),
         ["/api/v1/key"] = (Access.ApiKey, "/api/v1/key"),
         ["/api/v1/chat/completions"] = (Access.ApiKey, "/api/v1/chat/completions"),
+        ["/api/v1/openapi.json"] = (Access.Public, "/api/v1/openapi.json"),
     };
 
     private readonly PortalApplication _app = new();

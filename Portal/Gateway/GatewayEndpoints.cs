@@ -42,6 +42,7 @@ public static class GatewayEndpoints
             // biggest cost on the hot path); HttpUpstream logs the failures that matter itself.
             .RemoveAllLoggers();
         builder.Services.AddSingleton<ChatGateway>();
+        builder.Services.AddGatewayOpenApi();                         // the OpenAPI document at /api/v1/openapi.json
         builder.Services.AddSingleton<ApiSwitch>();
         builder.Services.AddSingleton<CompletionDrain>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CompletionDrain>());
@@ -91,13 +92,30 @@ public static class GatewayEndpoints
 
     public static IEndpointRouteBuilder MapGateway(this IEndpointRouteBuilder endpoints)
     {
-        var api = endpoints.MapGroup(Prefix).AddEndpointFilter(AuthenticateAsync).DisableAntiforgery();
-        api.MapGet("/models", ListModelsAsync);
-        api.MapGet("/models/{**id}", GetModelAsync);
-        api.MapGet("/credits", GetCreditsAsync);
-        api.MapGet("/key", GetKey);
+        // The Produces and WithApiErrors metadata only describes the endpoints (GatewayOpenApi): the
+        // handlers write their replies themselves. 401, 429 and 503 come from the key filter, 500 from
+        // UseGatewayErrors, so every operation has them.
+        var api = endpoints.MapGroup(Prefix).AddEndpointFilter(AuthenticateAsync).DisableAntiforgery()
+            .WithApiErrors(401, 429, 500, 503);
+        api.MapGet("/models", ListModelsAsync)
+            .WithName("listModels").WithTags("Models").WithSummary("List the models you can call")
+            .Produces<ModelList>();
+        api.MapGet("/models/{**id}", GetModelAsync)
+            .WithName("retrieveModel").WithTags("Models").WithSummary("Get one model by id or alias")
+            .Produces<ApiModel>().WithApiErrors(404)
+            .AddOpenApiOperationTransformer(GatewayOpenApi.DescribeModelIdAsync);
+        api.MapGet("/credits", GetCreditsAsync)
+            .WithName("getCredits").WithTags("Account").WithSummary("The key owner's credit balance")
+            .Produces<CreditsReply>();
+        api.MapGet("/key", GetKey)
+            .WithName("getKey").WithTags("Account").WithSummary("The key you are calling with")
+            .Produces<KeyReply>();
         // The server stops reading past the limit: a chunked body can't make Portal buffer more.
-        api.MapPost("/chat/completions", ChatCompletions.HandleAsync).WithMetadata(new RequestSizeLimitAttribute(ChatCompletions.MaxBodyBytes + 1));
+        api.MapPost("/chat/completions", ChatCompletions.HandleAsync).WithMetadata(new RequestSizeLimitAttribute(ChatCompletions.MaxBodyBytes + 1))
+            .WithName("createChatCompletion").WithTags("Chat").WithSummary("Generate a reply to a conversation, whole or streamed")
+            .Produces<ChatCompletion>().WithApiErrors(400, 402, 403, 404, 408, 413, 415, 502, 504)
+            .AddOpenApiOperationTransformer(GatewayOpenApi.DescribeChatCompletionsAsync);
+        endpoints.MapGatewayOpenApi();
 
         return endpoints;
     }
@@ -205,58 +223,20 @@ public static class GatewayEndpoints
     private static async Task<IResult> ListModelsAsync(ModelCatalog catalog, CancellationToken cancellationToken)
     {
         var models = await catalog.AllAsync(cancellationToken);
-        return TypedResults.Json(new { @object = "list", data = models.Where(m => m.Enabled).Select(ModelDto.From) }, Wire.Json);
+        return TypedResults.Json(new ModelList { Data = models.Where(m => m.Enabled).Select(ApiModel.From) }, Wire.Json);
     }
 
     private static async Task<IResult> GetModelAsync(string id, ModelCatalog catalog, CancellationToken cancellationToken) =>
         await catalog.FindAsync(id, cancellationToken) is { } model
-            ? TypedResults.Json(ModelDto.From(model), Wire.Json)
+            ? TypedResults.Json(ApiModel.From(model), Wire.Json)
             : ApiError.ModelNotFound(id).ToResult();
 
     private static async Task<IResult> GetCreditsAsync(HttpContext http, CreditsLedger ledger)
     {
         var summary = await ledger.SummaryAsync(http.Caller().UserId, http.RequestAborted);
-        return TypedResults.Json(new
-        {
-            data = new
-            {
-                balance = Money.ToUsd(summary.BalanceMicros),
-                on_hold = Money.ToUsd(summary.OnHoldMicros),
-                total_granted = Money.ToUsd(summary.TotalGrantedMicros),
-                total_used = Money.ToUsd(summary.TotalUsedMicros),
-            },
-        }, Wire.Json);
+        return TypedResults.Json(new CreditsReply(CreditsData.From(summary)), Wire.Json);
     }
 
-    private static IResult GetKey(HttpContext http, IOptions<GatewayOptions> options)
-    {
-        var key = http.Caller();
-        return TypedResults.Json(new
-        {
-            data = new
-            {
-                name = key.Name,
-                prefix = $"{key.Prefix}…{key.Last4}",
-                created = new DateTimeOffset(DateTime.SpecifyKind(key.CreatedAt, DateTimeKind.Utc)).ToUnixTimeSeconds(),
-                last_used = key.LastUsedAt is { } used ? new DateTimeOffset(DateTime.SpecifyKind(used, DateTimeKind.Utc)).ToUnixTimeSeconds() : (long?)null,
-                rate_limit = new { requests = key.RateLimitPerMinute ?? options.Value.DefaultRequestsPerMinute, interval = "1m" },
-                usage = Money.ToUsd(key.SpentMicros),
-                limit = key.SpendCapMicros is { } cap ? Money.ToUsd(cap) : (decimal?)null,
-                allowed_models = key.AllowedModels.Count == 0 ? null : key.AllowedModels.Order().ToList(),
-            },
-        }, Wire.Json);
-    }
-
-    /// <summary>A model as <c>/api/v1/models</c> shows it: OpenAI's fields, then Portal's.</summary>
-    private sealed record ModelDto(
-        string Id, string Object, long Created, string OwnedBy, IReadOnlyList<string> Aliases,
-        int ContextLength, int MaxOutputTokens, bool SupportsTools, bool SupportsReasoning, bool SupportsJsonMode,
-        object Pricing, bool Simulated)
-    {
-        public static ModelDto From(ModelInfo m) => new(
-            m.Id, "model", m.Created, m.OwnedBy, m.Aliases, m.ContextLength, m.MaxOutputTokens,
-            m.SupportsTools, m.SupportsReasoning, m.SupportsJsonMode,
-            new { input = Money.ToUsd(m.InputPriceMicros), output = Money.ToUsd(m.OutputPriceMicros), unit = "USD per 1M tokens" },
-            m.IsSimulated);
-    }
+    private static IResult GetKey(HttpContext http, IOptions<GatewayOptions> options) =>
+        TypedResults.Json(new KeyReply(KeyData.From(http.Caller(), options.Value.DefaultRequestsPerMinute)), Wire.Json);
 }
