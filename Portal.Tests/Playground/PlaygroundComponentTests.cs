@@ -99,6 +99,9 @@ public sealed class PlaygroundComponentTests : ComponentTestBase
         Assert.Equal("5 in · 2 out · $0.000017 · 40 ms", usage.QuerySelector("span")!.TextContent);
         Assert.Equal("stopped — charged for what arrived", usage.QuerySelector(".mud-chip")!.TextContent.Trim());
         Assert.Empty(view.FindAll("button"));
+
+        var failed = Render<MessageView>(p => p.Add(c => c.Message, new PlaygroundMessage { Role = "assistant", Error = "The API is switched off by an administrator." }));
+        Assert.Equal("The API is switched off by an administrator.", failed.Find("[role=alert]").TextContent.Trim()); // announced
     }
 
     [Fact]
