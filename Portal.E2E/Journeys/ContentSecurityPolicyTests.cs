@@ -57,13 +57,16 @@ public sealed class ContentSecurityPolicyTests(PortalFixture portal, ITestOutput
         await docs.GotoAsync();
         await docs.WaitUntilCopyReadyAsync();
         await DocsPage.CopyButton(docs.CodeBlocks.First).ClickAsync();
-        await docs.OpenFromNavAsync("Quickstart"); // enhanced navigation
+        await docs.OpenFromNavAsync("Quickstart"); // through the circuit's router
         violations.AddRange(await ViolationsAsync(page, "/docs"));
 
         var playground = new PlaygroundPage(page);
         await playground.GotoAsync();
         await playground.AskAsync("Say hello in a few words.");
         await Expect(playground.LastReplyUsage).ToBeVisibleAsync();
+        await playground.ViewCode.ClickAsync(); // a MudDialog, with tabs
+        await playground.CodeTab("Python").ClickAsync();
+        await Expect(playground.CodeSample).ToContainTextAsync("from openai import OpenAI");
         violations.AddRange(await ViolationsAsync(page, "/playground"));
 
         Assert.Empty(violations);

@@ -40,7 +40,8 @@ public sealed partial class DocsJourneyTests(PortalFixture portal, ITestOutputHe
         var login = new LoginPage(page);
         var quickstart = new DocsPage(page, "quickstart");
 
-        // The login page is static too, so Blazor swaps the docs in without loading the page again.
+        // The login page is static, so Blazor swaps the docs in without loading the page again (and
+        // starts their circuit); the next page comes through the circuit's router.
         await login.GotoAsync();
         await page.GetByRole(AriaRole.Link, new() { Name = "Docs", Exact = true }).First.ClickAsync();
         await Expect(new DocsPage(page).Title).ToHaveTextAsync("Portal API documentation");
@@ -65,7 +66,7 @@ public sealed partial class DocsJourneyTests(PortalFixture portal, ITestOutputHe
     });
 
     [Fact]
-    public Task DocsLinkFromTheInteractiveHomePageOpensAWorkingStaticPage() => RunAsync(async () =>
+    public Task DocsLinkFromTheInteractiveHomePageOpensAWorkingPage() => RunAsync(async () =>
     {
         var page = await NewPageAsync();
         await page.Context.GrantPermissionsAsync(["clipboard-read", "clipboard-write"]);
@@ -115,6 +116,11 @@ public sealed partial class DocsJourneyTests(PortalFixture portal, ITestOutputHe
         await Expect(docs.NavLink("Quickstart")).ToBeHiddenAsync(); // folded again on the new page
         var width = await page.EvaluateAsync<int>("document.documentElement.scrollWidth");
         Assert.True(width <= 390, $"the page is {width} px wide on a 390 px screen");
+
+        // The docs have a circuit, so the app bar's own menu opens here too.
+        await docs.Header.OpenMenuAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "Playground", Exact = true }).Filter(new() { Visible = true }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/(playground|login).*$"));
     });
 
     [Fact]
@@ -127,6 +133,31 @@ public sealed partial class DocsJourneyTests(PortalFixture portal, ITestOutputHe
         Assert.Equal(404, response!.Status);
         await Expect(page.Locator("h1")).ToHaveTextAsync("There's no docs page called “no-such-page”");
         await Expect(new DocsPage(page).NavLink("Quickstart")).ToBeVisibleAsync();
+    });
+
+    [Fact]
+    public Task AnUnknownDocsPageReachedThroughTheCircuitSaysSoToo() => RunAsync(async () =>
+    {
+        var page = await NewPageAsync();
+        var docs = new DocsPage(page, "quickstart");
+        await docs.GotoAsync();
+        var documentId = await page.EvaluateAsync<double>("() => window.__docsDocument = Math.random()");
+
+        // A stale link, as an old page or a typo would have it, followed inside the circuit.
+        await page.EvaluateAsync("""
+            () => {
+                const link = Object.assign(document.createElement("a"), { href: "/docs/no-such-page", textContent: "An old link" });
+                document.querySelector("article.docs-article").prepend(link);
+            }
+            """);
+        await page.GetByRole(AriaRole.Link, new() { Name = "An old link" }).ClickAsync();
+
+        await Expect(page).ToHaveURLAsync(new Regex("/docs/no-such-page$"));
+        await Expect(page.Locator("h1")).ToHaveTextAsync("There's no docs page called “no-such-page”");
+        await Expect(page).ToHaveTitleAsync("Page not found · Portal docs");
+        Assert.Equal(documentId, await page.EvaluateAsync<double>("() => window.__docsDocument")); // no page load
+        await docs.NavLink("Quickstart").ClickAsync();
+        await Expect(docs.Title).ToHaveTextAsync("Quickstart");
     });
 
     /// <summary>What <c>GET /api/v1/models</c> says, with a key made through the admin CLI.</summary>

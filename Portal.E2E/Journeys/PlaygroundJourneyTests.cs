@@ -24,6 +24,32 @@ public sealed class PlaygroundJourneyTests(PortalFixture portal, ITestOutputHelp
     });
 
     [Fact]
+    public Task ViewCodeShowsTheRequestAsSetUpInEveryLanguage() => RunAsync(async () =>
+    {
+        var user = await Portal.CreateUserAsync();
+        var playground = new PlaygroundPage(await NewPageAsync(user));
+        await playground.GotoAsync();
+
+        await playground.ChooseModelAsync("deepseek-r1");
+        await Expect(playground.Page.GetByRole(AriaRole.Switch, new() { Name = "Always thinks before answering" })).ToBeDisabledAsync();
+        await playground.MaxTokens.FillAsync("64");
+        await playground.MaxTokens.BlurAsync();
+        await playground.Prompt.FillAsync("Why is the sky blue?");
+        await playground.ViewCode.ClickAsync();
+
+        await Expect(playground.CodeDialog).ToBeVisibleAsync();
+        await Expect(playground.CodeTab("curl")).ToHaveAttributeAsync("aria-selected", "true");
+        await Expect(playground.CodeSample).ToContainTextAsync("\"model\": \"deepseek-r1\"");
+        await Expect(playground.CodeSample).ToContainTextAsync("\"max_tokens\": 64");
+        await playground.CodeTab("C#").ClickAsync();
+        await Expect(playground.CodeSample).ToContainTextAsync("new ChatClient(\"deepseek-r1\"");
+        await Expect(playground.CodeSample).ToContainTextAsync("MaxOutputTokenCount = 64");
+        await playground.Page.Keyboard.PressAsync("Escape");
+        await Expect(playground.CodeDialog).ToBeHiddenAsync();
+        await Expect(playground.Prompt).ToHaveValueAsync("Why is the sky blue?"); // the draft is not part of the request, and stays
+    });
+
+    [Fact]
     public Task StopEndsTheReplyAndChargesOnlyWhatArrived() => RunAsync(async () =>
     {
         var user = await Portal.CreateUserAsync();

@@ -1,11 +1,14 @@
 namespace Portal.E2E.Pages;
 
-/// <summary>A page of the docs (<c>/docs</c> or <c>/docs/{slug}</c>): static, readable without a circuit.</summary>
+/// <summary>
+/// A page of the docs (<c>/docs</c> or <c>/docs/{slug}</c>): prerendered whole, so readable before (or
+/// without) its circuit, then interactive like the rest of Portal.
+/// </summary>
 public sealed class DocsPage(IPage page, string slug = "") : BasePage(page)
 {
     public override string PagePath => slug.Length == 0 ? "/docs" : $"/docs/{slug}";
 
-    protected override bool IsInteractive => false;
+    protected override bool IsInteractive => true;
 
     public ILocator Title => Page.Locator("article.docs-article h1");
 
@@ -13,7 +16,7 @@ public sealed class DocsPage(IPage page, string slug = "") : BasePage(page)
 
     public ILocator NavLink(string name) => Nav.GetByRole(AriaRole.Link, new() { Name = name, Exact = true });
 
-    /// <summary>On narrow screens the page list folds behind this toggle.</summary>
+    /// <summary>On narrow screens the page list folds behind this toggle (a checkbox: it works without a circuit).</summary>
     public ILocator MenuToggle => Nav.GetByRole(AriaRole.Checkbox, new() { Name = "Docs menu" });
 
     public ILocator CodeBlocks => Page.Locator("article .code-block");

@@ -15,6 +15,24 @@ public sealed class PlaygroundPage(IPage page) : BasePage(page)
     public ILocator LastReplyUsage => LastReply.GetByTestId("reply-usage");
     public ILocator LastReplyError => LastReply.GetByTestId("reply-error");
 
+    public ILocator Model => Page.GetByRole(AriaRole.Combobox, new() { Name = "Model" });
+    public ILocator MaxTokens => Page.GetByLabel("Max tokens");
+    public ILocator Thinking => Page.GetByRole(AriaRole.Switch, new() { Name = "Thinking" });
+    public ILocator ViewCode => Page.GetByRole(AriaRole.Button, new() { Name = "View code" });
+
+    /// <summary>The "View code" dialog, a MudDialog with a tab per language.</summary>
+    public ILocator CodeDialog => Page.GetByRole(AriaRole.Dialog, new() { Name = "This request as code" });
+    public ILocator CodeSample => CodeDialog.GetByTestId("code-sample");
+    public ILocator CodeTab(string language) => CodeDialog.GetByRole(AriaRole.Tab, new() { Name = language, Exact = true });
+
+    /// <summary>Opens the model list (a MudSelect) and picks <paramref name="id"/>.</summary>
+    public async Task ChooseModelAsync(string id)
+    {
+        await Model.ClickAsync();
+        await Page.GetByRole(AriaRole.Option, new() { Name = id, Exact = true }).ClickAsync();
+        await Expect(Model).ToHaveTextAsync(id);
+    }
+
     public async Task AskAsync(string text)
     {
         await Prompt.FillAsync(text);

@@ -17,7 +17,7 @@ public sealed class ModelPriceTableTests : ComponentTestBase
 
         var table = Render<ModelPriceTable>();
 
-        Assert.Equal("The model list can't be loaded right now. Try again in a moment.", table.Find(".alert-error").TextContent);
+        Assert.Equal("The model list can't be loaded right now. Try again in a moment.", table.Find("[role=alert]").TextContent.Trim());
         Assert.Empty(table.FindAll("table"));
     }
 
