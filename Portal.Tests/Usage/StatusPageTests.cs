@@ -65,7 +65,8 @@ public sealed class StatusPageTests
     {
         var start = html.IndexOf($"data-model=\"{model}\"", StringComparison.Ordinal);
         Assert.True(start >= 0, $"no section for {model}");
-        var end = html.IndexOf("</section>", start, StringComparison.Ordinal);
+        var next = html.IndexOf("data-testid=\"status-model\"", start, StringComparison.Ordinal);
+        var end = next >= 0 ? next : html.IndexOf("class=\"dash-note\"", start, StringComparison.Ordinal);
         return html[start..end];
     }
 }
