@@ -79,11 +79,11 @@ public sealed class DashboardJourneyTests(PortalFixture portal, ITestOutputHelpe
         await Expect(dashboard.OnHold).ToContainTextAsync("$0.00");
 
         // Filtering to failed requests keeps it; to succeeded ones leaves none.
-        await dashboard.StatusFilter.SelectOptionAsync("ok");
+        await dashboard.ChooseAsync(dashboard.StatusFilter, "Succeeded");
         await dashboard.ApplyFiltersAsync();
         await Expect(page).ToHaveURLAsync(new Regex("status=ok"));
         await Expect(dashboard.RequestRows).ToHaveCountAsync(0);
-        await dashboard.StatusFilter.SelectOptionAsync("error");
+        await dashboard.ChooseAsync(dashboard.StatusFilter, "Failed");
         await dashboard.ApplyFiltersAsync();
         await Expect(dashboard.RequestRows).ToHaveCountAsync(1);
     });
