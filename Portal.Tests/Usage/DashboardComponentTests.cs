@@ -12,6 +12,13 @@ public sealed class DashboardComponentTests : ComponentTestBase
 {
     private static readonly DateTime Today = new(2026, 11, 22, 0, 0, 0, DateTimeKind.Utc);
 
+    public DashboardComponentTests()
+    {
+        // The charts fit their box, which MudBlazor measures through JavaScript before drawing.
+        JSInterop.Setup<MudBlazor.Interop.ElementSize>("mudObserveElementSize", _ => true)
+            .SetResult(new MudBlazor.Interop.ElementSize { Width = 650, Height = 240, Timestamp = 1 });
+    }
+
     [Fact]
     public void TheBalanceCardsShowAvailableOnHoldAndTheWindowsTotals()
     {
@@ -44,9 +51,9 @@ public sealed class DashboardComponentTests : ComponentTestBase
 
         var chart = Render<DailyUsageChart>(p => p.Add(c => c.Days, days));
 
-        // A bar for each day in each series: 30 spend bars, 30 prompt and 30 completion segments.
-        Assert.Equal(30, Bars(chart, 0));
-        Assert.Equal(60, Bars(chart, 1));
+        // A spend bar for each day; a token segment for each day's prompt and completion that has any.
+        chart.WaitForAssertion(() => Assert.Equal(30, Bars(chart, 0)));
+        chart.WaitForAssertion(() => Assert.Equal(4, Bars(chart, 1)));
         var rows = chart.FindAll("[data-testid=daily-table] tbody tr");
         Assert.Equal(30, rows.Count);
         Assert.Equal("2026-11-22 2 100 50 $1.50", Clean(rows[0].TextContent));
@@ -62,8 +69,8 @@ public sealed class DashboardComponentTests : ComponentTestBase
         var chart = Render<DailyUsageChart>(p => p.Add(c => c.Days, days));
 
         // From zero to a round figure at or above the biggest day ($0.00123; 1,200 tokens).
-        Assert.Equal(["$0", "$0.0005", "$0.001", "$0.0015"], Ticks(chart, 0));
-        Assert.Equal(["0", "500", "1,000", "1,500"], Ticks(chart, 1));
+        chart.WaitForAssertion(() => Assert.Equal(["$0", "$0.0005", "$0.001", "$0.0015"], Ticks(chart, 0)));
+        chart.WaitForAssertion(() => Assert.Equal(["0", "500", "1,000", "1,500"], Ticks(chart, 1)));
     }
 
     [Fact]
@@ -76,8 +83,8 @@ public sealed class DashboardComponentTests : ComponentTestBase
         var chart = Render<DailyUsageChart>(p => p.Add(c => c.Days, days));
 
         // Bars drawn from $1.40 up would make $1.79 look several times $1.50.
-        Assert.Equal(["$0", "$1", "$2"], Ticks(chart, 0));
-        Assert.Equal(["0", "2,000", "4,000"], Ticks(chart, 1));
+        chart.WaitForAssertion(() => Assert.Equal(["$0", "$1", "$2"], Ticks(chart, 0)));
+        chart.WaitForAssertion(() => Assert.Equal(["0", "2,000", "4,000"], Ticks(chart, 1)));
     }
 
     [Fact]
