@@ -196,6 +196,39 @@ public sealed class DashboardGridTests : ComponentTestBase
     }
 
     [Fact]
+    public async Task TheHoldsSwitchPutsHoldsInTheAddressFromTheLedgersFirstPage()
+    {
+        await SignInAsync("ada@example.com");
+        var navigation = Services.GetRequiredService<NavigationManager>();
+        navigation.NavigateTo("/dashboard?ledger=2");
+        var page = Render<DashboardPage>();
+
+        page.Find("input[data-testid=holds-toggle], [data-testid=holds-toggle] input").Change(true);
+
+        Assert.Equal("/dashboard?holds=1#ledger", new Uri(navigation.Uri).PathAndQuery + new Uri(navigation.Uri).Fragment);
+    }
+
+    [Fact]
+    public async Task PickingFromTheDropDownsAndTypingADateFiltersTheList()
+    {
+        Render<MudBlazor.MudPopoverProvider>();
+        IReadOnlyDictionary<string, string?>? applied = null;
+        var filters = Render<RequestFilters>(p => p
+            .Add(c => c.Filter, RequestFilter.None)
+            .Add(c => c.Models, ["glm-5", "kimi-k2"])
+            .Add(c => c.Keys, [("key-1", "laptop")])
+            .Add(c => c.OnApply, values => applied = values));
+
+        await filters.InvokeAsync(() => filters.FindComponents<MudBlazor.MudSelect<string>>()[2].Instance.SelectOption("error"));
+        filters.Find("input[placeholder='yyyy-mm-dd']").Change("2026-11-01");
+        filters.Find("form").Submit();
+
+        Assert.NotNull(applied);
+        Assert.Equal(("error", "2026-11-01"), (applied["status"], applied["from"]));
+        Assert.Null(applied["model"]);
+    }
+
+    [Fact]
     public async Task ABadFilterIsExplainedAndNothingIsListed()
     {
         await SignInAsync("ada@example.com");

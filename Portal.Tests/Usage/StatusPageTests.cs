@@ -1,3 +1,5 @@
+using Bunit;
+using MudBlazor.Services;
 using Portal.Usage;
 using static Portal.Tests.Usage.UsageSeed;
 
@@ -51,6 +53,24 @@ public sealed class StatusPageTests
 
         app.Time.Advance(TimeSpan.FromSeconds(1));
         Assert.Contains("Requests 2", Html.Text(Section(await browser.GetPageAsync("/status"), "glm-5")));
+    }
+
+    [Fact]
+    public async Task AWindowShowsItsLevelAndFailuresOrThatThereWasNoTraffic()
+    {
+        await using var ctx = new BunitContext();
+        ctx.Services.AddMudServices();
+
+        var down = ctx.Render<StatusWindow>(p => p.Add(c => c.Title, "Last hour").Add(c => c.TestId, "last-hour")
+            .Add(c => c.Stats, new WindowStats(Requests: 12, Counted: 10, Failures: 1, MedianLatencyMs: 900, MedianTimeToFirstTokenMs: null)));
+        var quiet = ctx.Render<StatusWindow>(p => p.Add(c => c.Title, "Last hour").Add(c => c.TestId, "last-hour").Add(c => c.Stats, WindowStats.Empty));
+
+        Assert.Equal("90.0%", down.Find("[data-testid=availability]").TextContent.Trim());
+        Assert.Contains("level-down", down.Find("[data-testid=availability]").ClassName);
+        Assert.Equal("12 · 1 failed", down.Find("[data-testid=requests]").TextContent.Trim());
+        Assert.Equal("—", down.Find("[data-testid=ttft]").TextContent.Trim());
+        Assert.Equal("No traffic", quiet.Find("[data-testid=no-traffic]").TextContent.Trim());
+        Assert.Empty(quiet.FindAll("[data-testid=availability]"));
     }
 
     [Fact]
