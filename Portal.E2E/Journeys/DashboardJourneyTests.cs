@@ -79,11 +79,11 @@ public sealed class DashboardJourneyTests(PortalFixture portal, ITestOutputHelpe
         await Expect(dashboard.OnHold).ToContainTextAsync("$0.00");
 
         // Filtering to failed requests keeps it; to succeeded ones leaves none.
-        await dashboard.StatusFilter.SelectOptionAsync("ok");
+        await dashboard.ChooseAsync(dashboard.StatusFilter, "Succeeded");
         await dashboard.ApplyFiltersAsync();
         await Expect(page).ToHaveURLAsync(new Regex("status=ok"));
         await Expect(dashboard.RequestRows).ToHaveCountAsync(0);
-        await dashboard.StatusFilter.SelectOptionAsync("error");
+        await dashboard.ChooseAsync(dashboard.StatusFilter, "Failed");
         await dashboard.ApplyFiltersAsync();
         await Expect(dashboard.RequestRows).ToHaveCountAsync(1);
     });
@@ -116,6 +116,12 @@ public sealed class DashboardJourneyTests(PortalFixture portal, ITestOutputHelpe
         await Expect(page).ToHaveTitleAsync("Status · Portal");
         await Expect(status.Model("glm-5")).ToBeVisibleAsync();
         await Expect(status.Model("glm-5.2").GetByTestId("last-hour")).ToContainTextAsync(new Regex("No traffic|%"));
+
+        // Interactive like the rest, for a visitor too: on a phone the app bar's menu opens.
+        var phone = new StatusPage(await NewPageAsync(viewport: new() { Width = 390, Height = 844 }));
+        await phone.GotoAsync();
+        await phone.Header.OpenMenuAsync();
+        await Expect(phone.Header.SignInLink).ToBeVisibleAsync();
     });
 
     /// <summary>One non-streamed completion with the key; its request id and what it cost.</summary>

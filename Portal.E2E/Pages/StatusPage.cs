@@ -4,7 +4,7 @@ public sealed class StatusPage(IPage page) : BasePage(page)
 {
     public override string PagePath => "/status";
 
-    protected override bool IsInteractive => false;
+    protected override bool IsInteractive => true;
 
     public ILocator Model(string id) => Page.Locator($"[data-testid=status-model][data-model='{id}']");
 }

@@ -30,22 +30,27 @@ public sealed class DashboardAccessTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task TheServedPageShowsOnlyTheUsersOwnRequestsLedgerAndBalance()
+    public async Task TheServedPageShowsTheUsersOwnBalanceAndNothingOfAnotherUsers()
     {
-        var (ada, bob) = await TwoUsersWithHistoryAsync();
+        var (_, bob) = await TwoUsersWithHistoryAsync();
         using var browser = await _app.SignedInBrowserAsync("ada@example.com", Password);
 
         var html = WebUtility.HtmlDecode(await browser.GetPageAsync("/dashboard"));
 
+        // The lists themselves are read by the circuit, page by page (DashboardGridTests); the
+        // served page says it is loading them, never that there are none.
         Assert.Contains("<title>Dashboard · Portal</title>", html);
-        Assert.Contains($"data-request-id=\"{ada.RequestId}\"", html);
         Assert.DoesNotContain(bob.RequestId, html);
-        Assert.Contains("ada's welcome", html);
         Assert.DoesNotContain("bob's grant", html);
         Assert.DoesNotContain("bob's key", html);
         var text = Html.Text(html);
         Assert.Contains("Available balance $4.999877", text);
         Assert.Contains("Days are UTC", text);
+        Assert.Contains("Loading requests…", text);
+        Assert.Contains("Loading the ledger…", text);
+        Assert.DoesNotContain("No requests yet", text);
+        Assert.DoesNotContain("No credits yet", text);
+        Assert.Contains("data-testid=\"csv-export\"", html);
     }
 
     [Fact]
@@ -122,41 +127,15 @@ public sealed class DashboardAccessTests : IAsyncLifetime
         var html = await browser.GetPageAsync("/dashboard?to=9999-12-31");
         var export = await browser.GetAsync(UsageEndpoints.CsvPath + "?from=0001-01-01&to=9999-12-31");
 
-        Assert.Contains($"data-request-id=\"{record.RequestId}\"", html);
+        Assert.DoesNotContain("data-testid=\"filter-errors\"", html);
+        Assert.Contains("data-testid=\"request-table\"", html);
+        Assert.Contains(record.RequestId, string.Join(",", (await _app.Services.GetRequiredService<UsageQueries>()
+            .RequestsAsync(ada.Id, RequestFilter.Parse(null, null, null, null, "9999-12-31", [], []).Filter, 0, 10)).Rows.Select(r => r.RequestId)));
         Assert.Equal(HttpStatusCode.OK, export.StatusCode);
         Assert.Contains(record.RequestId, await export.Content.ReadAsStringAsync());
     }
 
-    [Fact]
-    public async Task AHandEditedPageNumberShowsTheFirstPage()
-    {
-        var ada = await _app.CreateUserAsync("ada@example.com", Password);
-        await _app.AddAsync(Record(ada.Id, _app.Now()));
-        using var browser = await _app.SignedInBrowserAsync("ada@example.com", Password);
-
-        var html = await browser.GetPageAsync("/dashboard?page=abc&ledger=-3");
-
-        Assert.Contains("data-testid=\"request-row\"", html);
-    }
-
-    [Fact]
-    public async Task APagePastTheEndShowsTheLastPageNotAnEmptyHistory()
-    {
-        var ada = await _app.CreateUserAsync("ada@example.com", Password);
-        var records = Enumerable.Range(0, DashboardPage.RequestPageSize + 2).Select(i => Record(ada.Id, _app.Now().AddMinutes(-i))).ToArray();
-        await _app.AddAsync(records);
-        await _app.Services.GetRequiredService<CreditsLedger>().GrantAsync(ada.Id, 1_000_000, "welcome", actorId: null);
-        using var browser = await _app.SignedInBrowserAsync("ada@example.com", Password);
-
-        var html = await browser.GetPageAsync("/dashboard?page=40&ledger=7");
-
-        var text = Html.Text(html);
-        Assert.Contains($"data-request-id=\"{records[^1].RequestId}\"", html);
-        Assert.Contains("Requests 26–27 of 27", text);
-        Assert.Contains("welcome", text);
-        Assert.DoesNotContain("No requests yet", text);
-        Assert.DoesNotContain("No credits yet", text);
-    }
+    // A hand-edited or past-the-end page number: DashboardGridTests.APageNumberFromTheAddressIsReadSafely.
 
     /// <summary>Ada and Bob, each with a key, a grant and one settled request.</summary>
     private async Task<(UsageRecordRef Ada, UsageRecordRef Bob)> TwoUsersWithHistoryAsync()

@@ -1,3 +1,5 @@
+using Bunit;
+using MudBlazor.Services;
 using Portal.Usage;
 using static Portal.Tests.Usage.UsageSeed;
 
@@ -54,6 +56,24 @@ public sealed class StatusPageTests
     }
 
     [Fact]
+    public async Task AWindowShowsItsLevelAndFailuresOrThatThereWasNoTraffic()
+    {
+        await using var ctx = new BunitContext();
+        ctx.Services.AddMudServices();
+
+        var down = ctx.Render<StatusWindow>(p => p.Add(c => c.Title, "Last hour").Add(c => c.TestId, "last-hour")
+            .Add(c => c.Stats, new WindowStats(Requests: 12, Counted: 10, Failures: 1, MedianLatencyMs: 900, MedianTimeToFirstTokenMs: null)));
+        var quiet = ctx.Render<StatusWindow>(p => p.Add(c => c.Title, "Last hour").Add(c => c.TestId, "last-hour").Add(c => c.Stats, WindowStats.Empty));
+
+        Assert.Equal("90.0%", down.Find("[data-testid=availability]").TextContent.Trim());
+        Assert.Contains("level-down", down.Find("[data-testid=availability]").ClassName);
+        Assert.Equal("12 · 1 failed", down.Find("[data-testid=requests]").TextContent.Trim());
+        Assert.Equal("—", down.Find("[data-testid=ttft]").TextContent.Trim());
+        Assert.Equal("No traffic", quiet.Find("[data-testid=no-traffic]").TextContent.Trim());
+        Assert.Empty(quiet.FindAll("[data-testid=availability]"));
+    }
+
+    [Fact]
     public void AvailabilityIsNeverRoundedUpToPerfect()
     {
         Assert.Equal("99.9%", Display.Percent(1999 / 2000d));
@@ -65,7 +85,8 @@ public sealed class StatusPageTests
     {
         var start = html.IndexOf($"data-model=\"{model}\"", StringComparison.Ordinal);
         Assert.True(start >= 0, $"no section for {model}");
-        var end = html.IndexOf("</section>", start, StringComparison.Ordinal);
+        var next = html.IndexOf("data-testid=\"status-model\"", start, StringComparison.Ordinal);
+        var end = next >= 0 ? next : html.IndexOf("class=\"dash-note\"", start, StringComparison.Ordinal);
         return html[start..end];
     }
 }

@@ -84,6 +84,9 @@ public abstract class UsageStoreTests : StoreAppTest
         var pastTheEnd = await Usage.RequestsAsync(ada.Id, RequestFilter.None, 100, 2);
         Assert.Equal((5, 4), (pastTheEnd.Total, pastTheEnd.Skip));
         Assert.Equal([oldest.RequestId], pastTheEnd.Rows.Select(r => r.RequestId));
+        var oldestFirst = await Usage.RequestsAsync(ada.Id, RequestFilter.None, 1, 2, ListOrder.OldestFirst);
+        Assert.Equal([failed.RequestId, cutShort.RequestId], oldestFirst.Rows.Select(r => r.RequestId));
+        Assert.Equal("laptop", oldestFirst.Rows[0].Source);
 
         Assert.Equal([failed.RequestId], await IdsAsync(ada.Id, model: "kimi-k2"));
         Assert.Equal([playground.RequestId, cutShort.RequestId], await IdsAsync(ada.Id, key: RequestFilter.Playground));
@@ -161,6 +164,8 @@ public abstract class UsageStoreTests : StoreAppTest
         var pastTheEnd = await Usage.LedgerAsync(ada.Id, 40, 4);
         Assert.Equal(4, pastTheEnd.Skip);
         Assert.Equal(second.Rows, pastTheEnd.Rows);
+        var oldestFirst = await Usage.LedgerAsync(ada.Id, 0, 2, order: ListOrder.OldestFirst);
+        Assert.Equal([(LedgerKind.Grant, 5_000_000L), (LedgerKind.Hold, 4_000_000L)], oldestFirst.Rows.Select(r => (r.Kind, r.BalanceAfterMicros)));
 
         // Without holds: grants and charges only, the balances still counting every entry.
         var settled = await Usage.LedgerAsync(ada.Id, 0, 10, includeHolds: false);

@@ -28,6 +28,16 @@ public sealed record RequestRow(
     public string Source => ApiKeyId is null ? "Playground" : KeyName ?? "(deleted key)";
 }
 
+/// <summary>
+/// The one order a list can be read in besides its default: both follow an index (requests by
+/// user and time, ledger entries by user and id), so a page never sorts a user's whole history.
+/// </summary>
+public enum ListOrder
+{
+    NewestFirst,
+    OldestFirst,
+}
+
 /// <param name="Skip">How many come before this page: the one asked for, or the last page's when that was past the end.</param>
 public sealed record RequestPage(int Total, int Skip, IReadOnlyList<RequestRow> Rows);
 
@@ -46,6 +56,9 @@ public sealed record LedgerPage(int Total, int Skip, IReadOnlyList<LedgerRow> Ro
 public sealed class UsageQueries(IDbContextFactory<PortalDbContext> dbFactory, CreditsLedger ledger, TimeProvider time)
 {
     public const int Days = 30;
+
+    /// <summary>The most rows one page may hold, whatever a caller asks for.</summary>
+    public const int MaxPageSize = 100;
 
     public Task<BalanceSummary> BalanceAsync(string userId, CancellationToken cancellationToken = default) =>
         ledger.SummaryAsync(userId, cancellationToken);
@@ -90,14 +103,15 @@ public sealed class UsageQueries(IDbContextFactory<PortalDbContext> dbFactory, C
         return models.OrderByDescending(m => m.SpendMicros).ThenByDescending(m => m.Requests).ThenBy(m => m.ModelId, StringComparer.Ordinal).ToList();
     }
 
-    /// <summary>A page of the user's requests matching <paramref name="filter"/>, newest first (the last page if <paramref name="skip"/> is past the end).</summary>
-    public async Task<RequestPage> RequestsAsync(string userId, RequestFilter filter, int skip, int take, CancellationToken cancellationToken = default)
+    /// <summary>A page of the user's requests matching <paramref name="filter"/>, newest first unless asked otherwise (the last page if <paramref name="skip"/> is past the end).</summary>
+    public async Task<RequestPage> RequestsAsync(string userId, RequestFilter filter, int skip, int take, ListOrder order = ListOrder.NewestFirst, CancellationToken cancellationToken = default)
     {
+        take = Math.Clamp(take, 1, MaxPageSize);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var matching = Matching(db, userId, filter);
         var total = await matching.CountAsync(cancellationToken);
         skip = Within(skip, take, total);
-        var rows = await Rows(db, matching).Skip(skip).Take(take).ToListAsync(cancellationToken);
+        var rows = await Rows(db, matching, order).Skip(skip).Take(take).ToListAsync(cancellationToken);
         return new RequestPage(total, skip, rows);
     }
 
@@ -129,8 +143,9 @@ public sealed class UsageQueries(IDbContextFactory<PortalDbContext> dbFactory, C
     /// only grants and charges are listed — a settled request's hold and release cancel out — but
     /// the balances still count every entry.
     /// </summary>
-    public async Task<LedgerPage> LedgerAsync(string userId, int skip, int take, bool includeHolds = true, CancellationToken cancellationToken = default)
+    public async Task<LedgerPage> LedgerAsync(string userId, int skip, int take, bool includeHolds = true, ListOrder order = ListOrder.NewestFirst, CancellationToken cancellationToken = default)
     {
+        take = Math.Clamp(take, 1, MaxPageSize);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var entries = db.Ledger.Where(e => e.UserId == userId);
         var total = await (includeHolds ? entries : entries.Where(e => e.Kind == LedgerKind.Grant || e.Kind == LedgerKind.Charge))
@@ -146,7 +161,8 @@ public sealed class UsageQueries(IDbContextFactory<PortalDbContext> dbFactory, C
             FROM "LedgerEntries" WHERE "UserId" = {userId}
             """);
         var listed = includeHolds ? withBalances : withBalances.Where(e => e.Kind == LedgerKind.Grant || e.Kind == LedgerKind.Charge);
-        var page = await listed.OrderByDescending(e => e.Id).Skip(skip).Take(take).ToListAsync(cancellationToken);
+        var ordered = order == ListOrder.OldestFirst ? listed.OrderBy(e => e.Id) : listed.OrderByDescending(e => e.Id);
+        var page = await ordered.Skip(skip).Take(take).ToListAsync(cancellationToken);
         return new LedgerPage(total, skip, page.Select(e => e with { At = DateTime.SpecifyKind(e.At, DateTimeKind.Utc) }).ToList());
     }
 
@@ -190,12 +206,17 @@ public sealed class UsageQueries(IDbContextFactory<PortalDbContext> dbFactory, C
         return records;
     }
 
-    private static IQueryable<RequestRow> Rows(PortalDbContext db, IQueryable<UsageRecord> records) =>
-        from r in records
-        join k in db.ApiKeys on r.ApiKeyId equals k.Id into keys
-        from k in keys.DefaultIfEmpty()
-        orderby r.CreatedAt descending, r.Id descending
-        select new RequestRow(r.Id, r.CreatedAt, r.RequestId, r.ModelId, r.ApiKeyId, k == null ? null : k.Name,
-            r.PromptTokens, r.CompletionTokens, r.ReasoningTokens, r.CostMicros,
-            r.LatencyMs, r.TimeToFirstTokenMs, r.Status, r.ErrorCode, r.Provenance, r.Stream);
+    private static IQueryable<RequestRow> Rows(PortalDbContext db, IQueryable<UsageRecord> records, ListOrder order = ListOrder.NewestFirst)
+    {
+        var withKeys = from r in records
+                       join k in db.ApiKeys on r.ApiKeyId equals k.Id into keys
+                       from k in keys.DefaultIfEmpty()
+                       select new { r, KeyName = k == null ? null : k.Name };
+        var ordered = order == ListOrder.OldestFirst
+            ? withKeys.OrderBy(x => x.r.CreatedAt).ThenBy(x => x.r.Id)
+            : withKeys.OrderByDescending(x => x.r.CreatedAt).ThenByDescending(x => x.r.Id);
+        return ordered.Select(x => new RequestRow(x.r.Id, x.r.CreatedAt, x.r.RequestId, x.r.ModelId, x.r.ApiKeyId, x.KeyName,
+            x.r.PromptTokens, x.r.CompletionTokens, x.r.ReasoningTokens, x.r.CostMicros,
+            x.r.LatencyMs, x.r.TimeToFirstTokenMs, x.r.Status, x.r.ErrorCode, x.r.Provenance, x.r.Stream));
+    }
 }
