@@ -42,7 +42,7 @@ public sealed class ContentSecurityPolicyTests(PortalFixture portal, ITestOutput
         console.Clear();
 
         var violations = new List<string>();
-        foreach (var path in new[] { "/", "/settings/apikeys", "/settings/profile", "/admin", "/admin/models", "/admin/upstreams", "/admin/service", "/admin/audit" })
+        foreach (var path in new[] { "/", "/dashboard", "/status", "/settings/apikeys", "/settings/profile", "/admin", "/admin/models", "/admin/upstreams", "/admin/service", "/admin/audit" })
         {
             await page.GotoAsync(path);
             if (!path.StartsWith("/settings/profile", StringComparison.Ordinal))

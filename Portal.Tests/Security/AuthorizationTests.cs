@@ -21,6 +21,8 @@ public sealed class AuthorizationTests : IDisposable
         ApiKey,
         Framework,
         LoopbackOrToken,
+        /// <summary>Anyone may post it (with the page's antiforgery token, ThemeSwitchTests); nothing to GET.</summary>
+        PublicForm,
     }
 
     /// <summary>
@@ -38,6 +40,7 @@ public sealed class AuthorizationTests : IDisposable
         ["/access-denied"] = (Access.Public, "/access-denied"),
         ["/not-found"] = (Access.Public, "/not-found"),
         ["/error"] = (Access.Public, "/error"),
+        ["/theme"] = (Access.PublicForm, "/theme"),
         ["/healthz"] = (Access.Public, "/healthz"),
         ["/readyz"] = (Access.Public, "/readyz"),
         ["/metrics"] = (Access.LoopbackOrToken, "/metrics"),
@@ -68,6 +71,7 @@ public sealed class AuthorizationTests : IDisposable
     public void EveryMappedRouteHasADecidedAccess()
     {
         var patterns = _app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.Metadata.GetMetadata<Microsoft.AspNetCore.StaticAssets.StaticAssetDescriptor>() is null) // wwwroot's public files
             .Select(e => "/" + e.RoutePattern.RawText!.TrimStart('/'))
             .Where(p => !IsFramework(p))
             .ToHashSet();
@@ -90,6 +94,7 @@ public sealed class AuthorizationTests : IDisposable
                 Access.Public => HttpStatusCode.OK,
                 Access.SignedIn or Access.Admin => HttpStatusCode.Redirect,
                 Access.ApiKey => HttpStatusCode.Unauthorized,
+                Access.PublicForm => HttpStatusCode.NotFound, // GET: there is no such page
                 _ => HttpStatusCode.Forbidden,
             };
             Assert.True(expected == response.StatusCode, $"anonymous {sample}: {(int)response.StatusCode}, expected {(int)expected}");
@@ -187,6 +192,8 @@ public sealed class AuthorizationTests : IDisposable
     }
 
     /// <summary>Blazor's own endpoints: its script, the circuit hub, enhanced-navigation plumbing.</summary>
+    // Blazor's own endpoints, and the static-assets fallback for files added since the build (Development).
     private static bool IsFramework(string pattern) =>
-        pattern.StartsWith("/_blazor", StringComparison.Ordinal) || pattern.StartsWith("/_framework", StringComparison.Ordinal);
+        pattern.StartsWith("/_blazor", StringComparison.Ordinal) || pattern.StartsWith("/_framework", StringComparison.Ordinal)
+        || pattern == "/{**path:file}";
 }

@@ -29,6 +29,7 @@ public static class PortalTheme
         PaletteDark = new PaletteDark
         {
             Primary = "#818cf8",
+            PrimaryContrastText = "#0f1117", // white on this indigo is about 3:1; dark text reads
             PrimaryDarken = "#6366f1",
             Secondary = "#2dd4bf",
             Background = "#0f1117",
