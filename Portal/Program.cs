@@ -21,6 +21,10 @@ if (isCli)
     builder.Logging.SetMinimumLevel(LogLevel.Warning);
 }
 
+// A build's output (tests, bench, `dotnet run`) finds wwwroot and _content/ through the static web
+// assets manifest, which only Development reads unless asked; a publish folder carries the files.
+builder.WebHost.UseStaticWebAssets();
+
 builder.Services.AddSingleton(TimeProvider.System);           // logic reads time from here; tests swap it
 builder.AddPortalStore();                                      // SQLite by default, PostgreSQL when configured
 builder.AddStoredDataProtection();                             // cookie and secret keys shared through the store
