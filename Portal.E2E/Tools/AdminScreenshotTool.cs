@@ -22,6 +22,23 @@ public sealed class AdminScreenshotTool(PortalFixture portal, ITestOutputHelper 
         var folder = Directory.CreateDirectory(Environment.GetEnvironmentVariable(ScreenshotFactAttribute.Variable)!).FullName;
         var user = await Portal.CreateUserAsync();
         await Portal.Server.RunAdminAsync("grant-credits", "--email", user.Email, "--amount", "5", "--reason", "screenshots");
+        await MakeSomeUsageAsync(user);
+        // An upstream that refuses connections, for a row and a failed test; on kimi-k2, removed at the end,
+        // as other tests in the collection may use the simulated models.
+        var added = await Portal.Server.RunAdminAsync("add-upstream", "--model", "kimi-k2", "--url", "http://127.0.0.1:9/v1", "--upstream-model", "kimi-k2-instruct", "--priority", "1");
+        var upstreamId = int.Parse(System.Text.RegularExpressions.Regex.Match(added, @"Added upstream (\d+)").Groups[1].Value);
+        try
+        {
+            await SaveAllAsync(folder, user, upstreamId);
+        }
+        finally
+        {
+            await Portal.Server.RunAdminAsync("remove-upstream", "--id", upstreamId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+    });
+
+    private async Task SaveAllAsync(string folder, Account user, int upstreamId)
+    {
         foreach (var theme in new[] { "light", "dark" })
         {
             foreach (var viewport in Viewports)
@@ -49,9 +66,15 @@ public sealed class AdminScreenshotTool(PortalFixture portal, ITestOutputHelper 
                 await Expect(models.Editor).ToBeVisibleAsync();
                 await SaveAsync(page, folder, $"admin-models-edit-{name}");
 
-                var upstreams = new AdminUpstreamsPage(page, "glm-5");
+                var upstreams = new AdminUpstreamsPage(page, "kimi-k2");
                 await upstreams.GotoAsync();
+                await upstreams.TestConnectionAsync(upstreamId);
+                await Expect(upstreams.TestResult(upstreamId)).ToBeVisibleAsync();
                 await SaveAsync(page, folder, $"admin-upstreams-{name}");
+                await upstreams.RemoveAsync(upstreamId);
+                await Expect(upstreams.Confirmation).ToBeVisibleAsync();
+                await SaveAsync(page, folder, $"admin-upstreams-confirm-{name}", fullPage: false);
+                await upstreams.Confirmation.GetByRole(AriaRole.Button, new() { Name = "Keep" }).ClickAsync();
 
                 var service = new AdminServicePage(page);
                 await service.GotoAsync();
@@ -69,10 +92,30 @@ public sealed class AdminScreenshotTool(PortalFixture portal, ITestOutputHelper 
                 await SaveAsync(page, folder, $"admin-audit-{name}");
             }
         }
-    });
+    }
+
+    /// <summary>A few simulated requests, so the usage charts have bars.</summary>
+    private async Task MakeSomeUsageAsync(Account user)
+    {
+        var created = await Portal.Server.RunAdminAsync("create-key", "--email", user.Email, "--name", "admin screenshots");
+        using var api = new HttpClient { BaseAddress = Portal.Server.BaseAddress };
+        api.DefaultRequestHeaders.Authorization = new("Bearer", System.Text.RegularExpressions.Regex.Match(created, "sk-portal-[0-9A-Za-z]+").Value);
+        for (var i = 0; i < 3; i++)
+        {
+            using var body = new StringContent($$"""{"model":"glm-5","max_tokens":16,"messages":[{"role":"user","content":"Say hello {{i}}"}]}""", System.Text.Encoding.UTF8, "application/json");
+            using var response = await api.PostAsync("/api/v1/chat/completions", body);
+            response.EnsureSuccessStatusCode();
+        }
+    }
 
     private async Task SaveAsync(IPage page, string folder, string name, bool fullPage = true)
     {
+        if (!fullPage)
+        {
+            // A dialog fades in: let it finish, so the picture shows what a person sees.
+            await page.WaitForTimeoutAsync(500);
+        }
+
         var path = Path.Combine(folder, $"{name}.png");
         await page.ScreenshotAsync(new() { Path = path, FullPage = fullPage });
         Output.WriteLine(path);
