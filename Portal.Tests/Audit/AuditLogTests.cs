@@ -217,6 +217,9 @@ public sealed class PostgresAuditLogTests : AuditLogTests
     [PostgresFact]
     public override Task PagesAreNewestFirst() => base.PagesAreNewestFirst();
 
+    [PostgresFact]
+    public override Task PagesCanHoldOneActionOnly() => base.PagesCanHoldOneActionOnly();
+
     /// <summary>Two Portal instances sharing one database, appending at the same time.</summary>
     [PostgresFact]
     public async Task TwoInstancesAppendingAtOnceKeepOneChain()
