@@ -67,12 +67,15 @@ public sealed class AdminJourneyTests(PortalFixture portal, ITestOutputHelper ou
         var admin = new AdminPage(await NewPageAsync(Portal.Admin));
         await admin.GotoAsync();
         await admin.SearchAsync(user.Email);
-        await Expect(admin.AccountsGrid.Locator("tbody tr")).ToHaveCountAsync(1);
+        await Expect(admin.Rows).ToHaveCountAsync(1);
         await admin.OpenCreditFormAsync(user.Email);
         await admin.FillCreditFormAsync("12.50", "E2E welcome credits");
         await admin.SubmitCreditFormAsync();
+        // Money moves only once the exact amount is confirmed.
+        await Expect(admin.Confirmation).ToContainTextAsync($"Give $12.50 to {user.Email}");
+        await admin.AnswerAsync("Grant $12.50");
 
-        await Expect(admin.Success).ToHaveTextAsync($"Granted $12.50 to {user.Email}. Their balance is now $12.50.");
+        await Expect(admin.Snackbar).ToContainTextAsync($"Granted $12.50 to {user.Email}. Their balance is now $12.50.");
         await Expect(admin.RowOf(user.Email)).ToContainTextAsync("$12.50");
         Assert.Equal(12.5m, await BalanceAsync(api));
 
@@ -80,8 +83,39 @@ public sealed class AdminJourneyTests(PortalFixture portal, ITestOutputHelper ou
         await admin.OpenCreditFormAsync(user.Email);
         await admin.FillCreditFormAsync("20", "too much", deduct: true);
         await admin.SubmitCreditFormAsync(deduct: true);
-        await Expect(admin.Error).ToContainTextAsync("less than the $20.00 you asked to deduct. Nothing was deducted.");
+        await admin.AnswerAsync("Deduct $20.00");
+        await Expect(admin.CreditFormError).ToContainTextAsync("less than the $20.00 you asked to deduct. Nothing was deducted.");
         Assert.Equal(12.5m, await BalanceAsync(api));
+
+        // Cancelling the question moves nothing either.
+        await admin.FillCreditFormAsync("5", "changed my mind", deduct: true);
+        await admin.SubmitCreditFormAsync(deduct: true);
+        await admin.AnswerAsync("Cancel");
+        Assert.Equal(12.5m, await BalanceAsync(api));
+    });
+
+    [Fact]
+    public Task AdminMakesAUserAnAdminAfterConfirmingAndFindsItInTheAuditLog() => RunAsync(async () =>
+    {
+        var user = await Portal.CreateUserAsync();
+        var admin = new AdminPage(await NewPageAsync(Portal.Admin));
+        await admin.GotoAsync();
+        await admin.SearchAsync(user.Email);
+        await Expect(admin.Rows).ToHaveCountAsync(1);
+        await Expect(admin.RowOf(user.Email)).ToContainTextAsync("User");
+
+        await admin.MakeAdminAsync(user.Email);
+        await Expect(admin.Confirmation).ToContainTextAsync($"Make {user.Email} an admin?");
+        await admin.AnswerAsync("Make admin");
+
+        await Expect(admin.Snackbar).ToContainTextAsync($"{user.Email} is now an admin.");
+        await Expect(admin.RowOf(user.Email)).ToContainTextAsync("Admin");
+
+        var audit = new AdminAuditPage(admin.Page);
+        await audit.GotoAsync();
+        await audit.FilterAsync("role.set");
+        await Expect(audit.Entries.Filter(new() { HasText = $"user:{user.Email}" })).ToHaveCountAsync(1);
+        await Expect(audit.Entries.Filter(new() { HasText = "credits.grant" })).ToHaveCountAsync(0);
     });
 
     private static readonly string[] AdminPaths = ["/admin", "/admin/models", "/admin/upstreams", "/admin/service", "/admin/audit"];

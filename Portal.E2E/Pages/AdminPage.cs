@@ -2,25 +2,31 @@ using System.Text.RegularExpressions;
 
 namespace Portal.E2E.Pages;
 
-/// <summary>/admin: the users list, search, and the credit grant/deduct form.</summary>
+/// <summary>/admin: the users grid, search, the credit grant/deduct form, role changes.</summary>
 public sealed class AdminPage(IPage page) : BasePage(page)
 {
     public override string PagePath => "/admin";
 
     protected override bool IsInteractive => true;
 
-    // By role alone: the grid has no accessible name (Radzen 11.5 has no AriaLabel parameter, so
-    // the page's AriaLabel="Accounts" lands as a plain attribute on the wrapper).
-    public ILocator AccountsGrid => Page.GetByRole(AriaRole.Main).GetByRole(AriaRole.Grid);
+    public ILocator AccountsGrid => Page.GetByRole(AriaRole.Table, new() { Name = "Accounts", Exact = true });
 
-    public ILocator Success => Page.Locator(".alert-success");
+    /// <summary>What the page reports after an action: MudBlazor's snackbars, in their live region.</summary>
+    public ILocator Snackbar => Page.GetByRole(AriaRole.Status).Locator(".mud-snackbar-content-message");
 
-    public ILocator Error => Page.Locator(".alert-error");
+    public ILocator CreditForm => Page.GetByRole(AriaRole.Region, new() { Name = "Adjust the credits of" });
 
-    /// <summary>The row whose email is exactly <paramref name="email"/> (on a phone the role and join date sit under it).</summary>
+    public ILocator CreditFormError => CreditForm.GetByRole(AriaRole.Alert);
+
+    /// <summary>The confirmation every grant, deduction and role change asks first.</summary>
+    public ILocator Confirmation => Page.GetByRole(AriaRole.Dialog);
+
+    /// <summary>The row whose email is exactly <paramref name="email"/> (on a phone its cell also carries the column's label).</summary>
     public ILocator RowOf(string email) =>
         AccountsGrid.GetByRole(AriaRole.Row)
-            .Filter(new() { Has = Page.Locator(".user-email", new() { HasTextRegex = new Regex($"^{Regex.Escape(email)}$") }) });
+            .Filter(new() { Has = Page.GetByRole(AriaRole.Cell, new() { NameRegex = new Regex($"(^|\\s){Regex.Escape(email)}$") }) });
+
+    public ILocator Rows => AccountsGrid.Locator("tbody tr.mud-table-row");
 
     public async Task SearchAsync(string text)
     {
@@ -33,11 +39,21 @@ public sealed class AdminPage(IPage page) : BasePage(page)
 
     public async Task FillCreditFormAsync(string amountUsd, string reason, bool deduct = false)
     {
-        await Page.GetByLabel(deduct ? "Deduct: take credits away" : "Grant: add credits").CheckAsync();
-        await Page.GetByLabel("Amount in USD").FillAsync(amountUsd);
-        await Page.GetByLabel("Reason").FillAsync(reason);
+        await CreditForm.GetByLabel(deduct ? "Deduct: take credits away" : "Grant: add credits").CheckAsync();
+        await CreditForm.GetByLabel("Amount in USD").FillAsync(amountUsd);
+        await CreditForm.GetByLabel("Reason").FillAsync(reason);
     }
 
     public Task SubmitCreditFormAsync(bool deduct = false) =>
-        Page.GetByRole(AriaRole.Button, new() { Name = deduct ? "Deduct credits" : "Grant credits", Exact = true }).ClickAsync();
+        CreditForm.GetByRole(AriaRole.Button, new() { Name = deduct ? "Deduct credits" : "Grant credits", Exact = true }).ClickAsync();
+
+    /// <summary>Presses <paramref name="button"/> in the open confirmation (e.g. "Grant $12.50", "Cancel").</summary>
+    public async Task AnswerAsync(string button)
+    {
+        await Confirmation.GetByRole(AriaRole.Button, new() { Name = button, Exact = true }).ClickAsync();
+        await Expect(Confirmation).ToHaveCountAsync(0);
+    }
+
+    public Task MakeAdminAsync(string email) =>
+        Page.GetByRole(AriaRole.Button, new() { Name = $"Make {email} an admin", Exact = true }).ClickAsync();
 }

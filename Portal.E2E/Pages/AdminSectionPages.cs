@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+
 namespace Portal.E2E.Pages;
 
 /// <summary>/admin/models: the catalog with its editor.</summary>
@@ -7,7 +9,10 @@ public sealed class AdminModelsPage(IPage page) : BasePage(page)
 
     protected override bool IsInteractive => true;
 
-    public ILocator RowOf(string model) => Page.Locator($"tr[data-model='{model}']");
+    public ILocator ModelsTable => Page.GetByRole(AriaRole.Table, new() { Name = "Models", Exact = true });
+
+    public ILocator RowOf(string model) =>
+        ModelsTable.GetByRole(AriaRole.Row).Filter(new() { Has = Page.Locator($"[data-model='{model}']") });
 
     public Task EditAsync(string model) => Page.GetByRole(AriaRole.Button, new() { Name = $"Edit {model}", Exact = true }).ClickAsync();
 
@@ -21,7 +26,7 @@ public sealed class AdminUpstreamsPage(IPage page, string model = "glm-5") : Bas
 
     protected override bool IsInteractive => true;
 
-    public ILocator Rows => Page.Locator("tr[data-upstream]");
+    public ILocator Rows => Page.GetByRole(AriaRole.Table, new() { Name = "Upstreams", Exact = true }).Locator("tbody tr:has([data-upstream])");
 
     public Task TestConnectionAsync(int id) =>
         Page.GetByRole(AriaRole.Button, new() { Name = $"Test the connection of upstream {id}", Exact = true }).ClickAsync();
@@ -30,7 +35,12 @@ public sealed class AdminUpstreamsPage(IPage page, string model = "glm-5") : Bas
 
     public Task EditAsync(int id) => Page.GetByRole(AriaRole.Button, new() { Name = $"Edit upstream {id}" }).ClickAsync();
 
-    public ILocator TimeoutHint => Page.Locator("#upstream-timeout-hint");
+    public Task RemoveAsync(int id) => Page.GetByRole(AriaRole.Button, new() { Name = $"Remove upstream {id}", Exact = true }).ClickAsync();
+
+    /// <summary>The timeout field's hint (MudBlazor's helper text, which the field's aria-describedby names).</summary>
+    public ILocator TimeoutHint => Page.Locator("#upstream-timeout-helper-text");
+
+    public ILocator Confirmation => Page.GetByRole(AriaRole.Dialog);
 }
 
 /// <summary>/admin/service: the public API switch and the usage charts.</summary>
@@ -43,6 +53,13 @@ public sealed class AdminServicePage(IPage page) : BasePage(page)
     public ILocator ApiState => Page.GetByTestId("api-state");
 
     public ILocator UsageTotals => Page.GetByTestId("usage-totals");
+
+    public Task AskToSwitchAsync(bool on) =>
+        Page.GetByRole(AriaRole.Button, new() { Name = on ? "Switch the API on…" : "Switch the API off…" }).ClickAsync();
+
+    public ILocator Confirmation => Page.GetByRole(AriaRole.Dialog);
+
+    public ILocator Snackbar => Page.GetByRole(AriaRole.Status).Locator(".mud-snackbar-content-message");
 }
 
 /// <summary>/admin/audit: the audit log and its chain check.</summary>
@@ -56,5 +73,12 @@ public sealed class AdminAuditPage(IPage page) : BasePage(page)
 
     public ILocator ChainResult => Page.GetByTestId("chain-result");
 
-    public ILocator Entries => Page.GetByRole(AriaRole.Main).GetByRole(AriaRole.Grid).Locator("tbody tr");
+    public ILocator Entries => Page.GetByRole(AriaRole.Table, new() { Name = "Audit entries", Exact = true }).Locator("tbody tr.mud-table-row");
+
+    /// <summary>Shows only the entries of <paramref name="action"/> (the grid's Action filter).</summary>
+    public async Task FilterAsync(string action)
+    {
+        await Page.GetByLabel("Action").ClickAsync();
+        await Page.GetByRole(AriaRole.Option, new() { NameRegex = new Regex($"^{Regex.Escape(action)}$") }).ClickAsync();
+    }
 }

@@ -6,8 +6,8 @@ using Portal.Account;
 using Portal.Admin;
 using Portal.Audit;
 using Portal.Data;
+using MudBlazor;
 using Portal.Tests.Components;
-using Radzen;
 
 namespace Portal.Tests.Admin;
 
@@ -19,9 +19,6 @@ public abstract class AdminComponentTestBase : ComponentTestBase
 {
     protected AdminComponentTestBase()
     {
-        // Radzen's grid and chart call into their JavaScript; none of it matters to what is shown.
-        JSInterop.Mode = JSRuntimeMode.Loose;
-        Services.AddRadzenComponents();
         Services.AddLogging();
         Services.AddSingleton(App.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>());
         Services.AddSingleton(App.Service<AuditLog>());
@@ -32,7 +29,32 @@ public abstract class AdminComponentTestBase : ComponentTestBase
         Services.AddSingleton(App.Service<ServiceAdmin>());
         Services.AddSingleton(App.Service<UpstreamConnectionTest>());
         Services.AddScoped<AdminGuard>();
+        // Where MudBlazor shows dialogs, snackbars and popovers, as the interactive layout does.
+        Dialogs = Render<MudDialogProvider>();
+        Snackbars = Render<MudSnackbarProvider>();
+        Popovers = Render<MudPopoverProvider>();
     }
+
+    /// <summary>Open popovers: a select's options, for one.</summary>
+    protected IRenderedComponent<MudPopoverProvider> Popovers { get; }
+
+    /// <summary>The open dialogs: what a confirmation asks, and its buttons.</summary>
+    protected IRenderedComponent<MudDialogProvider> Dialogs { get; }
+
+    /// <summary>The snackbars shown so far.</summary>
+    protected IRenderedComponent<MudSnackbarProvider> Snackbars { get; }
+
+    /// <summary>Waits for the open confirmation, checks it asks about <paramref name="question"/>, and presses <paramref name="button"/>.</summary>
+    protected void Answer(string question, string button)
+    {
+        Dialogs.WaitForAssertion(() => Assert.Contains(question, Dialogs.Find(".mud-dialog").TextContent), Wait);
+        Dialogs.FindAll(".mud-dialog button").Single(b => b.TextContent.Trim() == button).Click();
+        Dialogs.WaitForAssertion(() => Assert.Empty(Dialogs.FindAll(".mud-dialog")), Wait);
+    }
+
+    /// <summary>Waits until a snackbar says exactly <paramref name="message"/>.</summary>
+    protected void ExpectSnackbar(string message) =>
+        Snackbars.WaitForAssertion(() => Assert.Contains(message, Snackbars.FindAll(".mud-snackbar-content-message").Select(m => m.TextContent.Trim())), Wait);
 
     /// <summary>How long to wait for a render that follows a store query: a bound on waiting, not a delay.</summary>
     protected static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);

@@ -7,14 +7,19 @@ using Portal.Tests.Gateway;
 
 namespace Portal.Tests.Admin;
 
-/// <summary>The users page: the account list, and granting or deducting credits from it.</summary>
+/// <summary>The users page: the account list, granting or deducting credits from it, and roles.</summary>
 public sealed class AdminPageTests : AdminComponentTestBase
 {
+    private const string AccountRows = "tbody tr.mud-table-row";
 
     private static List<List<string>> Rows(IRenderedComponent<AdminPage> page) =>
-        page.FindAll("tbody tr")
-            .Select(row => row.QuerySelectorAll("td").Select(cell => cell.TextContent.Trim()).ToList())
+        page.FindAll(AccountRows)
+            .Select(row => row.QuerySelectorAll("td").Select(cell => cell.QuerySelectorAll("button") is { Length: > 0 } buttons
+                ? string.Join(" ", buttons.Select(b => b.TextContent.Trim()))
+                : cell.TextContent.Trim()).ToList())
             .ToList();
+
+    private static void Submit(IRenderedComponent<AdminPage> page) => page.Find("#credit-form-title").ParentElement!.QuerySelector("form")!.Submit();
 
     [Fact]
     public async Task TheAdminPageListsAccountsWithTheirRoleAndBalanceOldestFirst()
@@ -27,10 +32,10 @@ public sealed class AdminPageTests : AdminComponentTestBase
         var page = Render<AdminPage>();
 
         // The grid loads from the store asynchronously; this waits for that render, not for time.
-        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("tbody tr").Count), Wait);
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll(AccountRows).Count), Wait);
         var rows = Rows(page);
-        Assert.Equal(["zed@example.com", "Admin", "$0.00", "2026-11-22 09:30 UTC", "Adjust"], rows[0]);
-        Assert.Equal(["amy@example.com", "User", "$3.50", "2026-11-23 09:30 UTC", "Adjust"], rows[1]);
+        Assert.Equal(["zed@example.com", "Admin", "$0.00", "2026-11-22 09:30 UTC", "Adjust Remove admin"], rows[0]);
+        Assert.Equal(["amy@example.com", "User", "$3.50", "2026-11-23 09:30 UTC", "Adjust Make admin"], rows[1]);
     }
 
     [Fact]
@@ -41,10 +46,10 @@ public sealed class AdminPageTests : AdminComponentTestBase
         await App.CreateUserAsync("amy@corp.test", AdminTestHelpers.Password);
         await App.CreateUserAsync("bob@home.test", AdminTestHelpers.Password);
         var page = Render<AdminPage>();
-        page.WaitForAssertion(() => Assert.Equal(3, page.FindAll("tbody tr").Count), Wait);
+        page.WaitForAssertion(() => Assert.Equal(3, page.FindAll(AccountRows).Count), Wait);
 
-        page.Find("#user-search").Change("corp");
-        page.Find("form.user-search").Submit();
+        page.Find("#user-search").Input("corp");
+        page.Find("form[role=search]").Submit();
 
         page.WaitForAssertion(() => Assert.Equal("amy@corp.test", Assert.Single(Rows(page))[0]), Wait);
     }
@@ -56,16 +61,17 @@ public sealed class AdminPageTests : AdminComponentTestBase
         App.Time.Advance(TimeSpan.FromMinutes(1)); // listed after the admin
         var amy = await App.CreateUserAsync("amy@example.com", AdminTestHelpers.Password);
         var page = Render<AdminPage>();
-        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("tbody tr").Count), Wait);
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll(AccountRows).Count), Wait);
 
         page.Find("button[aria-label='Adjust credits of amy@example.com']").Click();
         page.Find("#credit-amount").Change("12.5");
         page.Find("#credit-reason").Change("conference voucher");
-        page.Find("section.credit-form form").Submit();
+        Submit(page);
+        Answer("Give $12.50 to amy@example.com, for \"conference voucher\"?", "Grant $12.50");
 
-        page.WaitForAssertion(() => Assert.Equal("Granted $12.50 to amy@example.com. Their balance is now $12.50.", page.Find(".alert-success").TextContent.Trim()), Wait);
+        ExpectSnackbar("Granted $12.50 to amy@example.com. Their balance is now $12.50.");
         page.WaitForAssertion(() => Assert.Equal("$12.50", Rows(page)[1][2]), Wait);
-        Assert.Empty(page.FindAll("section.credit-form"));
+        Assert.Empty(page.FindAll("#credit-form-title"));
         var entry = await App.InStoreAsync(db => db.Ledger.SingleAsync());
         Assert.Equal((amy.Id, Money.FromUsd(12.5m), admin.Id), (entry.UserId, entry.AmountMicros, entry.ActorId));
         Assert.Equal(AuditActions.CreditsGrant, await App.InStoreAsync(db => db.AuditEntries.Select(e => e.Action).SingleAsync()));
@@ -77,17 +83,18 @@ public sealed class AdminPageTests : AdminComponentTestBase
         await SignInAsAdminAsync();
         var account = await App.CreateApiAccountAsync(credits: 2m);
         var page = Render<AdminPage>();
-        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("tbody tr").Count), Wait);
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll(AccountRows).Count), Wait);
 
         page.Find("button[aria-label^='Adjust credits of api-']").Click();
-        page.Find("input[value=deduct]").Change("deduct");
-        Assert.Equal("Deduct credits", page.Find("section.credit-form button[type=submit]").TextContent.Trim());
+        page.FindAll("label.mud-radio").Single(l => l.TextContent.Contains("Deduct: take credits away")).QuerySelector("input")!.Click();
+        Assert.Equal("Deduct credits", page.Find("#credit-form-title").ParentElement!.QuerySelector("button[type=submit]")!.TextContent.Trim());
         page.Find("#credit-amount").Change("5");
         page.Find("#credit-reason").Change("chargeback");
-        page.Find("section.credit-form form").Submit();
+        Submit(page);
+        Answer("Take $5.00 from", "Deduct $5.00");
 
         page.WaitForAssertion(() => Assert.EndsWith("has $2.00, less than the $5.00 you asked to deduct. Nothing was deducted.",
-            page.Find("section.credit-form .alert-error").TextContent.Trim()), Wait);
+            page.Find("#credit-form-title").ParentElement!.QuerySelector("[role=alert]")!.TextContent.Trim()), Wait);
         Assert.Equal("5", page.Find("#credit-amount").GetAttribute("value")); // what was typed is kept
         Assert.Equal(Money.FromUsd(2m), await App.BalanceAsync(account.UserId));
         Assert.Equal(0, await App.InStoreAsync(db => db.AuditEntries.CountAsync()));
@@ -99,11 +106,11 @@ public sealed class AdminPageTests : AdminComponentTestBase
         await SignInAsAdminAsync();
         await App.CreateUserAsync("amy@example.com", AdminTestHelpers.Password);
         var page = Render<AdminPage>();
-        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("tbody tr").Count), Wait);
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll(AccountRows).Count), Wait);
 
         page.Find("button[aria-label='Adjust credits of amy@example.com']").Click();
         page.Find("#credit-amount").Change("-3");
-        page.Find("section.credit-form form").Submit();
+        Submit(page); // nothing to confirm: the server says what is wrong
 
         page.WaitForAssertion(() => Assert.StartsWith("Enter an amount in USD greater than 0", page.Find("#credit-amount-error").TextContent), Wait);
         Assert.Equal("true", page.Find("#credit-amount").GetAttribute("aria-invalid"));
@@ -117,7 +124,7 @@ public sealed class AdminPageTests : AdminComponentTestBase
         var mallory = await SignInAsNonAdminAsync();
 
         var page = Render<AdminPage>();
-        page.WaitForAssertion(() => Assert.Equal(AdminComponentBase.DeniedMessage, page.Find(".alert-error").TextContent.Trim()), Wait);
+        page.WaitForAssertion(() => Assert.Equal(AdminComponentBase.DeniedMessage, page.Find("[role=alert]").TextContent.Trim()), Wait);
         Assert.DoesNotContain("mallory@example.test", page.Markup);
 
         // Even with the form in hand (a forged event), the grant is refused on the server.
@@ -128,9 +135,86 @@ public sealed class AdminPageTests : AdminComponentTestBase
         form.Find("#credit-amount").Change("1000");
         form.Find("#credit-reason").Change("free money");
         form.Find("form").Submit();
+        Answer("Give $1,000.00 to mallory@example.test", "Grant $1,000.00");
 
-        form.WaitForAssertion(() => Assert.Equal(AdminComponentBase.DeniedMessage, form.Find(".alert-error").TextContent.Trim()), Wait);
+        form.WaitForAssertion(() => Assert.Equal(AdminComponentBase.DeniedMessage, form.Find("[role=alert]").TextContent.Trim()), Wait);
         Assert.Equal(0, await App.BalanceAsync(mallory.Id));
         Assert.Equal(0, await App.InStoreAsync(db => db.Ledger.CountAsync()));
+    }
+
+    [Fact]
+    public async Task CancellingTheConfirmationMovesNoMoney()
+    {
+        await SignInAsAdminAsync();
+        var amy = await App.CreateUserAsync("amy@example.com", AdminTestHelpers.Password);
+        var page = Render<AdminPage>();
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll(AccountRows).Count), Wait);
+
+        page.Find("button[aria-label='Adjust credits of amy@example.com']").Click();
+        page.Find("#credit-amount").Change("1000");
+        page.Find("#credit-reason").Change("typo");
+        Submit(page);
+        Answer("Give $1,000.00 to amy@example.com", "Cancel");
+
+        Assert.Equal(0, await App.BalanceAsync(amy.Id));
+        Assert.Equal(0, await App.InStoreAsync(db => db.Ledger.CountAsync()));
+        Assert.Equal("1000", page.Find("#credit-amount").GetAttribute("value")); // still there to correct
+    }
+
+    [Fact]
+    public async Task AnAdminMakesAUserAnAdminAfterConfirmingAndItIsAudited()
+    {
+        var admin = await SignInAsAdminAsync();
+        App.Time.Advance(TimeSpan.FromMinutes(1));
+        var amy = await App.CreateUserAsync("amy@example.com", AdminTestHelpers.Password);
+        var page = Render<AdminPage>();
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll(AccountRows).Count), Wait);
+
+        page.Find("button[aria-label='Make amy@example.com an admin']").Click();
+        Answer("Make amy@example.com an admin?", "Make admin");
+
+        ExpectSnackbar("amy@example.com is now an admin.");
+        page.WaitForAssertion(() => Assert.Equal("Admin", Rows(page)[1][1]), Wait);
+        Assert.NotNull(await App.GuardFor(amy.Id).RequireAdminAsync());
+        var entry = await App.InStoreAsync(db => db.AuditEntries.SingleAsync());
+        Assert.Equal((admin.Id, AuditActions.RoleSet, "user:amy@example.com"), (entry.ActorId, entry.Action, entry.Target));
+        Assert.Equal($$"""{"userId":"{{amy.Id}}","role":"Admin"}""", entry.Details);
+    }
+
+    [Fact]
+    public async Task AnAdminCannotRemoveTheirOwnAdminRole()
+    {
+        var admin = await SignInAsAdminAsync();
+        var page = Render<AdminPage>();
+        page.WaitForAssertion(() => Assert.Single(page.FindAll(AccountRows)), Wait);
+
+        page.Find($"button[aria-label='Remove the admin role of {admin.Email}']").Click();
+        Answer($"Make {admin.Email} a user again?", "Remove admin");
+
+        ExpectSnackbar("You cannot remove your own admin role. Another admin can, or the command line (set-role). Nothing was changed.");
+        Assert.NotNull(await App.GuardFor(admin.Id).RequireAdminAsync());
+        Assert.Equal(0, await App.InStoreAsync(db => db.AuditEntries.CountAsync()));
+    }
+
+    [Fact]
+    public async Task TheGridPagesAndSortsOnTheServer()
+    {
+        await SignInAsAdminAsync("zz-root@example.com");
+        for (var i = 0; i < 21; i++)
+        {
+            App.Time.Advance(TimeSpan.FromMinutes(1));
+            await App.CreateUserAsync($"user{i:00}@example.com", AdminTestHelpers.Password);
+        }
+
+        var page = Render<AdminPage>();
+        page.WaitForAssertion(() => Assert.Equal(20, page.FindAll(AccountRows).Count), Wait);
+        Assert.Equal("zz-root@example.com", Rows(page)[0][0]); // oldest first
+
+        page.Find("button[aria-label='Next page']").Click();
+        page.WaitForAssertion(() => Assert.Equal(["user19@example.com", "user20@example.com"], Rows(page).Select(r => r[0])), Wait);
+
+        // By email: the header's sort button asks the server for that order, from the first page.
+        page.FindAll("th").Single(th => th.TextContent.Contains("Email")).QuerySelector("button.sort-direction-icon")!.Click();
+        page.WaitForAssertion(() => Assert.Equal("user00@example.com", Rows(page)[0][0]), Wait);
     }
 }

@@ -85,8 +85,8 @@ public sealed class EditorComponentTests : AdminComponentTestBase
         string? saved = null;
         var form = new UpstreamForm { ModelId = "glm-5" };
         var editor = RenderUpstreamEditor(form, hasKey: false, m => saved = m);
-        Assert.Equal("No key is set. Stored encrypted; never shown again.", editor.Find("#upstream-key-hint").TextContent);
-        Assert.Contains("at least 600 s", editor.Find("#upstream-timeout-hint").TextContent); // Gateway:NonStreamingReplySeconds, ADR 8
+        Assert.Equal("No key is set. Stored encrypted; never shown again.", editor.Find("#upstream-key-helper-text").TextContent);
+        Assert.Contains("at least 600 s", editor.Find("#upstream-timeout-helper-text").TextContent); // Gateway:NonStreamingReplySeconds, ADR 8
 
         editor.Find("#upstream-url").Change("https://api.provider.test/v1");
         editor.Find("#upstream-model").Change("glm-5-0425");
@@ -102,7 +102,7 @@ public sealed class EditorComponentTests : AdminComponentTestBase
         // Editing it again: the form says a key is set, and shows nothing of it.
         var caller = await App.GuardFor(admin.Id).RequireAdminAsync();
         var again = RenderUpstreamEditor((await App.Service<UpstreamAdmin>().FormForAsync(caller, stored.Id))!, hasKey: true);
-        Assert.Equal("A key is set. Leave this empty to keep it.", again.Find("#upstream-key-hint").TextContent);
+        Assert.Equal("A key is set. Leave this empty to keep it.", again.Find("#upstream-key-helper-text").TextContent);
         Assert.DoesNotContain(Secret, again.Markup);
         Assert.DoesNotContain(stored.ProtectedApiKey!, again.Markup);
         Assert.Equal("", again.Find("#upstream-key").GetAttribute("value") ?? "");
@@ -122,7 +122,7 @@ public sealed class EditorComponentTests : AdminComponentTestBase
         editor.WaitForAssertion(() => Assert.Equal("The base URL must not contain a user name, password, query or fragment; put the key in the API key field.",
             editor.Find("#upstream-url-error").TextContent), Wait);
         Assert.DoesNotContain(Secret, editor.Markup);
-        Assert.StartsWith("Enter the key again", editor.Find("#upstream-key-hint").TextContent);
+        Assert.StartsWith("Enter the key again", editor.Find("#upstream-key-helper-text").TextContent);
         Assert.Equal(0, await App.InStoreAsync(db => db.ModelUpstreams.CountAsync()));
     }
 
@@ -134,11 +134,11 @@ public sealed class EditorComponentTests : AdminComponentTestBase
         var page = Render<ModelsPage>();
 
         page.WaitForAssertion(() => Assert.Equal(4, page.FindAll("tbody tr").Count), Wait);
-        var glm5 = page.Find("tr[data-model='glm-5']");
+        var glm5 = page.Find("td[data-model='glm-5']").ParentElement!;
         Assert.Contains("zhipu/glm-5", glm5.TextContent);
         Assert.Contains("$1.50", glm5.TextContent);
         Assert.Contains("simulated", glm5.TextContent);
-        Assert.Contains("text only", page.Find("tr[data-model='deepseek-r1']").TextContent.Replace("JSON mode · always reasons", "text only"));
+        Assert.Contains("text only", page.Find("td[data-model='deepseek-r1']").ParentElement!.TextContent.Replace("JSON mode · always reasons", "text only"));
 
         page.Find("button[aria-label='Edit glm-5']").Click();
         page.WaitForAssertion(() => Assert.Equal("Edit glm-5", page.Find("#model-editor-title").TextContent), Wait);
@@ -154,20 +154,57 @@ public sealed class EditorComponentTests : AdminComponentTestBase
 
         var page = Render<UpstreamsPage>(); // no ?model= : the first model, deepseek-r1
 
-        page.WaitForAssertion(() => Assert.Single(page.FindAll("tr[data-upstream]")), Wait);
-        var row = page.Find("tr[data-upstream]");
+        page.WaitForAssertion(() => Assert.Single(page.FindAll("td[data-upstream]")), Wait);
+        var row = page.Find("td[data-upstream]").ParentElement!;
         Assert.Contains("https://api.deepseek.test/v1", row.TextContent);
         Assert.Contains("key set", row.TextContent);
         Assert.DoesNotContain(Secret, page.Markup);
 
         page.Find("button[aria-label^='Remove upstream']").Click();
-        page.Find("button:contains('Keep')").Click();
-        Assert.Single(page.FindAll("tr[data-upstream]"));
+        Answer("Remove upstream", "Keep");
+        Assert.Single(page.FindAll("td[data-upstream]"));
+        Assert.Equal(1, await App.InStoreAsync(db => db.ModelUpstreams.CountAsync()));
         page.Find("button[aria-label^='Remove upstream']").Click();
-        page.Find("button:contains('Yes, remove')").Click();
+        Answer("(https://api.deepseek.test/v1) of deepseek-r1?", "Yes, remove");
 
-        page.WaitForAssertion(() => Assert.StartsWith("Removed upstream", page.Find(".alert-success").TextContent), Wait);
-        Assert.Contains("has no upstreams: the simulated upstream answers its requests.", page.Find(".empty").TextContent);
+        Snackbars.WaitForAssertion(() => Assert.StartsWith("Removed upstream", Snackbars.Find(".mud-snackbar-content-message").TextContent.Trim()), Wait);
+        page.WaitForAssertion(() => Assert.Contains("has no upstreams: the simulated upstream answers its requests.", page.Find(".empty").TextContent), Wait);
         Assert.Equal(0, await App.InStoreAsync(db => db.ModelUpstreams.CountAsync()));
+    }
+
+    [Fact]
+    public async Task DisablingAModelAsksFirstAndKeepsItServingIfTheAdminCancels()
+    {
+        var caller = await App.GuardFor((await SignInAsAdminAsync()).Id).RequireAdminAsync();
+        string? saved = null;
+        var editor = RenderModelEditor((await App.Service<CatalogAdmin>().FormForAsync(caller, "glm-5"))!, isNew: false, m => saved = m);
+
+        editor.FindAll("input[type=checkbox]").Last().Change(false); // Enabled
+        editor.Find("form").Submit();
+        Answer("Disable glm-5? From the next second on, clients asking for it or its aliases get 404 model_not_found", "Cancel");
+
+        Assert.Null(saved);
+        Assert.True(await App.InStoreAsync(db => db.Models.Where(m => m.Id == "glm-5").Select(m => m.Enabled).SingleAsync()));
+
+        editor.Find("form").Submit();
+        Answer("Disable glm-5?", "Disable glm-5");
+
+        editor.WaitForAssertion(() => Assert.NotNull(saved), Wait);
+        Assert.False(await App.InStoreAsync(db => db.Models.Where(m => m.Id == "glm-5").Select(m => m.Enabled).SingleAsync()));
+    }
+
+    [Fact]
+    public async Task SavingAnEnabledModelAsksNothing()
+    {
+        var caller = await App.GuardFor((await SignInAsAdminAsync()).Id).RequireAdminAsync();
+        string? saved = null;
+        var editor = RenderModelEditor((await App.Service<CatalogAdmin>().FormForAsync(caller, "glm-5"))!, isNew: false, m => saved = m);
+
+        editor.Find("#model-input-price").Change("2");
+        editor.Find("form").Submit();
+
+        editor.WaitForAssertion(() => Assert.NotNull(saved), Wait);
+        Assert.Empty(Dialogs.FindAll(".mud-dialog"));
+        Assert.Equal(Money.FromUsd(2m), await App.InStoreAsync(db => db.Models.Where(m => m.Id == "glm-5").Select(m => m.InputPriceMicros).SingleAsync()));
     }
 }

@@ -136,4 +136,47 @@ public sealed class UserAdminTests : IDisposable
 
         Assert.Equal(0, (await Users.SearchAsync(caller, "%", 0, 20)).Total);
     }
+
+    [Fact]
+    public async Task SearchSortsByEmailOrJoinDateEitherWay()
+    {
+        var (_, caller) = await _app.CreateAdminCallerAsync("root@example.test");
+        foreach (var email in new[] { "cy@corp.test", "al@corp.test", "bo@corp.test" })
+        {
+            _app.Time.Advance(TimeSpan.FromMinutes(1));
+            await _app.CreateUserAsync(email, AdminTestHelpers.Password);
+        }
+
+        async Task<IEnumerable<string>> Order(UserSort sort, bool descending) =>
+            (await Users.SearchAsync(caller, "corp", 0, 20, sort, descending)).Rows.Select(r => r.Email);
+
+        Assert.Equal(["cy@corp.test", "al@corp.test", "bo@corp.test"], await Order(UserSort.Joined, descending: false));
+        Assert.Equal(["bo@corp.test", "al@corp.test", "cy@corp.test"], await Order(UserSort.Joined, descending: true));
+        Assert.Equal(["al@corp.test", "bo@corp.test", "cy@corp.test"], await Order(UserSort.Email, descending: false));
+        Assert.Equal(["cy@corp.test", "bo@corp.test", "al@corp.test"], await Order(UserSort.Email, descending: true));
+        Assert.Equal(2, (await Users.SearchAsync(caller, "corp", 1, 500, UserSort.Email)).Rows.Count); // a page is bounded, whatever is asked
+    }
+
+    [Fact]
+    public async Task ARoleChangeGoesThroughTheUserManagerWithAnAuditEntryAndCountsAtOnce()
+    {
+        var (adminId, caller) = await _app.CreateAdminCallerAsync();
+        var other = await _app.CreateUserAsync("ops@example.test", AdminTestHelpers.Password, admin: true);
+
+        var demoted = await Users.SetRoleAsync(caller, other.Id, makeAdmin: false);
+        var again = await Users.SetRoleAsync(caller, other.Id, makeAdmin: false);
+
+        Assert.Equal("ops@example.test is no longer an admin.", demoted.Done);
+        Assert.True(again.Succeeded); // already a user: nothing to change, nothing to audit
+        await Assert.ThrowsAsync<AdminAccessDeniedException>(() => _app.GuardFor(other.Id).RequireAdminAsync());
+        var entry = await _app.InStoreAsync(db => db.AuditEntries.SingleAsync());
+        Assert.Equal((adminId, AuditActions.RoleSet, "user:ops@example.test", $$"""{"userId":"{{other.Id}}","role":"User"}"""),
+            (entry.ActorId, entry.Action, entry.Target, entry.Details));
+
+        var self = await Users.SetRoleAsync(caller, adminId, makeAdmin: false);
+        Assert.StartsWith("You cannot remove your own admin role.", self.Problem);
+        Assert.NotNull(await _app.GuardFor(adminId).RequireAdminAsync());
+        Assert.Equal("That account no longer exists.", (await Users.SetRoleAsync(caller, "no-such-id", makeAdmin: true)).Problem);
+        Assert.True((await _app.Service<AuditLog>().VerifyAsync()).Ok);
+    }
 }

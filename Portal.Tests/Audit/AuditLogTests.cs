@@ -13,11 +13,13 @@ public abstract class AuditLogTests : StoreAppTest
     private AuditLog Log => App.Services.GetRequiredService<AuditLog>();
 
     /// <summary>Appends one entry in a transaction of its own, as an admin action would.</summary>
-    private async Task<AuditEntry> AppendAsync(string target, AuditActor? actor = null)
+    private async Task<AuditEntry> AppendAsync(string target, AuditActor? actor = null) => await AppendAsync(target, AuditActions.ModelUpdate, actor);
+
+    private async Task<AuditEntry> AppendAsync(string target, string action, AuditActor? actor = null)
     {
         await using var db = await App.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync();
         await using var tx = await db.Database.BeginTransactionAsync();
-        var entry = await Log.AppendAsync(db, actor ?? new AuditActor("admin-id", "root@example.test"), AuditActions.ModelUpdate, target,
+        var entry = await Log.AppendAsync(db, actor ?? new AuditActor("admin-id", "root@example.test"), action, target,
             new { changed = new { inputUsdPer1M = new[] { "1.5", "2" } }, note = "ünïcode & <html> \"quoted\"" });
         await tx.CommitAsync();
         return entry;
@@ -159,6 +161,22 @@ public abstract class AuditLogTests : StoreAppTest
 
         Assert.Equal(5, page.Total);
         Assert.Equal(["model:3", "model:2"], page.Entries.Select(e => e.Target));
+        Assert.Equal(["model:1", "model:2"], (await Log.PageAsync(1, 2, oldestFirst: true)).Entries.Select(e => e.Target));
+    }
+
+    [Fact]
+    public virtual async Task PagesCanHoldOneActionOnly()
+    {
+        for (var i = 0; i < 5; i++)
+        {
+            await AppendAsync($"model:{i}", i % 2 == 0 ? AuditActions.ModelCreate : AuditActions.ModelUpdate);
+        }
+
+        var page = await Log.PageAsync(0, 10, AuditActions.ModelUpdate);
+
+        Assert.Equal(2, page.Total);
+        Assert.Equal(["model:3", "model:1"], page.Entries.Select(e => e.Target));
+        Assert.Equal(0, (await Log.PageAsync(0, 10, AuditActions.RoleSet)).Total);
     }
 }
 
@@ -198,6 +216,9 @@ public sealed class PostgresAuditLogTests : AuditLogTests
 
     [PostgresFact]
     public override Task PagesAreNewestFirst() => base.PagesAreNewestFirst();
+
+    [PostgresFact]
+    public override Task PagesCanHoldOneActionOnly() => base.PagesCanHoldOneActionOnly();
 
     /// <summary>Two Portal instances sharing one database, appending at the same time.</summary>
     [PostgresFact]

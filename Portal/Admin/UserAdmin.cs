@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Portal.Account;
 using Portal.Audit;
@@ -10,6 +11,13 @@ public sealed record UserRow(string Id, string Email, bool IsAdmin, long Balance
 
 public sealed record UserPage(IReadOnlyList<UserRow> Rows, int Total);
 
+/// <summary>The orders the users list offers: by join date (the default), or by email, whose normalized form is indexed.</summary>
+public enum UserSort
+{
+    Joined,
+    Email,
+}
+
 /// <summary>A credit adjustment as typed in the form: a positive USD amount and which way it goes.</summary>
 public sealed class CreditAdjustment
 {
@@ -19,12 +27,13 @@ public sealed class CreditAdjustment
 }
 
 /// <summary>Accounts, their balances, and credit grants and deductions made by admins.</summary>
-public sealed class UserAdmin(IDbContextFactory<PortalDbContext> dbFactory, CreditsLedger ledger, AuditLog audit)
+public sealed class UserAdmin(IDbContextFactory<PortalDbContext> dbFactory, CreditsLedger ledger, AuditLog audit, IServiceScopeFactory scopes)
 {
     public const int MaxReasonLength = 500;
 
-    /// <summary>Accounts whose email contains <paramref name="search"/>, oldest first, one page.</summary>
-    public async Task<UserPage> SearchAsync(AdminCaller caller, string? search, int skip, int take, CancellationToken cancellationToken = default)
+    /// <summary>Accounts whose email contains <paramref name="search"/>, oldest first unless <paramref name="sort"/> says otherwise, one page of at most 100.</summary>
+    public async Task<UserPage> SearchAsync(AdminCaller caller, string? search, int skip, int take, UserSort sort = UserSort.Joined, bool descending = false,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(caller);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -37,8 +46,14 @@ public sealed class UserAdmin(IDbContextFactory<PortalDbContext> dbFactory, Cred
 
         var adminRole = Roles.Admin.ToUpperInvariant();
         var total = await users.CountAsync(cancellationToken);
-        var rows = await users
-            .OrderBy(u => u.CreatedAt).ThenBy(u => u.Id)
+        var ordered = (sort, descending) switch
+        {
+            (UserSort.Email, false) => users.OrderBy(u => u.NormalizedEmail).ThenBy(u => u.Id),
+            (UserSort.Email, true) => users.OrderByDescending(u => u.NormalizedEmail).ThenByDescending(u => u.Id),
+            (_, true) => users.OrderByDescending(u => u.CreatedAt).ThenByDescending(u => u.Id),
+            _ => users.OrderBy(u => u.CreatedAt).ThenBy(u => u.Id),
+        };
+        var rows = await ordered
             .Skip(Math.Max(0, skip)).Take(Math.Clamp(take, 1, 100))
             .Select(u => new UserRow(
                 u.Id,
@@ -103,5 +118,45 @@ public sealed class UserAdmin(IDbContextFactory<PortalDbContext> dbFactory, Cred
                 return EditResult.Refused($"{email} has {Money.Format(balance)}, less than the {Money.Format(micros)} you asked to deduct. Nothing was deducted.");
             }
         }
+    }
+
+    /// <summary>
+    /// Makes an account an admin, or a user again, through the user manager (as the command line's
+    /// set-role does) with an audit entry in the same transaction. An admin cannot demote themselves
+    /// here, so the console never loses the last admin it is being used by.
+    /// </summary>
+    public async Task<EditResult> SetRoleAsync(AdminCaller caller, string userId, bool makeAdmin, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        if (!makeAdmin && userId == caller.Actor.UserId)
+        {
+            return EditResult.Refused("You cannot remove your own admin role. Another admin can, or the command line (set-role). Nothing was changed.");
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
+        if (await users.FindByIdAsync(userId) is not { } user)
+        {
+            return EditResult.Refused("That account no longer exists.");
+        }
+
+        var email = user.Email ?? user.Id;
+        if (await users.IsInRoleAsync(user, Roles.Admin) != makeAdmin)
+        {
+            // The user manager saves through the scope's context, so the role change and its audit entry share one transaction.
+            var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
+            await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+            var result = makeAdmin ? await users.AddToRoleAsync(user, Roles.Admin) : await users.RemoveFromRoleAsync(user, Roles.Admin);
+            if (!result.Succeeded)
+            {
+                return EditResult.Refused(string.Join(" ", result.Errors.Select(e => e.Description)));
+            }
+
+            await audit.AppendAsync(db, caller.Actor, AuditActions.RoleSet, $"user:{email}",
+                new { userId = user.Id, role = makeAdmin ? Roles.Admin : "User" }, cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+        }
+
+        return EditResult.Success(makeAdmin ? $"{email} is now an admin." : $"{email} is no longer an admin.");
     }
 }

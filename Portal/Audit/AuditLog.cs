@@ -67,14 +67,23 @@ public sealed class AuditLog(IDbContextFactory<PortalDbContext> dbFactory, TimeP
         return entry;
     }
 
-    /// <summary>Newest first.</summary>
-    public async Task<AuditLogPage> PageAsync(int skip, int take, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// One page of at most 200 entries, newest first unless <paramref name="oldestFirst"/>, only those
+    /// of <paramref name="action"/> when one is given. Ordered by id, the primary key: the order they were written in.
+    /// </summary>
+    public async Task<AuditLogPage> PageAsync(int skip, int take, string? action = null, bool oldestFirst = false, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var total = await db.AuditEntries.CountAsync(cancellationToken);
-        var entries = await db.AuditEntries.AsNoTracking().OrderByDescending(e => e.Id)
+        var entries = db.AuditEntries.AsNoTracking();
+        if (!string.IsNullOrEmpty(action))
+        {
+            entries = entries.Where(e => e.Action == action);
+        }
+
+        var total = await entries.CountAsync(cancellationToken);
+        var page = await (oldestFirst ? entries.OrderBy(e => e.Id) : entries.OrderByDescending(e => e.Id))
             .Skip(Math.Max(0, skip)).Take(Math.Clamp(take, 1, 200)).ToListAsync(cancellationToken);
-        return new AuditLogPage(entries, total);
+        return new AuditLogPage(page, total);
     }
 
     /// <summary>Recomputes every hash in order and reports the first entry that does not fit.</summary>

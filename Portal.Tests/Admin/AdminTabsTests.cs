@@ -1,0 +1,27 @@
+using Bunit;
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Admin;
+using Portal.Tests.Components;
+
+namespace Portal.Tests.Admin;
+
+/// <summary>The bar of admin sections under each admin page's heading.</summary>
+public sealed class AdminTabsTests : ComponentTestBase
+{
+    [Theory]
+    [InlineData("/admin", "Users")]
+    [InlineData("/admin/models", "Models")]
+    [InlineData("/admin/upstreams?model=glm-5", "Upstreams")]
+    [InlineData("/admin/audit", "Audit log")]
+    public void EachSectionIsALinkToItsOwnAddressAndTheCurrentOneIsMarked(string address, string current)
+    {
+        Services.GetRequiredService<NavigationManager>().NavigateTo(address);
+
+        var tabs = Render<AdminTabs>();
+
+        var links = tabs.FindAll("nav[aria-label='Admin sections'] a");
+        Assert.Equal(["/admin", "/admin/models", "/admin/upstreams", "/admin/service", "/admin/audit"], links.Select(a => a.GetAttribute("href")));
+        Assert.Equal([current], links.Where(a => a.ClassList.Contains("active")).Select(a => a.TextContent.Trim()));
+    }
+}
