@@ -32,23 +32,28 @@ public static partial class Html
         return new HtmlForm(null, []);
     }
 
-    /// <summary>Texts of the account pages' error boxes (<c>.alert-error</c>), decoded.</summary>
-    public static IReadOnlyList<string> Errors(string html) => Boxes(html, "alert-error");
+    /// <summary>Texts of the account pages' error boxes (a <c>MudAlert</c> of severity Error), decoded.</summary>
+    public static IReadOnlyList<string> Errors(string html) => Alerts(html, "error");
 
-    /// <summary>Texts of the account pages' success boxes (<c>.alert-success</c>), decoded.</summary>
-    public static IReadOnlyList<string> Successes(string html) => Boxes(html, "alert-success");
+    /// <summary>Texts of the account pages' success boxes (a <c>MudAlert</c> of severity Success), decoded.</summary>
+    public static IReadOnlyList<string> Successes(string html) => Alerts(html, "success");
 
-    /// <summary>Per-field validation messages, decoded.</summary>
+    /// <summary>
+    /// Per-field validation messages, decoded: a MudBlazor field's error line, or Blazor's own
+    /// <c>ValidationMessage</c>.
+    /// </summary>
     public static IReadOnlyList<string> ValidationMessages(string html) =>
-        ValidationPattern().Matches(html).Select(m => Text(m.Groups["text"].Value)).ToList();
+        FieldErrorPattern().Matches(html).Concat(ValidationPattern().Matches(html))
+            .Select(m => Text(m.Groups["text"].Value)).ToList();
 
     /// <summary>The page as a user reads it: tags dropped, entities decoded, whitespace collapsed.</summary>
     public static string Text(string html) =>
         Whitespace().Replace(WebUtility.HtmlDecode(Tag().Replace(html, " ")), " ").Trim();
 
-    private static List<string> Boxes(string html, string cssClass) =>
-        BoxPattern().Matches(html)
-            .Where(m => m.Groups["class"].Value.Split(' ').Contains(cssClass))
+    // MudAlert marks its severity as mud-alert-{variant}-{severity}, e.g. mud-alert-outlined-error.
+    private static List<string> Alerts(string html, string severity) =>
+        AlertPattern().Matches(html)
+            .Where(m => m.Groups["class"].Value.Split(' ').Any(c => c.StartsWith("mud-alert-", StringComparison.Ordinal) && c.EndsWith("-" + severity, StringComparison.Ordinal)))
             .Select(m => Text(m.Groups["text"].Value))
             .ToList();
 
@@ -67,8 +72,11 @@ public static partial class Html
     [GeneratedRegex("<input\\b[^>]*>", RegexOptions.IgnoreCase)]
     private static partial Regex InputPattern();
 
-    [GeneratedRegex("<div\\s+class=\"(?<class>[^\"]*)\"[^>]*>(?<text>[^<]*)</div>")]
-    private static partial Regex BoxPattern();
+    [GeneratedRegex("<div\\s+role=\"(?:alert|status)\"\\s+class=\"(?<class>[^\"]*\\bmud-alert\\b[^\"]*)\"[^>]*>.*?<div class=\"mud-alert-message\">(?<text>.*?)</div>", RegexOptions.Singleline)]
+    private static partial Regex AlertPattern();
+
+    [GeneratedRegex("<div\\s+class=\"[^\"]*\\bmud-input-helper-text\\b[^\"]*\\bmud-input-error\\b[^\"]*\"[^>]*>\\s*<div[^>]*>(?<text>[^<]*)</div>")]
+    private static partial Regex FieldErrorPattern();
 
     [GeneratedRegex("<div[^>]*\\bclass=\"[^\"]*\\b(?:validation-message|field-error)\\b[^\"]*\"[^>]*>(?<text>[^<]*)</div>")]
     private static partial Regex ValidationPattern();

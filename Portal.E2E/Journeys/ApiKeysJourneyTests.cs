@@ -46,9 +46,11 @@ public sealed class ApiKeysJourneyTests(PortalFixture portal, ITestOutputHelper 
         await Expect(keys.FactOf("journey key", "Last used")).ToContainTextAsync("UTC");
 
         await keys.AskToRevokeAsync("journey key");
-        await Expect(keys.RevokeDialog).ToContainTextAsync("Revoke “journey key”?");
+        await Expect(keys.RevokeDialog).ToHaveAccessibleNameAsync("Revoke “journey key”?");
+        await Expect(keys.RevokeDialog.GetByRole(AriaRole.Button, new() { Name = "Cancel" })).ToBeFocusedAsync();
         await keys.ConfirmRevokeAsync();
         await Expect(keys.StatusOf("journey key")).ToHaveTextAsync("Revoked");
+        await Expect(keys.Snackbars).ToContainTextAsync("Revoked “journey key”.");
 
         Assert.Equal(HttpStatusCode.Unauthorized, await StatusOnceRevokedAsync(api));
     });
@@ -75,6 +77,26 @@ public sealed class ApiKeysJourneyTests(PortalFixture portal, ITestOutputHelper 
 
         await Expect(keys.NewKey).ToBeVisibleAsync();
         await Expect(keys.RowNamed("phone key")).ToContainTextAsync("30 / min");
+    });
+
+    [Fact]
+    public Task EscapeClosesTheRevokeQuestionAndTheKeyStaysLive() => RunAsync(async () =>
+    {
+        var user = await Portal.CreateUserAsync();
+        var keys = new ApiKeysPage(await NewPageAsync(user));
+        await keys.GotoAsync();
+        await keys.CreateKeyAsync("kept key");
+        await keys.CloseNewKeyAsync();
+
+        await keys.AskToRevokeAsync("kept key");
+        await Expect(keys.RevokeDialog).ToBeVisibleAsync();
+        await keys.Page.Keyboard.PressAsync("Escape");
+
+        await Expect(keys.RevokeDialog).ToHaveCountAsync(0);
+        await Expect(keys.StatusOf("kept key")).ToHaveTextAsync("Active");
+        await keys.Page.ReloadAsync();
+        await keys.WaitUntilInteractiveAsync();
+        await Expect(keys.StatusOf("kept key")).ToHaveTextAsync("Active");
     });
 
     /// <summary>

@@ -25,18 +25,21 @@ public sealed class ApiKeysPage(IPage page) : BasePage(page)
 
     public ILocator CopyStatus => NewKeyPanel.GetByRole(AriaRole.Status);
 
-    public ILocator Rows => Page.GetByTestId("key-row");
+    /// <summary>The grid's rows that hold a key (not its header).</summary>
+    public ILocator Rows => Page.GetByRole(AriaRole.Row).Filter(new() { Has = Page.GetByTestId("key-name") });
 
-    public ILocator RevokeDialog => Page.GetByRole(AriaRole.Alertdialog);
+    public ILocator RevokeDialog => Page.GetByRole(AriaRole.Dialog);
+
+    /// <summary>The outcomes the page reports in MudBlazor's snackbars.</summary>
+    public ILocator Snackbars => Page.Locator(".mud-snackbar");
 
     public ILocator RowNamed(string name) =>
-        Rows.Filter(new() { Has = Page.GetByRole(AriaRole.Heading, new() { Name = name, Exact = true }) });
+        Rows.Filter(new() { Has = Page.GetByTestId("key-name").And(Page.GetByText(name, new() { Exact = true })) });
 
     public ILocator StatusOf(string name) => RowNamed(name).GetByTestId("key-status");
 
-    /// <summary>The value shown under a heading such as "Last used" on a key's card.</summary>
-    public ILocator FactOf(string name, string fact) =>
-        RowNamed(name).Locator("dl > div").Filter(new() { Has = Page.Locator("dt", new() { HasTextString = fact }) }).Locator("dd");
+    /// <summary>The value in a key's row under a column such as "Last used" (its label when rows fold into cards).</summary>
+    public ILocator FactOf(string name, string fact) => RowNamed(name).Locator($"td[data-label='{fact}']");
 
     public async Task OpenCreateFormAsync()
     {

@@ -8,14 +8,16 @@ public sealed class LoginPage(IPage page) : BasePage(page)
 
     protected override bool IsInteractive => false;
 
-    public ILocator Error => Page.Locator(".auth-card").GetByRole(AriaRole.Alert);
+    private ILocator Card => Page.GetByRole(AriaRole.Region, new() { Name = "Sign in", Exact = true });
+
+    public ILocator Error => Card.GetByRole(AriaRole.Alert);
 
     public Task SignInAsync(Account account) => SignInAsync(account.Email, account.Password);
 
     public async Task SignInAsync(string email, string password)
     {
-        await Page.Locator("#email").FillAsync(email);
-        await Page.Locator("#password").FillAsync(password);
-        await Page.GetByRole(AriaRole.Button, new() { Name = "Sign in", Exact = true }).ClickAsync();
+        await Card.GetByLabel("Email", new() { Exact = true }).FillAsync(email);
+        await Card.GetByLabel("Password", new() { Exact = true }).FillAsync(password);
+        await Card.GetByRole(AriaRole.Button, new() { Name = "Sign in", Exact = true }).ClickAsync();
     }
 }

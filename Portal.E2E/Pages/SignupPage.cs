@@ -8,11 +8,19 @@ public sealed class SignupPage(IPage page) : BasePage(page)
 
     protected override bool IsInteractive => false;
 
-    public async Task CreateAccountAsync(Account account)
+    private ILocator Card => Page.GetByRole(AriaRole.Region, new() { Name = "Create your account", Exact = true });
+
+    public ILocator PasswordBox => Card.GetByLabel("Password", new() { Exact = true });
+
+    public ILocator Error => Card.GetByRole(AriaRole.Alert);
+
+    public async Task CreateAccountAsync(Account account) => await CreateAccountAsync(account.Email, account.Password, account.Password);
+
+    public async Task CreateAccountAsync(string email, string password, string confirm)
     {
-        await Page.Locator("#email").FillAsync(account.Email);
-        await Page.Locator("#password").FillAsync(account.Password);
-        await Page.Locator("#confirm").FillAsync(account.Password);
-        await Page.GetByRole(AriaRole.Button, new() { Name = "Create account", Exact = true }).ClickAsync();
+        await Card.GetByLabel("Email", new() { Exact = true }).FillAsync(email);
+        await PasswordBox.FillAsync(password);
+        await Card.GetByLabel("Confirm password", new() { Exact = true }).FillAsync(confirm);
+        await Card.GetByRole(AriaRole.Button, new() { Name = "Create account", Exact = true }).ClickAsync();
     }
 }

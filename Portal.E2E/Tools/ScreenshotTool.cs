@@ -117,6 +117,58 @@ public sealed class ScreenshotTool(PortalFixture portal, ITestOutputHelper outpu
         await ScreenshotAsync(keys.Page, folder, $"apikeys-revoked-{size}");
     }
 
+    /// <summary>
+    /// The account and key pages in the light and the dark theme, on both screens, in the states that
+    /// matter: field errors, an error box, a success box, the grid, the new key, the revoke question.
+    /// <c>--filter FullyQualifiedName~SaveAccountAndKeyPagesInBothThemes</c> runs just this one.
+    /// </summary>
+    [ScreenshotFact]
+    public Task SaveAccountAndKeyPagesInBothThemes() => RunAsync(async () =>
+    {
+        var folder = Directory.CreateDirectory(Environment.GetEnvironmentVariable(ScreenshotFactAttribute.Variable)!).FullName;
+        foreach (var theme in new[] { "light", "dark" })
+        {
+            foreach (var viewport in Viewports)
+            {
+                var size = $"{theme}-{viewport.Width}x{viewport.Height}";
+                var user = await Portal.CreateUserAsync();
+                await Portal.Server.RunAdminAsync("create-key", "--email", user.Email, "--name", "Production server",
+                    "--rate-limit", "120", "--spend-cap", "50", "--models", "glm-5,kimi-k2", "--expires-days", "90");
+                await Portal.Server.RunAdminAsync("create-key", "--email", user.Email, "--name", "Laptop experiments");
+
+                var visitor = await ThemedPageAsync(theme, null, viewport);
+                var signup = new SignupPage(visitor);
+                await signup.GotoAsync();
+                await signup.CreateAccountAsync("someone@example.com", "short", "shorter");
+                await Expect(signup.PasswordBox).ToHaveAttributeAsync("aria-invalid", "true");
+                await ScreenshotAsync(visitor, folder, $"account-signup-errors-{size}");
+                var login = new LoginPage(visitor);
+                await login.GotoAsync();
+                await login.SignInAsync(user.Email, "not the password");
+                await Expect(login.Error).ToBeVisibleAsync();
+                await ScreenshotAsync(visitor, folder, $"account-login-error-{size}");
+                await SaveAsync(new AccessDeniedPage(visitor), folder, $"account-access-denied-{size}");
+
+                var profile = new ProfilePage(await ThemedPageAsync(theme, user, viewport));
+                await profile.GotoAsync();
+                await profile.ChangePasswordAsync("wrong current password", "a new pass phrase");
+                await Expect(profile.PasswordError).ToBeVisibleAsync();
+                await ScreenshotAsync(profile.Page, folder, $"account-profile-error-{size}");
+
+                await SaveApiKeysAsync(new ApiKeysPage(await ThemedPageAsync(theme, user, viewport)), folder, size);
+                await SaveAsync(new ApiKeysPage(await ThemedPageAsync(theme, await Portal.CreateUserAsync(), viewport)), folder, $"apikeys-empty-{size}");
+            }
+        }
+    });
+
+    /// <summary>A page whose browser asked for <paramref name="theme"/> (the cookie the server renders from).</summary>
+    private async Task<IPage> ThemedPageAsync(string theme, Account? signedInAs, ViewportSize viewport)
+    {
+        var page = await NewPageAsync(signedInAs, viewport);
+        await page.Context.AddCookiesAsync([new Cookie { Name = "portal-theme", Value = theme, Url = Portal.Server.BaseAddress.ToString() }]);
+        return page;
+    }
+
     /// <summary>A few real (simulated) requests and a failed one, so the usage charts and lists have something to show.</summary>
     private async Task MakeSomeUsageAsync(Account user)
     {

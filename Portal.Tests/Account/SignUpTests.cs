@@ -53,6 +53,27 @@ public sealed class SignUpTests
     }
 
     [Fact]
+    public async Task AFieldShownAgainWithAnErrorIsMarkedInvalidAndDescribedByItsMessage()
+    {
+        await using var app = new PortalApplication();
+        using var browser = app.CreateBrowser();
+
+        var page = await (await browser.SignUpAsync("ada@example.com", "short", "short")).PageAsync();
+
+        // What a screen reader announces on the password box: invalid, and why.
+        var document = new AngleSharp.Html.Parser.HtmlParser().ParseDocument(page);
+        var password = document.QuerySelector("input[name='Input.Password']")!;
+        Assert.Equal("password", password.GetAttribute("type"));
+        Assert.Equal("Password", document.QuerySelector($"label[for='{password.Id}']")!.TextContent.Trim());
+        Assert.Equal("true", password.GetAttribute("aria-invalid"));
+        Assert.Equal("Passwords are 10 to 128 characters long.", document.GetElementById(password.GetAttribute("aria-describedby")!)!.TextContent.Trim());
+        // The email, which was fine, is kept and not marked.
+        var email = document.QuerySelector("input[name='Input.Email']")!;
+        Assert.Equal("ada@example.com", email.GetAttribute("value"));
+        Assert.Equal("false", email.GetAttribute("aria-invalid"));
+    }
+
+    [Fact]
     public async Task SignUpWithTooFewDifferentCharactersShowsThePasswordRuleAndCreatesNothing()
     {
         await using var app = new PortalApplication();

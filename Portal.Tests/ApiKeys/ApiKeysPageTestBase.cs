@@ -48,13 +48,22 @@ public abstract class ApiKeysPageTestBase : ComponentTestBase
         Authorization.SetClaims(new Claim(ClaimTypes.NameIdentifier, user.Id));
     }
 
-    /// <summary>Renders the page as <paramref name="user"/> and waits for the first load from the store.</summary>
-    protected IRenderedComponent<ApiKeysPage> RenderPageAs(PortalUser user)
+    /// <summary>
+    /// Renders the page as <paramref name="user"/>, with the providers its dialog and snackbars use,
+    /// and waits for the first load from the store.
+    /// </summary>
+    protected IRenderedComponent<KeysPageHost> RenderPageAs(PortalUser user)
     {
         SignInAs(user);
-        var page = Render<ApiKeysPage>();
+        return RenderPage();
+    }
+
+    /// <summary>Renders the page for the user signed in already (a reload) and waits for the first load.</summary>
+    protected IRenderedComponent<KeysPageHost> RenderPage()
+    {
+        var page = Render<KeysPageHost>();
         page.WaitForAssertion(() => Assert.True(
-            page.FindAll("[data-testid=key-row]").Count > 0 || page.FindAll("[data-testid=keys-empty]").Count > 0,
+            page.FindAll("[data-testid=key-name]").Count > 0 || page.FindAll("[data-testid=keys-empty]").Count > 0,
             "the key list never loaded"), StoreWait);
         return page;
     }
@@ -83,15 +92,31 @@ public abstract class ApiKeysPageTestBase : ComponentTestBase
         return page.WaitForElement("[data-testid=new-key]", StoreWait).TextContent;
     }
 
+    /// <summary>The grid's rows, one per key: the row holding each key's name cell.</summary>
+    protected static IReadOnlyList<IElement> Rows(IRenderedComponent<IComponent> page) =>
+        page.FindAll("[data-testid=key-name]").Select(name => name.Closest("tr")!).ToList();
+
     protected static void WaitForRows(IRenderedComponent<IComponent> page, int count) =>
-        page.WaitForAssertion(() => Assert.Equal(count, page.FindAll("[data-testid=key-row]").Count), StoreWait);
+        page.WaitForAssertion(() => Assert.Equal(count, Rows(page).Count), StoreWait);
 
     protected static IElement RowOf(IRenderedComponent<IComponent> page, string keyId) =>
-        page.FindAll("[data-testid=key-row]").Single(r => r.GetAttribute("data-key-id") == keyId);
+        page.Find($"[data-testid=key-name][data-key-id='{keyId}']").Closest("tr")!;
 
-    /// <summary>The validation message shown in the same field box as the input <paramref name="inputId"/>.</summary>
+    /// <summary>The value in <paramref name="row"/> under the column titled <paramref name="column"/>.</summary>
+    protected static string Cell(IElement row, string column) =>
+        row.QuerySelectorAll("td").Single(td => td.GetAttribute("data-label") == column).TextContent.Trim();
+
+    /// <summary>The error MudBlazor shows under the input <paramref name="inputId"/>, if any.</summary>
     protected static string? MessageBeside(IRenderedComponent<IComponent> page, string inputId) =>
-        page.Find(inputId).Closest(".field")!.QuerySelector(".validation-message")?.TextContent;
+        page.Find(inputId).Closest(".mud-input-control")!.QuerySelector(".mud-input-helper-text.mud-input-error")?.TextContent.Trim();
+
+    /// <summary>Every field error shown in the create form.</summary>
+    protected static IReadOnlyList<IElement> FieldErrors(IRenderedComponent<IComponent> page) =>
+        page.FindAll("[data-testid=create-key-form] .mud-input-helper-text.mud-input-error");
+
+    /// <summary>The texts of the snackbars on screen.</summary>
+    protected static IReadOnlyList<string> Snackbars(IRenderedComponent<IComponent> page) =>
+        page.FindAll(".mud-snackbar").Select(s => s.TextContent.Trim()).ToList();
 
     protected Task<List<ApiKey>> KeysOfAsync(string userId) =>
         App.InStoreAsync(db => db.ApiKeys.AsNoTracking().Where(k => k.UserId == userId).ToListAsync());

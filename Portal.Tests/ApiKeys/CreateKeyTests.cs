@@ -19,6 +19,7 @@ public sealed class CreateKeyTests : ApiKeysPageTestBase
         Assert.True(ApiKeyService.LooksLikeKey(plaintext), $"'{plaintext}' is not shaped like a key");
         Assert.Equal(1, Occurrences(page.Markup, plaintext));
         Assert.Contains("This is the only time the key is shown. Store it now.", page.Find("[data-testid=new-key-panel]").TextContent);
+        Assert.Contains(Snackbars(page), s => s.StartsWith("Created “billing service”.", StringComparison.Ordinal));
 
         var stored = Assert.Single(await KeysOfAsync(user.Id));
         Assert.Equal("billing service", stored.Name);
@@ -43,7 +44,8 @@ public sealed class CreateKeyTests : ApiKeysPageTestBase
         Assert.DoesNotContain(plaintext[14..^4], page.Markup);
         WaitForRows(page, 1);
         // A later visit (a reload) renders the list from the store, which has only the hash.
-        var later = Render<ApiKeysPage>();
+        await DisposeComponentsAsync();
+        var later = RenderPage();
         WaitForRows(later, 1);
         Assert.DoesNotContain(plaintext[14..^4], later.Markup);
     }
@@ -83,8 +85,8 @@ public sealed class CreateKeyTests : ApiKeysPageTestBase
         var page = RenderPageAs(user);
         OpenCreateForm(page);
         Fill(page, "limited", expiry: "2026-12-31", cap: "12.5", rate: "120");
-        page.Find("input[type=checkbox][value='kimi-k2']").Change(true);
-        page.Find("input[type=checkbox][value='glm-5']").Change(true);
+        page.Find("input[type=checkbox][data-model='kimi-k2']").Change(true);
+        page.Find("input[type=checkbox][data-model='glm-5']").Change(true);
 
         Submit(page);
         page.WaitForElement("[data-testid=new-key]", TimeSpan.FromSeconds(10));
@@ -95,12 +97,12 @@ public sealed class CreateKeyTests : ApiKeysPageTestBase
         Assert.Equal(120, key.RateLimitPerMinute);
         Assert.Equal("glm-5,kimi-k2", key.AllowedModels);
         WaitForRows(page, 1);
-        var card = RowOf(page, key.Id).TextContent;
-        Assert.Contains("2026-12-31 00:00 UTC", card);
-        Assert.Contains("$0.00 of $12.50", card);
-        Assert.Contains("120 / min", card);
-        Assert.Contains("glm-5, kimi-k2", card);
-        Assert.Contains("Active", card);
+        var row = RowOf(page, key.Id);
+        Assert.Equal("2026-12-31 00:00 UTC", Cell(row, "Expires"));
+        Assert.Contains("$0.00 of $12.50", Cell(row, "Spent"));
+        Assert.Equal("120 / min", Cell(row, "Rate limit"));
+        Assert.Equal("glm-5, kimi-k2", Cell(row, "Models"));
+        Assert.Equal("Active", Cell(row, "Status"));
     }
 
     [Fact]
@@ -111,12 +113,13 @@ public sealed class CreateKeyTests : ApiKeysPageTestBase
         CreateThroughForm(page, "plain");
         WaitForRows(page, 1);
 
-        var card = page.Find("[data-testid=key-row]").TextContent;
+        var row = Assert.Single(Rows(page));
 
-        Assert.Contains("no cap", card);
-        Assert.Contains("All models", card);
-        Assert.Contains("60 / min (default)", card);
-        Assert.Contains("Never", card);
+        Assert.Contains("no cap", Cell(row, "Spent"));
+        Assert.Equal("All models", Cell(row, "Models"));
+        Assert.Equal("60 / min (default)", Cell(row, "Rate limit"));
+        Assert.Equal("Never", Cell(row, "Expires"));
+        Assert.Equal("Never", Cell(row, "Last used"));
     }
 
     [Theory]
@@ -145,11 +148,28 @@ public sealed class CreateKeyTests : ApiKeysPageTestBase
         Submit(page);
 
         Assert.Contains(message, MessageBeside(page, field));
-        Assert.Single(page.FindAll(".validation-message"));
+        Assert.Single(FieldErrors(page));
         Assert.Equal(name, page.Find("#key-name").GetAttribute("value"));
         Assert.Equal(expiry, page.Find("#key-expiry").GetAttribute("value"));
         Assert.Equal(cap, page.Find("#key-cap").GetAttribute("value"));
         Assert.Equal(rate, page.Find("#key-rate").GetAttribute("value"));
+        Assert.Empty(page.FindAll("[data-testid=new-key-panel]"));
+        Assert.Empty(await KeysOfAsync(user.Id));
+    }
+
+    [Theory]
+    [InlineData("soon")]
+    [InlineData("2027-02-30")]
+    public async Task AnExpiryThatIsNotADateIsExplainedAndCreatesNothing(string typed)
+    {
+        var user = await App.CreateUserAsync("ada@example.com", Password);
+        var page = RenderPageAs(user);
+        OpenCreateForm(page);
+        Fill(page, "ci", expiry: typed);
+
+        Submit(page);
+
+        Assert.Equal("Enter a date such as 2027-01-31.", MessageBeside(page, "#key-expiry"));
         Assert.Empty(page.FindAll("[data-testid=new-key-panel]"));
         Assert.Empty(await KeysOfAsync(user.Id));
     }
@@ -215,7 +235,7 @@ public sealed class CreateKeyTests : ApiKeysPageTestBase
 
         OpenCreateForm(page);
 
-        var offered = page.WaitForElements("input[type=checkbox]").Select(c => c.GetAttribute("value")).ToList();
+        var offered = page.WaitForElements("[data-testid=create-key-form] input[type=checkbox]").Select(c => c.GetAttribute("data-model")).ToList();
         Assert.Equal(["glm-5", "glm-5.2", "kimi-k2"], offered);
     }
 }

@@ -1,3 +1,5 @@
+using Microsoft.EntityFrameworkCore;
+using Portal.Tests.Gateway;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.ApiKeys;
 using Portal.Tests.Store;
@@ -30,6 +32,27 @@ public sealed class PostgresKeyListTests : PostgresAppTest
         Assert.Equal(3, first.Total);
         Assert.Equal(["three", "two"], first.Keys.Select(k => k.Name));
         Assert.Equal(["one"], second.Keys.Select(k => k.Name));
+    }
+
+    [PostgresFact]
+    public async Task SortedByLastUseKeysNeverUsedComeLastEitherWay()
+    {
+        // PostgreSQL puts NULLs first when descending; the list must not lead with unused keys.
+        var ada = await App.CreateUserAsync("ada@example.com", Password);
+        var ids = new Dictionary<string, string>();
+        foreach (var name in new[] { "never", "early", "late" })
+        {
+            ids[name] = (await Keys.CreateAsync(ada.Id, new NewApiKey(name))).Key.Id;
+        }
+
+        await App.InStoreAsync(db => db.ApiKeys.Where(k => k.Id == ids["early"]).ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, new DateTime(2026, 11, 1, 0, 0, 0, DateTimeKind.Utc))));
+        await App.InStoreAsync(db => db.ApiKeys.Where(k => k.Id == ids["late"]).ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, new DateTime(2026, 11, 2, 0, 0, 0, DateTimeKind.Utc))));
+
+        var newestUse = await Keys.ListAsync(ada.Id, 0, 10, KeyOrder.LastUsed, descending: true);
+        var oldestUse = await Keys.ListAsync(ada.Id, 0, 10, KeyOrder.LastUsed, descending: false);
+
+        Assert.Equal(["late", "early", "never"], newestUse.Keys.Select(k => k.Name));
+        Assert.Equal(["early", "late", "never"], oldestUse.Keys.Select(k => k.Name));
     }
 
     [PostgresFact]

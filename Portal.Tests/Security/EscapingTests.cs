@@ -17,25 +17,12 @@ namespace Portal.Tests.Security;
 public sealed class EscapingTests : IDisposable
 {
     private const string Password = "correct horse battery";
-    private const string ScriptTag = "<script>alert('x')</script>";
-    private const string ImgBreakout = "\"><img src=x onerror=alert(1)>";
+    internal const string ScriptTag = "<script>alert('x')</script>";
+    internal const string ImgBreakout = "\"><img src=x onerror=alert(1)>";
 
     private readonly PortalApplication _app = new();
 
     public void Dispose() => _app.Dispose();
-
-    [Fact]
-    public async Task HostileKeyNamesAreShownAsText()
-    {
-        await _app.CreateUserAsync("ada@example.com", Password);
-        var user = (await _app.FindUserAsync("ada@example.com"))!;
-        var keys = _app.Services.GetRequiredService<ApiKeyService>();
-        await keys.CreateAsync(user.Id, new NewApiKey(ScriptTag));
-        await keys.CreateAsync(user.Id, new NewApiKey(ImgBreakout));
-        using var browser = await _app.SignedInBrowserAsync("ada@example.com", Password);
-
-        AssertShownAsText(await browser.GetPageAsync("/settings/apikeys"), ScriptTag, ImgBreakout);
-    }
 
     [Fact]
     public async Task AHostileEmailIsRefusedAndEchoedAsText()
@@ -78,7 +65,7 @@ public sealed class EscapingTests : IDisposable
     /// Parsed as a browser would: the payloads opened no element and no event-handler attribute, and
     /// the reader sees them as text.
     /// </summary>
-    private static void AssertShownAsText(string html, params string[] payloads)
+    internal static void AssertShownAsText(string html, params string[] payloads)
     {
         var document = new AngleSharp.Html.Parser.HtmlParser().ParseDocument(html);
         Assert.Empty(document.QuerySelectorAll("img[src=x], script:not([src])"));
@@ -109,5 +96,29 @@ public sealed class PlaygroundEscapingTests : ComponentTestBase
         Assert.Contains("<svg onload=alert(1)>", view.Find(".msg-tool").TextContent);
         Assert.Contains("<b onmouseover=alert(3)>", view.Find("[data-testid=reply-error]").TextContent);
         Assert.DoesNotContain("onerror=alert('reasoning')>", view.Markup.Replace("onerror=alert(&#x27;reasoning&#x27;)&gt;", "", StringComparison.Ordinal));
+    }
+}
+
+/// <summary>Key names come back in the list, the revoke question and its outcome (rendered over the circuit).</summary>
+public sealed class KeyNameEscapingTests : Portal.Tests.ApiKeys.ApiKeysPageTestBase
+{
+    [Fact]
+    public async Task HostileKeyNamesAreShownAsText()
+    {
+        var user = await App.CreateUserAsync("ada@example.com", Password);
+        await KeyService.CreateAsync(user.Id, new NewApiKey(EscapingTests.ScriptTag));
+        await KeyService.CreateAsync(user.Id, new NewApiKey(EscapingTests.ImgBreakout));
+        var page = RenderPageAs(user);
+        WaitForRows(page, 2);
+
+        EscapingTests.AssertShownAsText(page.Markup, EscapingTests.ScriptTag, EscapingTests.ImgBreakout);
+
+        page.FindAll("button").First(b => b.TextContent.Trim() == "Revoke").Click();
+        var question = page.Find("[role=dialog]");
+        Assert.Empty(question.QuerySelectorAll("img, script"));
+        Assert.Contains("Revoke “", question.TextContent);
+        Button(page, "Revoke key").Click();
+        page.WaitForAssertion(() => Assert.Contains(Snackbars(page), s => s.StartsWith("Revoked", StringComparison.Ordinal)), TimeSpan.FromSeconds(10));
+        EscapingTests.AssertShownAsText(page.Markup, EscapingTests.ScriptTag, EscapingTests.ImgBreakout);
     }
 }

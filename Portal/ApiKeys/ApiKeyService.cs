@@ -10,6 +10,15 @@ public sealed record NewApiKey(string Name, DateTime? ExpiresAt = null, long? Sp
 
 public sealed record KeyPage(IReadOnlyList<ApiKey> Keys, int Total);
 
+/// <summary>The orders a user can list their keys in.</summary>
+public enum KeyOrder
+{
+    Created,
+    Name,
+    LastUsed,
+    Spent,
+}
+
 /// <summary>Creates, lists and revokes keys. The plaintext exists only in the return value of <see cref="CreateAsync"/>.</summary>
 public sealed class ApiKeyService(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time)
 {
@@ -41,14 +50,36 @@ public sealed class ApiKeyService(IDbContextFactory<PortalDbContext> dbFactory, 
         return (key, plaintext);
     }
 
-    /// <summary>One page of the user's keys, newest first, and how many they have in all.</summary>
-    public async Task<KeyPage> ListAsync(string userId, int skip, int take, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// One page of the user's keys and how many they have in all; newest first unless another order is
+    /// asked for. Keys never used sort after the used ones whichever the direction.
+    /// </summary>
+    public async Task<KeyPage> ListAsync(string userId, int skip, int take, KeyOrder order = KeyOrder.Created, bool descending = true,
+        CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var mine = db.ApiKeys.AsNoTracking().Where(k => k.UserId == userId);
         var total = await mine.CountAsync(cancellationToken);
-        var keys = await mine.OrderByDescending(k => k.CreatedAt).ThenBy(k => k.Id).Skip(skip).Take(take).ToListAsync(cancellationToken);
+        var ordered = order switch
+        {
+            KeyOrder.Name => descending ? mine.OrderByDescending(k => k.Name) : mine.OrderBy(k => k.Name),
+            KeyOrder.LastUsed => descending
+                ? mine.OrderBy(k => k.LastUsedAt == null).ThenByDescending(k => k.LastUsedAt)
+                : mine.OrderBy(k => k.LastUsedAt == null).ThenBy(k => k.LastUsedAt),
+            KeyOrder.Spent => descending ? mine.OrderByDescending(k => k.SpentMicros) : mine.OrderBy(k => k.SpentMicros),
+            _ => descending ? mine.OrderByDescending(k => k.CreatedAt) : mine.OrderBy(k => k.CreatedAt),
+        };
+        // Ties (same name, never used, nothing spent) keep a stable order from page to page.
+        var keys = await ordered.ThenByDescending(k => k.CreatedAt).ThenBy(k => k.Id)
+            .Skip(skip).Take(take).ToListAsync(cancellationToken);
         return new KeyPage(keys, total);
+    }
+
+    /// <summary>How many keys the user has, live or not.</summary>
+    public async Task<int> CountAsync(string userId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.ApiKeys.CountAsync(k => k.UserId == userId, cancellationToken);
     }
 
     /// <summary>Revokes one of the user's keys; false when the user has no such live key.</summary>

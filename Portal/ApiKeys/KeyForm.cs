@@ -13,6 +13,8 @@ public sealed class KeyForm
     public const int MaxRateLimit = 1_000_000;
     /// <summary>The same ceiling the admin CLI accepts for an amount; keeps micro-dollars far from overflow.</summary>
     public const decimal MaxSpendCapUsd = 1_000_000_000m;
+    /// <summary>Also what the name box says by itself when left empty.</summary>
+    public const string NameMissing = "Give the key a name, so you can tell it apart from your others.";
 
     public string Name { get; set; } = "";
 
@@ -35,7 +37,7 @@ public sealed class KeyForm
         var name = Name.Trim();
         if (name.Length == 0)
         {
-            errors[nameof(Name)] = "Give the key a name, so you can tell it apart from your others.";
+            errors[nameof(Name)] = NameMissing;
         }
         else if (name.Length > MaxNameLength)
         {
