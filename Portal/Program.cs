@@ -10,7 +10,6 @@ using Portal.Security;
 using Portal.Usage;
 using MudBlazor.Services;
 using Portal.Components.Theme;
-using Radzen;
 
 // `Portal admin <verb> …` runs a command-line verb against the store instead of serving; its
 // arguments are not configuration, so they are kept away from the host.
@@ -37,7 +36,6 @@ builder.AddAdmin();                                            // admin editors,
 builder.AddUsage();                                            // dashboard and status page queries
 builder.AddStaleHoldRecovery();                                // holds of requests that died with their process are released
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
-builder.Services.AddRadzenComponents();
 builder.Services.AddMudServices();                             // MudBlazor: dialogs, snackbars, popovers
 
 var app = builder.Build();

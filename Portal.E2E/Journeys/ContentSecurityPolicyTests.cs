@@ -4,7 +4,7 @@ using Portal.E2E.Pages;
 namespace Portal.E2E.Journeys;
 
 /// <summary>
-/// The CSP Portal sends must not break Portal: every kind of page — static, interactive, Radzen's
+/// The CSP Portal sends must not break Portal: every kind of page — static, interactive, MudBlazor's
 /// grids, the docs' copy buttons, a streamed playground reply — runs in Chromium with no violation.
 /// </summary>
 [Collection(PortalCollection.Name)]

@@ -4,15 +4,14 @@ namespace Portal.Usage;
 
 /// <summary>
 /// The value axis of a daily column chart: from zero to a round figure at or above the biggest day,
-/// in a few round steps (1, 2 or 5 × 10ⁿ units). Radzen rounds an axis only when it picks both ends
-/// itself, and then starts it at the smallest day instead of zero; given only Min="0" it steps in
-/// whole units, so days of a fraction of a cent got a lone "$0" tick. Hence all three are given.
+/// in a few round steps (1, 2 or 5 × 10ⁿ units), so that days of a fraction of a cent get ticks such
+/// as $0.0005 rather than a lone "$0" (MudChart is given the step; DailyUsageChart).
 /// </summary>
 public sealed record ChartAxis(double Max, double Step)
 {
     /// <param name="biggest">The biggest day, in whole units (micro-dollars, tokens, requests).</param>
     /// <param name="unit">What one unit is on the axis: 0.000001 for micro-dollars shown as dollars.</param>
-    /// <returns>Null when every day is zero: Radzen's own empty axis is fine then.</returns>
+    /// <returns>Null when every day is zero: the chart's own empty axis is fine then.</returns>
     public static ChartAxis? UpTo(long biggest, decimal unit = 1)
     {
         if (biggest <= 0)
