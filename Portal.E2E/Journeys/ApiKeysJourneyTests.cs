@@ -89,7 +89,8 @@ public sealed class ApiKeysJourneyTests(PortalFixture portal, ITestOutputHelper 
         await keys.CloseNewKeyAsync();
 
         await keys.AskToRevokeAsync("kept key");
-        await Expect(keys.RevokeDialog).ToBeVisibleAsync();
+        // The dialog hears keys pressed inside it: once focus has moved in (to Cancel), as a user's would.
+        await Expect(keys.RevokeDialog.GetByRole(AriaRole.Button, new() { Name = "Cancel" })).ToBeFocusedAsync();
         await keys.Page.Keyboard.PressAsync("Escape");
 
         await Expect(keys.RevokeDialog).ToHaveCountAsync(0);
