@@ -36,7 +36,8 @@ builder.AddAdmin();                                            // admin editors,
 builder.AddUsage();                                            // dashboard and status page queries
 builder.AddStaleHoldRecovery();                                // holds of requests that died with their process are released
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
-builder.Services.AddMudServices();                             // MudBlazor: dialogs, snackbars, popovers
+builder.Services.AddMudServices(mud =>                         // MudBlazor: dialogs, snackbars (at the bottom: clear of the app bar and page actions), popovers
+    mud.SnackbarConfiguration.PositionClass = MudBlazor.Defaults.Classes.Position.BottomRight);
 
 var app = builder.Build();
 

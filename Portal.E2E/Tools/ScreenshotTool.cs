@@ -18,7 +18,7 @@ public sealed class ScreenshotFactAttribute : FactAttribute
 }
 
 /// <summary>
-/// Not a check: saves full-page PNGs of the main pages on a desktop and a phone-sized screen so
+/// Not a check: saves full-page PNGs of the main pages, light and dark, on a desktop and a phone-sized screen so
 /// people can look at the UI. <c>PORTAL_SCREENSHOTS=/tmp/shots dotnet test Portal.E2E --filter ScreenshotTool</c>
 /// </summary>
 [Collection(PortalCollection.Name)]
@@ -45,45 +45,48 @@ public sealed class ScreenshotTool(PortalFixture portal, ITestOutputHelper outpu
         var upstreamId = int.Parse(System.Text.RegularExpressions.Regex.Match(added, @"Added upstream (\d+)").Groups[1].Value);
         try
         {
-            foreach (var viewport in Viewports)
+            foreach (var theme in new[] { "light", "dark" })
             {
-                var size = $"{viewport.Width}x{viewport.Height}";
-                var visitor = await NewPageAsync(viewport: viewport);
-                await SaveAsync(new HomePage(visitor), folder, $"home-{size}");
-                await SaveAsync(new SignupPage(visitor), folder, $"signup-{size}");
-                await SaveAsync(new LoginPage(visitor), folder, $"login-{size}");
-                await SaveAsync(new DocsPage(visitor), folder, $"docs-{size}");
-                await SaveAsync(new DocsPage(visitor, "models"), folder, $"docs-models-{size}");
-                await SaveAsync(new DocsPage(visitor, "chat-completions"), folder, $"docs-chat-completions-{size}");
-                if (viewport.Width < 820)
+                foreach (var viewport in Viewports)
                 {
-                    var docs = new DocsPage(visitor, "quickstart");
-                    await docs.GotoAsync();
-                    await docs.MenuToggle.CheckAsync();
-                    await ScreenshotAsync(visitor, folder, $"docs-menu-open-{size}");
+                    var size = $"{theme}-{viewport.Width}x{viewport.Height}";
+                    var visitor = await ThemedPageAsync(theme, null, viewport);
+                    await SaveAsync(new HomePage(visitor), folder, $"home-{size}");
+                    await SaveAsync(new SignupPage(visitor), folder, $"signup-{size}");
+                    await SaveAsync(new LoginPage(visitor), folder, $"login-{size}");
+                    await SaveAsync(new DocsPage(visitor), folder, $"docs-{size}");
+                    await SaveAsync(new DocsPage(visitor, "models"), folder, $"docs-models-{size}");
+                    await SaveAsync(new DocsPage(visitor, "chat-completions"), folder, $"docs-chat-completions-{size}");
+                    if (viewport.Width < 820)
+                    {
+                        var docs = new DocsPage(visitor, "quickstart");
+                        await docs.GotoAsync();
+                        await docs.MenuToggle.CheckAsync();
+                        await ScreenshotAsync(visitor, folder, $"docs-menu-open-{size}");
+                    }
+
+                    await SaveAsync(new StatusPage(visitor), folder, $"status-{size}");
+                    await SaveAsync(new ProfilePage(await ThemedPageAsync(theme, user, viewport)), folder, $"profile-{size}");
+                    var dashboard = new DashboardPage(await ThemedPageAsync(theme, user, viewport));
+                    await SaveAsync(dashboard, folder, $"dashboard-{size}", () => Expect(dashboard.Page.Locator("figure svg text").First).ToBeVisibleAsync());
+                    await SaveAsync(new DashboardPage(await ThemedPageAsync(theme, await Portal.CreateUserAsync(), viewport)), folder, $"dashboard-empty-{size}");
+                    await SaveAsync(new PlaygroundPage(await ThemedPageAsync(theme, user, viewport)), folder, $"playground-{size}");
+                    await SaveApiKeysAsync(new ApiKeysPage(await ThemedPageAsync(theme, user, viewport)), folder, size);
+                    await SaveAsync(new ApiKeysPage(await ThemedPageAsync(theme, await Portal.CreateUserAsync(), viewport)), folder, $"apikeys-empty-{size}");
+
+                    var admin = new AdminPage(await ThemedPageAsync(theme, Portal.Admin, viewport));
+                    await SaveAsync(admin, folder, $"admin-{size}", () => Expect(admin.RowOf(Portal.Admin.Email)).ToBeVisibleAsync());
+
+                    if (viewport.Width < 820)
+                    {
+                        // The navigation is folded away on narrow screens; show it unfolded too.
+                        await admin.Header.OpenMenuAsync();
+                        await Expect(admin.Header.AdminLink).ToBeVisibleAsync();
+                        await ScreenshotAsync(admin.Page, folder, $"admin-menu-open-{size}");
+                    }
+
+                    await SaveAdminPagesAsync(admin.Page, folder, size, user, upstreamId);
                 }
-
-                await SaveAsync(new StatusPage(visitor), folder, $"status-{size}");
-                await SaveAsync(new ProfilePage(await NewPageAsync(user, viewport)), folder, $"profile-{size}");
-                var dashboard = new DashboardPage(await NewPageAsync(user, viewport));
-                await SaveAsync(dashboard, folder, $"dashboard-{size}", () => Expect(dashboard.Page.Locator("figure svg text").First).ToBeVisibleAsync());
-                await SaveAsync(new DashboardPage(await NewPageAsync(await Portal.CreateUserAsync(), viewport)), folder, $"dashboard-empty-{size}");
-                await SaveAsync(new PlaygroundPage(await NewPageAsync(user, viewport)), folder, $"playground-{size}");
-                await SaveApiKeysAsync(new ApiKeysPage(await NewPageAsync(user, viewport)), folder, size);
-                await SaveAsync(new ApiKeysPage(await NewPageAsync(await Portal.CreateUserAsync(), viewport)), folder, $"apikeys-empty-{size}");
-
-                var admin = new AdminPage(await NewPageAsync(Portal.Admin, viewport));
-                await SaveAsync(admin, folder, $"admin-{size}", () => Expect(admin.RowOf(Portal.Admin.Email)).ToBeVisibleAsync());
-
-                if (viewport.Width < 820)
-                {
-                    // The navigation is folded away on narrow screens; show it unfolded too.
-                    await admin.Header.OpenMenuAsync();
-                    await Expect(admin.Header.AdminLink).ToBeVisibleAsync();
-                    await ScreenshotAsync(admin.Page, folder, $"admin-menu-open-{size}");
-                }
-
-                await SaveAdminPagesAsync(admin.Page, folder, size, user, upstreamId);
             }
         }
         finally
