@@ -1,3 +1,4 @@
+using Portal.RateLimits;
 using System.Text;
 using BenchmarkDotNet.Attributes;
 using Microsoft.AspNetCore.Http;

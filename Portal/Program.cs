@@ -8,6 +8,8 @@ using Portal.Gateway;
 using Portal.Observability;
 using Portal.Security;
 using Portal.Usage;
+using Portal.Billing;
+using Portal.Status;
 using MudBlazor.Services;
 using Portal.Components.Theme;
 
@@ -33,7 +35,8 @@ builder.AddObservability();                                    // gateway metric
 builder.AddGateway();                                          // /api/v1: keys, rate limits, credits, upstreams
 builder.Services.AddSingleton<DocsLibrary>();                  // /docs: Markdown compiled in, rendered once per page
 builder.AddAdmin();                                            // admin editors, their role re-checks and the audit log
-builder.AddUsage();                                            // dashboard and status page queries
+builder.AddUsage();                                            // dashboard queries and its CSV export
+builder.AddStatus();                                           // the API switch and the public status page
 builder.AddStaleHoldRecovery();                                // holds of requests that died with their process are released
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices(mud =>                         // MudBlazor: dialogs, snackbars (at the bottom: clear of the app bar and page actions), popovers

@@ -137,7 +137,7 @@ public sealed class SignUpTests
         Assert.Equal("/", (await browser.SignUpAsync("new@example.com", Password)).RedirectTarget());
 
         var user = await app.FindUserAsync("new@example.com");
-        var summary = await app.Services.GetRequiredService<Portal.Credits.CreditsLedger>().SummaryAsync(user!.Id);
+        var summary = await app.Services.GetRequiredService<Portal.Billing.CreditsLedger>().SummaryAsync(user!.Id);
         Assert.Equal((Money.FromUsd(2.50m), Money.FromUsd(2.50m)), (summary.BalanceMicros, summary.TotalGrantedMicros));
     }
 
@@ -150,6 +150,6 @@ public sealed class SignUpTests
         await browser.SignUpAsync("new@example.com", Password);
 
         var user = await app.FindUserAsync("new@example.com");
-        Assert.Equal(0, (await app.Services.GetRequiredService<Portal.Credits.CreditsLedger>().SummaryAsync(user!.Id)).BalanceMicros);
+        Assert.Equal(0, (await app.Services.GetRequiredService<Portal.Billing.CreditsLedger>().SummaryAsync(user!.Id)).BalanceMicros);
     }
 }

@@ -1,6 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Audit;
-using Portal.Credits;
+using Portal.Billing;
 using Portal.Tests.Gateway;
 
 namespace Portal.Tests.Admin;

@@ -2,7 +2,7 @@ using Bunit;
 using Microsoft.EntityFrameworkCore;
 using Portal.Admin;
 using Portal.Audit;
-using Portal.Credits;
+using Portal.Billing;
 using Portal.Tests.Gateway;
 
 namespace Portal.Tests.Admin;

@@ -1,3 +1,5 @@
+using Portal.Status;
+using Portal.Billing;
 using Bunit;
 using Microsoft.EntityFrameworkCore;
 using Portal.Admin;

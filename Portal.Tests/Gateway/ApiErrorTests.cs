@@ -1,3 +1,4 @@
+using Portal.Status;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;

@@ -1,3 +1,4 @@
+using Portal.Billing;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;

@@ -7,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using OpenAI;
 using OpenAI.Chat;
 using Portal.ApiKeys;
-using Portal.Credits;
+using Portal.Billing;
 using Portal.Data;
 using Portal.Usage;
 

@@ -1,5 +1,5 @@
 using Microsoft.EntityFrameworkCore;
-using Portal.Credits;
+using Portal.Billing;
 using Portal.Data;
 using Portal.Tests.Upstreams;
 using Portal.Usage;

@@ -2,7 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using OpenAI.Chat;
 using Portal.ApiKeys;
-using Portal.Credits;
+using Portal.Billing;
 using Portal.Tests.Store;
 
 namespace Portal.Tests.Gateway;

@@ -1,3 +1,4 @@
+using Portal.Billing;
 using System.Text;
 using Portal.Usage;
 

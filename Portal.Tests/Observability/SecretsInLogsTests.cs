@@ -35,7 +35,7 @@ public sealed class SecretsInLogsTests : IDisposable
         await browser.SignInAsync(email, "Wrong-" + Password);
         await _app.SignedInBrowserAsync(email, Password);
         var user = (await _app.FindUserAsync(email))!;
-        await _app.Services.GetRequiredService<Portal.Credits.CreditsLedger>().GrantAsync(user.Id, Money.FromUsd(1m), "test", null);
+        await _app.Services.GetRequiredService<Portal.Billing.CreditsLedger>().GrantAsync(user.Id, Money.FromUsd(1m), "test", null);
         var (_, key) = await _app.Services.GetRequiredService<ApiKeyService>().CreateAsync(user.Id, new NewApiKey("laptop"));
         var client = _app.ApiClient(key);
 

@@ -1,3 +1,4 @@
+using Portal.Status;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -5,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.OpenApi;
 using Portal.Admin;
 using Portal.ApiKeys;
-using Portal.Credits;
+using Portal.Billing;
 using Portal.Gateway;
 using Portal.Tests.Gateway;
 using Portal.Tests.Upstreams;

@@ -1,3 +1,4 @@
+using Portal.Billing;
 using Bunit;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Portal.ApiKeys;
-using Portal.Credits;
+using Portal.Billing;
 using Portal.Tests.Gateway;
 using Portal.Usage;
 using static Portal.Tests.Usage.UsageSeed;

@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using Bunit;
 using Microsoft.Extensions.DependencyInjection;
-using Portal.Credits;
+using Portal.Billing;
 using Portal.Tests.Components;
 using Portal.Usage;
 

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 using Portal.Account;
 using Portal.ApiKeys;
 using Portal.Catalog;
-using Portal.Credits;
+using Portal.Billing;
 using Portal.Tests.Components;
 using Portal.Usage;
 using static Portal.Tests.Usage.UsageSeed;

@@ -1,3 +1,4 @@
+using Portal.Billing;
 using Portal.Usage;
 
 namespace Portal.Tests.Usage;

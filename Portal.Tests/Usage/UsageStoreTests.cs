@@ -1,8 +1,9 @@
+using Portal.Status;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.ApiKeys;
 using Portal.Catalog;
-using Portal.Credits;
+using Portal.Billing;
 using Portal.Tests.Gateway;
 using Portal.Tests.Store;
 using Portal.Usage;

@@ -4,8 +4,10 @@ using Microsoft.EntityFrameworkCore;
 using Portal.Account;
 using Portal.ApiKeys;
 using Portal.Audit;
-using Portal.Credits;
+using Portal.Billing;
 using Portal.Data;
+
+using Portal.Status;
 
 namespace Portal.Admin;
 

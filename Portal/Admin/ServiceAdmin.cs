@@ -1,6 +1,10 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Data;
 
+using Portal.Status;
+
+using Portal.Billing;
+
 namespace Portal.Admin;
 
 public sealed record DayUsage(DateTime Day, int Requests, long SpendMicros);

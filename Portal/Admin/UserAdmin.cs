@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Portal.Account;
 using Portal.Audit;
-using Portal.Credits;
+using Portal.Billing;
 using Portal.Data;
 
 namespace Portal.Admin;

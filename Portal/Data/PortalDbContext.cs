@@ -5,8 +5,10 @@ using Portal.Admin;
 using Portal.ApiKeys;
 using Portal.Audit;
 using Portal.Catalog;
-using Portal.Credits;
+using Portal.Billing;
 using Portal.Usage;
+
+using Portal.Status;
 
 namespace Portal.Data;
 
@@ -41,6 +43,6 @@ public sealed class PostgresPortalDbContext(DbContextOptions<PostgresPortalDbCon
     {
         base.OnModelCreating(builder);
         // State only instances sharing the store need (SQLite serves one instance, which keeps it in memory).
-        Gateway.RateLimitBucket.Configure(builder);
+        RateLimits.RateLimitBucket.Configure(builder);
     }
 }

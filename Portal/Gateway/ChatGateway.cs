@@ -3,10 +3,12 @@ using Microsoft.Extensions.Options;
 using Portal.Admin;
 using Portal.ApiKeys;
 using Portal.Catalog;
-using Portal.Credits;
+using Portal.Billing;
 using Portal.Gateway.Simulation;
 using Portal.Observability;
 using Portal.Usage;
+
+using Portal.Status;
 
 namespace Portal.Gateway;
 

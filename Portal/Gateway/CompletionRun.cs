@@ -1,5 +1,5 @@
 using Portal.Catalog;
-using Portal.Credits;
+using Portal.Billing;
 using Portal.Usage;
 
 namespace Portal.Gateway;

@@ -4,10 +4,14 @@ using Microsoft.Extensions.Options;
 using Portal.Admin;
 using Portal.ApiKeys;
 using Portal.Catalog;
-using Portal.Credits;
+using Portal.Billing;
 using Portal.Gateway.Simulation;
 using Portal.Observability;
 using Portal.Usage;
+
+using Portal.Status;
+
+using Portal.RateLimits;
 
 namespace Portal.Gateway;
 
@@ -43,7 +47,6 @@ public static class GatewayEndpoints
             .RemoveAllLoggers();
         builder.Services.AddSingleton<ChatGateway>();
         builder.Services.AddGatewayOpenApi();                         // the OpenAPI document at /api/v1/openapi.json
-        builder.Services.AddSingleton<ApiSwitch>();
         builder.Services.AddSingleton<CompletionDrain>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CompletionDrain>());
         // The host must wait longer than the grace period, or it stops before streams are settled.

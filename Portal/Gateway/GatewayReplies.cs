@@ -1,7 +1,7 @@
 using System.ComponentModel;
 using Portal.ApiKeys;
 using Portal.Catalog;
-using Portal.Credits;
+using Portal.Billing;
 
 namespace Portal.Gateway;
 

@@ -3,6 +3,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Portal.Gateway;
 
+using Portal.Billing;
+
 namespace Portal.Playground;
 
 /// <summary>One turn of the conversation as the playground shows it.</summary>
@@ -26,7 +28,7 @@ public sealed class PlaygroundMessage
     public List<string> ToolCalls { get; } = [];
 
     /// <summary>What the reply cost and used, from its usage record.</summary>
-    public Portal.Usage.UsageRecord? Record { get; set; }
+    public Portal.Billing.UsageRecord? Record { get; set; }
     public string? FinishReason { get; set; }
     public string? Error { get; set; }
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Portal.Credits;
+using Portal.Billing;
 
 namespace Portal.Usage;
 

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
 
+using Portal.Billing;
+
 namespace Portal.Usage;
 
 /// <summary>

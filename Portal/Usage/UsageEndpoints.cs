@@ -17,7 +17,6 @@ public static class UsageEndpoints
     public static IHostApplicationBuilder AddUsage(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<UsageQueries>();
-        builder.Services.AddSingleton<StatusQueries>();
         return builder;
     }
 

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore;
-using Portal.Credits;
+using Portal.Billing;
 using Portal.Data;
 
 namespace Portal.Usage;

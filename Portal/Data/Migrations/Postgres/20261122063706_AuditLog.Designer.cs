@@ -233,7 +233,7 @@ namespace Portal.Data.Migrations.Postgres
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
-            modelBuilder.Entity("Portal.Admin.PortalSetting", b =>
+            modelBuilder.Entity("Portal.Status.PortalSetting", b =>
                 {
                     b.Property<string>("Key")
                         .HasMaxLength(64)
@@ -530,7 +530,7 @@ namespace Portal.Data.Migrations.Postgres
                     b.ToTable("ModelUpstreams", (string)null);
                 });
 
-            modelBuilder.Entity("Portal.Credits.CreditBalance", b =>
+            modelBuilder.Entity("Portal.Billing.CreditBalance", b =>
                 {
                     b.Property<string>("UserId")
                         .HasColumnType("text");
@@ -543,7 +543,7 @@ namespace Portal.Data.Migrations.Postgres
                     b.ToTable("CreditBalances", (string)null);
                 });
 
-            modelBuilder.Entity("Portal.Credits.LedgerEntry", b =>
+            modelBuilder.Entity("Portal.Billing.LedgerEntry", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -611,7 +611,7 @@ namespace Portal.Data.Migrations.Postgres
                     b.ToTable("DataProtectionKeys", (string)null);
                 });
 
-            modelBuilder.Entity("Portal.Usage.UsageRecord", b =>
+            modelBuilder.Entity("Portal.Billing.UsageRecord", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -764,16 +764,16 @@ namespace Portal.Data.Migrations.Postgres
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Portal.Credits.CreditBalance", b =>
+            modelBuilder.Entity("Portal.Billing.CreditBalance", b =>
                 {
                     b.HasOne("Portal.Account.PortalUser", null)
                         .WithOne()
-                        .HasForeignKey("Portal.Credits.CreditBalance", "UserId")
+                        .HasForeignKey("Portal.Billing.CreditBalance", "UserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Portal.Credits.LedgerEntry", b =>
+            modelBuilder.Entity("Portal.Billing.LedgerEntry", b =>
                 {
                     b.HasOne("Portal.Account.PortalUser", null)
                         .WithMany()
@@ -782,7 +782,7 @@ namespace Portal.Data.Migrations.Postgres
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Portal.Usage.UsageRecord", b =>
+            modelBuilder.Entity("Portal.Billing.UsageRecord", b =>
                 {
                     b.HasOne("Portal.Account.PortalUser", null)
                         .WithMany()

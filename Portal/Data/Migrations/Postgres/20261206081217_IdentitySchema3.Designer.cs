@@ -255,7 +255,7 @@ namespace Portal.Data.Migrations.Postgres
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
-            modelBuilder.Entity("Portal.Admin.PortalSetting", b =>
+            modelBuilder.Entity("Portal.Status.PortalSetting", b =>
                 {
                     b.Property<string>("Key")
                         .HasMaxLength(64)
@@ -552,7 +552,7 @@ namespace Portal.Data.Migrations.Postgres
                     b.ToTable("ModelUpstreams", (string)null);
                 });
 
-            modelBuilder.Entity("Portal.Credits.CreditBalance", b =>
+            modelBuilder.Entity("Portal.Billing.CreditBalance", b =>
                 {
                     b.Property<string>("UserId")
                         .HasColumnType("text");
@@ -565,7 +565,7 @@ namespace Portal.Data.Migrations.Postgres
                     b.ToTable("CreditBalances", (string)null);
                 });
 
-            modelBuilder.Entity("Portal.Credits.LedgerEntry", b =>
+            modelBuilder.Entity("Portal.Billing.LedgerEntry", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -633,7 +633,7 @@ namespace Portal.Data.Migrations.Postgres
                     b.ToTable("DataProtectionKeys", (string)null);
                 });
 
-            modelBuilder.Entity("Portal.Gateway.RateLimitBucket", b =>
+            modelBuilder.Entity("Portal.RateLimits.RateLimitBucket", b =>
                 {
                     b.Property<string>("KeyId")
                         .HasMaxLength(36)
@@ -649,7 +649,7 @@ namespace Portal.Data.Migrations.Postgres
                     NpgsqlEntityTypeBuilderExtensions.IsUnlogged(b, true);
                 });
 
-            modelBuilder.Entity("Portal.Usage.UsageRecord", b =>
+            modelBuilder.Entity("Portal.Billing.UsageRecord", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -855,16 +855,16 @@ namespace Portal.Data.Migrations.Postgres
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Portal.Credits.CreditBalance", b =>
+            modelBuilder.Entity("Portal.Billing.CreditBalance", b =>
                 {
                     b.HasOne("Portal.Account.PortalUser", null)
                         .WithOne()
-                        .HasForeignKey("Portal.Credits.CreditBalance", "UserId")
+                        .HasForeignKey("Portal.Billing.CreditBalance", "UserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Portal.Credits.LedgerEntry", b =>
+            modelBuilder.Entity("Portal.Billing.LedgerEntry", b =>
                 {
                     b.HasOne("Portal.Account.PortalUser", null)
                         .WithMany()
@@ -873,16 +873,16 @@ namespace Portal.Data.Migrations.Postgres
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Portal.Gateway.RateLimitBucket", b =>
+            modelBuilder.Entity("Portal.RateLimits.RateLimitBucket", b =>
                 {
                     b.HasOne("Portal.ApiKeys.ApiKey", null)
                         .WithOne()
-                        .HasForeignKey("Portal.Gateway.RateLimitBucket", "KeyId")
+                        .HasForeignKey("Portal.RateLimits.RateLimitBucket", "KeyId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Portal.Usage.UsageRecord", b =>
+            modelBuilder.Entity("Portal.Billing.UsageRecord", b =>
                 {
                     b.HasOne("Portal.Account.PortalUser", null)
                         .WithMany()

@@ -224,7 +224,7 @@ namespace Portal.Data.Migrations.Sqlite
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
-            modelBuilder.Entity("Portal.Admin.PortalSetting", b =>
+            modelBuilder.Entity("Portal.Status.PortalSetting", b =>
                 {
                     b.Property<string>("Key")
                         .HasMaxLength(64)
@@ -517,7 +517,7 @@ namespace Portal.Data.Migrations.Sqlite
                     b.ToTable("ModelUpstreams", (string)null);
                 });
 
-            modelBuilder.Entity("Portal.Credits.CreditBalance", b =>
+            modelBuilder.Entity("Portal.Billing.CreditBalance", b =>
                 {
                     b.Property<string>("UserId")
                         .HasColumnType("TEXT");
@@ -530,7 +530,7 @@ namespace Portal.Data.Migrations.Sqlite
                     b.ToTable("CreditBalances", (string)null);
                 });
 
-            modelBuilder.Entity("Portal.Credits.LedgerEntry", b =>
+            modelBuilder.Entity("Portal.Billing.LedgerEntry", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -594,7 +594,7 @@ namespace Portal.Data.Migrations.Sqlite
                     b.ToTable("DataProtectionKeys", (string)null);
                 });
 
-            modelBuilder.Entity("Portal.Usage.UsageRecord", b =>
+            modelBuilder.Entity("Portal.Billing.UsageRecord", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -747,16 +747,16 @@ namespace Portal.Data.Migrations.Sqlite
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Portal.Credits.CreditBalance", b =>
+            modelBuilder.Entity("Portal.Billing.CreditBalance", b =>
                 {
                     b.HasOne("Portal.Account.PortalUser", null)
                         .WithOne()
-                        .HasForeignKey("Portal.Credits.CreditBalance", "UserId")
+                        .HasForeignKey("Portal.Billing.CreditBalance", "UserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Portal.Credits.LedgerEntry", b =>
+            modelBuilder.Entity("Portal.Billing.LedgerEntry", b =>
                 {
                     b.HasOne("Portal.Account.PortalUser", null)
                         .WithMany()
@@ -765,7 +765,7 @@ namespace Portal.Data.Migrations.Sqlite
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Portal.Usage.UsageRecord", b =>
+            modelBuilder.Entity("Portal.Billing.UsageRecord", b =>
                 {
                     b.HasOne("Portal.Account.PortalUser", null)
                         .WithMany()

@@ -246,7 +246,7 @@ namespace Portal.Data.Migrations.Sqlite
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
-            modelBuilder.Entity("Portal.Admin.PortalSetting", b =>
+            modelBuilder.Entity("Portal.Status.PortalSetting", b =>
                 {
                     b.Property<string>("Key")
                         .HasMaxLength(64)
@@ -539,7 +539,7 @@ namespace Portal.Data.Migrations.Sqlite
                     b.ToTable("ModelUpstreams", (string)null);
                 });
 
-            modelBuilder.Entity("Portal.Credits.CreditBalance", b =>
+            modelBuilder.Entity("Portal.Billing.CreditBalance", b =>
                 {
                     b.Property<string>("UserId")
                         .HasColumnType("TEXT");
@@ -552,7 +552,7 @@ namespace Portal.Data.Migrations.Sqlite
                     b.ToTable("CreditBalances", (string)null);
                 });
 
-            modelBuilder.Entity("Portal.Credits.LedgerEntry", b =>
+            modelBuilder.Entity("Portal.Billing.LedgerEntry", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -616,7 +616,7 @@ namespace Portal.Data.Migrations.Sqlite
                     b.ToTable("DataProtectionKeys", (string)null);
                 });
 
-            modelBuilder.Entity("Portal.Usage.UsageRecord", b =>
+            modelBuilder.Entity("Portal.Billing.UsageRecord", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -820,16 +820,16 @@ namespace Portal.Data.Migrations.Sqlite
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Portal.Credits.CreditBalance", b =>
+            modelBuilder.Entity("Portal.Billing.CreditBalance", b =>
                 {
                     b.HasOne("Portal.Account.PortalUser", null)
                         .WithOne()
-                        .HasForeignKey("Portal.Credits.CreditBalance", "UserId")
+                        .HasForeignKey("Portal.Billing.CreditBalance", "UserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Portal.Credits.LedgerEntry", b =>
+            modelBuilder.Entity("Portal.Billing.LedgerEntry", b =>
                 {
                     b.HasOne("Portal.Account.PortalUser", null)
                         .WithMany()
@@ -838,7 +838,7 @@ namespace Portal.Data.Migrations.Sqlite
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Portal.Usage.UsageRecord", b =>
+            modelBuilder.Entity("Portal.Billing.UsageRecord", b =>
                 {
                     b.HasOne("Portal.Account.PortalUser", null)
                         .WithMany()

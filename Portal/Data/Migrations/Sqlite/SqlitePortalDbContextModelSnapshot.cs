@@ -243,7 +243,7 @@ namespace Portal.Data.Migrations.Sqlite
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
-            modelBuilder.Entity("Portal.Admin.PortalSetting", b =>
+            modelBuilder.Entity("Portal.Status.PortalSetting", b =>
                 {
                     b.Property<string>("Key")
                         .HasMaxLength(64)
@@ -536,7 +536,7 @@ namespace Portal.Data.Migrations.Sqlite
                     b.ToTable("ModelUpstreams", (string)null);
                 });
 
-            modelBuilder.Entity("Portal.Credits.CreditBalance", b =>
+            modelBuilder.Entity("Portal.Billing.CreditBalance", b =>
                 {
                     b.Property<string>("UserId")
                         .HasColumnType("TEXT");
@@ -549,7 +549,7 @@ namespace Portal.Data.Migrations.Sqlite
                     b.ToTable("CreditBalances", (string)null);
                 });
 
-            modelBuilder.Entity("Portal.Credits.LedgerEntry", b =>
+            modelBuilder.Entity("Portal.Billing.LedgerEntry", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -613,7 +613,7 @@ namespace Portal.Data.Migrations.Sqlite
                     b.ToTable("DataProtectionKeys", (string)null);
                 });
 
-            modelBuilder.Entity("Portal.Usage.UsageRecord", b =>
+            modelBuilder.Entity("Portal.Billing.UsageRecord", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -817,16 +817,16 @@ namespace Portal.Data.Migrations.Sqlite
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Portal.Credits.CreditBalance", b =>
+            modelBuilder.Entity("Portal.Billing.CreditBalance", b =>
                 {
                     b.HasOne("Portal.Account.PortalUser", null)
                         .WithOne()
-                        .HasForeignKey("Portal.Credits.CreditBalance", "UserId")
+                        .HasForeignKey("Portal.Billing.CreditBalance", "UserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Portal.Credits.LedgerEntry", b =>
+            modelBuilder.Entity("Portal.Billing.LedgerEntry", b =>
                 {
                     b.HasOne("Portal.Account.PortalUser", null)
                         .WithMany()
@@ -835,7 +835,7 @@ namespace Portal.Data.Migrations.Sqlite
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Portal.Usage.UsageRecord", b =>
+            modelBuilder.Entity("Portal.Billing.UsageRecord", b =>
                 {
                     b.HasOne("Portal.Account.PortalUser", null)
                         .WithMany()

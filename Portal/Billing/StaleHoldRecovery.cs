@@ -1,9 +1,11 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Portal.Credits;
+using Portal.Billing;
 using Portal.Data;
 
-namespace Portal.Gateway;
+using Portal.Gateway;
+
+namespace Portal.Billing;
 
 /// <summary>
 /// Releases credit holds that no request will settle any more, because the process serving it died

@@ -1,3 +1,5 @@
+using Portal.Tests.Gateway;
+using Portal.RateLimits;
 using System.Net;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -8,7 +10,7 @@ using Portal.Data;
 using Portal.Gateway;
 using Portal.Tests.Store;
 
-namespace Portal.Tests.Gateway;
+namespace Portal.Tests.RateLimits;
 
 /// <summary>
 /// The PostgreSQL rate limiter (ADR 7): several limiters over one store behave as one bucket per key,

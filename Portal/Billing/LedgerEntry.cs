@@ -2,7 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Portal.Account;
 
-namespace Portal.Credits;
+namespace Portal.Billing;
 
 public static class LedgerKind
 {
@@ -35,13 +35,6 @@ public sealed class LedgerEntry
     public DateTime CreatedAt { get; set; }
 }
 
-/// <summary>The running sum of a user's ledger, kept beside it so a debit is one conditional UPDATE.</summary>
-public sealed class CreditBalance
-{
-    public required string UserId { get; set; }
-    public long BalanceMicros { get; set; }
-}
-
 internal sealed class LedgerEntryConfiguration : IEntityTypeConfiguration<LedgerEntry>
 {
     public void Configure(EntityTypeBuilder<LedgerEntry> builder)
@@ -54,15 +47,5 @@ internal sealed class LedgerEntryConfiguration : IEntityTypeConfiguration<Ledger
         builder.HasIndex(e => new { e.RequestId, e.Kind }).IsUnique();
         builder.HasIndex(e => new { e.UserId, e.Id });
         builder.HasOne<PortalUser>().WithMany().HasForeignKey(e => e.UserId).OnDelete(DeleteBehavior.Cascade);
-    }
-}
-
-internal sealed class CreditBalanceConfiguration : IEntityTypeConfiguration<CreditBalance>
-{
-    public void Configure(EntityTypeBuilder<CreditBalance> builder)
-    {
-        builder.ToTable("CreditBalances");
-        builder.HasKey(b => b.UserId);
-        builder.HasOne<PortalUser>().WithOne().HasForeignKey<CreditBalance>(b => b.UserId).OnDelete(DeleteBehavior.Cascade);
     }
 }

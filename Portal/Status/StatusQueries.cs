@@ -3,7 +3,9 @@ using Microsoft.EntityFrameworkCore;
 using Portal.Catalog;
 using Portal.Data;
 
-namespace Portal.Usage;
+using Portal.Billing;
+
+namespace Portal.Status;
 
 /// <summary>One model's traffic over one window.</summary>
 /// <param name="Requests">Every request, whatever its outcome.</param>

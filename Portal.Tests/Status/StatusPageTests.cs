@@ -1,9 +1,11 @@
+using Portal.Tests.Gateway;
+using Portal.Status;
 using Bunit;
 using MudBlazor.Services;
 using Portal.Usage;
 using static Portal.Tests.Usage.UsageSeed;
 
-namespace Portal.Tests.Usage;
+namespace Portal.Tests.Status;
 
 /// <summary>The public status page, served without an account, from seeded usage records.</summary>
 public sealed class StatusPageTests

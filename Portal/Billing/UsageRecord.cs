@@ -2,7 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Portal.Account;
 
-namespace Portal.Usage;
+namespace Portal.Billing;
 
 public static class Provenance
 {

@@ -1,11 +1,12 @@
+using Portal.Tests.Gateway;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.ApiKeys;
-using Portal.Credits;
+using Portal.Billing;
 using Portal.Usage;
 
-namespace Portal.Tests.Gateway;
+namespace Portal.Tests.Billing;
 
 public sealed class BillingTests : IDisposable
 {

@@ -3,7 +3,7 @@ using Portal.ApiKeys;
 using Portal.Data;
 using Portal.Usage;
 
-namespace Portal.Credits;
+namespace Portal.Billing;
 
 public sealed record BalanceSummary(long BalanceMicros, long OnHoldMicros, long TotalGrantedMicros, long TotalUsedMicros);
 

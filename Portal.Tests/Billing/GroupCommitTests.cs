@@ -4,13 +4,13 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Portal.ApiKeys;
-using Portal.Credits;
+using Portal.Billing;
 using Portal.Data;
 using Portal.Tests.Gateway;
 using Portal.Tests.Store;
 using Portal.Usage;
 
-namespace Portal.Tests.Credits;
+namespace Portal.Tests.Billing;
 
 /// <summary>
 /// The ledger writer's group commit (ADR 6) on SQLite and PostgreSQL. To make batches certain, a test

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 using Portal.Data;
 using Portal.Usage;
 
-namespace Portal.Credits;
+namespace Portal.Billing;
 
 /// <summary>
 /// Group commit for the gateway's ledger writes (ADR 6): a writer takes every hold, settlement and

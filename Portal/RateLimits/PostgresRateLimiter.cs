@@ -1,31 +1,9 @@
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Portal.ApiKeys;
 using Portal.Data;
+using Portal.Gateway;
 
-namespace Portal.Gateway;
-
-/// <summary>A key's token bucket in the store, shared by every instance: when it is full again (µs since 1970).</summary>
-public sealed class RateLimitBucket
-{
-    public required string KeyId { get; set; }
-    public long FullAt { get; set; }
-
-    /// <summary>
-    /// Only the PostgreSQL store has this table (SQLite means one instance, which counts in memory).
-    /// Unlogged: a bucket is worth nothing after a server crash, and a commit that wrote no WAL does not
-    /// wait for a disk flush, so the per-request update stays cheap.
-    /// </summary>
-    public static void Configure(ModelBuilder builder) => builder.Entity<RateLimitBucket>(bucket =>
-    {
-        bucket.ToTable("RateLimitBuckets");
-        bucket.HasKey(b => b.KeyId);
-        bucket.Property(b => b.KeyId).HasMaxLength(36);
-        bucket.IsUnlogged();
-        bucket.HasOne<ApiKey>().WithOne().HasForeignKey<RateLimitBucket>(b => b.KeyId).OnDelete(DeleteBehavior.Cascade);
-    });
-}
+namespace Portal.RateLimits;
 
 /// <summary>
 /// The rate limiter of instances sharing a PostgreSQL store (ADR 7): each request takes from the key's
@@ -73,13 +51,4 @@ public sealed class PostgresRateLimiter(TimeProvider time, IOptions<GatewayOptio
         var fullAt = reader.GetInt64(1);
         return reader.GetBoolean(0) ? RateBucket.Allowed(limit, fullAt, now) : RateBucket.Refused(limit, fullAt, now);
     }
-}
-
-public static class RateLimitExtensions
-{
-    /// <summary>The store's bucket on PostgreSQL (several instances), the in-memory one on SQLite (one instance).</summary>
-    public static IServiceCollection AddSharedRateLimits(this IServiceCollection services) =>
-        services.AddSingleton<IRateLimiter>(sp => sp.GetRequiredService<IOptions<StoreOptions>>().Value.Provider == StoreProvider.Postgres
-            ? ActivatorUtilities.CreateInstance<PostgresRateLimiter>(sp)
-            : sp.GetRequiredService<RequestRateLimiter>());
 }

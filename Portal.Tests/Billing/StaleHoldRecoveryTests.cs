@@ -1,10 +1,11 @@
+using Portal.Tests.Gateway;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Portal.Credits;
+using Portal.Billing;
 using Portal.Gateway;
 using Portal.Tests.Store;
 
-namespace Portal.Tests.Gateway;
+namespace Portal.Tests.Billing;
 
 /// <summary>
 /// Holds left by a dead instance, on a shared store: only old ones are released, each exactly once,

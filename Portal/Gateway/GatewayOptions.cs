@@ -1,0 +1,38 @@
+namespace Portal.Gateway;
+
+public sealed class GatewayOptions
+{
+    public const string Section = "Gateway";
+
+    /// <summary>Requests per minute per key, unless the key sets its own.</summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 1_000_000)]
+    public int DefaultRequestsPerMinute { get; set; } = 60;
+
+    /// <summary>max_tokens when a request gives none (SPEC §2); capped at the model's maximum.</summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 1_000_000)]
+    public int DefaultMaxTokens { get; set; } = 8192;
+
+    /// <summary>Seconds of upstream silence before a <c>: keep-alive</c> comment is sent on a stream.</summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 600)]
+    public int KeepAliveSeconds { get; set; } = 15;
+
+    /// <summary>On shutdown, how long running completions may take to finish before they are settled as partial.</summary>
+    [System.ComponentModel.DataAnnotations.Range(0, 3600)]
+    public int ShutdownGraceSeconds { get; set; } = 25;
+
+    /// <summary>
+    /// How long a non-streaming request waits for its upstream's whole reply, when that is longer than
+    /// the upstream's own timeout: a provider asked for one reply sends nothing until it has written
+    /// it all (ADR 8). 600 s is what the OpenAI SDKs wait by default.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 3600)]
+    public int NonStreamingReplySeconds { get; set; } = 600;
+
+    /// <summary>
+    /// On a shared (PostgreSQL) store, an unsettled credit hold older than this was left by an instance
+    /// that died mid-request and is released by whichever instance sweeps next. Must exceed the longest
+    /// request; on SQLite (one instance) every hold found at start-up is stale.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(10, 7 * 24 * 3600)]
+    public int StaleHoldSeconds { get; set; } = 3600;
+}

@@ -1,0 +1,9 @@
+namespace Portal.RateLimits;
+
+public readonly record struct RateDecision(bool Allowed, int Limit, int Remaining, TimeSpan Reset, TimeSpan RetryAfter);
+
+/// <summary>Takes one request from a key's allowance: in memory on one instance, in the store when several share it.</summary>
+public interface IRateLimiter
+{
+    ValueTask<RateDecision> AcquireAsync(string keyId, int? perMinute, CancellationToken cancellationToken);
+}
