@@ -70,7 +70,7 @@ public class HotPathBenchmarks
     }
 
     [Benchmark]
-    public ValueTask<ApiCaller?> KeyLookupCached() => _resolver!.ResolveAsync(_key);
+    public ValueTask<AuthenticatedKey?> KeyLookupCached() => _resolver!.ResolveAsync(_key);
 
     [Benchmark]
     public RateDecision RateLimiterAcquire() => _limiter.Acquire("key-1", 1_000_000);

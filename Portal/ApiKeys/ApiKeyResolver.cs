@@ -6,23 +6,6 @@ using Portal.Data;
 
 namespace Portal.ApiKeys;
 
-/// <summary>The key a request came with, as the gateway needs it.</summary>
-public sealed record ApiCaller(
-    string KeyId,
-    string UserId,
-    string Name,
-    string Prefix,
-    string Last4,
-    DateTime CreatedAt,
-    DateTime? LastUsedAt,
-    IReadOnlySet<string> AllowedModels,
-    int? RateLimitPerMinute,
-    long? SpendCapMicros,
-    long SpentMicros)
-{
-    public bool MayUse(string modelId) => AllowedModels.Count == 0 || AllowedModels.Contains(modelId);
-}
-
 /// <summary>
 /// Finds the live key for a bearer token. Answers are cached for at most one second, so a
 /// revocation, expiry or edit takes effect within a second on every instance.
@@ -34,7 +17,7 @@ public sealed class ApiKeyResolver(IDbContextFactory<PortalDbContext> dbFactory,
     private const int MaxCached = 10_000;
     private readonly ConcurrentDictionary<string, Entry> _cache = new(StringComparer.Ordinal);
 
-    public async ValueTask<ApiCaller?> ResolveAsync(string plaintext, CancellationToken cancellationToken = default)
+    public async ValueTask<AuthenticatedKey?> ResolveAsync(string plaintext, CancellationToken cancellationToken = default)
     {
         if (!ApiKeyService.LooksLikeKey(plaintext))
         {
@@ -54,10 +37,10 @@ public sealed class ApiKeyResolver(IDbContextFactory<PortalDbContext> dbFactory,
             _cache[hash] = entry;
         }
 
-        return entry.Caller;
+        return entry.Key;
     }
 
-    private async Task<ApiCaller?> LoadAsync(string hash, DateTime now, CancellationToken cancellationToken)
+    private async Task<AuthenticatedKey?> LoadAsync(string hash, DateTime now, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var key = await db.ApiKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Hash == hash, cancellationToken);
@@ -76,10 +59,10 @@ public sealed class ApiKeyResolver(IDbContextFactory<PortalDbContext> dbFactory,
             key.LastUsedAt = now;
         }
 
-        return new ApiCaller(key.Id, key.UserId, key.Name, key.Prefix, key.Last4, key.CreatedAt, key.LastUsedAt,
+        return new AuthenticatedKey(key.Id, key.UserId, key.Name, key.Prefix, key.Last4, key.CreatedAt, key.LastUsedAt,
             key.AllowedModels.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal),
             key.RateLimitPerMinute, key.SpendCapMicros, key.SpentMicros);
     }
 
-    private sealed record Entry(ApiCaller? Caller, DateTimeOffset LoadedAt);
+    private sealed record Entry(AuthenticatedKey? Key, DateTimeOffset LoadedAt);
 }

@@ -12,15 +12,6 @@ using Portal.Status;
 
 namespace Portal.Gateway;
 
-/// <summary>Who pays for a completion: a key's owner, or a signed-in user in the playground (no key).</summary>
-public sealed record Payer(string UserId, ApiCaller? Key);
-
-/// <summary>An upstream failed; <see cref="Error"/> is what the client is told (never upstream secrets).</summary>
-public sealed class UpstreamException(ApiError error) : Exception(error.Message)
-{
-    public ApiError Error { get; } = error;
-}
-
 /// <summary>
 /// The one path every chat completion takes, from the API or the playground: validate, reserve the
 /// worst case, call the upstream, deliver the reply to the sink, settle to the real usage and record

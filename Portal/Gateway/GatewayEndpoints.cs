@@ -123,7 +123,7 @@ public static class GatewayEndpoints
         return endpoints;
     }
 
-    public static ApiCaller Caller(this HttpContext http) => (ApiCaller)http.Items[CallerItem]!;
+    public static AuthenticatedKey Caller(this HttpContext http) => (AuthenticatedKey)http.Items[CallerItem]!;
 
     public static string RequestId(this HttpContext http) =>
         (string?)http.Items[RequestIdItem] ?? NewRequestId(http.RequestServices.GetRequiredService<TimeProvider>());

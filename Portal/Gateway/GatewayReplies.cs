@@ -75,7 +75,7 @@ public sealed record KeyData(
     [property: Description("The key's spend cap in US dollars; absent when it has none.")] decimal? Limit,
     [property: Description("The models the key may call; absent when it may call every model.")] IReadOnlyList<string>? AllowedModels)
 {
-    public static KeyData From(ApiCaller key, int defaultRequestsPerMinute) => new(
+    public static KeyData From(AuthenticatedKey key, int defaultRequestsPerMinute) => new(
         key.Name,
         $"{key.Prefix}…{key.Last4}",
         UnixSeconds(key.CreatedAt),

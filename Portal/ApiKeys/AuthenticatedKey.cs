@@ -1,0 +1,18 @@
+namespace Portal.ApiKeys;
+
+/// <summary>The key a request came with, as the gateway needs it.</summary>
+public sealed record AuthenticatedKey(
+    string KeyId,
+    string UserId,
+    string Name,
+    string Prefix,
+    string Last4,
+    DateTime CreatedAt,
+    DateTime? LastUsedAt,
+    IReadOnlySet<string> AllowedModels,
+    int? RateLimitPerMinute,
+    long? SpendCapMicros,
+    long SpentMicros)
+{
+    public bool MayUse(string modelId) => AllowedModels.Count == 0 || AllowedModels.Contains(modelId);
+}
