@@ -7,7 +7,8 @@ using Portal.Data;
 namespace Portal.ApiKeys;
 
 /// <summary>
-/// Finds the live key for a bearer token. Answers are cached for at most one second, so a
+/// Finds the live key for a bearer token. Answers are cached for at most one second (the rule of
+/// <see cref="StoreSnapshot{T}"/>, per key and without waiting for another reader's load), so a
 /// revocation, expiry or edit takes effect within a second on every instance.
 /// </summary>
 public sealed class ApiKeyResolver(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time)
@@ -15,7 +16,7 @@ public sealed class ApiKeyResolver(IDbContextFactory<PortalDbContext> dbFactory,
     private static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
     private const int MaxCached = 10_000;
-    private readonly ConcurrentDictionary<string, Entry> _cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Loaded<AuthenticatedKey?>> _cache = new(StringComparer.Ordinal);
 
     public async ValueTask<AuthenticatedKey?> ResolveAsync(string plaintext, CancellationToken cancellationToken = default)
     {
@@ -26,9 +27,9 @@ public sealed class ApiKeyResolver(IDbContextFactory<PortalDbContext> dbFactory,
 
         var hash = ApiKeyService.HashOf(plaintext);
         var now = time.GetUtcNow();
-        if (!_cache.TryGetValue(hash, out var entry) || now - entry.LoadedAt >= MaxAge)
+        if (!_cache.TryGetValue(hash, out var entry) || !entry.IsFreshAt(now, MaxAge))
         {
-            entry = new Entry(await LoadAsync(hash, now.UtcDateTime, cancellationToken), now);
+            entry = new Loaded<AuthenticatedKey?>(await LoadAsync(hash, now.UtcDateTime, cancellationToken), now);
             if (_cache.Count >= MaxCached)
             {
                 _cache.Clear(); // bounded: a flood of made-up keys must not grow memory
@@ -37,7 +38,7 @@ public sealed class ApiKeyResolver(IDbContextFactory<PortalDbContext> dbFactory,
             _cache[hash] = entry;
         }
 
-        return entry.Key;
+        return entry.Value;
     }
 
     private async Task<AuthenticatedKey?> LoadAsync(string hash, DateTime now, CancellationToken cancellationToken)
@@ -63,6 +64,4 @@ public sealed class ApiKeyResolver(IDbContextFactory<PortalDbContext> dbFactory,
             key.AllowedModels.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal),
             key.RateLimitPerMinute, key.SpendCapMicros, key.SpentMicros);
     }
-
-    private sealed record Entry(AuthenticatedKey? Key, DateTimeOffset LoadedAt);
 }

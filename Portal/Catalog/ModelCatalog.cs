@@ -9,9 +9,7 @@ namespace Portal.Catalog;
 /// </summary>
 public sealed class ModelCatalog(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time)
 {
-    private static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(1);
-    private readonly SemaphoreSlim _reload = new(1, 1);
-    private volatile Snapshot? _snapshot;
+    private readonly StoreSnapshot<Snapshot> _snapshot = new(time, TimeSpan.FromSeconds(1), cancellationToken => LoadAsync(dbFactory, cancellationToken));
 
     public async ValueTask<IReadOnlyList<ModelInfo>> AllAsync(CancellationToken cancellationToken = default) =>
         (await CurrentAsync(cancellationToken)).Models;
@@ -21,45 +19,25 @@ public sealed class ModelCatalog(IDbContextFactory<PortalDbContext> dbFactory, T
         (await CurrentAsync(cancellationToken)).Find(idOrAlias);
 
     /// <summary>Drops the snapshot so the next read sees the store (after an edit on this instance).</summary>
-    public void Invalidate() => _snapshot = null;
+    public void Invalidate() => _snapshot.Invalidate();
 
-    public async ValueTask<Snapshot> CurrentAsync(CancellationToken cancellationToken)
+    public ValueTask<Snapshot> CurrentAsync(CancellationToken cancellationToken) => _snapshot.GetAsync(cancellationToken);
+
+    private static async Task<Snapshot> LoadAsync(IDbContextFactory<PortalDbContext> dbFactory, CancellationToken cancellationToken)
     {
-        var snapshot = _snapshot;
-        if (snapshot is not null && time.GetUtcNow() - snapshot.LoadedAt < MaxAge)
-        {
-            return snapshot;
-        }
-
-        await _reload.WaitAsync(cancellationToken);
-        try
-        {
-            snapshot = _snapshot;
-            if (snapshot is not null && time.GetUtcNow() - snapshot.LoadedAt < MaxAge)
-            {
-                return snapshot;
-            }
-
-            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-            var models = (await db.Models.AsNoTracking().Include(m => m.Upstreams).ToListAsync(cancellationToken))
-                .OrderBy(m => m.Id, StringComparer.Ordinal)
-                .Select(ModelInfo.From)
-                .ToList();
-            _snapshot = snapshot = new Snapshot(models, time.GetUtcNow());
-            return snapshot;
-        }
-        finally
-        {
-            _reload.Release();
-        }
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var models = (await db.Models.AsNoTracking().Include(m => m.Upstreams).ToListAsync(cancellationToken))
+            .OrderBy(m => m.Id, StringComparer.Ordinal)
+            .Select(ModelInfo.From)
+            .ToList();
+        return new Snapshot(models);
     }
 
     public sealed class Snapshot
     {
-        public Snapshot(IReadOnlyList<ModelInfo> models, DateTimeOffset loadedAt)
+        public Snapshot(IReadOnlyList<ModelInfo> models)
         {
             Models = models;
-            LoadedAt = loadedAt;
             ByName = new Dictionary<string, ModelInfo>(StringComparer.OrdinalIgnoreCase);
             foreach (var model in models.Where(m => m.Enabled))
             {
@@ -73,7 +51,6 @@ public sealed class ModelCatalog(IDbContextFactory<PortalDbContext> dbFactory, T
 
         public IReadOnlyList<ModelInfo> Models { get; }
         private Dictionary<string, ModelInfo> ByName { get; }
-        public DateTimeOffset LoadedAt { get; }
 
         /// <summary>An enabled model by id or alias, or null.</summary>
         public ModelInfo? Find(string idOrAlias) => ByName.GetValueOrDefault(idOrAlias);

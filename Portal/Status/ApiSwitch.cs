@@ -5,35 +5,27 @@ using Portal.Data;
 namespace Portal.Status;
 
 /// <summary>
-/// The public API switch (SPEC §6). Read at most once a second from the store, so flipping it on
-/// any instance (or from the CLI) takes effect everywhere within a second.
+/// The public API switch: an administrator turns the whole API off and on (every /api/v1 request
+/// reads it). Read at most once a second from the store, so flipping it on any instance (or from the
+/// CLI) takes effect everywhere within a second.
 /// </summary>
 public sealed class ApiSwitch(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time, AuditLog audit)
 {
     private const string Key = "api.enabled";
-    private static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(1);
-    private volatile State? _state;
-
-    public async ValueTask<bool> IsOnAsync(CancellationToken cancellationToken = default)
+    private readonly StoreSnapshot<bool> _on = new(time, TimeSpan.FromSeconds(1), async cancellationToken =>
     {
-        var state = _state;
-        var now = time.GetUtcNow();
-        if (state is null || now - state.LoadedAt >= MaxAge)
-        {
-            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-            var value = await db.Settings.Where(s => s.Key == Key).Select(s => s.Value).FirstOrDefaultAsync(cancellationToken);
-            _state = state = new State(value != "false", now);
-        }
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await ReadAsync(db, cancellationToken);
+    });
 
-        return state.On;
-    }
+    public ValueTask<bool> IsOnAsync(CancellationToken cancellationToken = default) => _on.GetAsync(cancellationToken);
 
     /// <summary>Flips the switch without an audit entry; admin actions use the overload that records one.</summary>
     public async Task SetAsync(bool on, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await WriteAsync(db, on, cancellationToken);
-        _state = null;
+        _on.Invalidate();
     }
 
     /// <summary>Flips the switch and records who did it, in one transaction.</summary>
@@ -41,12 +33,15 @@ public sealed class ApiSwitch(IDbContextFactory<PortalDbContext> dbFactory, Time
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
-        var was = await db.Settings.Where(s => s.Key == Key).Select(s => s.Value).FirstOrDefaultAsync(cancellationToken) != "false";
+        var was = await ReadAsync(db, cancellationToken);
         await WriteAsync(db, on, cancellationToken);
         await audit.AppendAsync(db, actor, AuditActions.ApiSwitch, "api", new { from = was ? "on" : "off", to = on ? "on" : "off" }, cancellationToken);
         await tx.CommitAsync(cancellationToken);
-        _state = null;
+        _on.Invalidate();
     }
+
+    private static async Task<bool> ReadAsync(PortalDbContext db, CancellationToken cancellationToken) =>
+        await db.Settings.Where(s => s.Key == Key).Select(s => s.Value).FirstOrDefaultAsync(cancellationToken) != "false";
 
     private static async Task WriteAsync(PortalDbContext db, bool on, CancellationToken cancellationToken)
     {
@@ -57,6 +52,4 @@ public sealed class ApiSwitch(IDbContextFactory<PortalDbContext> dbFactory, Time
             await db.SaveChangesAsync(cancellationToken);
         }
     }
-
-    private sealed record State(bool On, DateTimeOffset LoadedAt);
 }

@@ -29,11 +29,11 @@ public sealed record ModelStatus(string ModelId, bool Simulated, WindowStats Las
 public sealed record StatusReport(DateTime At, IReadOnlyList<ModelStatus> Models);
 
 /// <summary>
-/// The public status page's numbers, from Portal's own usage records (SPEC §9). Counts are grouped
+/// The public status page's numbers, from Portal's own usage records. Counts are grouped
 /// in the database; each median is one indexed <c>ORDER BY … OFFSET n/2 LIMIT 1</c>, so no window
 /// of records is ever loaded into memory.
 /// </summary>
-public sealed class StatusQueries(IDbContextFactory<PortalDbContext> dbFactory, ModelCatalog catalog, TimeProvider time)
+public sealed class StatusQueries
 {
     public static readonly TimeSpan Hour = TimeSpan.FromHours(1);
     public static readonly TimeSpan Day = TimeSpan.FromHours(24);
@@ -46,35 +46,25 @@ public sealed class StatusQueries(IDbContextFactory<PortalDbContext> dbFactory, 
 
     private static readonly Expression<Func<UsageRecord, bool>> Succeeded = r => r.Status < 400 && r.ErrorCode == null;
 
-    private readonly SemaphoreSlim _working = new(1, 1);
-    private StatusReport? _last;
+    private readonly IDbContextFactory<PortalDbContext> _dbFactory;
+    private readonly ModelCatalog _catalog;
+    private readonly TimeProvider _time;
+    private readonly StoreSnapshot<StatusReport> _report;
 
-    /// <summary>The last report, or a new one once it is <see cref="MaxAge"/> old (one at a time, however many ask).</summary>
-    public async Task<StatusReport> ReportAsync(CancellationToken cancellationToken = default)
+    public StatusQueries(IDbContextFactory<PortalDbContext> dbFactory, ModelCatalog catalog, TimeProvider time)
     {
-        if (Fresh() is { } fresh)
-        {
-            return fresh;
-        }
-
-        await _working.WaitAsync(cancellationToken);
-        try
-        {
-            return Fresh() ?? (_last = new StatusReport(time.GetUtcNow().UtcDateTime, await EnabledModelsAsync(cancellationToken)));
-        }
-        finally
-        {
-            _working.Release();
-        }
+        (_dbFactory, _catalog, _time) = (dbFactory, catalog, time);
+        _report = new(time, MaxAge, async cancellationToken => new StatusReport(time.GetUtcNow().UtcDateTime, await EnabledModelsAsync(cancellationToken)));
     }
 
-    private StatusReport? Fresh() => _last is { } last && time.GetUtcNow().UtcDateTime - last.At < MaxAge ? last : null;
+    /// <summary>The last report, or a new one once it is <see cref="MaxAge"/> old (one at a time, however many ask).</summary>
+    public Task<StatusReport> ReportAsync(CancellationToken cancellationToken = default) => _report.GetAsync(cancellationToken).AsTask();
 
     public async Task<IReadOnlyList<ModelStatus>> EnabledModelsAsync(CancellationToken cancellationToken = default)
     {
-        var models = (await catalog.AllAsync(cancellationToken)).Where(m => m.Enabled).ToList();
-        var now = time.GetUtcNow().UtcDateTime;
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var models = (await _catalog.AllAsync(cancellationToken)).Where(m => m.Enabled).ToList();
+        var now = _time.GetUtcNow().UtcDateTime;
+        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
         var ids = models.Select(m => m.Id).ToList();
         var hour = await WindowAsync(db, ids, now - Hour, cancellationToken);
         var day = await WindowAsync(db, ids, now - Day, cancellationToken);
