@@ -6,7 +6,7 @@ using Portal.Tests.Gateway;
 namespace Portal.Tests.Security;
 
 /// <summary>
-/// Who may reach what, on the server (issue 5): every route the app maps, whatever renders it; one
+/// Who may reach what, on the server: every route the app maps, whatever renders it; one
 /// user's data through another's key or session; antiforgery on the account forms.
 /// </summary>
 public sealed class AuthorizationTests : IDisposable

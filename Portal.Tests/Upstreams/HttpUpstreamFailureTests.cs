@@ -216,7 +216,7 @@ public sealed class HttpUpstreamFailureTests : IDisposable
     [Fact]
     public async Task UpstreamThatBreaksBeforeItsFirstChunkIsTriedAgain()
     {
-        // SPEC §5: a connection failure before any byte reached the client is retried. Here the
+        // A connection failure before any byte reached the client is retried. Here the
         // provider sent its 200 headers, then the connection broke; the streaming client has seen nothing.
         await using var provider = await FakeUpstream.StartAsync(Reply.HeadersThenBreak(), Answer());
         await _app.AddUpstreamAsync("glm-5", provider.BaseUrl, "upstream-glm-5");

@@ -13,7 +13,7 @@ public static class Money
     public static decimal ToUsd(long micros) => micros / (decimal)MicrosPerUsd;
 
     /// <summary>
-    /// SPEC §3: <c>ceil((prompt × input_price + completion × output_price) / 1e6)</c> micro-dollars,
+    /// ADR 3: <c>ceil((prompt × input_price + completion × output_price) / 1e6)</c> micro-dollars,
     /// prices in micro-dollars per 1M tokens.
     /// </summary>
     public static long Cost(long promptTokens, long completionTokens, long inputPriceMicros, long outputPriceMicros)

@@ -52,7 +52,7 @@ internal sealed class CatalogModelConfiguration : IEntityTypeConfiguration<Catal
         builder.Property(m => m.OwnedBy).HasMaxLength(128);
         builder.HasMany(m => m.Upstreams).WithOne().HasForeignKey(u => u.ModelId).OnDelete(DeleteBehavior.Cascade);
 
-        // SPEC §5's default catalog; admins edit it afterwards.
+        // The catalog a fresh install starts with (simulated until an upstream is added); admins edit it afterwards.
         builder.HasData(
             Seed("glm-5.2", "zhipu/glm-5.2", "zhipu", tools: true, reasoning: true, always: false, input: 2.50m, output: 7.50m, context: 200_000),
             Seed("glm-5", "zhipu/glm-5", "zhipu", tools: true, reasoning: true, always: false, input: 1.50m, output: 5.00m, context: 200_000),

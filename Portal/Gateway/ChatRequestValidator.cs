@@ -8,8 +8,8 @@ using Portal.Catalog;
 namespace Portal.Gateway;
 
 /// <summary>
-/// Turns a chat completions body into a <see cref="ChatRequest"/> or the first problem with it, as
-/// SPEC §2 lists them; <c>param</c> names the offending field. Unknown fields are left for upstreams.
+/// Turns a chat completions body into a <see cref="ChatRequest"/> or the first problem with it;
+/// <c>param</c> names the offending field. Unknown fields are left for upstreams.
 /// </summary>
 public static partial class ChatRequestValidator
 {

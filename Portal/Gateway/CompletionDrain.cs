@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 namespace Portal.Gateway;
 
 /// <summary>
-/// Graceful shutdown for completions (issue 5). From the moment the host starts stopping (SIGTERM),
+/// Graceful shutdown for completions. From the moment the host starts stopping (SIGTERM),
 /// no new completion starts (503) and those running get <see cref="GatewayOptions.ShutdownGraceSeconds"/>
 /// to finish; past that, <see cref="GraceOver"/> fires and they settle what was delivered. Stopping
 /// waits for them, so the process exits with no hold left behind. The grace period starts with the

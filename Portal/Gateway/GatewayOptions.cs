@@ -8,7 +8,7 @@ public sealed class GatewayOptions
     [System.ComponentModel.DataAnnotations.Range(1, 1_000_000)]
     public int DefaultRequestsPerMinute { get; set; } = 60;
 
-    /// <summary>max_tokens when a request gives none (SPEC §2); capped at the model's maximum.</summary>
+    /// <summary>max_tokens when a request gives none; capped at the model's maximum.</summary>
     [System.ComponentModel.DataAnnotations.Range(1, 1_000_000)]
     public int DefaultMaxTokens { get; set; } = 8192;
 

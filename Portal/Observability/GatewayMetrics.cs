@@ -4,7 +4,7 @@ using System.Diagnostics.Metrics;
 namespace Portal.Observability;
 
 /// <summary>
-/// The gateway's instruments, in one place (issue 5). Recorded where a request's outcome is final —
+/// The gateway's instruments, in one place. Recorded where a request's outcome is final —
 /// its settlement or its refusal — and where the upstream client retries; <c>/metrics</c> shows them
 /// through OpenTelemetry (ADR 10). Every tag value is bounded: catalog model ids, HTTP statuses and
 /// error codes, never anything a client typed.

@@ -7,7 +7,7 @@ using Portal.Catalog;
 namespace Portal.Gateway.Simulation;
 
 /// <summary>
-/// The built-in upstream that serves models with no provider configured (SPEC §5), so a fresh install
+/// The built-in upstream that serves models with no provider configured, so a fresh install
 /// works end to end offline. The reply is deterministic — derived from the conversation, model, seed
 /// and choice index — and streamed one token per chunk at <see cref="SimulationOptions.TokensPerSecond"/>.
 /// Tokens are Portal's own (<see cref="TokenEstimator"/>), so the usage it reports is exact.
