@@ -1,17 +1,20 @@
 using Microsoft.Extensions.Options;
+using MudBlazor.Services;
 using Portal.Account;
 using Portal.Admin;
+using Portal.ApiKeys;
+using Portal.Billing;
+using Portal.Catalog;
 using Portal.Components;
+using Portal.Components.Theme;
 using Portal.Data;
 using Portal.Docs;
 using Portal.Gateway;
 using Portal.Observability;
+using Portal.RateLimits;
 using Portal.Security;
-using Portal.Usage;
-using Portal.Billing;
 using Portal.Status;
-using MudBlazor.Services;
-using Portal.Components.Theme;
+using Portal.Usage;
 
 // `Portal admin <verb> …` runs a command-line verb against the store instead of serving; its
 // arguments are not configuration, so they are kept away from the host.
@@ -32,12 +35,15 @@ builder.AddStoredDataProtection();                             // cookie and sec
 builder.AddAccounts();                                         // Identity: sign-up, sign-in, lockout, roles
 builder.AddReverseProxy();                                     // client address and scheme from nginx's X-Forwarded-* headers
 builder.AddObservability();                                    // gateway metrics and their /metrics exporter
-builder.AddGateway();                                          // /api/v1: keys, rate limits, credits, upstreams
+builder.AddCatalog();                                          // models, prices, upstreams: the gateway reads them from a one-second snapshot
+builder.AddApiKeys();                                          // keys, and the bearer-key authentication of /api/v1
+builder.AddRateLimits();                                       // each key's requests per minute, shared through the store on PostgreSQL (ADR 7)
+builder.AddBilling();                                          // credits: holds and settlements in group commits (ADR 6), stale holds released
+builder.AddGateway();                                          // /api/v1's relay: upstreams, simulation, streaming, graceful drain
 builder.Services.AddSingleton<DocsLibrary>();                  // /docs: Markdown compiled in, rendered once per page
 builder.AddAdmin();                                            // admin editors, their role re-checks and the audit log
 builder.AddUsage();                                            // dashboard queries and its CSV export
 builder.AddStatus();                                           // the API switch and the public status page
-builder.AddStaleHoldRecovery();                                // holds of requests that died with their process are released
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices(mud =>                         // MudBlazor: dialogs, snackbars (at the bottom: clear of the app bar and page actions), popovers
     mud.SnackbarConfiguration.PositionClass = MudBlazor.Defaults.Classes.Position.BottomRight);
@@ -66,7 +72,7 @@ await app.Services.GetRequiredService<StaleHoldRecovery>().SweepAsync();
 app.UseForwardedHeaders();                                     // first, so everything after sees the real client
 app.UseSecurityHeaders();                                      // CSP, nosniff, no framing, on every response
 app.UseGatewayErrors();                                        // /api/v1 answers in the OpenAI error envelope
-app.UseWhen(http => !http.Request.Path.StartsWithSegments(GatewayEndpoints.Prefix), browser =>
+app.UseWhen(http => !http.Request.Path.StartsWithSegments(GatewayApi.Prefix), browser =>
 {
     if (!app.Environment.IsDevelopment())
     {
@@ -86,7 +92,7 @@ app.UseAntiforgery();
 
 app.MapStaticAssets();                                         // wwwroot and _content/ (MudBlazor), precompressed, from build or publish output
 app.MapObservability();                                        // /healthz, /readyz, /metrics (ADR 5: who may read it)
-app.MapGateway();
+app.MapGateway();                                              // /api/v1 and its OpenAPI document: switch, key and rate limit on the route group
 app.MapUsage();                                                // the dashboard's CSV export
 app.MapThemeSwitch();                                          // the light/dark toggle of pages without a circuit
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

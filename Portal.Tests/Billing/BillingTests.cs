@@ -15,6 +15,7 @@ public sealed class BillingTests : IDisposable
     public void Dispose() => _app.Dispose();
 
     private CreditsLedger Ledger => _app.Services.GetRequiredService<CreditsLedger>();
+    private LedgerWriter Writer => _app.Services.GetRequiredService<LedgerWriter>();
 
     [Fact]
     public async Task UnaffordableRequestGets402NamingTheAffordableMaxTokens()
@@ -61,11 +62,11 @@ public sealed class BillingTests : IDisposable
     public async Task SettlingTheSameRequestTwiceChargesOnce()
     {
         var account = await _app.CreateApiAccountAsync(credits: 1m);
-        Assert.Equal(HoldOutcome.Held, await Ledger.TryHoldAsync(account.UserId, null, "req_twice", 500));
+        Assert.Equal(HoldOutcome.Held, await Writer.TryHoldAsync(account.UserId, null, "req_twice", 500));
 
         var settlement = new Settlement(account.UserId, null, "req_twice", 500, 120);
-        await Ledger.SettleAsync(settlement, Record("req_twice", account.UserId));
-        await Ledger.SettleAsync(settlement, Record("req_twice", account.UserId));
+        await Writer.SettleAsync(settlement, Record("req_twice", account.UserId));
+        await Writer.SettleAsync(settlement, Record("req_twice", account.UserId));
 
         Assert.Equal(Money.FromUsd(1m) - 120, await _app.BalanceAsync(account.UserId));
         await _app.AssertLedgerConsistentAsync();
@@ -75,9 +76,9 @@ public sealed class BillingTests : IDisposable
     public async Task ChargeNeverExceedsTheHold()
     {
         var account = await _app.CreateApiAccountAsync(credits: 1m);
-        await Ledger.TryHoldAsync(account.UserId, null, "req_over", 100);
+        await Writer.TryHoldAsync(account.UserId, null, "req_over", 100);
 
-        await Ledger.SettleAsync(new Settlement(account.UserId, null, "req_over", 100, 5_000), Record("req_over", account.UserId));
+        await Writer.SettleAsync(new Settlement(account.UserId, null, "req_over", 100, 5_000), Record("req_over", account.UserId));
 
         Assert.Equal(Money.FromUsd(1m) - 100, await _app.BalanceAsync(account.UserId));
     }
@@ -86,7 +87,7 @@ public sealed class BillingTests : IDisposable
     public async Task HoldsLeftByACrashAreReleasedAtStartUp()
     {
         var account = await _app.CreateApiAccountAsync(credits: 1m);
-        await Ledger.TryHoldAsync(account.UserId, account.KeyId, "req_crashed", 777);
+        await Writer.TryHoldAsync(account.UserId, account.KeyId, "req_crashed", 777);
         Assert.Equal(Money.FromUsd(1m) - 777, await _app.BalanceAsync(account.UserId));
 
         Assert.Equal(1, await Ledger.ReleaseStaleHoldsAsync(TimeSpan.Zero));

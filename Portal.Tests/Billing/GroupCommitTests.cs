@@ -89,14 +89,13 @@ public sealed class GroupCommitTests : IAsyncLifetime
     {
         using var _ = app;
         var account = await app.CreateApiAccountAsync(credits: 0.001m); // 1,000 µ$
-        var ledger = app.Services.GetRequiredService<CreditsLedger>();
         var writer = app.Services.GetRequiredService<LedgerWriter>();
         var before = writer.CommittedTransactions;
 
         Task<HoldOutcome>[] holds;
         await using (await StoreLock.TakeAsync(app, account.UserId))
         {
-            holds = Enumerable.Range(0, 100).Select(i => ledger.TryHoldAsync(account.UserId, account.KeyId, $"req_batch_{i}", 30)).ToArray();
+            holds = Enumerable.Range(0, 100).Select(i => writer.TryHoldAsync(account.UserId, account.KeyId, $"req_batch_{i}", 30)).ToArray();
         }
 
         var outcomes = await Task.WhenAll(holds);
@@ -116,16 +115,16 @@ public sealed class GroupCommitTests : IAsyncLifetime
     {
         using var _ = app;
         var account = await app.CreateApiAccountAsync(credits: 1m);
-        var ledger = app.Services.GetRequiredService<CreditsLedger>();
+        var writer = app.Services.GetRequiredService<LedgerWriter>();
 
         Task<HoldOutcome>[] holds;
         Task duplicate, record;
         await using (await StoreLock.TakeAsync(app, account.UserId))
         {
-            holds = Enumerable.Range(0, 20).Select(i => ledger.TryHoldAsync(account.UserId, null, $"req_good_{i}", 100)).ToArray();
+            holds = Enumerable.Range(0, 20).Select(i => writer.TryHoldAsync(account.UserId, null, $"req_good_{i}", 100)).ToArray();
             // The same request id twice: the second hold breaks the (request, kind) uniqueness.
-            duplicate = ledger.TryHoldAsync(account.UserId, null, "req_good_3", 100);
-            record = ledger.RecordAsync(new UsageRecord { RequestId = "req_refused", UserId = account.UserId, ModelId = "glm-5", Status = 429, ErrorCode = "rate_limit_exceeded", Provenance = Provenance.Reported, CreatedAt = app.Time.GetUtcNow().UtcDateTime });
+            duplicate = writer.TryHoldAsync(account.UserId, null, "req_good_3", 100);
+            record = writer.RecordAsync(new UsageRecord { RequestId = "req_refused", UserId = account.UserId, ModelId = "glm-5", Status = 429, ErrorCode = "rate_limit_exceeded", Provenance = Provenance.Reported, CreatedAt = app.Time.GetUtcNow().UtcDateTime });
         }
 
         Assert.All(await Task.WhenAll(holds), outcome => Assert.Equal(HoldOutcome.Held, outcome));

@@ -23,13 +23,14 @@ public sealed class StaleHoldRecoveryTests : PostgresAppTest
     {
         var account = await App.CreateApiAccountAsync(credits: 1m);
         var ledger = App.Services.GetRequiredService<CreditsLedger>();
+        var writer = App.Services.GetRequiredService<LedgerWriter>();
         for (var i = 0; i < 20; i++)
         {
-            Assert.Equal(HoldOutcome.Held, await ledger.TryHoldAsync(account.UserId, account.KeyId, $"req_dead_{i}", 1_000));
+            Assert.Equal(HoldOutcome.Held, await writer.TryHoldAsync(account.UserId, account.KeyId, $"req_dead_{i}", 1_000));
         }
 
         App.Time.Advance(TimeSpan.FromMinutes(11));
-        Assert.Equal(HoldOutcome.Held, await ledger.TryHoldAsync(account.UserId, account.KeyId, "req_live", 5_000));
+        Assert.Equal(HoldOutcome.Held, await writer.TryHoldAsync(account.UserId, account.KeyId, "req_live", 5_000));
 
         // Four instances' sweeps at once: this one's and three more on the same store.
         var sweepers = Enumerable.Range(0, 4).Select(i => i == 0 ? App.Services.GetRequiredService<StaleHoldRecovery>() : AnotherInstancesRecovery()).ToList();
@@ -46,7 +47,8 @@ public sealed class StaleHoldRecoveryTests : PostgresAppTest
     {
         var account = await App.CreateApiAccountAsync(credits: 1m);
         var ledger = App.Services.GetRequiredService<CreditsLedger>();
-        await ledger.TryHoldAsync(account.UserId, null, "req_recent", 100);
+        var writer = App.Services.GetRequiredService<LedgerWriter>();
+        await writer.TryHoldAsync(account.UserId, null, "req_recent", 100);
         App.Time.Advance(TimeSpan.FromSeconds(599));
 
         Assert.Equal(0, await App.Services.GetRequiredService<StaleHoldRecovery>().SweepAsync());

@@ -48,9 +48,10 @@ public sealed class PostgresGatewayTests : PostgresAppTest
     {
         var account = await App.CreateApiAccountAsync(credits: 1m);
         var ledger = App.Services.GetRequiredService<CreditsLedger>();
-        await ledger.TryHoldAsync(account.UserId, null, "req_old", 100);
+        var writer = App.Services.GetRequiredService<LedgerWriter>();
+        await writer.TryHoldAsync(account.UserId, null, "req_old", 100);
         App.Time.Advance(TimeSpan.FromHours(2));
-        await ledger.TryHoldAsync(account.UserId, null, "req_live", 200);
+        await writer.TryHoldAsync(account.UserId, null, "req_live", 200);
 
         Assert.Equal(1, await ledger.ReleaseStaleHoldsAsync(TimeSpan.FromHours(1)));
 

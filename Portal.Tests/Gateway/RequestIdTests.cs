@@ -14,7 +14,7 @@ public sealed class RequestIdTests
         var ids = new List<string>();
         for (var i = 0; i < 100; i++)
         {
-            ids.Add(GatewayEndpoints.NewRequestId(time));
+            ids.Add(RequestIds.New(time));
             time.Advance(TimeSpan.FromMilliseconds(1));
         }
 
@@ -27,7 +27,7 @@ public sealed class RequestIdTests
     public void IdsOfOneMillisecondAreDistinctAndTheirRandomCharactersTakeAnyOf32Symbols()
     {
         var time = new ManualTimeProvider(new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero));
-        var ids = Enumerable.Range(0, 2000).Select(_ => GatewayEndpoints.NewRequestId(time)).ToList();
+        var ids = Enumerable.Range(0, 2000).Select(_ => RequestIds.New(time)).ToList();
 
         Assert.All(ids, id => Assert.Matches(new Regex("^req_[0-9a-v]{24}$"), id));
         Assert.Equal(ids.Count, ids.Distinct().Count());

@@ -148,15 +148,16 @@ public sealed class DashboardAccessTests : IAsyncLifetime
         var ledger = _app.Services.GetRequiredService<CreditsLedger>();
         await ledger.GrantAsync(ada.Id, 5_000_000, "ada's welcome", actorId: null);
         await ledger.GrantAsync(bob.Id, 7_000_000, "bob's grant", actorId: null);
-        var adas = await SettleAsync(ledger, Record(ada.Id, _app.Now(), "glm-5", keyId: laptop.Id, prompt: 12, completion: 34, cost: 123, latency: 850, ttft: 120));
-        var bobs1 = await SettleAsync(ledger, Record(bob.Id, _app.Now(), "glm-5", keyId: bobs.Id));
+        var writer = _app.Services.GetRequiredService<LedgerWriter>();
+        var adas = await SettleAsync(writer, Record(ada.Id, _app.Now(), "glm-5", keyId: laptop.Id, prompt: 12, completion: 34, cost: 123, latency: 850, ttft: 120));
+        var bobs1 = await SettleAsync(writer, Record(bob.Id, _app.Now(), "glm-5", keyId: bobs.Id));
         return (adas, bobs1);
     }
 
-    private static async Task<UsageRecordRef> SettleAsync(CreditsLedger ledger, UsageRecord record)
+    private static async Task<UsageRecordRef> SettleAsync(LedgerWriter writer, UsageRecord record)
     {
-        Assert.Equal(HoldOutcome.Held, await ledger.TryHoldAsync(record.UserId, record.ApiKeyId, record.RequestId, 1_000_000));
-        await ledger.SettleAsync(new Settlement(record.UserId, record.ApiKeyId, record.RequestId, 1_000_000, record.CostMicros), record);
+        Assert.Equal(HoldOutcome.Held, await writer.TryHoldAsync(record.UserId, record.ApiKeyId, record.RequestId, 1_000_000));
+        await writer.SettleAsync(new Settlement(record.UserId, record.ApiKeyId, record.RequestId, 1_000_000, record.CostMicros), record);
         return new UsageRecordRef(record.RequestId);
     }
 

@@ -121,9 +121,10 @@ public sealed class DashboardGridTests : ComponentTestBase
     {
         var ada = await App.CreateUserAsync("ada@example.com", Password);
         var ledger = App.Services.GetRequiredService<CreditsLedger>();
+        var writer = App.Services.GetRequiredService<LedgerWriter>();
         await ledger.GrantAsync(ada.Id, 5_000_000, "welcome", actorId: null);
-        Assert.Equal(HoldOutcome.Held, await ledger.TryHoldAsync(ada.Id, null, "req_one", 1_000_000));
-        await ledger.SettleAsync(new Settlement(ada.Id, null, "req_one", 1_000_000, 123), Record(ada.Id, App.Now()));
+        Assert.Equal(HoldOutcome.Held, await writer.TryHoldAsync(ada.Id, null, "req_one", 1_000_000));
+        await writer.SettleAsync(new Settlement(ada.Id, null, "req_one", 1_000_000, 123), Record(ada.Id, App.Now()));
         await ledger.GrantAsync(ada.Id, -500_000, "correction", actorId: null);
 
         var withHolds = Render<LedgerTable>(p => p.Add(c => c.UserId, ada.Id).Add(c => c.IncludeHolds, true));

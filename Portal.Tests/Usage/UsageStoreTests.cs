@@ -136,12 +136,13 @@ public abstract class UsageStoreTests : StoreAppTest
         var ada = await App.CreateUserAsync("ada@example.com", Password);
         var bob = await App.CreateUserAsync("bob@example.com", Password);
         var ledger = App.Services.GetRequiredService<CreditsLedger>();
+        var writer = App.Services.GetRequiredService<LedgerWriter>();
         await ledger.GrantAsync(ada.Id, 5_000_000, "welcome", actorId: null);
         await ledger.GrantAsync(bob.Id, 9_000_000, "bob's", actorId: null);
-        Assert.Equal(HoldOutcome.Held, await ledger.TryHoldAsync(ada.Id, null, "req_one", 1_000_000));
-        await ledger.SettleAsync(new Settlement(ada.Id, null, "req_one", 1_000_000, 123), Record(ada.Id, App.Now()));
+        Assert.Equal(HoldOutcome.Held, await writer.TryHoldAsync(ada.Id, null, "req_one", 1_000_000));
+        await writer.SettleAsync(new Settlement(ada.Id, null, "req_one", 1_000_000, 123), Record(ada.Id, App.Now()));
         await ledger.GrantAsync(ada.Id, -500_000, "correction", actorId: null);
-        Assert.Equal(HoldOutcome.Held, await ledger.TryHoldAsync(ada.Id, null, "req_two", 2_000_000)); // still running
+        Assert.Equal(HoldOutcome.Held, await writer.TryHoldAsync(ada.Id, null, "req_two", 2_000_000)); // still running
 
         var page = await Usage.LedgerAsync(ada.Id, 0, 10);
 

@@ -7,20 +7,11 @@ namespace Portal.Billing;
 
 public sealed record BalanceSummary(long BalanceMicros, long OnHoldMicros, long TotalGrantedMicros, long TotalUsedMicros);
 
-public enum HoldOutcome
-{
-    Held,
-    InsufficientBalance,
-    KeySpendCapReached,
-}
-
-/// <summary>What a finished request owes: its hold is released and the real cost charged, once.</summary>
-public sealed record Settlement(string UserId, string? ApiKeyId, string RequestId, long HoldMicros, long ChargeMicros);
-
 /// <summary>
-/// The credits ledger (SPEC §3, ADR 3). Every change to a balance is one transaction that appends
-/// ledger entries and moves the balance by their sum, so balance = Σ entries always holds. Debits
-/// are conditional updates (<c>WHERE balance &gt;= amount</c>): zero rows means "not enough".
+/// The credits ledger (ADR 3): grants, balances and the release of stale holds; a request's hold and
+/// settlement go through <see cref="LedgerWriter"/>. Every change to a balance is one transaction that
+/// appends ledger entries and moves the balance by their sum, so balance = Σ entries always holds.
+/// Debits are conditional updates (<c>WHERE balance &gt;= amount</c>): zero rows means "not enough".
 /// </summary>
 public sealed class CreditsLedger(IDbContextFactory<PortalDbContext> dbFactory, LedgerWriter writer, TimeProvider time, ILogger<CreditsLedger> logger)
 {
@@ -72,33 +63,6 @@ public sealed class CreditsLedger(IDbContextFactory<PortalDbContext> dbFactory, 
     }
 
     /// <summary>
-    /// Reserves a request's worst case before the upstream call. Completes once the hold has committed
-    /// (with others: <see cref="LedgerWriter"/>); it cannot be abandoned half-way, so it takes no token.
-    /// </summary>
-    public Task<HoldOutcome> TryHoldAsync(string userId, string? apiKeyId, string requestId, long amountMicros) =>
-        writer.HoldAsync(userId, apiKeyId, requestId, amountMicros, time.GetUtcNow().UtcDateTime);
-
-    /// <summary>
-    /// Releases the hold, charges the real cost (never more than the hold) and stores the usage record,
-    /// in one transaction. Settling the same request twice changes nothing.
-    /// Runs to completion even when the client has gone: callers pass no request-bound token.
-    /// </summary>
-    public Task SettleAsync(Settlement settlement, UsageRecord record)
-    {
-        var charge = Math.Clamp(settlement.ChargeMicros, 0, settlement.HoldMicros);
-        if (charge != settlement.ChargeMicros)
-        {
-            logger.LogWarning("Request {RequestId} cost {Cost} µ$ but held {Hold} µ$; charged the hold", settlement.RequestId, settlement.ChargeMicros, settlement.HoldMicros);
-        }
-
-        record.CostMicros = charge;
-        return writer.SettleAsync(settlement, charge, record, time.GetUtcNow().UtcDateTime);
-    }
-
-    /// <summary>Stores the usage record of a request refused before any hold (bad input, 402, 429…).</summary>
-    public Task RecordAsync(UsageRecord record) => writer.RecordAsync(record);
-
-    /// <summary>
     /// Releases holds no request will settle any more: left by a process that died mid-request.
     /// Only holds older than <paramref name="olderThan"/> are touched, so live requests of other
     /// instances sharing the store keep theirs.
@@ -125,7 +89,7 @@ public sealed class CreditsLedger(IDbContextFactory<PortalDbContext> dbFactory, 
                 Provenance = Provenance.Partial,
                 CreatedAt = time.GetUtcNow().UtcDateTime,
             };
-            await SettleAsync(new Settlement(hold.UserId, hold.ApiKeyId, hold.RequestId!, -hold.AmountMicros, 0), record);
+            await writer.SettleAsync(new Settlement(hold.UserId, hold.ApiKeyId, hold.RequestId!, -hold.AmountMicros, 0), record);
         }
 
         if (stale.Count > 0)

@@ -1,11 +1,19 @@
-using System.Data.Common;
 using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Portal.Data;
-using Portal.Usage;
 
 namespace Portal.Billing;
+
+public enum HoldOutcome
+{
+    Held,
+    InsufficientBalance,
+    KeySpendCapReached,
+}
+
+/// <summary>What a finished request owes: its hold is released and the real cost charged, once.</summary>
+public sealed record Settlement(string UserId, string? ApiKeyId, string RequestId, long HoldMicros, long ChargeMicros);
 
 /// <summary>
 /// Group commit for the gateway's ledger writes (ADR 6): a writer takes every hold, settlement and
@@ -33,14 +41,16 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
     private readonly Channel<LedgerWrite> _queue = Channel.CreateUnbounded<LedgerWrite>();
     private readonly IDbContextFactory<PortalDbContext> _dbFactory;
     private readonly bool _syncCommits;
+    private readonly TimeProvider _time;
     private readonly ILogger<LedgerWriter> _logger;
     private readonly Task[] _lanes;
     private long _committed;
 
-    public LedgerWriter(IDbContextFactory<PortalDbContext> dbFactory, IOptions<StoreOptions> options, ILogger<LedgerWriter> logger)
+    public LedgerWriter(IDbContextFactory<PortalDbContext> dbFactory, IOptions<StoreOptions> options, TimeProvider time, ILogger<LedgerWriter> logger)
     {
         _dbFactory = dbFactory;
         _syncCommits = options.Value.SqliteSyncCommits;
+        _time = time;
         _logger = logger;
         _lanes = Enumerable.Range(0, LanesFor(options.Value.Provider)).Select(_ => Task.Run(RunAsync)).ToArray();
     }
@@ -48,15 +58,31 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
     /// <summary>Transactions committed so far (batches, and writes retried alone).</summary>
     public long CommittedTransactions => Interlocked.Read(ref _committed);
 
-    /// <summary>Debits a request's worst case (and adds it to the key's spend), or says why it can't.</summary>
-    public Task<HoldOutcome> HoldAsync(string userId, string? apiKeyId, string requestId, long amountMicros, DateTime now) =>
-        Enqueue(new HoldWrite(userId, apiKeyId, requestId, amountMicros, now));
+    /// <summary>
+    /// Reserves a request's worst case before the upstream call: debits it (and adds it to the key's
+    /// spend), or says why it can't. It cannot be abandoned half-way, so it takes no token.
+    /// </summary>
+    public Task<HoldOutcome> TryHoldAsync(string userId, string? apiKeyId, string requestId, long amountMicros) =>
+        Enqueue(new HoldWrite(userId, apiKeyId, requestId, amountMicros, _time.GetUtcNow().UtcDateTime));
 
-    /// <summary>Releases a hold, charges <paramref name="chargeMicros"/> (≤ the hold) and stores the usage record.</summary>
-    public Task SettleAsync(Settlement settlement, long chargeMicros, UsageRecord record, DateTime now) =>
-        Enqueue(new SettleWrite(settlement, chargeMicros, record, now));
+    /// <summary>
+    /// Releases the hold, charges the real cost (never more than the hold) and stores the usage record,
+    /// in one transaction. Settling the same request twice changes nothing.
+    /// Runs to completion even when the client has gone: callers pass no request-bound token.
+    /// </summary>
+    public Task SettleAsync(Settlement settlement, UsageRecord record)
+    {
+        var charge = Math.Clamp(settlement.ChargeMicros, 0, settlement.HoldMicros);
+        if (charge != settlement.ChargeMicros)
+        {
+            _logger.LogWarning("Request {RequestId} cost {Cost} µ$ but held {Hold} µ$; charged the hold", settlement.RequestId, settlement.ChargeMicros, settlement.HoldMicros);
+        }
 
-    /// <summary>Stores the usage record of a request that held nothing.</summary>
+        record.CostMicros = charge;
+        return Enqueue(new SettleWrite(settlement, charge, record, _time.GetUtcNow().UtcDateTime));
+    }
+
+    /// <summary>Stores the usage record of a request refused before any hold (bad input, 402, 429…).</summary>
     public Task RecordAsync(UsageRecord record) => Enqueue(new RecordWrite(record));
 
     /// <summary>Commits what is queued, then closes the connection.</summary>

@@ -1,8 +1,6 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Portal.Billing;
 using Portal.Data;
-
 using Portal.Gateway;
 
 namespace Portal.Billing;
@@ -77,15 +75,5 @@ public sealed class StaleHoldRecovery(
                 logger.LogWarning(e, "Releasing stale credit holds failed; retrying in {Period}", MaxAge / 2);
             }
         }
-    }
-}
-
-public static class StaleHoldRecoveryExtensions
-{
-    public static IHostApplicationBuilder AddStaleHoldRecovery(this IHostApplicationBuilder builder)
-    {
-        builder.Services.AddSingleton<StaleHoldRecovery>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<StaleHoldRecovery>());
-        return builder;
     }
 }

@@ -40,6 +40,21 @@ public sealed class UsageRecord
     public string? ErrorCode { get; set; }
     public required string Provenance { get; set; }
     public DateTime CreatedAt { get; set; }
+
+    /// <summary>A request refused before anything was held (bad input, 402, 403, 429…): no tokens, no cost.</summary>
+    /// <param name="model">What the client asked for (cut to the column's length), or null when it named none.</param>
+    public static UsageRecord Refused(string requestId, string userId, string? apiKeyId, string? model, int status, string errorCode, DateTime at, int latencyMs = 0) => new()
+    {
+        RequestId = requestId,
+        UserId = userId,
+        ApiKeyId = apiKeyId,
+        ModelId = model is { Length: > 128 } ? model[..128] : model ?? "unknown",
+        Status = status,
+        ErrorCode = errorCode,
+        Provenance = Billing.Provenance.Reported,
+        LatencyMs = latencyMs,
+        CreatedAt = at,
+    };
 }
 
 internal sealed class UsageRecordConfiguration : IEntityTypeConfiguration<UsageRecord>

@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace Portal.Gateway;
 
-/// <summary>An <c>/api/v1</c> failure, written as <c>{"error":{"message","type","code","param"}}</c> (SPEC §2).</summary>
+/// <summary>An <c>/api/v1</c> failure, written as <c>{"error":{"message","type","code","param"}}</c>, OpenAI's envelope, so its SDKs read our errors.</summary>
 public sealed record ApiError(int Status, string Code, string Type, string Message, string? Param = null)
 {
     public TimeSpan? RetryAfter { get; init; }
@@ -72,12 +72,13 @@ public sealed record ApiError(int Status, string Code, string Type, string Messa
         return response.WriteAsJsonAsync(ToEnvelope(), Wire.Json);
     }
 
-    public IResult ToResult() => new ErrorResult(this);
+    public ApiErrorResult ToResult() => new(this);
+}
 
-    private sealed class ErrorResult(ApiError error) : IResult
-    {
-        public Task ExecuteAsync(HttpContext httpContext) => error.WriteAsync(httpContext.Response);
-    }
+/// <summary>An <see cref="ApiError"/> as an endpoint's result.</summary>
+public sealed class ApiErrorResult(ApiError error) : IResult
+{
+    public Task ExecuteAsync(HttpContext httpContext) => error.WriteAsync(httpContext.Response);
 }
 
 public sealed record ErrorEnvelope(ErrorBody Error);

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Portal.ApiKeys;
+using Portal.Billing;
 
 namespace Portal.Gateway;
 
@@ -9,11 +11,11 @@ public static class ChatCompletions
     public const long MaxBodyBytes = 8 * 1024 * 1024;
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
 
-    public static async Task HandleAsync(HttpContext http, ChatGateway gateway)
+    public static async Task HandleAsync(HttpContext http, CurrentApiKey current, ChatGateway gateway)
     {
-        var caller = http.Caller();
-        var (body, parseError) = await ReadJsonAsync(http.Request);
-        await gateway.RunAsync(new Payer(caller.UserId, caller), body, parseError, http.RequestId(), new HttpCompletionSink(http.Response), http.RequestAborted);
+        var key = current.Key;
+        var body = await ReadJsonAsync(http.Request);
+        await gateway.RunAsync(new Payer(key.UserId, key), body, http.RequestId(), new HttpCompletionSink(http.Response), http.RequestAborted);
     }
 
     /// <summary>
@@ -41,16 +43,16 @@ public static class ChatCompletions
         }
     }
 
-    private static async Task<(JsonNode?, ApiError?)> ReadJsonAsync(HttpRequest request)
+    private static async Task<ChatBody> ReadJsonAsync(HttpRequest request)
     {
         if (request.ContentType is { } type && !type.Contains("json", StringComparison.OrdinalIgnoreCase))
         {
-            return (null, ApiError.UnsupportedMediaType());
+            return ChatBody.Unreadable(ApiError.UnsupportedMediaType());
         }
 
         if (request.ContentLength > MaxBodyBytes)
         {
-            return (null, ApiError.PayloadTooLarge(MaxBodyBytes));
+            return ChatBody.Unreadable(ApiError.PayloadTooLarge(MaxBodyBytes));
         }
 
         try
@@ -59,43 +61,43 @@ public static class ChatCompletions
             await request.Body.CopyToAsync(buffer, request.HttpContext.RequestAborted);
             if (buffer.Length > MaxBodyBytes)
             {
-                return (null, ApiError.PayloadTooLarge(MaxBodyBytes));
+                return ChatBody.Unreadable(ApiError.PayloadTooLarge(MaxBodyBytes));
             }
 
             return Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return (null, ApiError.PayloadTooLarge(MaxBodyBytes));
+            return ChatBody.Unreadable(ApiError.PayloadTooLarge(MaxBodyBytes));
         }
         catch (BadHttpRequestException e)
         {
             // The server could not read the body: broken chunked framing (400), too slow (408)…
-            return (null, ApiError.UnreadableBody(e.StatusCode, e.Message));
+            return ChatBody.Unreadable(ApiError.UnreadableBody(e.StatusCode, e.Message));
         }
     }
 
-    private static (JsonNode?, ApiError?) Parse(ReadOnlySpan<byte> bytes)
+    private static ChatBody Parse(ReadOnlySpan<byte> bytes)
     {
         // The JSON reader checks UTF-8 only when a string is read, which would be deep in validation.
         if (!System.Text.Unicode.Utf8.IsValid(bytes))
         {
-            return (null, ApiError.InvalidRequest("The body is not valid UTF-8."));
+            return ChatBody.Unreadable(ApiError.InvalidRequest("The body is not valid UTF-8."));
         }
 
         try
         {
             var body = JsonNode.Parse(bytes, documentOptions: DocumentOptions);
             RejectDuplicateKeys(body);
-            return (body, null);
+            return body;
         }
         catch (ArgumentException e) when (e.Message.Contains("same key", StringComparison.Ordinal))
         {
-            return (null, ApiError.InvalidRequest("The JSON body gives the same key twice in one object."));
+            return ChatBody.Unreadable(ApiError.InvalidRequest("The JSON body gives the same key twice in one object."));
         }
         catch (JsonException e)
         {
-            return (null, ApiError.InvalidRequest($"The body is not valid JSON ({e.Message.Split(" Path:")[0]})."));
+            return ChatBody.Unreadable(ApiError.InvalidRequest($"The body is not valid JSON ({e.Message.Split(" Path:")[0]})."));
         }
     }
 }

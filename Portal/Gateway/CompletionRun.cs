@@ -1,8 +1,21 @@
-using Portal.Catalog;
 using Portal.Billing;
-using Portal.Usage;
+using Portal.Catalog;
+using Portal.Gateway.Simulation;
+using Portal.Observability;
 
 namespace Portal.Gateway;
+
+/// <summary>What every <see cref="CompletionRun"/> needs besides its request: the same for all, built once by <see cref="ChatGateway"/>.</summary>
+/// <param name="ShutdownGraceOver">Fires when, on shutdown, running completions must stop and settle.</param>
+internal sealed record RunDependencies(
+    SimulatedUpstream Simulated,
+    HttpUpstream Http,
+    LedgerWriter Ledger,
+    TimeProvider Time,
+    GatewayOptions Options,
+    ILogger Logger,
+    GatewayMetrics Metrics,
+    CancellationToken ShutdownGraceOver);
 
 /// <summary>
 /// One held completion, from the upstream call to settlement. Whatever happens — success, client
@@ -11,7 +24,7 @@ namespace Portal.Gateway;
 /// (and bills) whole, so the run reads it and charges it as reported (ADR 8).
 /// </summary>
 internal sealed class CompletionRun(
-    ChatGateway gateway,
+    RunDependencies dependencies,
     ICompletionSink sink,
     Payer payer,
     ChatRequest request,
@@ -29,7 +42,7 @@ internal sealed class CompletionRun(
 
     public async Task ExecuteAsync(CancellationToken aborted)
     {
-        var created = gateway.Time.GetUtcNow().ToUnixTimeSeconds();
+        var created = dependencies.Time.GetUtcNow().ToUnixTimeSeconds();
         var chunks = UpstreamAsync(created, aborted);
         try
         {
@@ -42,7 +55,7 @@ internal sealed class CompletionRun(
                 await CompleteAsync(chunks, created, aborted);
             }
         }
-        catch (Exception) when (aborted.IsCancellationRequested && gateway.ShutdownGraceOver.IsCancellationRequested)
+        catch (Exception) when (aborted.IsCancellationRequested && dependencies.ShutdownGraceOver.IsCancellationRequested)
         {
             // Portal is stopping and the grace period is over: charge what was delivered, tell the client.
             await SettlePartialAsync(sink.Started ? 200 : 503, "server_shutdown");
@@ -60,7 +73,7 @@ internal sealed class CompletionRun(
         }
         catch (UpstreamException e)
         {
-            gateway.Logger.LogWarning("Upstream failed for request {RequestId}: {Code}", requestId, e.Error.Code);
+            dependencies.Logger.LogWarning("Upstream failed for request {RequestId}: {Code}", requestId, e.Error.Code);
             if (sink.Started)
             {
                 await SettlePartialAsync(200, e.Error.Code);
@@ -77,14 +90,14 @@ internal sealed class CompletionRun(
             // Whatever broke, the hold must not outlive the request: settle what was delivered. If the
             // store is what broke (PostgreSQL restarting), that fails too, and the stale-hold sweep
             // releases the hold later.
-            gateway.Logger.LogError(e, "Request {RequestId} failed unexpectedly; settling what was delivered", requestId);
+            dependencies.Logger.LogError(e, "Request {RequestId} failed unexpectedly; settling what was delivered", requestId);
             try
             {
                 await SettlePartialAsync(sink.Started ? 200 : 500, "internal_error");
             }
             catch (Exception unsettled)
             {
-                gateway.Logger.LogError(unsettled, "Request {RequestId} could not be settled; its hold will be released as stale", requestId);
+                dependencies.Logger.LogError(unsettled, "Request {RequestId} could not be settled; its hold will be released as stale", requestId);
             }
 
             if (!sink.Started)
@@ -111,8 +124,8 @@ internal sealed class CompletionRun(
 
     private IAsyncEnumerable<ChatChunk> UpstreamAsync(long created, CancellationToken cancellationToken) =>
         model.IsSimulated
-            ? gateway.Simulated.StreamAsync(request, model, CompletionId, created, cancellationToken)
-            : gateway.Http.StreamAsync(request, model, upstream => _upstream = $"{upstream.Id}:{upstream.UpstreamModel}", cancellationToken);
+            ? dependencies.Simulated.StreamAsync(request, model, CompletionId, created, cancellationToken)
+            : dependencies.Http.StreamAsync(request, model, upstream => _upstream = $"{upstream.Id}:{upstream.UpstreamModel}", cancellationToken);
 
     private async Task CompleteAsync(IAsyncEnumerable<ChatChunk> chunks, long created, CancellationToken cancellationToken)
     {
@@ -146,7 +159,7 @@ internal sealed class CompletionRun(
 
     private async Task StreamAsync(IAsyncEnumerable<ChatChunk> chunks, long created, CancellationToken cancellationToken)
     {
-        var keepAlive = TimeSpan.FromSeconds(gateway.Options.KeepAliveSeconds);
+        var keepAlive = TimeSpan.FromSeconds(dependencies.Options.KeepAliveSeconds);
         Task? keepAliveTimer = null;
         await using var upstream = chunks.GetAsyncEnumerator(cancellationToken);
         while (true)
@@ -157,7 +170,7 @@ internal sealed class CompletionRun(
                 // Upstream silent: comment lines keep proxies and clients from timing out. One timer
                 // serves many chunks, so a fast stream doesn't pay for a timer per chunk.
                 var pending = next.AsTask();
-                while (await Task.WhenAny(pending, keepAliveTimer ??= Task.Delay(keepAlive, gateway.Time, cancellationToken)) != pending)
+                while (await Task.WhenAny(pending, keepAliveTimer ??= Task.Delay(keepAlive, dependencies.Time, cancellationToken)) != pending)
                 {
                     keepAliveTimer = null;
                     await sink.KeepAliveAsync(cancellationToken);
@@ -252,13 +265,13 @@ internal sealed class CompletionRun(
             Status = status,
             ErrorCode = errorCode,
             Provenance = provenance,
-            CreatedAt = gateway.Time.GetUtcNow().UtcDateTime,
+            CreatedAt = dependencies.Time.GetUtcNow().UtcDateTime,
         };
-        await gateway.Ledger.SettleAsync(new Settlement(payer.UserId, payer.Key?.KeyId, requestId, hold, cost), record);
-        gateway.Metrics.Completed(model.Id, status, gateway.Time.GetElapsedTime(started),
+        await dependencies.Ledger.SettleAsync(new Settlement(payer.UserId, payer.Key?.KeyId, requestId, hold, cost), record);
+        dependencies.Metrics.Completed(model.Id, status, dependencies.Time.GetElapsedTime(started),
             _firstTokenMs is { } first ? TimeSpan.FromMilliseconds(first) : null, prompt, completion, record.CostMicros);
         return record.CostMicros;
     }
 
-    private int ElapsedMs() => (int)gateway.Time.GetElapsedTime(started).TotalMilliseconds;
+    private int ElapsedMs() => (int)dependencies.Time.GetElapsedTime(started).TotalMilliseconds;
 }

@@ -15,7 +15,7 @@ namespace Portal.Gateway;
 public static class GatewayOpenApi
 {
     public const string DocumentName = "v1";
-    public const string Path = GatewayEndpoints.Prefix + "/openapi.json";
+    public const string Path = GatewayApi.Prefix + "/openapi.json";
 
     /// <summary>The <c>data:</c> lines of a stream, described on the <c>text/event-stream</c> media type
     /// (OpenAPI 3.1 has no keyword for the items of a stream; 3.2's <c>itemSchema</c> came later).</summary>
@@ -72,7 +72,7 @@ public static class GatewayOpenApi
         {
             options.OpenApiVersion = OpenApiSpecVersion.OpenApi3_1;
             // /api/v1 only: no pages, health or metrics endpoints.
-            options.ShouldInclude = api => api.RelativePath?.StartsWith(GatewayEndpoints.Prefix[1..] + "/", StringComparison.Ordinal) == true;
+            options.ShouldInclude = api => api.RelativePath?.StartsWith(GatewayApi.Prefix[1..] + "/", StringComparison.Ordinal) == true;
             options.AddDocumentTransformer(DescribeDocumentAsync);
             options.AddOperationTransformer(DescribeOperationAsync);
             options.AddSchemaTransformer(RequireWrittenProperties);
@@ -123,11 +123,11 @@ public static class GatewayOpenApi
         };
         // Paths are relative to the server, as the docs and the SDKs' base URL name them; a relative
         // server URL resolves against wherever this document was fetched from.
-        document.Servers = [new OpenApiServer { Url = GatewayEndpoints.Prefix, Description = "This Portal" }];
+        document.Servers = [new OpenApiServer { Url = GatewayApi.Prefix, Description = "This Portal" }];
         var paths = new OpenApiPaths();
         foreach (var (path, item) in document.Paths)
         {
-            paths[path[GatewayEndpoints.Prefix.Length..]] = item;
+            paths[path[GatewayApi.Prefix.Length..]] = item;
         }
 
         document.Paths = paths;

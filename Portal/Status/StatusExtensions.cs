@@ -1,3 +1,5 @@
+using Portal.Gateway;
+
 namespace Portal.Status;
 
 public static class StatusExtensions
@@ -9,4 +11,11 @@ public static class StatusExtensions
         builder.Services.AddSingleton<StatusQueries>();
         return builder;
     }
+
+    /// <summary>While the API is switched off, its routes answer 503 before anything else (keys are not even looked at).</summary>
+    public static TBuilder RequireApiSwitchOn<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.AddEndpointFilter(static async (context, next) =>
+            await context.HttpContext.RequestServices.GetRequiredService<ApiSwitch>().IsOnAsync(context.HttpContext.RequestAborted)
+                ? await next(context)
+                : ApiError.Unavailable().ToResult());
 }

@@ -1,0 +1,15 @@
+using System.Text.Json.Nodes;
+
+namespace Portal.Gateway;
+
+/// <summary>
+/// A chat request's body as it arrived: its JSON, or the reason it could not be read (too large,
+/// not JSON…). An unreadable body is still a request of its payer's: it is answered, recorded and
+/// counted like any other refusal.
+/// </summary>
+public readonly record struct ChatBody(JsonNode? Json, ApiError? Error)
+{
+    public static implicit operator ChatBody(JsonNode? json) => new(json, null);
+
+    public static ChatBody Unreadable(ApiError error) => new(null, error);
+}

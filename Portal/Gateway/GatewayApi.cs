@@ -1,0 +1,71 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+using Portal.ApiKeys;
+using Portal.Billing;
+using Portal.Catalog;
+using Portal.RateLimits;
+using Portal.Status;
+
+namespace Portal.Gateway;
+
+/// <summary>The routes of <c>/api/v1</c>, the OpenAI-compatible API.</summary>
+public static class GatewayApi
+{
+    public const string Prefix = "/api/v1";
+
+    public static IEndpointRouteBuilder MapGateway(this IEndpointRouteBuilder endpoints)
+    {
+        // The Produces and WithApiErrors metadata only describes the endpoints (GatewayOpenApi): the
+        // handlers write their replies themselves. 503 comes from the switch, 401 from the key, 429
+        // from its rate limit, 500 from UseGatewayErrors, so every operation has them.
+        var api = endpoints.MapGroup(Prefix)
+            .RequireApiSwitchOn()
+            .RequireApiKey()
+            .RequireKeyRateLimit()
+            .DisableAntiforgery()
+            .WithApiErrors(401, 429, 500, 503);
+
+        api.MapGet("/models", ListModelsAsync)
+            .WithName("listModels").WithTags("Models").WithSummary("List the models you can call")
+            .Produces<ModelList>();
+        api.MapGet("/models/{**id}", GetModelAsync)
+            .WithName("retrieveModel").WithTags("Models").WithSummary("Get one model by id or alias")
+            .Produces<ApiModel>().WithApiErrors(404)
+            .AddOpenApiOperationTransformer(GatewayOpenApi.DescribeModelIdAsync);
+        api.MapGet("/credits", GetCreditsAsync)
+            .WithName("getCredits").WithTags("Account").WithSummary("The key owner's credit balance")
+            .Produces<CreditsReply>();
+        api.MapGet("/key", GetKey)
+            .WithName("getKey").WithTags("Account").WithSummary("The key you are calling with")
+            .Produces<KeyReply>();
+        // The server stops reading past the limit: a chunked body can't make Portal buffer more.
+        api.MapPost("/chat/completions", ChatCompletions.HandleAsync).WithMetadata(new RequestSizeLimitAttribute(ChatCompletions.MaxBodyBytes + 1))
+            .WithName("createChatCompletion").WithTags("Chat").WithSummary("Generate a reply to a conversation, whole or streamed")
+            .Produces<ChatCompletion>().WithApiErrors(400, 402, 403, 404, 408, 413, 415, 502, 504)
+            .AddOpenApiOperationTransformer(GatewayOpenApi.DescribeChatCompletionsAsync);
+        endpoints.MapGatewayOpenApi();
+
+        return endpoints;
+    }
+
+    private static async Task<JsonHttpResult<ModelList>> ListModelsAsync(ModelCatalog catalog, CancellationToken cancellationToken)
+    {
+        var models = await catalog.AllAsync(cancellationToken);
+        return TypedResults.Json(new ModelList { Data = models.Where(m => m.Enabled).Select(ApiModel.From) }, Wire.Json);
+    }
+
+    private static async Task<Results<JsonHttpResult<ApiModel>, ApiErrorResult>> GetModelAsync(string id, ModelCatalog catalog, CancellationToken cancellationToken) =>
+        await catalog.FindAsync(id, cancellationToken) is { } model
+            ? TypedResults.Json(ApiModel.From(model), Wire.Json)
+            : ApiError.ModelNotFound(id).ToResult();
+
+    private static async Task<JsonHttpResult<CreditsReply>> GetCreditsAsync(CurrentApiKey current, CreditsLedger ledger, CancellationToken cancellationToken)
+    {
+        var summary = await ledger.SummaryAsync(current.Key.UserId, cancellationToken);
+        return TypedResults.Json(new CreditsReply(CreditsData.From(summary)), Wire.Json);
+    }
+
+    private static JsonHttpResult<KeyReply> GetKey(CurrentApiKey current, IOptions<GatewayOptions> options) =>
+        TypedResults.Json(new KeyReply(KeyData.From(current.Key, options.Value.DefaultRequestsPerMinute)), Wire.Json);
+}
