@@ -1,7 +1,32 @@
+using Portal.Gateway;
+
 namespace Portal.ApiKeys;
 
 public static class ApiKeysExtensions
 {
+    /// <summary>A request needs a live key in <c>Authorization: Bearer …</c>; the key goes into <see cref="CurrentApiKey"/>.</summary>
+    public static TBuilder RequireApiKey<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.AddEndpointFilter(AuthenticateAsync);
+
+    private static async ValueTask<object?> AuthenticateAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var header = http.Request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return ApiError.InvalidKey("Send your API key as 'Authorization: Bearer sk-portal-…'. Create one at /settings/apikeys.").ToResult();
+        }
+
+        var resolver = http.RequestServices.GetRequiredService<ApiKeyResolver>();
+        if (await resolver.ResolveAsync(header["Bearer ".Length..].Trim(), http.RequestAborted) is not { } key)
+        {
+            return ApiError.InvalidKey("The API key is not valid: unknown, revoked or expired.").ToResult();
+        }
+
+        http.RequestServices.GetRequiredService<CurrentApiKey>().Key = key;
+        return await next(context);
+    }
+
     /// <summary>Creating and revoking keys, and resolving a bearer key to its live state for each API request.</summary>
     public static IHostApplicationBuilder AddApiKeys(this IHostApplicationBuilder builder)
     {

@@ -2,7 +2,7 @@ namespace Portal.ApiKeys;
 
 /// <summary>
 /// The key the current <c>/api/v1</c> request authenticated with: scoped to the request, filled
-/// once by <see cref="ApiKeyAuthentication.RequireApiKey"/>, read by the handlers and the filters
+/// once by <see cref="ApiKeysExtensions.RequireApiKey{TBuilder}"/>, read by the handlers and the filters
 /// after it.
 /// </summary>
 public sealed class CurrentApiKey

@@ -6,10 +6,11 @@ public static class BillingExtensions
     public static IHostApplicationBuilder AddBilling(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<LedgerWriter>();
-        builder.Services.AddSingleton<CreditsLedger>();
-        builder.Services.AddSingleton<CreditHolds>();
+        // Releases the holds of requests that died with their process: at start-up, and periodically on PostgreSQL.
         builder.Services.AddSingleton<StaleHoldRecovery>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<StaleHoldRecovery>());
+        builder.Services.AddSingleton<CreditsLedger>();
+        builder.Services.AddSingleton<CreditHolds>();
         return builder;
     }
 }

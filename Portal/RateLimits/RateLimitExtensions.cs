@@ -1,5 +1,10 @@
+using System.Globalization;
 using Microsoft.Extensions.Options;
+using Portal.ApiKeys;
+using Portal.Billing;
 using Portal.Data;
+using Portal.Gateway;
+using Portal.Observability;
 
 namespace Portal.RateLimits;
 
@@ -17,4 +22,46 @@ public static class RateLimitExtensions
             : sp.GetRequiredService<RequestRateLimiter>());
         return builder;
     }
+
+    /// <summary>
+    /// Takes one request from the authenticated key's allowance (so it goes after
+    /// <see cref="ApiKeysExtensions.RequireApiKey{TBuilder}"/>); the limit headers go on every keyed response.
+    /// </summary>
+    public static TBuilder RequireKeyRateLimit<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.AddEndpointFilter(AcquireAsync);
+
+    private static async ValueTask<object?> AcquireAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var key = http.RequestServices.GetRequiredService<CurrentApiKey>().Key;
+        var decision = await http.RequestServices.GetRequiredService<IRateLimiter>().AcquireAsync(key.KeyId, key.RateLimitPerMinute, http.RequestAborted);
+        var headers = http.Response.Headers;
+        headers["x-ratelimit-limit-requests"] = decision.Limit.ToString(CultureInfo.InvariantCulture);
+        headers["x-ratelimit-remaining-requests"] = decision.Remaining.ToString(CultureInfo.InvariantCulture);
+        headers["x-ratelimit-reset-requests"] = FormatDuration(decision.Reset);
+        if (decision.Allowed)
+        {
+            return await next(context);
+        }
+
+        var refused = ApiError.RateLimited(decision.RetryAfter, decision.Limit);
+        if (HttpMethods.IsPost(http.Request.Method))
+        {
+            http.RequestServices.GetRequiredService<GatewayMetrics>().Completed("unknown", refused.Status, TimeSpan.Zero, null, 0, 0, 0);
+            // A refused completion is still a request of this key's: it belongs in the usage records.
+            var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
+            await http.RequestServices.GetRequiredService<LedgerWriter>().RecordAsync(
+                UsageRecord.Refused(http.RequestId(), key.UserId, key.KeyId, model: null, refused.Status, refused.Code, now));
+        }
+
+        return refused.ToResult();
+    }
+
+    /// <summary>OpenAI's style: "1s", "6m0s", "250ms".</summary>
+    private static string FormatDuration(TimeSpan span) => span switch
+    {
+        { TotalSeconds: < 1 } => $"{Math.Ceiling(span.TotalMilliseconds):0}ms",
+        { TotalMinutes: < 1 } => $"{Math.Ceiling(span.TotalSeconds):0}s",
+        _ => $"{(int)span.TotalMinutes}m{Math.Ceiling(span.TotalSeconds % 60):0}s",
+    };
 }
