@@ -2,6 +2,7 @@ using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Net.Http.Headers;
 using System.Text;
+using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using OpenAI;
@@ -82,5 +83,20 @@ public static class GatewayFixtures
         }
 
         throw new TimeoutException("the abandoned request was never settled");
+    }
+
+    /// <summary>An /api/v1 error: its status, the OpenAI envelope with <paramref name="code"/> and <paramref name="param"/>, and a request id.</summary>
+    public static async Task<JsonNode> AssertErrorAsync(HttpResponseMessage response, int status, string code, string? param = null)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True((int)response.StatusCode == status, $"expected {status}, got {(int)response.StatusCode}: {text}");
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        Assert.True(response.Headers.Contains("x-request-id"), "no x-request-id");
+        var error = JsonNode.Parse(text)!["error"]!;
+        Assert.Equal(code, error["code"]!.GetValue<string>());
+        Assert.Equal(param, error["param"]?.GetValue<string>());
+        Assert.False(string.IsNullOrWhiteSpace(error["message"]!.GetValue<string>()));
+        Assert.False(string.IsNullOrWhiteSpace(error["type"]!.GetValue<string>()));
+        return error;
     }
 }

@@ -1,0 +1,53 @@
+using System.Net.Http.Headers;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.ApiKeys;
+using Portal.Tests.Gateway;
+using static Portal.Tests.Gateway.GatewayFixtures;
+
+namespace Portal.Tests.ApiKeys;
+
+/// <summary>Bearer-key authentication of /api/v1: a missing, malformed, unknown, revoked or expired key gets 401.</summary>
+public sealed class KeyAuthenticationTests : IDisposable
+{
+    private readonly PortalApplication _app = new(new Dictionary<string, string?> { ["Simulation:TokensPerSecond"] = "0", ["Simulation:FirstTokenDelayMs"] = "0" });
+
+    public void Dispose() => _app.Dispose();
+
+    [Fact]
+    public async Task MissingOrMalformedOrUnknownKeysGet401()
+    {
+        var anonymous = _app.CreateClient();
+        await AssertErrorAsync(await anonymous.GetAsync("/api/v1/models"), 401, "invalid_api_key");
+
+        anonymous.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "not-a-key");
+        await AssertErrorAsync(await anonymous.GetAsync("/api/v1/models"), 401, "invalid_api_key");
+
+        var unknown = _app.ApiClient(ApiKeyService.KeyPrefix + new string('a', 40));
+        await AssertErrorAsync(await unknown.GetAsync("/api/v1/credits"), 401, "invalid_api_key");
+    }
+
+    [Fact]
+    public async Task RevokedKeyIsRefusedWithinOneSecond()
+    {
+        var account = await _app.CreateApiAccountAsync();
+        var client = _app.ApiClient(account.Key);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/key")).StatusCode);
+
+        Assert.True(await _app.Services.GetRequiredService<ApiKeyService>().RevokeAsync(account.UserId, account.KeyId));
+        _app.Time.Advance(TimeSpan.FromSeconds(1));
+
+        await AssertErrorAsync(await client.GetAsync("/api/v1/key"), 401, "invalid_api_key");
+    }
+
+    [Fact]
+    public async Task ExpiredKeyIsRefused()
+    {
+        var account = await _app.CreateApiAccountAsync(key: new NewApiKey("short-lived", ExpiresAt: _app.Time.GetUtcNow().UtcDateTime.AddHours(1)));
+        var client = _app.ApiClient(account.Key);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/key")).StatusCode);
+
+        _app.Time.Advance(TimeSpan.FromHours(1));
+
+        await AssertErrorAsync(await client.GetAsync("/api/v1/key"), 401, "invalid_api_key");
+    }
+}
