@@ -9,7 +9,7 @@ namespace Portal.Tests.ApiKeys;
 /// <summary>Bearer-key authentication of /api/v1: a missing, malformed, unknown, revoked or expired key gets 401.</summary>
 public sealed class KeyAuthenticationTests : IDisposable
 {
-    private readonly PortalApplication _app = new(new Dictionary<string, string?> { ["Simulation:TokensPerSecond"] = "0", ["Simulation:FirstTokenDelayMs"] = "0" });
+    private readonly PortalApplication _app = new();
 
     public void Dispose() => _app.Dispose();
 

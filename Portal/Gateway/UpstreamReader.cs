@@ -1,16 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Net;
-using System.Net.Http.Headers;
-using System.Runtime.CompilerServices;
-using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
-using Microsoft.AspNetCore.DataProtection;
-using Microsoft.Extensions.Options;
 using Portal.Catalog;
-using Portal.Observability;
 
 namespace Portal.Gateway;
 
