@@ -4,7 +4,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.ApiKeys;
 using Portal.Billing;
-using Portal.Usage;
 
 namespace Portal.Tests.Billing;
 

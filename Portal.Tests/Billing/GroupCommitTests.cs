@@ -8,7 +8,6 @@ using Portal.Billing;
 using Portal.Data;
 using Portal.Tests.Gateway;
 using Portal.Tests.Store;
-using Portal.Usage;
 
 namespace Portal.Tests.Billing;
 

@@ -2,7 +2,6 @@ using Portal.Tests.Gateway;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Billing;
-using Portal.Gateway;
 using Portal.Tests.Store;
 
 namespace Portal.Tests.Billing;

@@ -1,9 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
-using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Portal.Admin;
 using Portal.ApiKeys;
 using Portal.Data;
 

@@ -3,7 +3,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using OpenAI.Chat;
-using Portal.Usage;
 
 namespace Portal.Tests.Gateway;
 

@@ -10,7 +10,6 @@ using OpenAI.Chat;
 using Portal.ApiKeys;
 using Portal.Billing;
 using Portal.Data;
-using Portal.Usage;
 
 namespace Portal.Tests.Gateway;
 

@@ -2,7 +2,6 @@ using Microsoft.EntityFrameworkCore;
 using Portal.Billing;
 using Portal.Data;
 using Portal.Tests.Upstreams;
-using Portal.Usage;
 
 namespace Portal.Tests.Gateway;
 

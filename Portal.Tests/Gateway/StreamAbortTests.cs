@@ -1,6 +1,5 @@
 using Portal.Billing;
 using System.Text;
-using Portal.Usage;
 
 namespace Portal.Tests.Gateway;
 

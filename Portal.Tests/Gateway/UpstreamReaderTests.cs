@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;

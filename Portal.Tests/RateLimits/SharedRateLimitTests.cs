@@ -1,11 +1,9 @@
 using Portal.Tests.Gateway;
 using Portal.RateLimits;
-using System.Net;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Portal.ApiKeys;
 using Portal.Data;
 using Portal.Gateway;
 using Portal.Tests.Store;

@@ -1,4 +1,3 @@
-using Portal.Tests.Gateway;
 using Portal.Status;
 using Bunit;
 using MudBlazor.Services;

@@ -9,7 +9,6 @@ using Npgsql;
 using OpenAI.Chat;
 using Portal.ApiKeys;
 using Portal.Audit;
-using Portal.Billing;
 using Portal.Data;
 using Portal.Gateway;
 using Portal.Tests.Gateway;

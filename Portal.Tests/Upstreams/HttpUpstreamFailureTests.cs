@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Portal.Gateway;
 using Portal.Tests.Gateway;
-using Portal.Usage;
 
 namespace Portal.Tests.Upstreams;
 

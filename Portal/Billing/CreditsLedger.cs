@@ -1,7 +1,5 @@
 using Microsoft.EntityFrameworkCore;
-using Portal.ApiKeys;
 using Portal.Data;
-using Portal.Usage;
 
 namespace Portal.Billing;
 

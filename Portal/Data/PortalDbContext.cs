@@ -1,12 +1,10 @@
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Portal.Account;
-using Portal.Admin;
 using Portal.ApiKeys;
 using Portal.Audit;
 using Portal.Catalog;
 using Portal.Billing;
-using Portal.Usage;
 
 using Portal.Status;
 

@@ -2,7 +2,6 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 
