@@ -1,5 +1,3 @@
-using System.Security.Claims;
-using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.EntityFrameworkCore;
 using Portal.Account;
 using Portal.Audit;
@@ -28,13 +26,11 @@ public sealed class AdminAccessDeniedException() : Exception("Only administrator
 /// the claims the circuit started with. Page-level [Authorize] only guards the first render; a
 /// circuit lives on and its events can be sent by anyone holding it, and a demotion must count at once.
 /// </summary>
-public sealed class AdminGuard(AuthenticationStateProvider authentication, IDbContextFactory<PortalDbContext> dbFactory)
+public sealed class AdminGuard(CurrentUser currentUser, IDbContextFactory<PortalDbContext> dbFactory)
 {
     public async Task<AdminCaller> RequireAdminAsync(CancellationToken cancellationToken = default)
     {
-        var principal = (await authentication.GetAuthenticationStateAsync()).User;
-        var userId = principal.FindFirstValue(ClaimTypes.NameIdentifier);
-        if (principal.Identity?.IsAuthenticated != true || string.IsNullOrEmpty(userId))
+        if (await currentUser.GetIdAsync() is not { } userId)
         {
             throw new AdminAccessDeniedException();
         }
