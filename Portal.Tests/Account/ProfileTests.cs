@@ -9,6 +9,20 @@ public sealed class ProfileTests
     private const string NewPassword = "staple tuned orbit lantern";
 
     [Fact]
+    public async Task TheProfileShowsTheAccountOfTheSignedInUser()
+    {
+        await using var app = new PortalApplication();
+        await app.CreateUserAsync("someone@example.com", OldPassword);
+        var ada = await app.CreateUserAsync(Email, OldPassword);
+        using var browser = await app.SignedInBrowserAsync(Email, OldPassword);
+
+        // Found by the id in Identity's cookie (CurrentUser), not by the name or the first account.
+        var html = await (await browser.GetAsync("/settings/profile")).Content.ReadAsStringAsync();
+
+        Assert.Contains($"<code data-testid=\"account-id\">{ada.Id}</code>", html);
+    }
+
+    [Fact]
     public async Task ChangingThePasswordKeepsThisSessionAndOnlyTheNewPasswordSignsIn()
     {
         await using var app = new PortalApplication();

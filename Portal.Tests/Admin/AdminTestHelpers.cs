@@ -1,7 +1,10 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Portal.Account;
 using Portal.Admin;
 using Portal.Data;
 
@@ -37,7 +40,8 @@ public static class AdminTestHelpers
     }
 
     public static AdminGuard GuardFor(this PortalApplication app, string? userId, params string[] roles) =>
-        new(FixedAuthenticationState.For(userId, roles), app.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>());
+        new(new CurrentUser(FixedAuthenticationState.For(userId, roles), app.Service<IOptions<IdentityOptions>>()),
+            app.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>());
 
     public static T Service<T>(this PortalApplication app)
         where T : notnull => app.Services.GetRequiredService<T>();

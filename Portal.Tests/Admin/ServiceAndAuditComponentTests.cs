@@ -49,7 +49,7 @@ public sealed class ServiceAndAuditComponentTests : AdminComponentTestBase
     }
 
     [Fact]
-    public async Task TheUsageChartTotalsTheLast30DaysOfEveryUser()
+    public async Task TheUsagePanelTotalsTheLast30DaysOfEveryUser()
     {
         var admin = await SignInAsAdminAsync();
         var a = await App.CreateApiAccountAsync();
@@ -67,7 +67,7 @@ public sealed class ServiceAndAuditComponentTests : AdminComponentTestBase
 
         // Each chart measures its box through JavaScript and draws to that size.
         JSInterop.Setup<MudBlazor.Interop.ElementSize>("mudObserveElementSize", _ => true).SetResult(new() { Width = 600, Height = 240 });
-        var chart = Render<UsageChart>();
+        var chart = Render<UsagePanel>();
 
         chart.WaitForAssertion(() => Assert.Equal("3 requests $1.750001 spent All users, API and playground; UTC days.",
             System.Text.RegularExpressions.Regex.Replace(chart.Find("[data-testid=usage-totals]").TextContent, @"\s+", " ").Trim()), Wait);
@@ -82,7 +82,7 @@ public sealed class ServiceAndAuditComponentTests : AdminComponentTestBase
         Assert.Equal(["$0", "$0.5", "$1", "$1.5"], Ticks(chart, 1));
         // One label a week under the bars.
         Assert.Equal(5, chart.FindAll("figure")[0].QuerySelectorAll(".mud-charts-xaxis text").Length);
-        Assert.Equal(30, chart.FindAll(".usage-table tbody tr").Count);
+        Assert.Equal(30, chart.FindAll("[data-testid=daily-table] tbody tr").Count);
     }
 
     [Fact]

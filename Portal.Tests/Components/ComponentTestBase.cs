@@ -1,13 +1,16 @@
 using Bunit;
 using Bunit.TestDoubles;
+using Microsoft.Extensions.DependencyInjection;
 using MudBlazor.Services;
+using Portal.Account;
 
 namespace Portal.Tests.Components;
 
 /// <summary>
 /// Shared set-up for bUnit tests: one <see cref="BunitContext"/> per test (xunit creates the class
 /// per test) with MudBlazor's services, loose JS interop (MudBlazor calls into its own scripts, which
-/// a test does not run) and test authorization — anonymous until a test says otherwise. xunit 2
+/// a test does not run) and test authorization — anonymous until a test says otherwise — read
+/// through the app's <see cref="CurrentUser"/>, as pages read it. xunit 2
 /// disposes test classes synchronously, which some component services refuse (they are only
 /// <see cref="IAsyncDisposable"/>), so the context is disposed asynchronously here first.
 /// </summary>
@@ -18,6 +21,8 @@ public abstract class ComponentTestBase : BunitContext, IAsyncLifetime
         Services.AddMudServices();
         JSInterop.Mode = JSRuntimeMode.Loose;
         Authorization = AddAuthorization();
+        Services.AddOptions();
+        Services.AddScoped<CurrentUser>();
     }
 
     protected BunitAuthorizationContext Authorization { get; }

@@ -11,6 +11,7 @@ namespace Portal.Tests.Usage;
 public sealed class DashboardComponentTests : ComponentTestBase
 {
     private static readonly DateTime Today = new(2026, 11, 22, 0, 0, 0, DateTimeKind.Utc);
+    private static readonly UsageMeasure[] DashboardCharts = [UsageMeasure.Spend, UsageMeasure.Tokens];
 
     public DashboardComponentTests()
     {
@@ -49,16 +50,30 @@ public sealed class DashboardComponentTests : ComponentTestBase
     {
         var days = Window((Today, new UsageDay(Today, 2, 100, 50, 1_500_000)), (Today.AddDays(-29), new UsageDay(Today.AddDays(-29), 1, 7, 3, 1)));
 
-        var chart = Render<DailyUsageChart>(p => p.Add(c => c.Days, days));
+        var chart = Render<DailyUsageChart>(p => p.Add(c => c.Days, days).Add(c => c.Measures, DashboardCharts));
 
         // A spend bar for each day; a token segment for each day's prompt and completion that has any.
         chart.WaitForAssertion(() => Assert.Equal(30, Bars(chart, 0)));
         chart.WaitForAssertion(() => Assert.Equal(4, Bars(chart, 1)));
         var rows = chart.FindAll("[data-testid=daily-table] tbody tr");
         Assert.Equal(30, rows.Count);
-        Assert.Equal("2026-11-22 2 100 50 $1.50", Clean(rows[0].TextContent));
-        Assert.Equal("2026-11-21 0 0 0 $0.00", Clean(rows[1].TextContent));
-        Assert.Equal("2026-10-24 1 7 3 $0.000001", Clean(rows[^1].TextContent));
+        Assert.Equal("2026-11-22 2 100 50 $1.50", Cells(rows[0]));
+        Assert.Equal("2026-11-21 0 0 0 $0.00", Cells(rows[1]));
+        Assert.Equal("2026-10-24 1 7 3 $0.000001", Cells(rows[^1]));
+    }
+
+    [Fact]
+    public void TheRequestsAndSpendChartsOfTheServicePageLeaveTheTokensOutOfTheTable()
+    {
+        var days = Window((Today, new UsageDay(Today, 4, 100, 50, 1_500_000)));
+
+        var chart = Render<DailyUsageChart>(p => p.Add(c => c.Days, days).Add(c => c.Measures, [UsageMeasure.Requests, UsageMeasure.Spend]));
+
+        Assert.Equal(["Requests per day", "Spend per day (USD)"], chart.FindAll("figcaption").Select(c => c.TextContent.Trim()));
+        Assert.Equal("usage-requests-caption", chart.Find("[data-testid=requests-chart] figcaption").Id);
+        chart.WaitForAssertion(() => Assert.Equal(["0", "2", "4"], Ticks(chart, 0)));
+        chart.WaitForAssertion(() => Assert.Equal(["$0", "$0.5", "$1", "$1.5"], Ticks(chart, 1)));
+        Assert.Equal("2026-11-22 4 $1.50", Cells(chart.Find("[data-testid=daily-table] tbody tr")));
     }
 
     [Fact]
@@ -66,7 +81,7 @@ public sealed class DashboardComponentTests : ComponentTestBase
     {
         var days = Window((Today, new UsageDay(Today, 3, 300, 900, 1_230)), (Today.AddDays(-1), new UsageDay(Today.AddDays(-1), 1, 10, 20, 45)));
 
-        var chart = Render<DailyUsageChart>(p => p.Add(c => c.Days, days));
+        var chart = Render<DailyUsageChart>(p => p.Add(c => c.Days, days).Add(c => c.Measures, DashboardCharts));
 
         // From zero to a round figure at or above the biggest day ($0.00123; 1,200 tokens).
         chart.WaitForAssertion(() => Assert.Equal(["$0", "$0.0005", "$0.001", "$0.0015"], Ticks(chart, 0)));
@@ -80,7 +95,7 @@ public sealed class DashboardComponentTests : ComponentTestBase
             .Select(i => new UsageDay(Today.AddDays(i - UsageQueries.Days + 1), 1, 1_500 + i, 1_700, 1_500_000 + (i * 10_000)))
             .ToList();
 
-        var chart = Render<DailyUsageChart>(p => p.Add(c => c.Days, days));
+        var chart = Render<DailyUsageChart>(p => p.Add(c => c.Days, days).Add(c => c.Measures, DashboardCharts));
 
         // Bars drawn from $1.40 up would make $1.79 look several times $1.50.
         chart.WaitForAssertion(() => Assert.Equal(["$0", "$1", "$2"], Ticks(chart, 0)));
@@ -127,6 +142,8 @@ public sealed class DashboardComponentTests : ComponentTestBase
         chart.FindAll("figure")[figure].QuerySelectorAll("path.mud-chart-bar").Length;
 
     private static string Text(IRenderedComponent<IComponent> fragment, string testId) => Clean(fragment.Find($"[data-testid={testId}]").TextContent);
+
+    private static string Cells(AngleSharp.Dom.IElement row) => string.Join(" ", row.Children.Select(cell => Clean(cell.TextContent)));
 
     private static string Clean(string text) => Regex.Replace(text, @"\s+", " ").Trim();
 }

@@ -20,6 +20,7 @@ public static class AccountExtensions
         builder.Services.AddScoped<UserAccounts>();
         builder.Services.AddSingleton<LoginThrottle>();
         builder.Services.AddScoped<AuthenticationStateProvider, RevalidatingAuthStateProvider>();
+        builder.Services.AddScoped<CurrentUser>();
 
         builder.Services.AddAuthentication(options =>
             {

@@ -1,25 +1,9 @@
-using System.Security.Claims;
-using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.EntityFrameworkCore;
 using Portal.Account;
 using Portal.Audit;
 using Portal.Data;
 
 namespace Portal.Admin;
-
-/// <summary>
-/// Proof that an admin action was authorized: the admin services take one, and only
-/// <see cref="AdminGuard"/> (for a signed-in admin) and the command line make them.
-/// </summary>
-public sealed class AdminCaller
-{
-    internal AdminCaller(AuditActor actor) => Actor = actor;
-
-    /// <summary>The operator at the server's command line, who has the store anyway.</summary>
-    internal static AdminCaller Cli { get; } = new(AuditActor.Cli);
-
-    public AuditActor Actor { get; }
-}
 
 public sealed class AdminAccessDeniedException() : Exception("Only administrators can do this.");
 
@@ -28,13 +12,11 @@ public sealed class AdminAccessDeniedException() : Exception("Only administrator
 /// the claims the circuit started with. Page-level [Authorize] only guards the first render; a
 /// circuit lives on and its events can be sent by anyone holding it, and a demotion must count at once.
 /// </summary>
-public sealed class AdminGuard(AuthenticationStateProvider authentication, IDbContextFactory<PortalDbContext> dbFactory)
+public sealed class AdminGuard(CurrentUser currentUser, IDbContextFactory<PortalDbContext> dbFactory)
 {
     public async Task<AdminCaller> RequireAdminAsync(CancellationToken cancellationToken = default)
     {
-        var principal = (await authentication.GetAuthenticationStateAsync()).User;
-        var userId = principal.FindFirstValue(ClaimTypes.NameIdentifier);
-        if (principal.Identity?.IsAuthenticated != true || string.IsNullOrEmpty(userId))
+        if (await currentUser.GetIdAsync() is not { } userId)
         {
             throw new AdminAccessDeniedException();
         }

@@ -24,7 +24,7 @@ public sealed record AuditActor(string? UserId, string Name)
 }
 
 /// <summary>
-/// One admin action (SPEC §9). Append-only and chained: <see cref="Hash"/> covers the entry's
+/// One admin action. Append-only and chained: <see cref="Hash"/> covers the entry's
 /// content and <see cref="PrevHash"/>, the hash of the entry before it, so altering or removing an
 /// entry breaks the chain at that point (ADR 4). Details never hold secrets.
 /// </summary>

@@ -16,7 +16,7 @@ public sealed record AuditVerification(int Checked, long? BrokenAt, string? Prob
 public sealed record AuditLogPage(IReadOnlyList<AuditEntry> Entries, int Total);
 
 /// <summary>
-/// The tamper-evident log of admin actions (SPEC §9, ADR 4). An entry is appended inside the
+/// The tamper-evident log of admin actions (ADR 4). An entry is appended inside the
 /// transaction of the change it records, so both commit or neither does.
 /// </summary>
 public sealed class AuditLog(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time)

@@ -1,6 +1,5 @@
 using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Portal.Account;
 using Portal.Catalog;
@@ -31,10 +30,10 @@ public static class UsageEndpoints
     public sealed record ExportQuery(string? Model, string? Key, string? Status, string? From, string? To);
 
     private static async Task<Results<EmptyHttpResult, ContentHttpResult, ForbidHttpResult>> ExportAsync(
-        HttpContext http, [AsParameters] ExportQuery query, UsageQueries usage, ModelCatalog catalog, UserManager<PortalUser> users)
+        HttpContext http, [AsParameters] ExportQuery query, UsageQueries usage, ModelCatalog catalog, CurrentUser currentUser)
     {
         // Whose requests: the cookie's user, never a parameter.
-        if (users.GetUserId(http.User) is not { } userId)
+        if (currentUser.IdOf(http.User) is not { } userId)
         {
             return TypedResults.Forbid();
         }

@@ -5,12 +5,6 @@ using Portal.Data;
 
 namespace Portal.Usage;
 
-/// <summary>One UTC day of a user's usage.</summary>
-public sealed record UsageDay(DateTime Day, int Requests, long PromptTokens, long CompletionTokens, long SpendMicros)
-{
-    public long Tokens => PromptTokens + CompletionTokens;
-}
-
 public sealed record ModelUsage(string ModelId, int Requests, long PromptTokens, long CompletionTokens, long SpendMicros)
 {
     public long Tokens => PromptTokens + CompletionTokens;
@@ -49,9 +43,10 @@ public sealed record LedgerPage(int Total, int Skip, IReadOnlyList<LedgerRow> Ro
 
 /// <summary>
 /// What the dashboard reads. Every method takes the user id and filters by it in the database: a
-/// caller can only ever get its own rows. Sums and counts are computed by the database; money is
-/// summed as integers (SQLite cannot sum decimals) and times are UTC <see cref="DateTime"/>s
-/// (SQLite cannot order <see cref="DateTimeOffset"/>s).
+/// caller can only ever get its own rows. The one exception, <see cref="EveryonesDailyAsync"/>, is
+/// for the admin's service page, whose <c>ServiceAdmin</c> checks its caller first. Sums and counts
+/// are computed by the database; money is summed as integers (SQLite cannot sum decimals) and times
+/// are UTC <see cref="DateTime"/>s (SQLite cannot order <see cref="DateTimeOffset"/>s).
 /// </summary>
 public sealed class UsageQueries(IDbContextFactory<PortalDbContext> dbFactory, CreditsLedger ledger, TimeProvider time)
 {
@@ -66,12 +61,19 @@ public sealed class UsageQueries(IDbContextFactory<PortalDbContext> dbFactory, C
     /// <summary>The first UTC day of the charts' window: today and the <see cref="Days"/> − 1 before it.</summary>
     public DateTime WindowStart() => time.GetUtcNow().UtcDateTime.Date.AddDays(1 - Days);
 
-    /// <summary>Requests, tokens and spend per UTC day over the last <see cref="Days"/> days, oldest first, with empty days.</summary>
-    public async Task<IReadOnlyList<UsageDay>> DailyAsync(string userId, CancellationToken cancellationToken = default)
+    /// <summary>The user's requests, tokens and spend per UTC day over the last <see cref="Days"/> days, oldest first, with empty days.</summary>
+    public Task<IReadOnlyList<UsageDay>> DailyAsync(string userId, CancellationToken cancellationToken = default) =>
+        DailyAsync(records => records.Where(r => r.UserId == userId), cancellationToken);
+
+    /// <summary>The same for all users together: API and playground, every account.</summary>
+    public Task<IReadOnlyList<UsageDay>> EveryonesDailyAsync(CancellationToken cancellationToken = default) =>
+        DailyAsync(records => records, cancellationToken);
+
+    private async Task<IReadOnlyList<UsageDay>> DailyAsync(Func<IQueryable<UsageRecord>, IQueryable<UsageRecord>> whose, CancellationToken cancellationToken)
     {
         var from = WindowStart();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var days = await db.UsageRecords.Where(r => r.UserId == userId && r.CreatedAt >= from)
+        var days = await whose(db.UsageRecords).Where(r => r.CreatedAt >= from)
             .GroupBy(r => r.CreatedAt.Date)
             .Select(g => new
             {

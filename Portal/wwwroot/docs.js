@@ -2,28 +2,8 @@
 // blocks that Blazor's enhanced navigation swaps in later. The docs page loads this module itself, so
 // the buttons work as soon as the page does; Portal.lib.module.js imports it too (the same module, run
 // once per document), because a docs page reached by enhanced navigation never runs its <script> tags.
+// The copying itself is portal.copy (portal.js, loaded on every page before any click can happen).
 const resetAfterMs = 2000;
-
-async function copyText(text) {
-    if (navigator.clipboard && window.isSecureContext) {
-        await navigator.clipboard.writeText(text);
-        return;
-    }
-
-    // Plain-HTTP installs (e.g. http://192.168.1.20:5000) have no Clipboard API: the old way still works.
-    const area = document.createElement("textarea");
-    area.value = text;
-    area.setAttribute("readonly", "");
-    area.style.position = "fixed";
-    area.style.opacity = "0";
-    document.body.appendChild(area);
-    area.select();
-    const copied = document.execCommand("copy");
-    area.remove();
-    if (!copied) {
-        throw new Error("The browser refused to copy.");
-    }
-}
 
 function say(button, text, copied) {
     button.textContent = text;
@@ -50,10 +30,9 @@ document.addEventListener("click", async (event) => {
         return;
     }
 
-    try {
-        await copyText(code.textContent);
+    if (await window.portal.copy(code.textContent)) {
         say(button, "Copied", true);
-    } catch {
+    } else {
         // Leave the code selected so Ctrl+C / long-press still gets it.
         selectContents(code);
         say(button, "Press Ctrl+C", false);
