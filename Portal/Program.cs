@@ -40,7 +40,7 @@ builder.AddApiKeys();                                          // keys, and the 
 builder.AddRateLimits();                                       // each key's requests per minute, shared through the store on PostgreSQL (ADR 7)
 builder.AddBilling();                                          // credits: holds and settlements in group commits (ADR 6), stale holds released
 builder.AddGateway();                                          // /api/v1's relay: upstreams, simulation, streaming, graceful drain
-builder.Services.AddSingleton<DocsLibrary>();                  // /docs: Markdown compiled in, rendered once per page
+builder.AddDocs();                                              // /docs: Markdown compiled in, rendered once per page
 builder.AddAdmin();                                            // admin editors, their role re-checks and the audit log
 builder.AddUsage();                                            // dashboard queries and its CSV export
 builder.AddStatus();                                           // the API switch and the public status page
