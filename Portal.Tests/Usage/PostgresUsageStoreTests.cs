@@ -2,7 +2,7 @@ using Portal.Tests.Store;
 
 namespace Portal.Tests.Usage;
 
-/// <summary>The usage and status queries on a real PostgreSQL, each test in its own new database.</summary>
+/// <summary>The usage queries on a real PostgreSQL, each test in its own new database.</summary>
 public sealed class PostgresUsageStoreTests : UsageStoreTests
 {
     protected override bool OnPostgres => true;
@@ -19,9 +19,4 @@ public sealed class PostgresUsageStoreTests : UsageStoreTests
     [PostgresFact]
     public override Task TheLedgerShowsTheBalanceAfterEachEntryAcrossPages() => base.TheLedgerShowsTheBalanceAfterEachEntryAcrossPages();
 
-    [PostgresFact]
-    public override Task StatusCountsServerFailuresNotClientErrorsAndTakesMediansOfSuccesses() => base.StatusCountsServerFailuresNotClientErrorsAndTakesMediansOfSuccesses();
-
-    [PostgresFact]
-    public override Task OnlyClientErrorsLeaveAvailabilityUnknownNotPerfect() => base.OnlyClientErrorsLeaveAvailabilityUnknownNotPerfect();
 }
