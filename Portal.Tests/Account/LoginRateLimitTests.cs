@@ -86,6 +86,36 @@ public sealed class LoginRateLimitTests
         Assert.Equal("/", (await someoneElse.SignInAsync("ada@example.com", Password)).RedirectTarget());
     }
 
+    [Fact]
+    public async Task AClientCreatingManyAccountsIsRefusedWhileOthersSignUp()
+    {
+        await using var app = new PortalApplication(new Dictionary<string, string?>
+        {
+            ["Accounts:SignUpsPerHourPerIp"] = "2",
+            ["Accounts:WelcomeCreditsUsd"] = "1",
+        });
+        app.RemoteIp = IPAddress.Parse("198.51.100.9");
+        for (var i = 1; i <= 2; i++)
+        {
+            using var farmer = app.CreateBrowser();
+            Assert.Equal("/", (await farmer.SignUpAsync($"farm{i}@example.com", Password)).RedirectTarget());
+        }
+
+        using var refusedBrowser = app.CreateBrowser();
+        var refused = await refusedBrowser.SignUpAsync("farm3@example.com", Password);
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.Equal(["Too many accounts have been created from here. Try again in an hour."], Html.Errors(await refused.Content.ReadAsStringAsync()));
+        Assert.Null(await app.FindUserAsync("farm3@example.com"));
+        Assert.False(refusedBrowser.HasAuthCookie);
+
+        // Another client is not affected.
+        app.RemoteIp = IPAddress.Parse("198.51.100.10");
+        using var someoneElse = app.CreateBrowser();
+        Assert.Equal("/", (await someoneElse.SignUpAsync("ada@example.com", Password)).RedirectTarget());
+        Assert.Equal(3, app.CountUsers());
+    }
+
     private static PortalApplication Limited(int perIp, int perEmail) => new(new Dictionary<string, string?>
     {
         ["Accounts:LoginAttemptsPerMinutePerIp"] = perIp.ToString(System.Globalization.CultureInfo.InvariantCulture),

@@ -18,7 +18,7 @@ public static class AccountExtensions
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddScoped<IdentityRedirectManager>();
         builder.Services.AddScoped<UserAccounts>();
-        builder.Services.AddSingleton<LoginThrottle>();
+        builder.Services.AddSingleton<AccountThrottle>();
         builder.Services.AddScoped<AuthenticationStateProvider, RevalidatingAuthStateProvider>();
         builder.Services.AddScoped<CurrentUser>();
 

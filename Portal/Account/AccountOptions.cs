@@ -25,4 +25,8 @@ public sealed class AccountOptions
     /// <summary>Sign-in attempts per minute for one email (from anywhere); Identity's lockout comes on top.</summary>
     [System.ComponentModel.DataAnnotations.Range(1, 100_000)]
     public int LoginAttemptsPerMinutePerEmail { get; set; } = 10;
+
+    /// <summary>Accounts one client address may create per hour (each may get welcome credits).</summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 100_000)]
+    public int SignUpsPerHourPerIp { get; set; } = 5;
 }

@@ -10,24 +10,26 @@ namespace Portal.Account;
 /// lockout protects one account after repeated failures; this slows a client trying many accounts
 /// (or many passwords on an unknown email, which has no lockout). Every attempt counts, so parallel
 /// guesses can't slip past a check. Fixed one-minute windows, kept in memory per instance.
+/// Sign-ups are limited per client address and hour: each one may come with welcome credits, and
+/// a script creating accounts should not be able to farm them (or fill the store).
 /// </summary>
-public sealed class LoginThrottle : IDisposable
+public sealed class AccountThrottle : IDisposable
 {
     private readonly PartitionedRateLimiter<string> _limiter;
 
-    public LoginThrottle(IOptions<AccountOptions> options)
+    public AccountThrottle(IOptions<AccountOptions> options)
     {
-        var (perIp, perEmail) = (options.Value.LoginAttemptsPerMinutePerIp, options.Value.LoginAttemptsPerMinutePerEmail);
-        _limiter = PartitionedRateLimiter.Create<string, string>(key => RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
+        var limits = options.Value;
+        _limiter = PartitionedRateLimiter.Create<string, string>(key => RateLimitPartition.GetFixedWindowLimiter(key, _ => key[..key.IndexOf(':')] switch
         {
-            PermitLimit = key.StartsWith("ip:", StringComparison.Ordinal) ? perIp : perEmail,
-            Window = TimeSpan.FromMinutes(1),
-            QueueLimit = 0,
+            "ip" => PerWindow(limits.LoginAttemptsPerMinutePerIp, TimeSpan.FromMinutes(1)),
+            "email" => PerWindow(limits.LoginAttemptsPerMinutePerEmail, TimeSpan.FromMinutes(1)),
+            _ => PerWindow(limits.SignUpsPerHourPerIp, TimeSpan.FromHours(1)),
         }));
     }
 
-    /// <summary>Counts one attempt; false when the client or the email has used up this minute's.</summary>
-    public bool TryAttempt(HttpContext http, string email)
+    /// <summary>Counts one sign-in attempt; false when the client or the email has used up this minute's.</summary>
+    public bool TryAttemptSignIn(HttpContext http, string email)
     {
         using var byClient = _limiter.AttemptAcquire("ip:" + ClientAddress(http));
         if (!byClient.IsAcquired)
@@ -39,7 +41,17 @@ public sealed class LoginThrottle : IDisposable
         return byEmail.IsAcquired;
     }
 
+    /// <summary>Counts one sign-up; false when the client has used up this hour's.</summary>
+    public bool TryAttemptSignUp(HttpContext http)
+    {
+        using var lease = _limiter.AttemptAcquire("signup:" + ClientAddress(http));
+        return lease.IsAcquired;
+    }
+
     public void Dispose() => _limiter.Dispose();
+
+    private static FixedWindowRateLimiterOptions PerWindow(int permits, TimeSpan window) =>
+        new() { PermitLimit = permits, Window = window, QueueLimit = 0 };
 
     /// <summary>
     /// The client's address: behind nginx, the one it forwarded (Portal.Security.ReverseProxy has
