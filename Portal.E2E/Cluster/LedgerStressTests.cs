@@ -30,6 +30,8 @@ public sealed class LedgerStressTests(ITestOutputHelper output)
             // Every user starts with 5 cents: a few hundred small requests' worth, so balances run
             // out during the run and the expensive requests meet 402s.
             ["Accounts__WelcomeCreditsUsd"] = "0.05",
+            // All twenty sign up from this machine, past the default allowance of one address.
+            ["Accounts__SignUpsPerHourPerIp"] = "100",
         });
         // kimi-k2 goes to a provider that refuses connections: retried, then 502.
         await cluster.RunAdminAsync("add-upstream", "--model", "kimi-k2", "--url", "http://127.0.0.1:9/v1", "--upstream-model", "kimi-k2", "--timeout", "5");
