@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.ApiKeys;
@@ -49,5 +50,26 @@ public sealed class KeyAuthenticationTests : IDisposable
         _app.Time.Advance(TimeSpan.FromHours(1));
 
         await AssertErrorAsync(await client.GetAsync("/api/v1/key"), 401, "invalid_api_key");
+    }
+
+    [Fact]
+    public async Task AnAddressPresentingTooManyInvalidKeysIsRefusedBeforeAnyLookupWhileOthersCarryOn()
+    {
+        using var app = new PortalApplication(new Dictionary<string, string?> { ["ApiKeys:InvalidKeysPerMinutePerAddress"] = "3" });
+        var account = await app.CreateApiAccountAsync();
+        app.RemoteIp = IPAddress.Parse("198.51.100.9");
+        for (var guess = 1; guess <= 3; guess++)
+        {
+            var guesser = app.ApiClient(ApiKeyService.KeyPrefix + new string((char)('a' + guess), 40));
+            await AssertErrorAsync(await guesser.GetAsync("/api/v1/models"), 401, "invalid_api_key");
+        }
+
+        // Past the allowance even a valid key from that address waits: nothing is looked up for it.
+        var refused = await app.ApiClient(account.Key).GetAsync("/api/v1/models");
+        await AssertErrorAsync(refused, 429, "rate_limit_exceeded");
+        Assert.InRange(int.Parse(refused.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture), 1, 60);
+
+        app.RemoteIp = IPAddress.Parse("198.51.100.10");
+        Assert.Equal(HttpStatusCode.OK, (await app.ApiClient(account.Key).GetAsync("/api/v1/models")).StatusCode);
     }
 }

@@ -1,7 +1,6 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
+using Portal.Security;
 
 namespace Portal.Account;
 
@@ -31,7 +30,7 @@ public sealed class AccountThrottle : IDisposable
     /// <summary>Counts one sign-in attempt; false when the client or the email has used up this minute's.</summary>
     public bool TryAttemptSignIn(HttpContext http, string email)
     {
-        using var byClient = _limiter.AttemptAcquire("ip:" + ClientAddress(http));
+        using var byClient = _limiter.AttemptAcquire("ip:" + ClientAddress.Of(http));
         if (!byClient.IsAcquired)
         {
             return false;
@@ -44,7 +43,7 @@ public sealed class AccountThrottle : IDisposable
     /// <summary>Counts one sign-up; false when the client has used up this hour's.</summary>
     public bool TryAttemptSignUp(HttpContext http)
     {
-        using var lease = _limiter.AttemptAcquire("signup:" + ClientAddress(http));
+        using var lease = _limiter.AttemptAcquire("signup:" + ClientAddress.Of(http));
         return lease.IsAcquired;
     }
 
@@ -52,32 +51,4 @@ public sealed class AccountThrottle : IDisposable
 
     private static FixedWindowRateLimiterOptions PerWindow(int permits, TimeSpan window) =>
         new() { PermitLimit = permits, Window = window, QueueLimit = 0 };
-
-    /// <summary>
-    /// The client's address: behind nginx, the one it forwarded (Portal.Security.ReverseProxy has
-    /// already put it in place, believing only a proxy it knows). An IPv6 client counts by its /64:
-    /// one line or server is given a whole /64, so a new address in it costs nothing.
-    /// </summary>
-    private static string ClientAddress(HttpContext http)
-    {
-        var address = http.Connection.RemoteIpAddress;
-        if (address is null)
-        {
-            return "unknown";
-        }
-
-        if (address.IsIPv4MappedToIPv6)
-        {
-            return address.MapToIPv4().ToString();
-        }
-
-        if (address.AddressFamily != AddressFamily.InterNetworkV6)
-        {
-            return address.ToString();
-        }
-
-        var bytes = address.GetAddressBytes();
-        Array.Clear(bytes, 8, 8);
-        return new IPAddress(bytes) + "/64";
-    }
 }

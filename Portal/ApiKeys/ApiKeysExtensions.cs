@@ -11,6 +11,12 @@ public static class ApiKeysExtensions
     private static async ValueTask<object?> AuthenticateAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
+        var throttle = http.RequestServices.GetRequiredService<InvalidKeyThrottle>();
+        if (throttle.Refusal(http) is { } retryAfter)
+        {
+            return ApiError.TooManyInvalidKeys(retryAfter).ToResult();
+        }
+
         var header = http.Request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
@@ -20,6 +26,7 @@ public static class ApiKeysExtensions
         var resolver = http.RequestServices.GetRequiredService<ApiKeyResolver>();
         if (await resolver.ResolveAsync(header["Bearer ".Length..].Trim(), http.RequestAborted) is not { } key)
         {
+            throttle.Failed(http);
             return ApiError.InvalidKey("The API key is not valid: unknown, revoked or expired.").ToResult();
         }
 
@@ -30,7 +37,9 @@ public static class ApiKeysExtensions
     /// <summary>Creating and revoking keys, and resolving a bearer key to its live state for each API request.</summary>
     public static IHostApplicationBuilder AddApiKeys(this IHostApplicationBuilder builder)
     {
+        builder.Services.AddOptions<ApiKeyOptions>().BindConfiguration(ApiKeyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<ApiKeyService>();
+        builder.Services.AddSingleton<InvalidKeyThrottle>();
         builder.Services.AddSingleton<ApiKeyResolver>();
         builder.Services.AddScoped<CurrentApiKey>();
         return builder;

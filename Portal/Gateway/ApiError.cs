@@ -45,6 +45,11 @@ public sealed record ApiError(int Status, string Code, string Type, string Messa
             $"Rate limit of {limit} requests per minute reached for this key. Retry after {Math.Ceiling(retryAfter.TotalSeconds)} s.")
         { RetryAfter = retryAfter };
 
+    public static ApiError TooManyInvalidKeys(TimeSpan retryAfter) =>
+        new(429, "rate_limit_exceeded", "rate_limit_error",
+            $"Too many requests with invalid API keys from your address. Retry after {Math.Ceiling(retryAfter.TotalSeconds)} s.")
+        { RetryAfter = retryAfter };
+
     public static ApiError Upstream(string message) => new(502, "upstream_error", "upstream_error", message);
 
     public static ApiError UpstreamTimeout(string message) => new(504, "upstream_timeout", "upstream_error", message);
