@@ -35,7 +35,11 @@ public sealed class UsageRecord
     public bool Stream { get; set; }
     public int LatencyMs { get; set; }
     public int? TimeToFirstTokenMs { get; set; }
-    /// <summary>The HTTP status the client got (200 also for a stream that ended with an error event).</summary>
+    /// <summary>
+    /// The HTTP status the client got: 200 also for a stream that ended with an error event after part
+    /// of the reply. A stream that failed before any of it (keep-alive comments are not the reply) has
+    /// the error's status, as the request would have had without them.
+    /// </summary>
     public int Status { get; set; }
     public string? ErrorCode { get; set; }
     public required string Provenance { get; set; }

@@ -37,6 +37,9 @@ internal sealed class CompletionRun(
     private readonly CompletionAccumulator _accumulator = new();
     private int? _firstTokenMs;
     private string? _upstream; // the upstream that answered, or the last that failed
+    // Part of the reply reached the client. Not the sink's Started: keep-alive comments start the
+    // response too, yet a request that failed after them delivered nothing and pays nothing (ADR 3).
+    private bool _delivered;
 
     private string CompletionId => "chatcmpl-" + requestId;
 
@@ -58,7 +61,7 @@ internal sealed class CompletionRun(
         catch (Exception) when (aborted.IsCancellationRequested && dependencies.ShutdownGraceOver.IsCancellationRequested)
         {
             // Portal is stopping and the grace period is over: charge what was delivered, tell the client.
-            await SettlePartialAsync(sink.Started ? 200 : 503, "server_shutdown");
+            await SettlePartialAsync(_delivered ? 200 : 503, "server_shutdown");
             await TryTellAsync(ApiError.ShuttingDown());
         }
         catch (Exception) when (aborted.IsCancellationRequested)
@@ -74,7 +77,7 @@ internal sealed class CompletionRun(
         catch (UpstreamException e)
         {
             dependencies.Logger.LogWarning("Upstream failed for request {RequestId}: {Code}", requestId, e.Error.Code);
-            if (sink.Started)
+            if (_delivered)
             {
                 await SettlePartialAsync(200, e.Error.Code);
             }
@@ -93,7 +96,7 @@ internal sealed class CompletionRun(
             dependencies.Logger.LogError(e, "Request {RequestId} failed unexpectedly; settling what was delivered", requestId);
             try
             {
-                await SettlePartialAsync(sink.Started ? 200 : 500, "internal_error");
+                await SettlePartialAsync(_delivered ? 200 : 500, "internal_error");
             }
             catch (Exception unsettled)
             {
@@ -193,6 +196,7 @@ internal sealed class CompletionRun(
 
             await sink.ChunkAsync(chunk with { Id = CompletionId, Model = model.Id, Created = created, Usage = null }, cancellationToken);
             _accumulator.Delivered(chunk);
+            _delivered = true;
         }
 
         var usage = await SettleFinishedAsync();
