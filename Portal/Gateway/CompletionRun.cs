@@ -40,6 +40,10 @@ internal sealed class CompletionRun(
     // Part of the reply reached the client. Not the sink's Started: keep-alive comments start the
     // response too, yet a request that failed after them delivered nothing and pays nothing (ADR 3).
     private bool _delivered;
+    // What the run's one settlement charged, once it has committed. A run that fails after settling
+    // (the client leaves while the usage chunk or [DONE] is written) must not settle again or count
+    // itself twice in the metrics; the (request, kind) index would only stop the second settlement.
+    private long? _charged;
 
     private string CompletionId => "chatcmpl-" + requestId;
 
@@ -248,6 +252,11 @@ internal sealed class CompletionRun(
 
     private async Task<long> SettleAsync(int prompt, int completion, string provenance, int status, string? errorCode, bool charge)
     {
+        if (_charged is { } settled)
+        {
+            return settled;
+        }
+
         var cost = charge ? Money.Cost(prompt, completion, model.InputPriceMicros, model.OutputPriceMicros) : 0;
         var details = _accumulator.ReportedUsage;
         var record = new UsageRecord
@@ -272,6 +281,7 @@ internal sealed class CompletionRun(
             CreatedAt = dependencies.Time.GetUtcNow().UtcDateTime,
         };
         await dependencies.Ledger.SettleAsync(new Settlement(payer.UserId, payer.Key?.KeyId, requestId, hold, cost), record);
+        _charged = record.CostMicros;
         dependencies.Metrics.Completed(model.Id, status, dependencies.Time.GetElapsedTime(started),
             _firstTokenMs is { } first ? TimeSpan.FromMilliseconds(first) : null, prompt, completion, record.CostMicros);
         return record.CostMicros;
