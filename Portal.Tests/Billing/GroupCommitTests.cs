@@ -58,6 +58,12 @@ public sealed class GroupCommitTests : IAsyncLifetime
     public Task ConcurrentRequestsSettleExactlyOnceOnPostgres() => ConcurrentRequestsSettleExactlyOnceAsync(Postgres());
 
     [Fact]
+    public Task ClientTextInARefusedRequestsRecordCommitsWithTheRestOfItsBatch() => ClientTextInARefusedRequestsRecordCommitsWithTheRestOfItsBatchAsync(Sqlite());
+
+    [PostgresFact]
+    public Task ClientTextInARefusedRequestsRecordCommitsWithTheRestOfItsBatchOnPostgres() => ClientTextInARefusedRequestsRecordCommitsWithTheRestOfItsBatchAsync(Postgres());
+
+    [Fact]
     public async Task AnAnsweredRequestIsAlreadySettledInTheStore()
     {
         using var app = Sqlite();
@@ -132,6 +138,39 @@ public sealed class GroupCommitTests : IAsyncLifetime
         Assert.Equal(Money.FromUsd(1m) - 20 * 100, await app.BalanceAsync(account.UserId));
         Assert.Equal(20, await app.InStoreAsync(db => db.Ledger.CountAsync(e => e.Kind == LedgerKind.Hold)));
         Assert.Equal(1, await app.InStoreAsync(db => db.UsageRecords.CountAsync(r => r.RequestId == "req_refused")));
+        await app.AssertLedgerConsistentAsync();
+    }
+
+    private static async Task ClientTextInARefusedRequestsRecordCommitsWithTheRestOfItsBatchAsync(PortalApplication app)
+    {
+        using var _ = app;
+        var account = await app.CreateApiAccountAsync(credits: 1m);
+        var writer = app.Services.GetRequiredService<LedgerWriter>();
+        var before = writer.CommittedTransactions;
+        var now = app.Time.GetUtcNow().UtcDateTime;
+
+        Task<HoldOutcome>[] holds;
+        Task[] records;
+        await using (await StoreLock.TakeAsync(app, account.UserId))
+        {
+            holds = Enumerable.Range(0, 10).Select(i => writer.TryHoldAsync(account.UserId, account.KeyId, $"req_good_{i}", 100)).ToArray();
+            // What clients wrote as their model: a NUL, and an emoji where the column's length ends.
+            records =
+            [
+                writer.RecordAsync(UsageRecord.Refused("req_nul", account.UserId, account.KeyId, "\0", 404, "model_not_found", now)),
+                writer.RecordAsync(UsageRecord.Refused("req_emoji", account.UserId, account.KeyId, new string('a', 127) + "\U0001F600", 404, "model_not_found", now)),
+            ];
+        }
+
+        Assert.All(await Task.WhenAll(holds), outcome => Assert.Equal(HoldOutcome.Held, outcome));
+        await Task.WhenAll(records);
+        // No batch failed and was retried write by write.
+        Assert.DoesNotContain(app.Logs.Entries, e => e.Message.Contains("ledger batch", StringComparison.Ordinal));
+        var provider = app.Services.GetRequiredService<IOptions<StoreOptions>>().Value.Provider;
+        Assert.InRange(writer.CommittedTransactions - before, 1, LedgerWriter.LanesFor(provider) + 1);
+        var models = await app.InStoreAsync(db => db.UsageRecords.OrderBy(r => r.RequestId).Select(r => r.ModelId).ToListAsync());
+        Assert.Equal([new string('a', 127), "\uFFFD"], models);
+        Assert.Equal(Money.FromUsd(1m) - 10 * 100, await app.BalanceAsync(account.UserId));
         await app.AssertLedgerConsistentAsync();
     }
 

@@ -1,3 +1,8 @@
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using Portal.Billing;
+using Portal.Tests.Upstreams;
+
 namespace Portal.Tests.Gateway;
 
 public sealed class KeepAliveTests : IDisposable
@@ -23,5 +28,32 @@ public sealed class KeepAliveTests : IDisposable
         Assert.Equal(": keep-alive", events[0]);
         Assert.Contains(events, e => e.StartsWith("data: {", StringComparison.Ordinal));
         Assert.Equal("data: [DONE]", events[^1]);
+    }
+
+    [Fact]
+    public async Task UpstreamThatFailsAfterKeepAlivesButBeforeItsFirstChunkChargesNothing()
+    {
+        // Silent past the first keep-alive, then a refusal that is not retried: the client has had
+        // the stream's headers and a comment, but none of the reply (ADR 3: nothing is charged).
+        await using var provider = await FakeUpstream.StartAsync(Reply.After(TimeSpan.FromSeconds(1.5), Reply.Error(400, "no such model upstream")));
+        var upstream = await _app.AddUpstreamAsync("glm-5", provider.BaseUrl, "upstream-glm-5");
+        var account = await _app.CreateApiAccountAsync(credits: 1m);
+
+        var response = await _app.ApiClient(account.Key).PostChatAsync(
+            """{"model":"glm-5","messages":[{"role":"user","content":"Hello"}],"max_tokens":100,"stream":true}""");
+        var events = (await response.Content.ReadAsStringAsync()).Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+
+        // The headers went out with the keep-alive, so the error comes as the stream's last event.
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(": keep-alive", events[0]);
+        Assert.StartsWith("data: ", events[^1]);
+        Assert.Equal("upstream_error", JsonNode.Parse(events[^1]["data: ".Length..])!["error"]!["code"]!.GetValue<string>());
+        Assert.DoesNotContain(events, e => e == "data: [DONE]");
+
+        Assert.Equal(Money.FromUsd(1m), await _app.BalanceAsync(account.UserId));
+        Assert.Equal(0, await _app.InStoreAsync(db => db.Ledger.CountAsync(e => e.UserId == account.UserId && e.Kind == LedgerKind.Charge)));
+        var record = await _app.InStoreAsync(db => db.UsageRecords.SingleAsync(r => r.UserId == account.UserId));
+        Assert.Equal((502, "upstream_error", 0L, 0, $"{upstream.Id}:upstream-glm-5"), (record.Status, record.ErrorCode, record.CostMicros, record.PromptTokens, record.Upstream));
+        await _app.AssertLedgerConsistentAsync();
     }
 }

@@ -1,3 +1,4 @@
+using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Portal.Account;
@@ -35,26 +36,57 @@ public sealed class UsageRecord
     public bool Stream { get; set; }
     public int LatencyMs { get; set; }
     public int? TimeToFirstTokenMs { get; set; }
-    /// <summary>The HTTP status the client got (200 also for a stream that ended with an error event).</summary>
+    /// <summary>
+    /// The HTTP status the client got: 200 also for a stream that ended with an error event after part
+    /// of the reply. A stream that failed before any of it (keep-alive comments are not the reply) has
+    /// the error's status, as the request would have had without them.
+    /// </summary>
     public int Status { get; set; }
     public string? ErrorCode { get; set; }
     public required string Provenance { get; set; }
     public DateTime CreatedAt { get; set; }
 
+    /// <summary>The longest <see cref="ModelId"/> the store keeps.</summary>
+    public const int ModelIdMaxLength = 128;
+
     /// <summary>A request refused before anything was held (bad input, 402, 403, 429…): no tokens, no cost.</summary>
-    /// <param name="model">What the client asked for (cut to the column's length), or null when it named none.</param>
+    /// <param name="model">What the client asked for (made storable by <see cref="ClientText"/>), or null when it named none.</param>
     public static UsageRecord Refused(string requestId, string userId, string? apiKeyId, string? model, int status, string errorCode, DateTime at, int latencyMs = 0) => new()
     {
         RequestId = requestId,
         UserId = userId,
         ApiKeyId = apiKeyId,
-        ModelId = model is { Length: > 128 } ? model[..128] : model ?? "unknown",
+        ModelId = model is null ? "unknown" : ClientText(model, ModelIdMaxLength),
         Status = status,
         ErrorCode = errorCode,
         Provenance = Billing.Provenance.Reported,
         LatencyMs = latencyMs,
         CreatedAt = at,
     };
+
+    /// <summary>
+    /// Text a client wrote, made fit for a usage record on either store: control characters (NUL
+    /// above all, which PostgreSQL refuses in text) and lone surrogates (not UTF-8 at all) become
+    /// U+FFFD, and the text is cut to <paramref name="maxLength"/> UTF-16 units between code points,
+    /// never inside a surrogate pair. Every client-written string stored in a record goes through here.
+    /// </summary>
+    public static string ClientText(string text, int maxLength)
+    {
+        var clean = new StringBuilder(Math.Min(text.Length, maxLength));
+        Span<char> units = stackalloc char[2];
+        foreach (var rune in text.EnumerateRunes()) // a lone surrogate comes out as U+FFFD
+        {
+            var kept = Rune.IsControl(rune) ? Rune.ReplacementChar : rune;
+            if (clean.Length + kept.Utf16SequenceLength > maxLength)
+            {
+                break;
+            }
+
+            clean.Append(units[..kept.EncodeToUtf16(units)]);
+        }
+
+        return clean.ToString();
+    }
 }
 
 internal sealed class UsageRecordConfiguration : IEntityTypeConfiguration<UsageRecord>
@@ -63,7 +95,7 @@ internal sealed class UsageRecordConfiguration : IEntityTypeConfiguration<UsageR
     {
         builder.ToTable("UsageRecords");
         builder.Property(r => r.RequestId).HasMaxLength(64);
-        builder.Property(r => r.ModelId).HasMaxLength(128);
+        builder.Property(r => r.ModelId).HasMaxLength(UsageRecord.ModelIdMaxLength);
         builder.Property(r => r.Upstream).HasMaxLength(300);
         builder.Property(r => r.ErrorCode).HasMaxLength(64);
         builder.Property(r => r.Provenance).HasMaxLength(16);

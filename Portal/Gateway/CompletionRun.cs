@@ -37,6 +37,13 @@ internal sealed class CompletionRun(
     private readonly CompletionAccumulator _accumulator = new();
     private int? _firstTokenMs;
     private string? _upstream; // the upstream that answered, or the last that failed
+    // Part of the reply reached the client. Not the sink's Started: keep-alive comments start the
+    // response too, yet a request that failed after them delivered nothing and pays nothing (ADR 3).
+    private bool _delivered;
+    // What the run's one settlement charged, once it has committed. A run that fails after settling
+    // (the client leaves while the usage chunk or [DONE] is written) must not settle again or count
+    // itself twice in the metrics; the (request, kind) index would only stop the second settlement.
+    private long? _charged;
 
     private string CompletionId => "chatcmpl-" + requestId;
 
@@ -58,7 +65,7 @@ internal sealed class CompletionRun(
         catch (Exception) when (aborted.IsCancellationRequested && dependencies.ShutdownGraceOver.IsCancellationRequested)
         {
             // Portal is stopping and the grace period is over: charge what was delivered, tell the client.
-            await SettlePartialAsync(sink.Started ? 200 : 503, "server_shutdown");
+            await SettlePartialAsync(_delivered ? 200 : 503, "server_shutdown");
             await TryTellAsync(ApiError.ShuttingDown());
         }
         catch (Exception) when (aborted.IsCancellationRequested)
@@ -74,7 +81,7 @@ internal sealed class CompletionRun(
         catch (UpstreamException e)
         {
             dependencies.Logger.LogWarning("Upstream failed for request {RequestId}: {Code}", requestId, e.Error.Code);
-            if (sink.Started)
+            if (_delivered)
             {
                 await SettlePartialAsync(200, e.Error.Code);
             }
@@ -93,7 +100,7 @@ internal sealed class CompletionRun(
             dependencies.Logger.LogError(e, "Request {RequestId} failed unexpectedly; settling what was delivered", requestId);
             try
             {
-                await SettlePartialAsync(sink.Started ? 200 : 500, "internal_error");
+                await SettlePartialAsync(_delivered ? 200 : 500, "internal_error");
             }
             catch (Exception unsettled)
             {
@@ -193,6 +200,7 @@ internal sealed class CompletionRun(
 
             await sink.ChunkAsync(chunk with { Id = CompletionId, Model = model.Id, Created = created, Usage = null }, cancellationToken);
             _accumulator.Delivered(chunk);
+            _delivered = true;
         }
 
         var usage = await SettleFinishedAsync();
@@ -244,6 +252,11 @@ internal sealed class CompletionRun(
 
     private async Task<long> SettleAsync(int prompt, int completion, string provenance, int status, string? errorCode, bool charge)
     {
+        if (_charged is { } settled)
+        {
+            return settled;
+        }
+
         var cost = charge ? Money.Cost(prompt, completion, model.InputPriceMicros, model.OutputPriceMicros) : 0;
         var details = _accumulator.ReportedUsage;
         var record = new UsageRecord
@@ -268,6 +281,7 @@ internal sealed class CompletionRun(
             CreatedAt = dependencies.Time.GetUtcNow().UtcDateTime,
         };
         await dependencies.Ledger.SettleAsync(new Settlement(payer.UserId, payer.Key?.KeyId, requestId, hold, cost), record);
+        _charged = record.CostMicros;
         dependencies.Metrics.Completed(model.Id, status, dependencies.Time.GetElapsedTime(started),
             _firstTokenMs is { } first ? TimeSpan.FromMilliseconds(first) : null, prompt, completion, record.CostMicros);
         return record.CostMicros;
