@@ -15,7 +15,7 @@ public sealed class CreditHolds(LedgerWriter writer, CreditsLedger ledger)
 {
     public async Task<HoldResult> TryHoldAsync(Payer payer, string requestId, ChatRequest request, ModelInfo model)
     {
-        var promptBound = TokenEstimator.PromptTokensUpperBound(request.Messages, ToolBytes(request));
+        var promptBound = TokenEstimator.PromptTokensUpperBound(request, model);
         var hold = Money.Cost(promptBound, (long)request.MaxTokens * request.N, model.InputPriceMicros, model.OutputPriceMicros);
         return await writer.TryHoldAsync(payer.UserId, payer.Key?.KeyId, requestId, hold) switch
         {
@@ -25,9 +25,6 @@ public sealed class CreditHolds(LedgerWriter writer, CreditsLedger ledger)
             _ => new HoldResult(hold, await UnaffordableMessageAsync(payer, request, model, promptBound, hold)),
         };
     }
-
-    private static long ToolBytes(ChatRequest request) =>
-        request.Tools.Count == 0 ? 0 : System.Text.Encoding.UTF8.GetByteCount(request.Raw["tools"]?.ToJsonString() ?? "");
 
     private async Task<string> UnaffordableMessageAsync(Payer payer, ChatRequest request, ModelInfo model, long promptBound, long hold)
     {
