@@ -118,7 +118,8 @@ public sealed class BillingTests : IDisposable
         await _app.AssertLedgerConsistentAsync();
     }
 
-    private static UsageRecord Record(string requestId, string userId) => new()
+    /// <summary>A usage record to settle with, for tests that call the writer directly.</summary>
+    internal static UsageRecord Record(string requestId, string userId) => new()
     {
         RequestId = requestId,
         UserId = userId,

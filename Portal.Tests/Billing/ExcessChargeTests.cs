@@ -24,15 +24,6 @@ public abstract class ExcessChargeTests : StoreAppTest
 
     private LedgerWriter Writer => App.Services.GetRequiredService<LedgerWriter>();
 
-    private static UsageRecord Record(string requestId, string userId) => new()
-    {
-        RequestId = requestId,
-        UserId = userId,
-        ModelId = "glm-5",
-        Status = 200,
-        Provenance = Provenance.Reported,
-    };
-
     private Task<LedgerEntry> ChargeAsync(string requestId) =>
         App.InStoreAsync(db => db.Ledger.SingleAsync(e => e.RequestId == requestId && e.Kind == LedgerKind.Charge));
 
@@ -41,7 +32,7 @@ public abstract class ExcessChargeTests : StoreAppTest
         var account = await App.CreateApiAccountAsync(credits: 1m);
         await Writer.TryHoldAsync(account.UserId, null, "req_excess", 100);
 
-        await Writer.SettleAsync(new Settlement(account.UserId, null, "req_excess", 100, 5_000), Record("req_excess", account.UserId));
+        await Writer.SettleAsync(new Settlement(account.UserId, null, "req_excess", 100, 5_000), BillingTests.Record("req_excess", account.UserId));
 
         Assert.Equal(Money.FromUsd(1m) - 5_000, await App.BalanceAsync(account.UserId));
         Assert.Equal(-5_000, (await ChargeAsync("req_excess")).AmountMicros);
@@ -56,7 +47,7 @@ public abstract class ExcessChargeTests : StoreAppTest
         var account = await App.CreateApiAccountAsync(credits: 0.001m);
         await Writer.TryHoldAsync(account.UserId, null, "req_short", 100);
 
-        await Writer.SettleAsync(new Settlement(account.UserId, null, "req_short", 100, 5_000), Record("req_short", account.UserId));
+        await Writer.SettleAsync(new Settlement(account.UserId, null, "req_short", 100, 5_000), BillingTests.Record("req_short", account.UserId));
 
         Assert.Equal(0, await App.BalanceAsync(account.UserId));
         var charge = await ChargeAsync("req_short");
@@ -67,7 +58,7 @@ public abstract class ExcessChargeTests : StoreAppTest
         await App.AssertLedgerConsistentAsync();
 
         // Settling again changes nothing.
-        await Writer.SettleAsync(new Settlement(account.UserId, null, "req_short", 100, 5_000), Record("req_short", account.UserId));
+        await Writer.SettleAsync(new Settlement(account.UserId, null, "req_short", 100, 5_000), BillingTests.Record("req_short", account.UserId));
         Assert.Equal(0, await App.BalanceAsync(account.UserId));
         await App.AssertLedgerConsistentAsync();
     }
@@ -77,7 +68,7 @@ public abstract class ExcessChargeTests : StoreAppTest
         var account = await App.CreateApiAccountAsync(credits: 1m, key: new NewApiKey("capped", SpendCapMicros: 1_000));
         await Writer.TryHoldAsync(account.UserId, account.KeyId, "req_cap", 100);
 
-        await Writer.SettleAsync(new Settlement(account.UserId, account.KeyId, "req_cap", 100, 5_000), Record("req_cap", account.UserId));
+        await Writer.SettleAsync(new Settlement(account.UserId, account.KeyId, "req_cap", 100, 5_000), BillingTests.Record("req_cap", account.UserId));
 
         Assert.Equal(Money.FromUsd(1m) - 1_000, await App.BalanceAsync(account.UserId));
         Assert.Equal(1_000, await App.InStoreAsync(db => db.ApiKeys.Where(k => k.Id == account.KeyId).Select(k => k.SpentMicros).SingleAsync()));
@@ -97,7 +88,7 @@ public abstract class ExcessChargeTests : StoreAppTest
         }
 
         // Each reports 1,000 µ$: 20,000 owed against 10,000 in all.
-        await Task.WhenAll(ids.Select(id => Writer.SettleAsync(new Settlement(account.UserId, null, id, 100, 1_000), Record(id, account.UserId))));
+        await Task.WhenAll(ids.Select(id => Writer.SettleAsync(new Settlement(account.UserId, null, id, 100, 1_000), BillingTests.Record(id, account.UserId))));
 
         Assert.Equal(0, await App.BalanceAsync(account.UserId));
         var charged = await App.InStoreAsync(db => db.Ledger.Where(e => e.UserId == account.UserId && e.Kind == LedgerKind.Charge).SumAsync(e => e.AmountMicros));
