@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Portal.ApiKeys;
 using Portal.Billing;
 using Portal.Tests.Gateway;
+using Portal.Tests.Observability;
 using Portal.Tests.Store;
 using Portal.Tests.Upstreams;
 
@@ -114,6 +115,10 @@ public abstract class ExcessChargeTests : StoreAppTest
         Assert.Equal(-Money.FromUsd(1m), charge.AmountMicros);
         Assert.Contains("not charged", charge.Reason);
         await App.AssertLedgerConsistentAsync();
+        App.RemoteIp = IPAddress.Loopback; // /metrics answers local scrapers without a token
+        var metrics = MetricsTests.Exposition.Parse(await App.CreateClient().GetStringAsync("/metrics"));
+        var cost = Money.Cost(1_000_000, 2, Money.FromUsd(1.50m), Money.FromUsd(5m));
+        Assert.Equal(cost - Money.FromUsd(1m), metrics.Value("portal_credits_shortfall_microdollars_total", ("model", "glm-5")));
     }
 }
 

@@ -202,7 +202,7 @@ internal sealed class LedgerConnection : IDisposable
         }
 
         var s = settle.Settlement;
-        var what = $"The upstream reported {Money.Format(s.ChargeMicros)}, more than the {Money.Format(s.HoldMicros)} held;";
+        var what = $"This request cost {Money.Format(s.ChargeMicros)}, more than the {Money.Format(s.HoldMicros)} held;";
         return settle.Shortfall == 0
             ? $"{what} the difference was charged from the balance."
             : $"{what} {Money.Format(settle.Shortfall)} was not charged: the balance{(s.ApiKeyId is null ? "" : " or the key's spend cap")} did not cover it.";
