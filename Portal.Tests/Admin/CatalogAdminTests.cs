@@ -51,6 +51,34 @@ public sealed class CatalogAdminTests : IDisposable
     }
 
     [Fact]
+    public async Task MediaPartBoundsAreEditedAuditedAndHeldAtOnce()
+    {
+        var (_, caller) = await _app.CreateAdminCallerAsync();
+        var form = (await Catalog.FormForAsync(caller, "glm-5"))!;
+        Assert.Equal(("4096", "100000", "100000", "100000"), (form.ImagePartTokens, form.FilePartTokens, form.AudioPartTokens, form.VideoPartTokens));
+
+        form.ImagePartTokens = "0";
+        form.VideoPartTokens = "lots";
+        var refused = await Catalog.SaveAsync(caller, form, isNew: false);
+        Assert.NotNull(refused.ErrorFor(nameof(ModelForm.ImagePartTokens)));
+        Assert.NotNull(refused.ErrorFor(nameof(ModelForm.VideoPartTokens)));
+
+        form.ImagePartTokens = "50,000";
+        form.VideoPartTokens = "100000";
+        Assert.Equal("Saved glm-5.", (await Catalog.SaveAsync(caller, form, isNew: false)).Done);
+        Assert.Equal(50_000, (await _app.Service<ModelCatalog>().FindAsync("glm-5"))!.ImagePartTokens);
+        var changed = JsonNode.Parse((await _app.InStoreAsync(db => db.AuditEntries.SingleAsync())).Details)!["changed"]!.AsObject();
+        Assert.Equal("[4096,50000]", changed["imagePartTokens"]!.ToJsonString());
+
+        // One image on a $0.05 account: 50,000 tokens at $1.50 per 1M is $0.075, more than it has.
+        var account = await _app.CreateApiAccountAsync(credits: 0.05m);
+        var response = await _app.ApiClient(account.Key).PostChatAsync("""
+            {"model":"glm-5","max_tokens":1,"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"https://img.example/a.png"}}]}]}
+            """);
+        Assert.Equal(HttpStatusCode.PaymentRequired, response.StatusCode);
+    }
+
+    [Fact]
     public async Task SavingWithoutChangesWritesNoAuditEntry()
     {
         var (_, caller) = await _app.CreateAdminCallerAsync();

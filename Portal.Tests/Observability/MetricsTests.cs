@@ -211,7 +211,7 @@ public sealed partial class MetricsTests : IDisposable
     }
 
     /// <summary>A strict reader of the text exposition format: every line is a comment or a sample, or the test fails.</summary>
-    private sealed partial class Exposition
+    internal sealed partial class Exposition
     {
         private readonly List<(string Name, Dictionary<string, string> Labels, double Value)> _samples = [];
 

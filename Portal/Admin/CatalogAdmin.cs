@@ -25,6 +25,10 @@ public sealed class ModelForm
     public string ContextLength { get; set; } = "128000";
     public string InputPrice { get; set; } = "";
     public string OutputPrice { get; set; } = "";
+    public string ImagePartTokens { get; set; } = MediaDefaults.ImagePartTokens.ToString(CultureInfo.InvariantCulture);
+    public string FilePartTokens { get; set; } = MediaDefaults.OtherPartTokens.ToString(CultureInfo.InvariantCulture);
+    public string AudioPartTokens { get; set; } = MediaDefaults.OtherPartTokens.ToString(CultureInfo.InvariantCulture);
+    public string VideoPartTokens { get; set; } = MediaDefaults.OtherPartTokens.ToString(CultureInfo.InvariantCulture);
     public bool Enabled { get; set; } = true;
 }
 
@@ -62,6 +66,10 @@ public sealed partial class CatalogAdmin(IDbContextFactory<PortalDbContext> dbFa
             ContextLength = m.ContextLength.ToString(CultureInfo.InvariantCulture),
             InputPrice = UsdInput.Format(m.InputPriceMicros),
             OutputPrice = UsdInput.Format(m.OutputPriceMicros),
+            ImagePartTokens = m.ImagePartTokens.ToString(CultureInfo.InvariantCulture),
+            FilePartTokens = m.FilePartTokens.ToString(CultureInfo.InvariantCulture),
+            AudioPartTokens = m.AudioPartTokens.ToString(CultureInfo.InvariantCulture),
+            VideoPartTokens = m.VideoPartTokens.ToString(CultureInfo.InvariantCulture),
             Enabled = m.Enabled,
         };
     }
@@ -73,6 +81,7 @@ public sealed partial class CatalogAdmin(IDbContextFactory<PortalDbContext> dbFa
         var id = form.Id.Trim();
         var aliases = SplitAliases(form.Aliases);
         var errors = Validate(form, id, aliases, out var limits, out var prices);
+        var media = MediaBounds(form, errors);
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -123,6 +132,7 @@ public sealed partial class CatalogAdmin(IDbContextFactory<PortalDbContext> dbFa
         model.AlwaysReasons = form.AlwaysReasons;
         (model.MaxOutputTokens, model.ContextLength) = limits;
         (model.InputPriceMicros, model.OutputPriceMicros) = prices;
+        (model.ImagePartTokens, model.FilePartTokens, model.AudioPartTokens, model.VideoPartTokens) = media;
         model.Enabled = form.Enabled;
         await db.SaveChangesAsync(cancellationToken);
 
@@ -202,6 +212,26 @@ public sealed partial class CatalogAdmin(IDbContextFactory<PortalDbContext> dbFa
         return errors;
     }
 
+    /// <summary>The tokens the hold counts per image, file, audio and video part (ADR 13).</summary>
+    private static (int Image, int File, int Audio, int Video) MediaBounds(ModelForm form, Dictionary<string, string> errors)
+    {
+        int Bound(string text, string field, string what)
+        {
+            var n = TokenCount(text);
+            if (n == 0)
+            {
+                errors[field] = $"The tokens held per {what} must be a whole number from 1 to {MaxTokensLimit:#,0}.";
+            }
+
+            return n;
+        }
+
+        return (Bound(form.ImagePartTokens, nameof(ModelForm.ImagePartTokens), "image"),
+            Bound(form.FilePartTokens, nameof(ModelForm.FilePartTokens), "file"),
+            Bound(form.AudioPartTokens, nameof(ModelForm.AudioPartTokens), "audio part"),
+            Bound(form.VideoPartTokens, nameof(ModelForm.VideoPartTokens), "video"));
+    }
+
     /// <summary>A positive whole number of tokens up to the limit, or 0 for anything else.</summary>
     private static int TokenCount(string text) =>
         int.TryParse(text.Trim(), NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out var n) && n is > 0 and <= MaxTokensLimit ? n : 0;
@@ -223,6 +253,10 @@ public sealed partial class CatalogAdmin(IDbContextFactory<PortalDbContext> dbFa
         ["contextLength"] = m.ContextLength,
         ["inputUsdPer1M"] = UsdInput.Format(m.InputPriceMicros),
         ["outputUsdPer1M"] = UsdInput.Format(m.OutputPriceMicros),
+        ["imagePartTokens"] = m.ImagePartTokens,
+        ["filePartTokens"] = m.FilePartTokens,
+        ["audioPartTokens"] = m.AudioPartTokens,
+        ["videoPartTokens"] = m.VideoPartTokens,
         ["enabled"] = m.Enabled,
     };
 

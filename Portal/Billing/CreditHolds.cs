@@ -15,7 +15,7 @@ public sealed class CreditHolds(LedgerWriter writer, CreditsLedger ledger)
 {
     public async Task<HoldResult> TryHoldAsync(Payer payer, string requestId, ChatRequest request, ModelInfo model)
     {
-        var promptBound = TokenEstimator.PromptTokensUpperBound(request.Messages, ToolBytes(request));
+        var promptBound = TokenEstimator.PromptTokensUpperBound(request, model);
         var hold = Money.Cost(promptBound, (long)request.MaxTokens * request.N, model.InputPriceMicros, model.OutputPriceMicros);
         return await writer.TryHoldAsync(payer.UserId, payer.Key?.KeyId, requestId, hold) switch
         {
@@ -26,13 +26,14 @@ public sealed class CreditHolds(LedgerWriter writer, CreditsLedger ledger)
         };
     }
 
-    private static long ToolBytes(ChatRequest request) =>
-        request.Tools.Count == 0 ? 0 : System.Text.Encoding.UTF8.GetByteCount(request.Raw["tools"]?.ToJsonString() ?? "");
+    /// <summary>The most <c>, "max_tokens": 2147483647</c> adds to a body.</summary>
+    private const int MaxTokensFieldBytes = 32;
 
     private async Task<string> UnaffordableMessageAsync(Payer payer, ChatRequest request, ModelInfo model, long promptBound, long hold)
     {
         var balance = (await ledger.SummaryAsync(payer.UserId)).BalanceMicros;
-        var promptCost = Money.Cost(promptBound, 0, model.InputPriceMicros, model.OutputPriceMicros);
+        // The advice must still hold once the client adds "max_tokens": N to its body, which the bound counts too.
+        var promptCost = Money.Cost(promptBound + MaxTokensFieldBytes, 0, model.InputPriceMicros, model.OutputPriceMicros);
         var perToken = Math.Max(1, model.OutputPriceMicros) * request.N;
         var affordable = balance <= promptCost ? 0 : (long)((Int128)(balance - promptCost) * 1_000_000 / perToken);
         var what = $"Your balance of {Money.Format(balance)} cannot cover this request's worst case of {Money.Format(hold)} (prompt plus max_tokens = {request.MaxTokens}{(request.N > 1 ? $" × n = {request.N}" : "")}).";

@@ -14,7 +14,12 @@ internal sealed class LedgerConnection : IDisposable
     private const string Credit = """UPDATE "CreditBalances" SET "BalanceMicros" = "BalanceMicros" + @p1 WHERE "UserId" = @p0""";
     private const string KeySpend = """UPDATE "ApiKeys" SET "SpentMicros" = "SpentMicros" + @p1 WHERE "Id" = @p0 AND ("SpendCapMicros" IS NULL OR "SpentMicros" + @p1 <= "SpendCapMicros")""";
     private const string KeyRefund = """UPDATE "ApiKeys" SET "SpentMicros" = "SpentMicros" - @p1 WHERE "Id" = @p0""";
-    private const string Entry = """INSERT INTO "LedgerEntries" ("UserId", "Kind", "AmountMicros", "RequestId", "ApiKeyId", "CreatedAt") VALUES (@p0, @p1, @p2, @p3, @p4, @p5)""";
+    private const string Entry = """INSERT INTO "LedgerEntries" ("UserId", "Kind", "AmountMicros", "RequestId", "ApiKeyId", "CreatedAt", "Reason") VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6)""";
+    // Lock a row and read it, in the step that locks its kind of row (ADR 6's order). A write that
+    // changes nothing, because SQLite has no SELECT … FOR UPDATE; only a settlement whose cost
+    // exceeds its hold needs them (ADR 13).
+    private const string ReadBalance = """UPDATE "CreditBalances" SET "BalanceMicros" = "BalanceMicros" WHERE "UserId" = @p0 RETURNING "BalanceMicros" """;
+    private const string ReadKeyRoom = """UPDATE "ApiKeys" SET "SpentMicros" = "SpentMicros" WHERE "Id" = @p0 RETURNING "SpendCapMicros" - "SpentMicros" """;
     private const string Usage = """
         INSERT INTO "UsageRecords" ("RequestId", "UserId", "ApiKeyId", "ModelId", "Upstream", "PromptTokens", "CompletionTokens",
           "ReasoningTokens", "CachedTokens", "CostMicros", "InputPriceMicros", "OutputPriceMicros", "Stream", "LatencyMs",
@@ -81,7 +86,16 @@ internal sealed class LedgerConnection : IDisposable
             balances.Add(settle, Credit, settle.Settlement.UserId, settle.Refund);
         }
 
-        var debited = (await RunStepAsync(balances.InLockOrder(), transaction)).Where(r => r.Write is HoldWrite && r.Rows == 1).Select(r => r.Write).ToHashSet();
+        // A cost beyond the hold (ADR 13): lock and read the balance now, charge what it covers in step 3.
+        var excess = settles.Where(s => s.Excess > 0).ToList();
+        foreach (var userId in excess.Select(s => s.Settlement.UserId).Distinct())
+        {
+            balances.AddRead(excess.First(s => s.Settlement.UserId == userId), ReadBalance, userId);
+        }
+
+        var balanceStep = await RunStepAsync(balances.InLockOrder(), transaction);
+        var debited = balanceStep.Where(r => r.Write is HoldWrite && r.Rows == 1).Select(r => r.Write).ToHashSet();
+        var available = balanceStep.Where(r => r.Sql == ReadBalance).ToDictionary(r => r.Key, r => Math.Max(0, r.Value ?? 0));
 
         // 2. Keys: spend caps, the same conditional pattern.
         var keys = new Step();
@@ -95,7 +109,15 @@ internal sealed class LedgerConnection : IDisposable
             keys.Add(settle, KeyRefund, settle.Settlement.ApiKeyId, settle.Refund);
         }
 
-        var overCap = (await RunStepAsync(keys.InLockOrder(), transaction)).Where(r => r.Write is HoldWrite && r.Rows == 0).Select(r => r.Write).ToHashSet();
+        foreach (var keyId in excess.Select(s => s.Settlement.ApiKeyId).OfType<string>().Distinct())
+        {
+            keys.AddRead(excess.First(s => s.Settlement.ApiKeyId == keyId), ReadKeyRoom, keyId);
+        }
+
+        var keyStep = await RunStepAsync(keys.InLockOrder(), transaction);
+        var overCap = keyStep.Where(r => r.Write is HoldWrite && r.Rows == 0).Select(r => r.Write).ToHashSet();
+        // A key without a cap has room for anything; a key whose row is gone is not charged.
+        var keyRoom = keyStep.Where(r => r.Sql == ReadKeyRoom && r.Rows == 1).ToDictionary(r => r.Key, r => r.Value is { } room ? Math.Max(0, room) : long.MaxValue);
 
         // 3. The entries: a hold refused by its key's cap gives its debit back (no entry, so the
         // balance still equals the sum of entries); the rest append ledger entries and usage records.
@@ -108,7 +130,29 @@ internal sealed class LedgerConnection : IDisposable
             }
             else
             {
-                entries.Add(hold, Entry, hold.UserId, LedgerKind.Hold, -hold.Amount, hold.RequestId, hold.ApiKeyId, hold.Now);
+                entries.Add(hold, Entry, hold.UserId, LedgerKind.Hold, -hold.Amount, hold.RequestId, hold.ApiKeyId, hold.Now, null);
+            }
+        }
+
+        // The excess: as much as the balance and the key's cap cover, in batch order, on rows this
+        // transaction has locked; the debits are still conditional, so a miscount fails the batch
+        // instead of overdrawing.
+        foreach (var settle in excess)
+        {
+            var s = settle.Settlement;
+            var room = s.ApiKeyId is { } keyId ? keyRoom.GetValueOrDefault(keyId, long.MaxValue) : long.MaxValue;
+            settle.ExcessCharged = Math.Min(settle.Excess, Math.Min(available.GetValueOrDefault(s.UserId), room));
+            if (settle.ExcessCharged == 0)
+            {
+                continue;
+            }
+
+            available[s.UserId] -= settle.ExcessCharged;
+            entries.AddChecked(settle, Debit, s.UserId, settle.ExcessCharged);
+            if (s.ApiKeyId is { } key && keyRoom.ContainsKey(key))
+            {
+                keyRoom[key] -= settle.ExcessCharged;
+                entries.AddChecked(settle, KeySpend, key, settle.ExcessCharged);
             }
         }
 
@@ -117,12 +161,13 @@ internal sealed class LedgerConnection : IDisposable
             if (write is SettleWrite settle)
             {
                 var s = settle.Settlement;
-                entries.Add(settle, Entry, s.UserId, LedgerKind.Release, s.HoldMicros, s.RequestId, s.ApiKeyId, settle.Now);
+                entries.Add(settle, Entry, s.UserId, LedgerKind.Release, s.HoldMicros, s.RequestId, s.ApiKeyId, settle.Now, null);
                 if (settle.Charge > 0)
                 {
-                    entries.Add(settle, Entry, s.UserId, LedgerKind.Charge, -settle.Charge, s.RequestId, s.ApiKeyId, settle.Now);
+                    entries.Add(settle, Entry, s.UserId, LedgerKind.Charge, -settle.Charge, s.RequestId, s.ApiKeyId, settle.Now, ExcessReason(settle));
                 }
 
+                settle.Record.CostMicros = settle.Charge;
                 AddUsage(entries, settle, settle.Record);
             }
             else if (write is RecordWrite record)
@@ -131,7 +176,12 @@ internal sealed class LedgerConnection : IDisposable
             }
         }
 
-        await RunStepAsync(entries, transaction);
+        var written = await RunStepAsync(entries, transaction);
+        if (written.Any(r => r.Checked && r.Rows != 1))
+        {
+            throw new InvalidOperationException("An excess charge found its balance or key changed inside its own transaction.");
+        }
+
         await transaction.CommitAsync();
 
         return batch.Select(write => write switch
@@ -143,64 +193,108 @@ internal sealed class LedgerConnection : IDisposable
         }).ToArray();
     }
 
+    /// <summary>On the charge entry of a request that cost more than its hold: the user's ledger shows it (ADR 13).</summary>
+    private static string? ExcessReason(SettleWrite settle)
+    {
+        if (settle.Excess == 0)
+        {
+            return null;
+        }
+
+        var s = settle.Settlement;
+        var what = $"This request cost {Money.Format(s.ChargeMicros)}, more than the {Money.Format(s.HoldMicros)} held;";
+        return settle.Shortfall == 0
+            ? $"{what} the difference was charged from the balance."
+            : $"{what} {Money.Format(settle.Shortfall)} was not charged: the balance{(s.ApiKeyId is null ? "" : " or the key's spend cap")} did not cover it.";
+    }
+
     private static void AddUsage(Step step, LedgerWrite write, UsageRecord r) =>
         step.Add(write, Usage, r.RequestId, r.UserId, r.ApiKeyId, r.ModelId, r.Upstream, r.PromptTokens, r.CompletionTokens,
             r.ReasoningTokens, r.CachedTokens, r.CostMicros, r.InputPriceMicros, r.OutputPriceMicros, r.Stream, r.LatencyMs,
             r.TimeToFirstTokenMs, r.Status, r.ErrorCode, r.Provenance, r.CreatedAt);
 
-    /// <summary>Rows affected by each statement of the step, in order.</summary>
-    private async Task<IReadOnlyList<(LedgerWrite Write, int Rows)>> RunStepAsync(Step step, DbTransaction transaction)
+    /// <summary>Rows affected by each statement of the step, in order, and what a read returned.</summary>
+    private async Task<IReadOnlyList<StepResult>> RunStepAsync(Step step, DbTransaction transaction)
     {
         if (step.Statements.Count == 0)
         {
             return [];
         }
 
-        var rows = new (LedgerWrite, int)[step.Statements.Count];
+        var results = new StepResult[step.Statements.Count];
         if (_connection.CanCreateBatch)
         {
             // PostgreSQL: the whole step in one round trip.
             await using var batch = _connection.CreateBatch();
             batch.Transaction = transaction;
-            foreach (var (_, sql, values) in step.Statements)
+            foreach (var statement in step.Statements)
             {
                 var command = batch.CreateBatchCommand();
-                command.CommandText = sql;
-                for (var i = 0; i < values.Length; i++)
+                command.CommandText = statement.Sql;
+                for (var i = 0; i < statement.Values.Length; i++)
                 {
                     var parameter = command.CreateParameter();
                     parameter.ParameterName = "p" + i;
-                    parameter.Value = values[i] ?? DBNull.Value;
+                    parameter.Value = statement.Values[i] ?? DBNull.Value;
                     command.Parameters.Add(parameter);
                 }
 
                 batch.BatchCommands.Add(command);
             }
 
-            await batch.ExecuteNonQueryAsync();
-            for (var i = 0; i < rows.Length; i++)
+            var values = new long?[results.Length];
+            if (step.Statements.Any(s => s.Read))
             {
-                rows[i] = (step.Statements[i].Write, batch.BatchCommands[i].RecordsAffected);
+                // The reads' result sets come in statement order; statements without rows have none
+                // (or an empty one: FieldCount 0).
+                await using var reader = await batch.ExecuteReaderAsync();
+                var reads = Enumerable.Range(0, results.Length).Where(i => step.Statements[i].Read).GetEnumerator();
+                do
+                {
+                    if (reader.FieldCount > 0 && reads.MoveNext())
+                    {
+                        values[reads.Current] = await reader.ReadAsync() && !reader.IsDBNull(0) ? reader.GetInt64(0) : null;
+                    }
+                }
+                while (await reader.NextResultAsync());
+            }
+            else
+            {
+                await batch.ExecuteNonQueryAsync();
             }
 
-            return rows;
+            for (var i = 0; i < results.Length; i++)
+            {
+                results[i] = new StepResult(step.Statements[i], batch.BatchCommands[i].RecordsAffected, values[i]);
+            }
+
+            return results;
         }
 
         // SQLite: in-process, so no round trips to save; prepared statements are reused instead.
-        for (var i = 0; i < rows.Length; i++)
+        for (var i = 0; i < results.Length; i++)
         {
-            var (write, sql, values) = step.Statements[i];
-            var command = Prepared(sql, values.Length);
+            var statement = step.Statements[i];
+            var command = Prepared(statement.Sql, statement.Values.Length);
             command.Transaction = transaction;
-            for (var p = 0; p < values.Length; p++)
+            for (var p = 0; p < statement.Values.Length; p++)
             {
-                command.Parameters[p].Value = values[p] ?? DBNull.Value;
+                command.Parameters[p].Value = statement.Values[p] ?? DBNull.Value;
             }
 
-            rows[i] = (write, await command.ExecuteNonQueryAsync());
+            if (!statement.Read)
+            {
+                results[i] = new StepResult(statement, await command.ExecuteNonQueryAsync(), null);
+                continue;
+            }
+
+            await using var reader = await command.ExecuteReaderAsync();
+            results[i] = await reader.ReadAsync()
+                ? new StepResult(statement, 1, reader.IsDBNull(0) ? null : reader.GetInt64(0))
+                : new StepResult(statement, 0, null);
         }
 
-        return rows;
+        return results;
     }
 
     private DbCommand Prepared(string sql, int parameters)
@@ -246,14 +340,29 @@ internal sealed class LedgerConnection : IDisposable
         _db.Dispose();
     }
 
-    /// <summary>Statements sent together; the first value of each is the row it locks.</summary>
+    /// <summary>One statement: the first value is the row it locks; a read returns one number; a checked one must change one row.</summary>
+    private sealed record Statement(LedgerWrite Write, string Sql, object?[] Values, bool Read = false, bool Checked = false);
+
+    private readonly record struct StepResult(Statement Statement, int Rows, long? Value)
+    {
+        public LedgerWrite Write => Statement.Write;
+        public string Sql => Statement.Sql;
+        public string Key => (string)Statement.Values[0]!;
+        public bool Checked => Statement.Checked;
+    }
+
+    /// <summary>Statements sent together.</summary>
     private sealed class Step
     {
-        public List<(LedgerWrite Write, string Sql, object?[] Values)> Statements { get; private set; } = [];
+        public List<Statement> Statements { get; private set; } = [];
 
-        public void Add(LedgerWrite write, string sql, params object?[] values) => Statements.Add((write, sql, values));
+        public void Add(LedgerWrite write, string sql, params object?[] values) => Statements.Add(new(write, sql, values));
 
-        /// <summary>Sorted by the row each statement locks (stable, so one user's writes keep their order).</summary>
+        public void AddRead(LedgerWrite write, string sql, string row) => Statements.Add(new(write, sql, [row], Read: true));
+
+        public void AddChecked(LedgerWrite write, string sql, params object?[] values) => Statements.Add(new(write, sql, values, Checked: true));
+
+        /// <summary>Sorted by the row each statement locks (stable, so one row's statements keep their order).</summary>
         public Step InLockOrder()
         {
             Statements = Statements.OrderBy(s => (string)s.Values[0]!, StringComparer.Ordinal).ToList();

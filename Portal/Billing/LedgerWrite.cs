@@ -24,11 +24,18 @@ internal sealed class HoldWrite(string userId, string? apiKeyId, string requestI
     public DateTime Now { get; } = now;
 }
 
-internal sealed class SettleWrite(Settlement settlement, long charge, UsageRecord record, DateTime now) : LedgerWrite<bool>
+internal sealed class SettleWrite(Settlement settlement, UsageRecord record, DateTime now) : LedgerWrite<bool>
 {
     public Settlement Settlement { get; } = settlement;
-    public long Charge { get; } = charge;
-    public long Refund => Settlement.HoldMicros - Charge;
+    /// <summary>What the request cost, as far as the hold covers it.</summary>
+    public long WithinHold { get; } = Math.Clamp(settlement.ChargeMicros, 0, settlement.HoldMicros);
+    public long Refund => Settlement.HoldMicros - WithinHold;
+    /// <summary>What the request cost beyond its hold: charged from the balance as far as it goes (ADR 13).</summary>
+    public long Excess { get; } = Math.Max(0, settlement.ChargeMicros - settlement.HoldMicros);
+    /// <summary>The part of <see cref="Excess"/> the balance and the key's cap covered, decided inside each attempt's transaction.</summary>
+    public long ExcessCharged { get; set; }
+    public long Charge => WithinHold + ExcessCharged;
+    public long Shortfall => Excess - ExcessCharged;
     public UsageRecord Record { get; } = record;
     public DateTime Now { get; } = now;
 }

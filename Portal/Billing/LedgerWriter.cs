@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Portal.Data;
+using Portal.Observability;
 
 namespace Portal.Billing;
 
@@ -12,7 +13,7 @@ public enum HoldOutcome
     KeySpendCapReached,
 }
 
-/// <summary>What a finished request owes: its hold is released and the real cost charged, once.</summary>
+/// <summary>What a finished request owes: its hold is released and the real cost charged, once (beyond the hold only as far as the balance goes: ADR 13).</summary>
 public sealed record Settlement(string UserId, string? ApiKeyId, string RequestId, long HoldMicros, long ChargeMicros);
 
 /// <summary>
@@ -42,15 +43,17 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
     private readonly IDbContextFactory<PortalDbContext> _dbFactory;
     private readonly bool _syncCommits;
     private readonly TimeProvider _time;
+    private readonly GatewayMetrics _metrics;
     private readonly ILogger<LedgerWriter> _logger;
     private readonly Task[] _lanes;
     private long _committed;
 
-    public LedgerWriter(IDbContextFactory<PortalDbContext> dbFactory, IOptions<StoreOptions> options, TimeProvider time, ILogger<LedgerWriter> logger)
+    public LedgerWriter(IDbContextFactory<PortalDbContext> dbFactory, IOptions<StoreOptions> options, TimeProvider time, GatewayMetrics metrics, ILogger<LedgerWriter> logger)
     {
         _dbFactory = dbFactory;
         _syncCommits = options.Value.SqliteSyncCommits;
         _time = time;
+        _metrics = metrics;
         _logger = logger;
         _lanes = Enumerable.Range(0, LanesFor(options.Value.Provider)).Select(_ => Task.Run(RunAsync)).ToArray();
     }
@@ -66,21 +69,15 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
         Enqueue(new HoldWrite(userId, apiKeyId, requestId, amountMicros, _time.GetUtcNow().UtcDateTime));
 
     /// <summary>
-    /// Releases the hold, charges the real cost (never more than the hold) and stores the usage record,
-    /// in one transaction. Settling the same request twice changes nothing.
+    /// Releases the hold, charges the real cost and stores the usage record, in one transaction. A cost
+    /// beyond the hold is charged from the balance as far as it and the key's spend cap go, never below
+    /// zero; what they could not cover is written on the charge entry, logged and counted (ADR 13).
+    /// <paramref name="record"/>'s cost is what was charged once the task completes.
+    /// Settling the same request twice changes nothing.
     /// Runs to completion even when the client has gone: callers pass no request-bound token.
     /// </summary>
-    public Task SettleAsync(Settlement settlement, UsageRecord record)
-    {
-        var charge = Math.Clamp(settlement.ChargeMicros, 0, settlement.HoldMicros);
-        if (charge != settlement.ChargeMicros)
-        {
-            _logger.LogWarning("Request {RequestId} cost {Cost} µ$ but held {Hold} µ$; charged the hold", settlement.RequestId, settlement.ChargeMicros, settlement.HoldMicros);
-        }
-
-        record.CostMicros = charge;
-        return Enqueue(new SettleWrite(settlement, charge, record, _time.GetUtcNow().UtcDateTime));
-    }
+    public Task SettleAsync(Settlement settlement, UsageRecord record) =>
+        Enqueue(new SettleWrite(settlement, record, _time.GetUtcNow().UtcDateTime));
 
     /// <summary>Stores the usage record of a request refused before any hold (bad input, 402, 429…).</summary>
     public Task RecordAsync(UsageRecord record) => Enqueue(new RecordWrite(record));
@@ -192,6 +189,11 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
             Interlocked.Increment(ref _committed);
             for (var i = 0; i < batch.Count; i++)
             {
+                if (batch[i] is SettleWrite { Excess: > 0 } settle)
+                {
+                    ReportExcess(settle);
+                }
+
                 batch[i].Complete(outcomes[i]);
             }
         }
@@ -201,6 +203,23 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
             lane.Connection = null;
             connection.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>A cost beyond the hold means the hold's bound missed something (ADR 13): say so, and count what went unpaid.</summary>
+    private void ReportExcess(SettleWrite settle)
+    {
+        var s = settle.Settlement;
+        if (settle.Shortfall > 0)
+        {
+            _metrics.ChargeShortfall(settle.Record.ModelId, settle.Shortfall);
+            _logger.LogWarning("Request {RequestId} cost {Cost} µ$ against a hold of {Hold} µ$; {Shortfall} µ$ of it could not be charged",
+                s.RequestId, s.ChargeMicros, s.HoldMicros, settle.Shortfall);
+        }
+        else
+        {
+            _logger.LogWarning("Request {RequestId} cost {Cost} µ$ against a hold of {Hold} µ$; the excess was charged from the balance",
+                s.RequestId, s.ChargeMicros, s.HoldMicros);
         }
     }
 

@@ -20,9 +20,25 @@ public sealed class CatalogModel
     public int ContextLength { get; set; }
     public long InputPriceMicros { get; set; }
     public long OutputPriceMicros { get; set; }
+    // The hold's bound for a media part (ADR 13): providers bill an image, a file, audio or video by
+    // its size, pages or length, not by the bytes of its URL or base64, so each part counts this many
+    // prompt tokens instead of those bytes.
+    public int ImagePartTokens { get; set; } = MediaDefaults.ImagePartTokens;
+    public int FilePartTokens { get; set; } = MediaDefaults.OtherPartTokens;
+    public int AudioPartTokens { get; set; } = MediaDefaults.OtherPartTokens;
+    public int VideoPartTokens { get; set; } = MediaDefaults.OtherPartTokens;
     public bool Enabled { get; set; } = true;
     public DateTime CreatedAt { get; set; }
     public List<ModelUpstream> Upstreams { get; set; } = [];
+}
+
+/// <summary>The per-part bounds a model starts with; ADR 13 says where they come from.</summary>
+public static class MediaDefaults
+{
+    /// <summary>Above every per-image count OpenAI documents for its vision models except gpt-4o-mini's price-scaled one.</summary>
+    public const int ImagePartTokens = 4_096;
+    /// <summary>Files, audio and video grow with pages and seconds; no provider documents a ceiling per part.</summary>
+    public const int OtherPartTokens = 100_000;
 }
 
 /// <summary>An OpenAI-compatible provider serving a model. None enabled: the simulated upstream serves it.</summary>

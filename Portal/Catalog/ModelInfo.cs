@@ -14,6 +14,10 @@ public sealed record ModelInfo
     public int ContextLength { get; init; }
     public long InputPriceMicros { get; init; }
     public long OutputPriceMicros { get; init; }
+    public int ImagePartTokens { get; init; } = MediaDefaults.ImagePartTokens;
+    public int FilePartTokens { get; init; } = MediaDefaults.OtherPartTokens;
+    public int AudioPartTokens { get; init; } = MediaDefaults.OtherPartTokens;
+    public int VideoPartTokens { get; init; } = MediaDefaults.OtherPartTokens;
     public bool Enabled { get; init; } = true;
     public long Created { get; init; }
     public IReadOnlyList<UpstreamInfo> Upstreams { get; init; } = [];
@@ -34,6 +38,10 @@ public sealed record ModelInfo
         ContextLength = m.ContextLength,
         InputPriceMicros = m.InputPriceMicros,
         OutputPriceMicros = m.OutputPriceMicros,
+        ImagePartTokens = m.ImagePartTokens,
+        FilePartTokens = m.FilePartTokens,
+        AudioPartTokens = m.AudioPartTokens,
+        VideoPartTokens = m.VideoPartTokens,
         Enabled = m.Enabled,
         Created = new DateTimeOffset(DateTime.SpecifyKind(m.CreatedAt, DateTimeKind.Utc)).ToUnixTimeSeconds(),
         Upstreams = m.Upstreams.Where(u => u.Enabled).OrderBy(u => u.Priority).ThenBy(u => u.Id)

@@ -7,7 +7,9 @@ namespace Portal.Gateway;
 /// not JSON…). An unreadable body is still a request of its payer's: it is answered, recorded and
 /// counted like any other refusal.
 /// </summary>
-public readonly record struct ChatBody(JsonNode? Json, ApiError? Error)
+/// <param name="Bytes">The body's size as it arrived, for the hold's prompt bound (ADR 13); 0 for a
+/// body built in code (the playground's), which the gateway then measures.</param>
+public readonly record struct ChatBody(JsonNode? Json, ApiError? Error, long Bytes = 0)
 {
     public static implicit operator ChatBody(JsonNode? json) => new(json, null);
 

@@ -89,7 +89,7 @@ public static class ChatCompletions
         {
             var body = JsonNode.Parse(bytes, documentOptions: DocumentOptions);
             RejectDuplicateKeys(body);
-            return body;
+            return new ChatBody(body, null, bytes.Length);
         }
         catch (ArgumentException e) when (e.Message.Contains("same key", StringComparison.Ordinal))
         {

@@ -63,7 +63,7 @@ public sealed class ChatGateway(
 
         var models = await catalog.CurrentAsync(aborted);
         var validated = body.Error is null
-            ? ChatRequestValidator.Validate(body.Json, models.Find, options.Value.DefaultMaxTokens)
+            ? ChatRequestValidator.Validate(body.Json, models.Find, options.Value.DefaultMaxTokens, body.Bytes)
             : new ChatRequestValidator.Result(null, null, body.Error);
         if (validated.Error is { } invalid)
         {

@@ -19,11 +19,12 @@ public static partial class ChatRequestValidator
 
     public sealed record Result(ChatRequest? Request, ModelInfo? Model, ApiError? Error);
 
-    public static Result Validate(JsonNode? root, Func<string, ModelInfo?> findModel, int defaultMaxTokens)
+    /// <param name="bodyBytes">The body's UTF-8 size as received; 0 when it was built in code (then measured here).</param>
+    public static Result Validate(JsonNode? root, Func<string, ModelInfo?> findModel, int defaultMaxTokens, long bodyBytes = 0)
     {
         try
         {
-            return ValidateCore(root, findModel, defaultMaxTokens);
+            return ValidateCore(root, findModel, defaultMaxTokens, bodyBytes);
         }
         catch (InvalidOperationException e) when (e is not ValidationException)
         {
@@ -42,7 +43,7 @@ public static partial class ChatRequestValidator
 
     private static Result Fail(ApiError error) => new(null, null, error);
 
-    private static Result ValidateCore(JsonNode? root, Func<string, ModelInfo?> findModel, int defaultMaxTokens)
+    private static Result ValidateCore(JsonNode? root, Func<string, ModelInfo?> findModel, int defaultMaxTokens, long bodyBytes)
     {
         if (root is not JsonObject body)
         {
@@ -52,7 +53,8 @@ public static partial class ChatRequestValidator
         var modelName = RequiredString(body, "model");
         var model = findModel(modelName) ?? throw new ValidationException(ApiError.ModelNotFound(modelName));
 
-        var messages = Messages(body);
+        var media = new MediaTally();
+        var messages = Messages(body, media);
         var maxTokens = OptionalInt(body, "max_completion_tokens", 1) ?? OptionalInt(body, "max_tokens", 1) ?? defaultMaxTokens;
         OptionalInt(body, "max_tokens", 1);
         var temperature = OptionalNumber(body, "temperature", 0, 2);
@@ -115,6 +117,9 @@ public static partial class ChatRequestValidator
         var request = new ChatRequest
         {
             Raw = body,
+            // Built in code (the playground): measured once, here, rather than on every upstream attempt.
+            BodyBytes = bodyBytes > 0 ? bodyBytes : JsonSerializer.SerializeToUtf8Bytes(body).LongLength,
+            Media = media.ToMedia(),
             Model = modelName,
             Messages = messages,
             MaxTokens = Math.Min(maxTokens, model.MaxOutputTokens),
@@ -136,7 +141,7 @@ public static partial class ChatRequestValidator
         return new Result(request, model, null);
     }
 
-    private static List<ChatMessage> Messages(JsonObject body)
+    private static List<ChatMessage> Messages(JsonObject body, MediaTally media)
     {
         if (body["messages"] is not JsonArray array)
         {
@@ -164,7 +169,7 @@ public static partial class ChatRequestValidator
             }
 
             var hasToolCalls = role == "assistant" && ToolCalls(message, path);
-            var text = Content(message, path, contentOptional: hasToolCalls);
+            var text = Content(message, path, contentOptional: hasToolCalls, media);
             string? toolCallId = null;
             if (role == "tool")
             {
@@ -183,7 +188,7 @@ public static partial class ChatRequestValidator
     }
 
     /// <summary>The text of a message's content (string, or the text parts of an array); other parts are passed through.</summary>
-    private static string Content(JsonObject message, string path, bool contentOptional)
+    private static string Content(JsonObject message, string path, bool contentOptional, MediaTally media)
     {
         var content = message["content"];
         switch (content)
@@ -217,6 +222,10 @@ public static partial class ChatRequestValidator
                     else if (part[type] is not JsonObject and not JsonValue)
                     {
                         throw Invalid($"'{partPath}.{type}' is required for a {type} part.", $"{partPath}.{type}");
+                    }
+                    else
+                    {
+                        media.Add(type, part[type]!);
                     }
                 }
 
@@ -517,6 +526,61 @@ public static partial class ChatRequestValidator
         }
 
         return d >= min && d <= max ? d : throw Invalid($"'{name}' must be between {min} and {max}.", name);
+    }
+
+    /// <summary>
+    /// Counts the media parts and the bytes of their payloads (the URL or base64 data: <c>image_url.url</c>,
+    /// <c>video_url.url</c>, <c>input_audio.data</c>, <c>file.file_data</c>, or the part's value when it is
+    /// a bare string). The hold counts each such part at its model's per-part bound instead of those
+    /// bytes; every other byte of the part stays counted (ADR 13).
+    /// </summary>
+    private sealed class MediaTally
+    {
+        private int _images, _files, _audio, _video;
+        private long _payloadBytes;
+
+        public void Add(string type, JsonNode value)
+        {
+            switch (type)
+            {
+                case "image_url":
+                    _images++;
+                    break;
+                case "file":
+                    _files++;
+                    break;
+                case "input_audio":
+                    _audio++;
+                    break;
+                default:
+                    _video++;
+                    break;
+            }
+
+            var payload = value is JsonObject o
+                ? o[type switch { "input_audio" => "data", "file" => "file_data", _ => "url" }]
+                : value;
+            _payloadBytes += StringBytes(payload);
+        }
+
+        public PromptMedia ToMedia() => new(_images, _files, _audio, _video, _payloadBytes);
+
+        /// <summary>
+        /// A string's bytes as the body holds them, quotes included; never more than they take in the
+        /// body, so subtracting them leaves every other byte counted.
+        /// </summary>
+        private static long StringBytes(JsonNode? node)
+        {
+            if (node is not JsonValue value || value.GetValueKind() != JsonValueKind.String)
+            {
+                return 0;
+            }
+
+            // Parsed from the body: the raw bytes, without decoding a megabyte of base64 into a string.
+            return value.TryGetValue<JsonElement>(out var element)
+                ? System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element).Length
+                : Encoding.UTF8.GetByteCount(value.GetValue<string>());
+        }
     }
 
     private static ValidationException Invalid(string message, string? param) => new(ApiError.InvalidRequest(message, param));

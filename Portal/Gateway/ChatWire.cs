@@ -127,6 +127,10 @@ public static class Wire
 public sealed record ChatRequest
 {
     public required JsonObject Raw { get; init; }
+    /// <summary>The UTF-8 size of <see cref="Raw"/> as the client sent it (measured once when built in code).</summary>
+    public long BodyBytes { get; init; }
+    /// <summary>The media parts of the messages, which the hold bounds per part rather than per byte (ADR 13).</summary>
+    public PromptMedia Media { get; init; }
     /// <summary>The model id or alias as the client wrote it.</summary>
     public required string Model { get; init; }
     public required IReadOnlyList<ChatMessage> Messages { get; init; }
@@ -152,6 +156,12 @@ public sealed record ChatRequest
 }
 
 public sealed record ChatMessage(string Role, string Text, string? ToolCallId = null, bool HasToolCalls = false);
+
+/// <summary>
+/// How many image, file, audio and video parts the messages hold, and the bytes of their payloads (a
+/// URL or base64 data) within the body: providers bill such a part per image, page or second, not per byte.
+/// </summary>
+public readonly record struct PromptMedia(int Images, int Files, int Audio, int Video, long PayloadBytes);
 
 public sealed record FunctionTool(string Name, string? Description, JsonObject? Parameters);
 

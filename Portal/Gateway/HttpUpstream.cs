@@ -193,6 +193,7 @@ public sealed partial class HttpUpstream(
     }
 
     /// <summary>The client's body with the upstream's model name, the effective max_tokens and, on a stream, usage asked for.</summary>
+    /// <remarks>The hold counts these bytes too: a field added here must fit <see cref="TokenEstimator.ForwardedFieldsBytes"/> (ADR 13).</remarks>
     private static JsonObject UpstreamBody(ChatRequest request, UpstreamInfo upstream)
     {
         var body = (JsonObject)request.Raw.DeepClone();

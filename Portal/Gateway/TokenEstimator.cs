@@ -1,4 +1,5 @@
 using System.Text;
+using Portal.Catalog;
 
 namespace Portal.Gateway;
 
@@ -51,17 +52,33 @@ public static class TokenEstimator
     }
 
     /// <summary>
-    /// A bound no real tokenizer exceeds (a token is at least one UTF-8 byte), for the worst-case hold.
-    /// <paramref name="extraBytes"/> covers what else is sent (tool schemas).
+    /// What Portal may change or add on the way upstream besides the model name: <c>max_tokens</c>,
+    /// <c>stream</c>, <c>stream_options</c> (HttpUpstream.UpstreamBody).
     /// </summary>
-    public static long PromptTokensUpperBound(IReadOnlyList<ChatMessage> messages, long extraBytes)
+    public const int ForwardedFieldsBytes = 128;
+
+    /// <summary>
+    /// A bound of the prompt tokens no upstream can exceed, for the worst-case hold (ADR 13): every
+    /// byte of the body Portal forwards (a token is at least one UTF-8 byte, and a JSON escape is never
+    /// shorter than what it stands for) plus <see cref="PerMessage"/> per message and
+    /// <see cref="PerRequest"/>, except the payloads of media parts, which count the model's per-part
+    /// bound instead. Arithmetic only: the validator measured the body and its media parts.
+    /// </summary>
+    public static long PromptTokensUpperBound(ChatRequest request, ModelInfo model)
     {
-        long total = PerRequest + extraBytes;
-        foreach (var message in messages)
+        var media = request.Media;
+        long upstreamModel = 0;
+        foreach (var upstream in model.Upstreams)
         {
-            total += PerMessage + Encoding.UTF8.GetByteCount(message.Text);
+            upstreamModel = Math.Max(upstreamModel, Encoding.UTF8.GetByteCount(upstream.UpstreamModel));
         }
 
-        return total;
+        return PerRequest
+            + (long)PerMessage * request.Messages.Count
+            + request.BodyBytes - media.PayloadBytes + upstreamModel + ForwardedFieldsBytes
+            + (long)media.Images * model.ImagePartTokens
+            + (long)media.Files * model.FilePartTokens
+            + (long)media.Audio * model.AudioPartTokens
+            + (long)media.Video * model.VideoPartTokens;
     }
 }

@@ -27,6 +27,7 @@ public sealed class GatewayMetrics
     private readonly Histogram<double> _timeToFirstToken;
     private readonly Counter<long> _tokens;
     private readonly Counter<long> _credits;
+    private readonly Counter<long> _shortfall;
     private readonly Counter<long> _upstreamErrors;
     private readonly Counter<long> _upstreamRetries;
     private long _holdsOutstanding;
@@ -40,6 +41,7 @@ public sealed class GatewayMetrics
         _timeToFirstToken = meter.CreateHistogram("portal.time_to_first_token", "s", "Time from arrival to the first output token.", advice: SecondsBuckets);
         _tokens = meter.CreateCounter<long>("portal.tokens", description: "Tokens billed, by model and type (prompt or completion).");
         _credits = meter.CreateCounter<long>("portal.credits.charged_microdollars", description: "Credits charged, in micro-dollars (1 USD = 1,000,000).");
+        _shortfall = meter.CreateCounter<long>("portal.credits.shortfall_microdollars", description: "Cost upstreams reported beyond a request's hold that the balance or the key's spend cap could not cover, in micro-dollars (ADR 13).");
         _upstreamErrors = meter.CreateCounter<long>("portal.upstream.errors", description: "Failed upstream attempts, by model and error code.");
         _upstreamRetries = meter.CreateCounter<long>("portal.upstream.retries", description: "Upstream attempts after the first, by model.");
         meter.CreateObservableGauge("portal.holds.outstanding", () => Volatile.Read(ref _holdsOutstanding),
@@ -77,6 +79,9 @@ public sealed class GatewayMetrics
 
     public void UpstreamFailed(string model, string code) =>
         _upstreamErrors.Add(1, new TagList { { "model", model }, { "code", code } });
+
+    /// <summary>A settlement that could not charge all of its cost (ADR 13).</summary>
+    public void ChargeShortfall(string model, long micros) => _shortfall.Add(micros, new TagList { { "model", model } });
 
     public void UpstreamRetried(string model) => _upstreamRetries.Add(1, new TagList { { "model", model } });
 

@@ -78,8 +78,8 @@ public sealed class SimulatedUpstream(IOptions<SimulationOptions> options)
     /// messages, plus — when function tools are offered, whatever the tool choice — the tokens of each
     /// tool's definition <c>{"name","description","parameters"}</c> written as compact JSON (only
     /// quotes, backslashes and control characters escaped). That is never more than the UTF-8 bytes of
-    /// the tools as the client sent them, so <see cref="TokenEstimator.PromptTokensUpperBound"/> with
-    /// those bytes still bounds it.
+    /// the tools as the client sent them, so <see cref="TokenEstimator.PromptTokensUpperBound"/>, which
+    /// counts every byte of the body, still bounds it.
     /// </summary>
     public static int PromptTokens(ChatRequest request)
     {

@@ -252,22 +252,6 @@ namespace Portal.Data.Migrations.Postgres
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
-            modelBuilder.Entity("Portal.Status.PortalSetting", b =>
-                {
-                    b.Property<string>("Key")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)");
-
-                    b.Property<string>("Value")
-                        .IsRequired()
-                        .HasMaxLength(1024)
-                        .HasColumnType("character varying(1024)");
-
-                    b.HasKey("Key");
-
-                    b.ToTable("Settings", (string)null);
-                });
-
             modelBuilder.Entity("Portal.ApiKeys.ApiKey", b =>
                 {
                     b.Property<string>("Id")
@@ -390,165 +374,6 @@ namespace Portal.Data.Migrations.Postgres
                     b.ToTable("AuditEntries", (string)null);
                 });
 
-            modelBuilder.Entity("Portal.Catalog.CatalogModel", b =>
-                {
-                    b.Property<string>("Id")
-                        .HasMaxLength(128)
-                        .HasColumnType("character varying(128)");
-
-                    b.Property<string>("Aliases")
-                        .IsRequired()
-                        .HasMaxLength(1024)
-                        .HasColumnType("character varying(1024)");
-
-                    b.Property<bool>("AlwaysReasons")
-                        .HasColumnType("boolean");
-
-                    b.Property<int>("ContextLength")
-                        .HasColumnType("integer");
-
-                    b.Property<DateTime>("CreatedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<bool>("Enabled")
-                        .HasColumnType("boolean");
-
-                    b.Property<long>("InputPriceMicros")
-                        .HasColumnType("bigint");
-
-                    b.Property<int>("MaxOutputTokens")
-                        .HasColumnType("integer");
-
-                    b.Property<long>("OutputPriceMicros")
-                        .HasColumnType("bigint");
-
-                    b.Property<string>("OwnedBy")
-                        .IsRequired()
-                        .HasMaxLength(128)
-                        .HasColumnType("character varying(128)");
-
-                    b.Property<bool>("SupportsJsonMode")
-                        .HasColumnType("boolean");
-
-                    b.Property<bool>("SupportsReasoning")
-                        .HasColumnType("boolean");
-
-                    b.Property<bool>("SupportsTools")
-                        .HasColumnType("boolean");
-
-                    b.HasKey("Id");
-
-                    b.ToTable("Models", (string)null);
-
-                    b.HasData(
-                        new
-                        {
-                            Id = "glm-5.2",
-                            Aliases = "zhipu/glm-5.2",
-                            AlwaysReasons = false,
-                            ContextLength = 200000,
-                            CreatedAt = new DateTime(2026, 11, 1, 0, 0, 0, 0, DateTimeKind.Utc),
-                            Enabled = true,
-                            InputPriceMicros = 2500000L,
-                            MaxOutputTokens = 8192,
-                            OutputPriceMicros = 7500000L,
-                            OwnedBy = "zhipu",
-                            SupportsJsonMode = true,
-                            SupportsReasoning = true,
-                            SupportsTools = true
-                        },
-                        new
-                        {
-                            Id = "glm-5",
-                            Aliases = "zhipu/glm-5",
-                            AlwaysReasons = false,
-                            ContextLength = 200000,
-                            CreatedAt = new DateTime(2026, 11, 1, 0, 0, 0, 0, DateTimeKind.Utc),
-                            Enabled = true,
-                            InputPriceMicros = 1500000L,
-                            MaxOutputTokens = 8192,
-                            OutputPriceMicros = 5000000L,
-                            OwnedBy = "zhipu",
-                            SupportsJsonMode = true,
-                            SupportsReasoning = true,
-                            SupportsTools = true
-                        },
-                        new
-                        {
-                            Id = "kimi-k2",
-                            Aliases = "moonshotai/kimi-k2",
-                            AlwaysReasons = false,
-                            ContextLength = 128000,
-                            CreatedAt = new DateTime(2026, 11, 1, 0, 0, 0, 0, DateTimeKind.Utc),
-                            Enabled = true,
-                            InputPriceMicros = 1500000L,
-                            MaxOutputTokens = 8192,
-                            OutputPriceMicros = 6000000L,
-                            OwnedBy = "moonshotai",
-                            SupportsJsonMode = true,
-                            SupportsReasoning = false,
-                            SupportsTools = true
-                        },
-                        new
-                        {
-                            Id = "deepseek-r1",
-                            Aliases = "deepseek/deepseek-r1",
-                            AlwaysReasons = true,
-                            ContextLength = 128000,
-                            CreatedAt = new DateTime(2026, 11, 1, 0, 0, 0, 0, DateTimeKind.Utc),
-                            Enabled = true,
-                            InputPriceMicros = 1750000L,
-                            MaxOutputTokens = 8192,
-                            OutputPriceMicros = 6500000L,
-                            OwnedBy = "deepseek",
-                            SupportsJsonMode = true,
-                            SupportsReasoning = true,
-                            SupportsTools = false
-                        });
-                });
-
-            modelBuilder.Entity("Portal.Catalog.ModelUpstream", b =>
-                {
-                    b.Property<int>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("integer");
-
-                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
-
-                    b.Property<string>("BaseUrl")
-                        .IsRequired()
-                        .HasMaxLength(2048)
-                        .HasColumnType("character varying(2048)");
-
-                    b.Property<bool>("Enabled")
-                        .HasColumnType("boolean");
-
-                    b.Property<string>("ModelId")
-                        .IsRequired()
-                        .HasMaxLength(128)
-                        .HasColumnType("character varying(128)");
-
-                    b.Property<int>("Priority")
-                        .HasColumnType("integer");
-
-                    b.Property<string>("ProtectedApiKey")
-                        .HasColumnType("text");
-
-                    b.Property<int>("TimeoutSeconds")
-                        .HasColumnType("integer");
-
-                    b.Property<string>("UpstreamModel")
-                        .IsRequired()
-                        .HasMaxLength(256)
-                        .HasColumnType("character varying(256)");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("ModelId");
-
-                    b.ToTable("ModelUpstreams", (string)null);
-                });
-
             modelBuilder.Entity("Portal.Billing.CreditBalance", b =>
                 {
                     b.Property<string>("UserId")
@@ -608,42 +433,6 @@ namespace Portal.Data.Migrations.Postgres
                     b.HasIndex("UserId", "Id");
 
                     b.ToTable("LedgerEntries", (string)null);
-                });
-
-            modelBuilder.Entity("Portal.Data.DataProtectionKey", b =>
-                {
-                    b.Property<int>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("integer");
-
-                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
-
-                    b.Property<string>("FriendlyName")
-                        .HasColumnType("text");
-
-                    b.Property<string>("Xml")
-                        .IsRequired()
-                        .HasColumnType("text");
-
-                    b.HasKey("Id");
-
-                    b.ToTable("DataProtectionKeys", (string)null);
-                });
-
-            modelBuilder.Entity("Portal.RateLimits.RateLimitBucket", b =>
-                {
-                    b.Property<string>("KeyId")
-                        .HasMaxLength(36)
-                        .HasColumnType("character varying(36)");
-
-                    b.Property<long>("FullAt")
-                        .HasColumnType("bigint");
-
-                    b.HasKey("KeyId");
-
-                    b.ToTable("RateLimitBuckets", (string)null);
-
-                    NpgsqlEntityTypeBuilderExtensions.IsUnlogged(b, true);
                 });
 
             modelBuilder.Entity("Portal.Billing.UsageRecord", b =>
@@ -730,6 +519,245 @@ namespace Portal.Data.Migrations.Postgres
                     b.HasIndex("UserId", "CreatedAt");
 
                     b.ToTable("UsageRecords", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Catalog.CatalogModel", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<string>("Aliases")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)");
+
+                    b.Property<bool>("AlwaysReasons")
+                        .HasColumnType("boolean");
+
+                    b.Property<int>("AudioPartTokens")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("ContextLength")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("boolean");
+
+                    b.Property<int>("FilePartTokens")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("ImagePartTokens")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("InputPriceMicros")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("MaxOutputTokens")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("OutputPriceMicros")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("OwnedBy")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<bool>("SupportsJsonMode")
+                        .HasColumnType("boolean");
+
+                    b.Property<bool>("SupportsReasoning")
+                        .HasColumnType("boolean");
+
+                    b.Property<bool>("SupportsTools")
+                        .HasColumnType("boolean");
+
+                    b.Property<int>("VideoPartTokens")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("Models", (string)null);
+
+                    b.HasData(
+                        new
+                        {
+                            Id = "glm-5.2",
+                            Aliases = "zhipu/glm-5.2",
+                            AlwaysReasons = false,
+                            AudioPartTokens = 100000,
+                            ContextLength = 200000,
+                            CreatedAt = new DateTime(2026, 11, 1, 0, 0, 0, 0, DateTimeKind.Utc),
+                            Enabled = true,
+                            FilePartTokens = 100000,
+                            ImagePartTokens = 4096,
+                            InputPriceMicros = 2500000L,
+                            MaxOutputTokens = 8192,
+                            OutputPriceMicros = 7500000L,
+                            OwnedBy = "zhipu",
+                            SupportsJsonMode = true,
+                            SupportsReasoning = true,
+                            SupportsTools = true,
+                            VideoPartTokens = 100000
+                        },
+                        new
+                        {
+                            Id = "glm-5",
+                            Aliases = "zhipu/glm-5",
+                            AlwaysReasons = false,
+                            AudioPartTokens = 100000,
+                            ContextLength = 200000,
+                            CreatedAt = new DateTime(2026, 11, 1, 0, 0, 0, 0, DateTimeKind.Utc),
+                            Enabled = true,
+                            FilePartTokens = 100000,
+                            ImagePartTokens = 4096,
+                            InputPriceMicros = 1500000L,
+                            MaxOutputTokens = 8192,
+                            OutputPriceMicros = 5000000L,
+                            OwnedBy = "zhipu",
+                            SupportsJsonMode = true,
+                            SupportsReasoning = true,
+                            SupportsTools = true,
+                            VideoPartTokens = 100000
+                        },
+                        new
+                        {
+                            Id = "kimi-k2",
+                            Aliases = "moonshotai/kimi-k2",
+                            AlwaysReasons = false,
+                            AudioPartTokens = 100000,
+                            ContextLength = 128000,
+                            CreatedAt = new DateTime(2026, 11, 1, 0, 0, 0, 0, DateTimeKind.Utc),
+                            Enabled = true,
+                            FilePartTokens = 100000,
+                            ImagePartTokens = 4096,
+                            InputPriceMicros = 1500000L,
+                            MaxOutputTokens = 8192,
+                            OutputPriceMicros = 6000000L,
+                            OwnedBy = "moonshotai",
+                            SupportsJsonMode = true,
+                            SupportsReasoning = false,
+                            SupportsTools = true,
+                            VideoPartTokens = 100000
+                        },
+                        new
+                        {
+                            Id = "deepseek-r1",
+                            Aliases = "deepseek/deepseek-r1",
+                            AlwaysReasons = true,
+                            AudioPartTokens = 100000,
+                            ContextLength = 128000,
+                            CreatedAt = new DateTime(2026, 11, 1, 0, 0, 0, 0, DateTimeKind.Utc),
+                            Enabled = true,
+                            FilePartTokens = 100000,
+                            ImagePartTokens = 4096,
+                            InputPriceMicros = 1750000L,
+                            MaxOutputTokens = 8192,
+                            OutputPriceMicros = 6500000L,
+                            OwnedBy = "deepseek",
+                            SupportsJsonMode = true,
+                            SupportsReasoning = true,
+                            SupportsTools = false,
+                            VideoPartTokens = 100000
+                        });
+                });
+
+            modelBuilder.Entity("Portal.Catalog.ModelUpstream", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<string>("BaseUrl")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("ModelId")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<int>("Priority")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("ProtectedApiKey")
+                        .HasColumnType("text");
+
+                    b.Property<int>("TimeoutSeconds")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("UpstreamModel")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ModelId");
+
+                    b.ToTable("ModelUpstreams", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Data.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<string>("FriendlyName")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Xml")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("DataProtectionKeys", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.RateLimits.RateLimitBucket", b =>
+                {
+                    b.Property<string>("KeyId")
+                        .HasMaxLength(36)
+                        .HasColumnType("character varying(36)");
+
+                    b.Property<long>("FullAt")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("KeyId");
+
+                    b.ToTable("RateLimitBuckets", (string)null);
+
+                    NpgsqlEntityTypeBuilderExtensions.IsUnlogged(b, true);
+                });
+
+            modelBuilder.Entity("Portal.Status.PortalSetting", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)");
+
+                    b.HasKey("Key");
+
+                    b.ToTable("Settings", (string)null);
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
@@ -843,15 +871,6 @@ namespace Portal.Data.Migrations.Postgres
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Portal.Catalog.ModelUpstream", b =>
-                {
-                    b.HasOne("Portal.Catalog.CatalogModel", null)
-                        .WithMany("Upstreams")
-                        .HasForeignKey("ModelId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
             modelBuilder.Entity("Portal.Billing.CreditBalance", b =>
                 {
                     b.HasOne("Portal.Account.PortalUser", null)
@@ -870,20 +889,29 @@ namespace Portal.Data.Migrations.Postgres
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Portal.RateLimits.RateLimitBucket", b =>
-                {
-                    b.HasOne("Portal.ApiKeys.ApiKey", null)
-                        .WithOne()
-                        .HasForeignKey("Portal.RateLimits.RateLimitBucket", "KeyId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
             modelBuilder.Entity("Portal.Billing.UsageRecord", b =>
                 {
                     b.HasOne("Portal.Account.PortalUser", null)
                         .WithMany()
                         .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Catalog.ModelUpstream", b =>
+                {
+                    b.HasOne("Portal.Catalog.CatalogModel", null)
+                        .WithMany("Upstreams")
+                        .HasForeignKey("ModelId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.RateLimits.RateLimitBucket", b =>
+                {
+                    b.HasOne("Portal.ApiKeys.ApiKey", null)
+                        .WithOne()
+                        .HasForeignKey("Portal.RateLimits.RateLimitBucket", "KeyId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

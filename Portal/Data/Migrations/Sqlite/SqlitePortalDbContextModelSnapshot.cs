@@ -243,22 +243,6 @@ namespace Portal.Data.Migrations.Sqlite
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
-            modelBuilder.Entity("Portal.Status.PortalSetting", b =>
-                {
-                    b.Property<string>("Key")
-                        .HasMaxLength(64)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Value")
-                        .IsRequired()
-                        .HasMaxLength(1024)
-                        .HasColumnType("TEXT");
-
-                    b.HasKey("Key");
-
-                    b.ToTable("Settings", (string)null);
-                });
-
             modelBuilder.Entity("Portal.ApiKeys.ApiKey", b =>
                 {
                     b.Property<string>("Id")
@@ -379,163 +363,6 @@ namespace Portal.Data.Migrations.Sqlite
                     b.ToTable("AuditEntries", (string)null);
                 });
 
-            modelBuilder.Entity("Portal.Catalog.CatalogModel", b =>
-                {
-                    b.Property<string>("Id")
-                        .HasMaxLength(128)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Aliases")
-                        .IsRequired()
-                        .HasMaxLength(1024)
-                        .HasColumnType("TEXT");
-
-                    b.Property<bool>("AlwaysReasons")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<int>("ContextLength")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<DateTime>("CreatedAt")
-                        .HasColumnType("TEXT");
-
-                    b.Property<bool>("Enabled")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<long>("InputPriceMicros")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<int>("MaxOutputTokens")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<long>("OutputPriceMicros")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("OwnedBy")
-                        .IsRequired()
-                        .HasMaxLength(128)
-                        .HasColumnType("TEXT");
-
-                    b.Property<bool>("SupportsJsonMode")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<bool>("SupportsReasoning")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<bool>("SupportsTools")
-                        .HasColumnType("INTEGER");
-
-                    b.HasKey("Id");
-
-                    b.ToTable("Models", (string)null);
-
-                    b.HasData(
-                        new
-                        {
-                            Id = "glm-5.2",
-                            Aliases = "zhipu/glm-5.2",
-                            AlwaysReasons = false,
-                            ContextLength = 200000,
-                            CreatedAt = new DateTime(2026, 11, 1, 0, 0, 0, 0, DateTimeKind.Utc),
-                            Enabled = true,
-                            InputPriceMicros = 2500000L,
-                            MaxOutputTokens = 8192,
-                            OutputPriceMicros = 7500000L,
-                            OwnedBy = "zhipu",
-                            SupportsJsonMode = true,
-                            SupportsReasoning = true,
-                            SupportsTools = true
-                        },
-                        new
-                        {
-                            Id = "glm-5",
-                            Aliases = "zhipu/glm-5",
-                            AlwaysReasons = false,
-                            ContextLength = 200000,
-                            CreatedAt = new DateTime(2026, 11, 1, 0, 0, 0, 0, DateTimeKind.Utc),
-                            Enabled = true,
-                            InputPriceMicros = 1500000L,
-                            MaxOutputTokens = 8192,
-                            OutputPriceMicros = 5000000L,
-                            OwnedBy = "zhipu",
-                            SupportsJsonMode = true,
-                            SupportsReasoning = true,
-                            SupportsTools = true
-                        },
-                        new
-                        {
-                            Id = "kimi-k2",
-                            Aliases = "moonshotai/kimi-k2",
-                            AlwaysReasons = false,
-                            ContextLength = 128000,
-                            CreatedAt = new DateTime(2026, 11, 1, 0, 0, 0, 0, DateTimeKind.Utc),
-                            Enabled = true,
-                            InputPriceMicros = 1500000L,
-                            MaxOutputTokens = 8192,
-                            OutputPriceMicros = 6000000L,
-                            OwnedBy = "moonshotai",
-                            SupportsJsonMode = true,
-                            SupportsReasoning = false,
-                            SupportsTools = true
-                        },
-                        new
-                        {
-                            Id = "deepseek-r1",
-                            Aliases = "deepseek/deepseek-r1",
-                            AlwaysReasons = true,
-                            ContextLength = 128000,
-                            CreatedAt = new DateTime(2026, 11, 1, 0, 0, 0, 0, DateTimeKind.Utc),
-                            Enabled = true,
-                            InputPriceMicros = 1750000L,
-                            MaxOutputTokens = 8192,
-                            OutputPriceMicros = 6500000L,
-                            OwnedBy = "deepseek",
-                            SupportsJsonMode = true,
-                            SupportsReasoning = true,
-                            SupportsTools = false
-                        });
-                });
-
-            modelBuilder.Entity("Portal.Catalog.ModelUpstream", b =>
-                {
-                    b.Property<int>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("BaseUrl")
-                        .IsRequired()
-                        .HasMaxLength(2048)
-                        .HasColumnType("TEXT");
-
-                    b.Property<bool>("Enabled")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("ModelId")
-                        .IsRequired()
-                        .HasMaxLength(128)
-                        .HasColumnType("TEXT");
-
-                    b.Property<int>("Priority")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("ProtectedApiKey")
-                        .HasColumnType("TEXT");
-
-                    b.Property<int>("TimeoutSeconds")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("UpstreamModel")
-                        .IsRequired()
-                        .HasMaxLength(256)
-                        .HasColumnType("TEXT");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("ModelId");
-
-                    b.ToTable("ModelUpstreams", (string)null);
-                });
-
             modelBuilder.Entity("Portal.Billing.CreditBalance", b =>
                 {
                     b.Property<string>("UserId")
@@ -593,24 +420,6 @@ namespace Portal.Data.Migrations.Sqlite
                     b.HasIndex("UserId", "Id");
 
                     b.ToTable("LedgerEntries", (string)null);
-                });
-
-            modelBuilder.Entity("Portal.Data.DataProtectionKey", b =>
-                {
-                    b.Property<int>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("FriendlyName")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Xml")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.HasKey("Id");
-
-                    b.ToTable("DataProtectionKeys", (string)null);
                 });
 
             modelBuilder.Entity("Portal.Billing.UsageRecord", b =>
@@ -695,6 +504,225 @@ namespace Portal.Data.Migrations.Sqlite
                     b.HasIndex("UserId", "CreatedAt");
 
                     b.ToTable("UsageRecords", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Catalog.CatalogModel", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Aliases")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("AlwaysReasons")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("AudioPartTokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ContextLength")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("FilePartTokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ImagePartTokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("InputPriceMicros")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("MaxOutputTokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("OutputPriceMicros")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("OwnedBy")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("SupportsJsonMode")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("SupportsReasoning")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("SupportsTools")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("VideoPartTokens")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("Models", (string)null);
+
+                    b.HasData(
+                        new
+                        {
+                            Id = "glm-5.2",
+                            Aliases = "zhipu/glm-5.2",
+                            AlwaysReasons = false,
+                            AudioPartTokens = 100000,
+                            ContextLength = 200000,
+                            CreatedAt = new DateTime(2026, 11, 1, 0, 0, 0, 0, DateTimeKind.Utc),
+                            Enabled = true,
+                            FilePartTokens = 100000,
+                            ImagePartTokens = 4096,
+                            InputPriceMicros = 2500000L,
+                            MaxOutputTokens = 8192,
+                            OutputPriceMicros = 7500000L,
+                            OwnedBy = "zhipu",
+                            SupportsJsonMode = true,
+                            SupportsReasoning = true,
+                            SupportsTools = true,
+                            VideoPartTokens = 100000
+                        },
+                        new
+                        {
+                            Id = "glm-5",
+                            Aliases = "zhipu/glm-5",
+                            AlwaysReasons = false,
+                            AudioPartTokens = 100000,
+                            ContextLength = 200000,
+                            CreatedAt = new DateTime(2026, 11, 1, 0, 0, 0, 0, DateTimeKind.Utc),
+                            Enabled = true,
+                            FilePartTokens = 100000,
+                            ImagePartTokens = 4096,
+                            InputPriceMicros = 1500000L,
+                            MaxOutputTokens = 8192,
+                            OutputPriceMicros = 5000000L,
+                            OwnedBy = "zhipu",
+                            SupportsJsonMode = true,
+                            SupportsReasoning = true,
+                            SupportsTools = true,
+                            VideoPartTokens = 100000
+                        },
+                        new
+                        {
+                            Id = "kimi-k2",
+                            Aliases = "moonshotai/kimi-k2",
+                            AlwaysReasons = false,
+                            AudioPartTokens = 100000,
+                            ContextLength = 128000,
+                            CreatedAt = new DateTime(2026, 11, 1, 0, 0, 0, 0, DateTimeKind.Utc),
+                            Enabled = true,
+                            FilePartTokens = 100000,
+                            ImagePartTokens = 4096,
+                            InputPriceMicros = 1500000L,
+                            MaxOutputTokens = 8192,
+                            OutputPriceMicros = 6000000L,
+                            OwnedBy = "moonshotai",
+                            SupportsJsonMode = true,
+                            SupportsReasoning = false,
+                            SupportsTools = true,
+                            VideoPartTokens = 100000
+                        },
+                        new
+                        {
+                            Id = "deepseek-r1",
+                            Aliases = "deepseek/deepseek-r1",
+                            AlwaysReasons = true,
+                            AudioPartTokens = 100000,
+                            ContextLength = 128000,
+                            CreatedAt = new DateTime(2026, 11, 1, 0, 0, 0, 0, DateTimeKind.Utc),
+                            Enabled = true,
+                            FilePartTokens = 100000,
+                            ImagePartTokens = 4096,
+                            InputPriceMicros = 1750000L,
+                            MaxOutputTokens = 8192,
+                            OutputPriceMicros = 6500000L,
+                            OwnedBy = "deepseek",
+                            SupportsJsonMode = true,
+                            SupportsReasoning = true,
+                            SupportsTools = false,
+                            VideoPartTokens = 100000
+                        });
+                });
+
+            modelBuilder.Entity("Portal.Catalog.ModelUpstream", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("BaseUrl")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ModelId")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Priority")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ProtectedApiKey")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("TimeoutSeconds")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UpstreamModel")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ModelId");
+
+                    b.ToTable("ModelUpstreams", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Data.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FriendlyName")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Xml")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("DataProtectionKeys", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Status.PortalSetting", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Key");
+
+                    b.ToTable("Settings", (string)null);
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
@@ -808,15 +836,6 @@ namespace Portal.Data.Migrations.Sqlite
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Portal.Catalog.ModelUpstream", b =>
-                {
-                    b.HasOne("Portal.Catalog.CatalogModel", null)
-                        .WithMany("Upstreams")
-                        .HasForeignKey("ModelId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
             modelBuilder.Entity("Portal.Billing.CreditBalance", b =>
                 {
                     b.HasOne("Portal.Account.PortalUser", null)
@@ -840,6 +859,15 @@ namespace Portal.Data.Migrations.Sqlite
                     b.HasOne("Portal.Account.PortalUser", null)
                         .WithMany()
                         .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Catalog.ModelUpstream", b =>
+                {
+                    b.HasOne("Portal.Catalog.CatalogModel", null)
+                        .WithMany("Upstreams")
+                        .HasForeignKey("ModelId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
