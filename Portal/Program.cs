@@ -64,7 +64,7 @@ catch (OptionsValidationException e)
 
 if (isCli)
 {
-    return await AdminCli.RunAsync(app.Services, args[1..], Console.Out, Console.Error);
+    return await AdminCli.RunAsync(app.Services, args[1..], Console.In, Console.Out, Console.Error);
 }
 
 // Before serving: on SQLite this instance owns every hold, so all of them are stale now.

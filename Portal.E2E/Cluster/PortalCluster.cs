@@ -61,7 +61,7 @@ public sealed partial class PortalCluster : IAsyncDisposable
     public async Task<ApiAccount> CreateApiAccountAsync(decimal credits, int? rateLimitPerMinute = null)
     {
         var account = Account.New("api");
-        await RunAdminAsync("create-user", "--email", account.Email, "--password", account.Password);
+        await Instances[0].CreateUserAsync(account.Email, account.Password);
         if (credits > 0)
         {
             await RunAdminAsync("grant-credits", "--email", account.Email, "--amount", credits.ToString(System.Globalization.CultureInfo.InvariantCulture), "--reason", "cluster test");
