@@ -45,6 +45,9 @@ public sealed class KeyRingSecret
         return true;
     }
 
+    public static KeyRingSecret Parse(string text) =>
+        TryParse(text, out var secret) ? secret : throw new FormatException($"A key ring secret {Expected}");
+
     public override string ToString() => Convert.ToBase64String(_key);
 
     /// <summary>The id of the secret that sealed <paramref name="sealedElement"/>.</summary>

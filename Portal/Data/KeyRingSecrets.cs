@@ -36,7 +36,7 @@ public sealed class KeyRingSecrets(IOptions<KeyRingOptions> options, IOptions<St
     public void Load(bool storeHasEncryptedKeys)
     {
         var settings = options.Value;
-        _previous = [.. settings.PreviousKeyRingSecrets.Select(text => KeyRingSecret.TryParse(text, out var s) ? s : throw new InvalidOperationException("validated"))];
+        _previous = [.. settings.PreviousKeyRingSecrets.Select(KeyRingSecret.Parse)]; // validated with the options
         if (KeyRingSecret.TryParse(settings.KeyRingSecret, out var configured))
         {
             (_current, Source) = (configured, "DataProtection:KeyRingSecret");
@@ -78,27 +78,46 @@ public sealed class KeyRingSecrets(IOptions<KeyRingOptions> options, IOptions<St
     private static KeyRingSecret Generate(string file)
     {
         var secret = KeyRingSecret.New();
+        // Written aside and renamed into place, so a process starting at the same moment never reads a half-written file.
+        var draft = $"{file}.{Guid.NewGuid():N}.tmp";
+        var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using (var writer = new StreamWriter(draft, create))
+        {
+            writer.WriteLine(secret.ToString());
+        }
+
         try
         {
-            var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-            if (!OperatingSystem.IsWindows())
-            {
-                create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
-
-            using var writer = new StreamWriter(file, create);
-            writer.WriteLine(secret.ToString());
+            File.Move(draft, file, overwrite: false);
             return secret;
         }
         catch (IOException) when (File.Exists(file))
         {
+            File.Delete(draft);
             return ReadFile(file, "DataProtection:KeyRingSecret");
         }
     }
 
-    private static KeyRingSecret ReadFile(string file, string setting) =>
-        KeyRingSecret.TryParse(File.ReadAllText(file), out var secret) ? secret
+    private static KeyRingSecret ReadFile(string file, string setting)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Invalid($"{setting}: {file} cannot be read ({e.Message}).");
+        }
+
+        return KeyRingSecret.TryParse(text, out var secret) ? secret
             : throw Invalid($"{setting}: {file} does not hold a key ring secret; it {KeyRingSecret.Expected}");
+    }
 
     public static OptionsValidationException Invalid(string message) =>
         new(KeyRingOptions.Section, typeof(KeyRingOptions), [message]);
