@@ -84,12 +84,16 @@ public sealed class PortalApplication(IReadOnlyDictionary<string, string?>? sett
         return scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>().Users.Count();
     }
 
-    /// <summary>Runs an admin CLI verb against this application's store.</summary>
-    public async Task<CliResult> RunCliAsync(params string[] args)
+    /// <summary>Runs an admin CLI verb against this application's store, with nothing on standard input.</summary>
+    public Task<CliResult> RunCliAsync(params string[] args) => RunCliWithInputAsync("", args);
+
+    /// <summary>Runs an admin CLI verb against this application's store, <paramref name="stdin"/> on its standard input.</summary>
+    public async Task<CliResult> RunCliWithInputAsync(string stdin, params string[] args)
     {
+        using var input = new StringReader(stdin);
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
-        var exitCode = await AdminCli.RunAsync(Services, args, stdout, stderr);
+        var exitCode = await AdminCli.RunAsync(Services, args, input, stdout, stderr);
         return new CliResult(exitCode, stdout.ToString(), stderr.ToString());
     }
 

@@ -31,7 +31,7 @@ builder.WebHost.UseStaticWebAssets();
 
 builder.Services.AddSingleton(TimeProvider.System);           // logic reads time from here; tests swap it
 builder.AddPortalStore();                                      // SQLite by default, PostgreSQL when configured
-builder.AddStoredDataProtection();                             // cookie and secret keys shared through the store
+builder.AddStoredDataProtection();                             // cookie and secret keys shared through the store, encrypted with a secret kept outside it (ADR 15)
 builder.AddAccounts();                                         // Identity: sign-up, sign-in, lockout, roles
 builder.AddReverseProxy();                                     // client address and scheme from nginx's X-Forwarded-* headers
 builder.AddObservability();                                    // gateway metrics and their /metrics exporter
@@ -53,6 +53,7 @@ var app = builder.Build();
 try
 {
     await app.Services.MigrateStoreAsync();
+    await app.Services.EncryptKeyRingAtRestAsync();           // before the key ring is used: only the secret kept outside the store opens it (ADR 15)
 }
 catch (OptionsValidationException e)
 {
@@ -63,7 +64,7 @@ catch (OptionsValidationException e)
 
 if (isCli)
 {
-    return await AdminCli.RunAsync(app.Services, args[1..], Console.Out, Console.Error);
+    return await AdminCli.RunAsync(app.Services, args[1..], Console.In, Console.Out, Console.Error);
 }
 
 // Before serving: on SQLite this instance owns every hold, so all of them are stale now.

@@ -34,7 +34,13 @@ PORTAL_PG_SERVER=$(portal_pg_server)
 # Portal's migrations create the database; only its name changes.
 PORTAL_PG_CONN=${PORTAL_PG_SERVER/Database=postgres/Database=$PORTAL_PG_DB}
 
-portal_store_env() { echo "Store__Provider=Postgres"; echo "Store__ConnectionString=$PORTAL_PG_CONN"; }
+# The key ring secret the CLI and the server share (ADR 15), new for the run's new database.
+PORTAL_PG_KEYRING_SECRET=$(head -c 32 /dev/urandom | base64)
+
+portal_store_env() {
+  echo "Store__Provider=Postgres"; echo "Store__ConnectionString=$PORTAL_PG_CONN"
+  echo "DataProtection__KeyRingSecret=$PORTAL_PG_KEYRING_SECRET"
+}
 # The Npgsql connection string as libpq's conninfo, for psql.
 portal_pg_conninfo() {
   python3 -c 'import sys; m = {"host": "host", "port": "port", "username": "user", "password": "password", "database": "dbname"}

@@ -47,7 +47,7 @@ target_start() {
   mkdir -p "$RUN_DIR/data"
   # A funded user, a key with a limit far above what the bench sends, and glm-5 routed to the fake
   # upstream (its key read from the environment and stored encrypted, as in a real deployment).
-  portal_admin create-user --email bench@example.test --password 'bench passphrase 1234' >/dev/null \
+  printf '%s\n' 'bench passphrase 1234' | portal_admin create-user --email bench@example.test --password-stdin >/dev/null \
     || die "create-user failed: $RUN_DIR/admin.log"
   portal_admin grant-credits --email bench@example.test --amount 1000000 --reason bench >/dev/null \
     || die "grant-credits failed: $RUN_DIR/admin.log"

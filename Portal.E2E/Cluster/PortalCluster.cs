@@ -32,6 +32,8 @@ public sealed partial class PortalCluster : IAsyncDisposable
         {
             ["Store__Provider"] = "Postgres",
             ["Store__ConnectionString"] = database.InstanceConnectionString(maxPoolSize: 20),
+            // One secret for every instance and the CLI: they share the key ring it encrypts (ADR 15).
+            ["DataProtection__KeyRingSecret"] = PostgresTestDatabase.KeyRingSecret,
         };
         foreach (var (name, value) in settings ?? new Dictionary<string, string>())
         {
@@ -59,7 +61,7 @@ public sealed partial class PortalCluster : IAsyncDisposable
     public async Task<ApiAccount> CreateApiAccountAsync(decimal credits, int? rateLimitPerMinute = null)
     {
         var account = Account.New("api");
-        await RunAdminAsync("create-user", "--email", account.Email, "--password", account.Password);
+        await Instances[0].CreateUserAsync(account.Email, account.Password);
         if (credits > 0)
         {
             await RunAdminAsync("grant-credits", "--email", account.Email, "--amount", credits.ToString(System.Globalization.CultureInfo.InvariantCulture), "--reason", "cluster test");

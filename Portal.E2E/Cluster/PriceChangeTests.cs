@@ -15,7 +15,7 @@ public sealed class PriceChangeTests(ClusterFixture fixture)
     public async Task APriceSavedOnOneInstanceIsQuotedByTheOtherWithinASecond()
     {
         var admin = Account.New("admin");
-        await Cluster.RunAdminAsync("create-user", "--email", admin.Email, "--password", admin.Password, "--admin");
+        await Cluster.Instances[0].CreateUserAsync(admin.Email, admin.Password, admin: true);
         var api = await Cluster.CreateApiAccountAsync(credits: 0, rateLimitPerMinute: 10_000);
         using var b = Cluster.ApiClient(1, api.Key);
         Assert.Equal(6.50m, await OutputPriceAsync(b)); // the seeded price, now cached by B

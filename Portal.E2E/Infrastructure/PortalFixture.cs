@@ -60,7 +60,7 @@ public sealed class PortalFixture : IAsyncLifetime
 
     private async Task StartPortalAsync()
     {
-        await Server.RunAdminAsync("create-user", "--email", Admin.Email, "--password", Admin.Password, "--admin");
+        await Server.CreateUserAsync(Admin.Email, Admin.Password, admin: true);
         await Server.StartAsync();
     }
 
@@ -86,13 +86,7 @@ public sealed class PortalFixture : IAsyncLifetime
     public async Task<Account> CreateUserAsync(bool admin = false)
     {
         var account = Account.New(admin ? "admin" : "user");
-        List<string> args = ["create-user", "--email", account.Email, "--password", account.Password];
-        if (admin)
-        {
-            args.Add("--admin");
-        }
-
-        await Server.RunAdminAsync([.. args]);
+        await Server.CreateUserAsync(account.Email, account.Password, admin);
         return account;
     }
 

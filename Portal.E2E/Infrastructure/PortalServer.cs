@@ -104,10 +104,24 @@ public sealed class PortalServer : IAsyncDisposable
     }
 
     /// <summary>Runs <c>Portal admin …</c> against this server's store; throws with its output unless it exits 0.</summary>
-    public async Task<string> RunAdminAsync(params string[] args)
+    public Task<string> RunAdminAsync(params string[] args) => RunAdminAsync(args, standardInput: null);
+
+    /// <summary>Creates an account with <c>Portal admin create-user</c>, the password piped in as an operator's script would.</summary>
+    public Task<string> CreateUserAsync(string email, string password, bool admin = false) =>
+        RunAdminAsync(["create-user", "--email", email, "--password-stdin", .. admin ? new[] { "--admin" } : []], standardInput: password);
+
+    private async Task<string> RunAdminAsync(string[] args, string? standardInput)
     {
-        using var process = new Process { StartInfo = StartInfo(["admin", .. args]) };
+        var start = StartInfo(["admin", .. args]);
+        start.RedirectStandardInput = true;
+        using var process = new Process { StartInfo = start };
         process.Start();
+        if (standardInput is not null)
+        {
+            await process.StandardInput.WriteLineAsync(standardInput);
+        }
+
+        process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(CliTimeout);

@@ -7,11 +7,11 @@ public sealed class AdminCliTests
     private const string Password = "correct horse battery";
 
     [Fact]
-    public async Task CreateUserCreatesAnOrdinaryAccount()
+    public async Task CreateUserCreatesAnOrdinaryAccountWithThePasswordFromStandardInput()
     {
         await using var app = new PortalApplication();
 
-        var result = await app.RunCliAsync("create-user", "--email", "ada@example.com", "--password", Password);
+        var result = await app.RunCliWithInputAsync(Password + "\n", "create-user", "--email", "ada@example.com", "--password-stdin");
 
         Assert.Equal(AdminCli.Ok, result.ExitCode);
         Assert.StartsWith("Created user ada@example.com (id ", result.Stdout);
@@ -25,7 +25,7 @@ public sealed class AdminCliTests
     {
         await using var app = new PortalApplication();
 
-        var result = await app.RunCliAsync("create-user", "--email", "root@example.com", "--password", Password, "--admin");
+        var result = await app.RunCliWithInputAsync(Password, "create-user", "--email", "root@example.com", "--password-stdin", "--admin");
 
         Assert.Equal(AdminCli.Ok, result.ExitCode);
         Assert.StartsWith("Created admin root@example.com", result.Stdout);
@@ -38,7 +38,7 @@ public sealed class AdminCliTests
         await using var app = new PortalApplication();
         await app.CreateUserAsync("ada@example.com", Password);
 
-        var result = await app.RunCliAsync("create-user", "--email", "ada@example.com", "--password", "another good passphrase");
+        var result = await app.RunCliWithInputAsync("another good passphrase\n", "create-user", "--email", "ada@example.com", "--password-stdin");
 
         Assert.Equal(AdminCli.Failed, result.ExitCode);
         Assert.Contains("error: Email 'ada@example.com' is already taken.", result.Stderr);
@@ -50,7 +50,7 @@ public sealed class AdminCliTests
     {
         await using var app = new PortalApplication();
 
-        var result = await app.RunCliAsync("create-user", "--email", "ada@example.com", "--password", "short");
+        var result = await app.RunCliWithInputAsync("short\n", "create-user", "--email", "ada@example.com", "--password-stdin");
 
         Assert.Equal(AdminCli.Failed, result.ExitCode);
         Assert.Contains("error: Passwords must be at least 10 characters.", result.Stderr);
@@ -58,17 +58,20 @@ public sealed class AdminCliTests
     }
 
     [Theory]
-    [InlineData("create-user", "--password", Password)]                                        // missing --email
-    [InlineData("create-user", "--email", "--password", Password)]                             // --email without a value
-    [InlineData("create-user", "--email", "ada@example.com", "--password", Password, "--admin", "yes")]
-    [InlineData("create-user", "--email", "ada@example.com", "--password", Password, "--colour", "red")]
-    [InlineData("create-user", "--email", "ada@example.com", "--email", "bob@example.com", "--password", Password)]
+    [InlineData("create-user", "--password-stdin")]                                            // missing --email
+    [InlineData("create-user", "--email", "--password-stdin")]                                 // --email without a value
+    [InlineData("create-user", "--email", "ada@example.com", "--password-stdin", "--admin", "yes")]
+    [InlineData("create-user", "--email", "ada@example.com", "--password-stdin", "--colour", "red")]
+    [InlineData("create-user", "--email", "ada@example.com", "--email", "bob@example.com", "--password-stdin")]
+    [InlineData("create-user", "--email", "ada@example.com")]                                  // no password
+    [InlineData("create-user", "--email", "ada@example.com", "--password-stdin", "--password-env", "PORTAL_TEST_PASSWORD")] // two passwords
+    [InlineData("create-user", "--email", "ada@example.com", "--password-stdin", "extra")]     // a flag with a value
     [InlineData("create-user", "ada@example.com")]                                             // not an option
     public async Task CreateUserWithBadUsageIsAUsageErrorAndCreatesNothing(params string[] args)
     {
         await using var app = new PortalApplication();
 
-        var result = await app.RunCliAsync(args);
+        var result = await app.RunCliWithInputAsync(Password + "\n", args);
 
         Assert.Equal(AdminCli.Usage, result.ExitCode);
         Assert.StartsWith("error: ", result.Stderr);
@@ -81,10 +84,47 @@ public sealed class AdminCliTests
     {
         await using var app = new PortalApplication();
 
-        var result = await app.RunCliAsync("create-user", "--password", Password);
+        var result = await app.RunCliWithInputAsync(Password, "create-user", "--password-stdin");
 
         Assert.Equal(AdminCli.Usage, result.ExitCode);
         Assert.Contains("--email is required", result.Stderr);
+    }
+
+    [Fact]
+    public async Task CreateUserReadsThePasswordFromTheNamedEnvironmentVariable()
+    {
+        await using var app = new PortalApplication();
+        var variable = $"PORTAL_TEST_PASSWORD_{Guid.NewGuid():N}";
+        Environment.SetEnvironmentVariable(variable, Password);
+        try
+        {
+            var result = await app.RunCliAsync("create-user", "--email", "ada@example.com", "--password-env", variable);
+
+            Assert.Equal(AdminCli.Ok, result.ExitCode);
+            Assert.StartsWith("Created user ada@example.com", result.Stdout);
+            using var browser = await app.SignedInBrowserAsync("ada@example.com", Password);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(variable, null);
+        }
+    }
+
+    [Theory]
+    [InlineData("", "--password-stdin: standard input held no password; pipe it in as one line.", "--password-stdin")]
+    [InlineData(Password, "--password-env names PORTAL_TEST_NO_SUCH_VARIABLE, which is not set or empty.", "--password-env", "PORTAL_TEST_NO_SUCH_VARIABLE")]
+    [InlineData(Password, "--password is not accepted: a password on the command line is visible in ps and the shell's history. "
+        + "Pipe it in with --password-stdin (one line on standard input), or name an environment variable holding it with --password-env VAR.", "--password", Password)]
+    public async Task CreateUserWithoutAPasswordItMayReadIsAUsageErrorSayingWhereToGiveIt(string stdin, string message, params string[] passwordOptions)
+    {
+        await using var app = new PortalApplication();
+
+        var result = await app.RunCliWithInputAsync(stdin, ["create-user", "--email", "ada@example.com", .. passwordOptions]);
+
+        Assert.Equal(AdminCli.Usage, result.ExitCode);
+        Assert.Contains($"error: {message}", result.Stderr);
+        Assert.DoesNotContain(Password, result.Stderr + result.Stdout);
+        Assert.Equal(0, app.CountUsers());
     }
 
     [Fact]
@@ -187,6 +227,7 @@ public sealed class AdminCliTests
         var result = await app.RunCliAsync("help");
 
         Assert.Equal(AdminCli.Ok, result.ExitCode);
-        Assert.Contains("create-user --email E --password P [--admin]", result.Stdout);
+        Assert.Contains("create-user --email E (--password-stdin | --password-env VAR) [--admin]", result.Stdout);
+        Assert.DoesNotContain("--password P", result.Stdout);
     }
 }

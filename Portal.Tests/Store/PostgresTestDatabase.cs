@@ -30,11 +30,18 @@ public class PostgresTestDatabase : IAsyncDisposable
 
     public string ConnectionString { get; }
 
+    /// <summary>
+    /// The key ring secret of every Portal on a test database (instances sharing a database share it,
+    /// as a deployment's do; ADR 15): 32 random bytes in base64, new for each test run.
+    /// </summary>
+    public static string KeyRingSecret { get; } = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
     /// <summary>The settings that put a Portal's store on this database.</summary>
     public Dictionary<string, string?> StoreSettings() => new()
     {
         ["Store:Provider"] = "Postgres",
         ["Store:ConnectionString"] = ConnectionString,
+        ["DataProtection:KeyRingSecret"] = KeyRingSecret,
     };
 
     /// <summary>Creates the (empty) database now, for a test that fills it before Portal starts.</summary>

@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Xml.Linq;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -145,6 +146,11 @@ public abstract class UpgradeInPlaceTests : IAsyncLifetime
             Assert.Equal((upstream.Model, upstream.UpstreamModel, upstream.BaseUrl), (stored.ModelId, stored.UpstreamModel, stored.BaseUrl));
             Assert.Equal(upstream.ApiKey, protector.Unprotect(stored.ProtectedApiKey!));
         }
+
+        // ...whose keys the release stored in the clear are now encrypted in place (ADR 15).
+        var keyRing = await db.DataProtectionKeys.Select(k => k.Xml).ToListAsync();
+        Assert.NotEmpty(keyRing);
+        Assert.All(keyRing, xml => Assert.Empty(XElement.Parse(xml).Descendants("masterKey")));
     }
 
     [Fact]

@@ -24,7 +24,10 @@ public static class AdminCli
     private const string Help = """
         Usage: Portal admin <verb> [options]
 
-          create-user --email E --password P [--admin]   create an account (optionally an admin)
+          create-user --email E (--password-stdin | --password-env VAR) [--admin]
+                                                         create an account (optionally an admin); the
+                                                         password is read from one line of standard input,
+                                                         or from environment variable VAR
           set-role    --email E --role Admin|User        make an account an admin, or not
           list-users                                     list accounts with their role
           grant-credits --email E --amount USD --reason R  add credits (negative USD deducts)
@@ -45,7 +48,7 @@ public static class AdminCli
 
     public static bool IsInvocation(string[] args) => args.Length > 0 && args[0] == "admin";
 
-    public static async Task<int> RunAsync(IServiceProvider services, IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+    public static async Task<int> RunAsync(IServiceProvider services, IReadOnlyList<string> args, TextReader stdin, TextWriter stdout, TextWriter stderr)
     {
         if (args.Count == 0 || args[0] is "help" or "--help" or "-h")
         {
@@ -64,7 +67,7 @@ public static class AdminCli
         {
             return args[0] switch
             {
-                "create-user" => await CreateUserAsync(sp, options, stdout, stderr),
+                "create-user" => await CreateUserAsync(sp, options, stdin, stdout, stderr),
                 "set-role" => await SetRoleAsync(sp, options, stdout, stderr),
                 "list-users" => await ListUsersAsync(sp, options, stdout, stderr),
                 "grant-credits" => await GrantCreditsAsync(sp, options, stdout, stderr),
@@ -84,10 +87,10 @@ public static class AdminCli
         }
     }
 
-    private static async Task<int> CreateUserAsync(IServiceProvider sp, CliArguments options, TextWriter stdout, TextWriter stderr)
+    private static async Task<int> CreateUserAsync(IServiceProvider sp, CliArguments options, TextReader stdin, TextWriter stdout, TextWriter stderr)
     {
         var email = options.Required("email");
-        var password = options.Required("password");
+        var password = Password(options, stdin);
         var admin = options.Flag("admin");
         options.EnsureAllUsed();
 
@@ -99,6 +102,38 @@ public static class AdminCli
 
         stdout.WriteLine($"Created {(admin ? "admin" : "user")} {user.Email} (id {user.Id}).");
         return Ok;
+    }
+
+    /// <summary>
+    /// A password never comes from the command line, where other users see it (<c>ps</c>) and the
+    /// shell keeps it in its history; it is read from standard input or an environment variable, as
+    /// add-upstream reads a provider key.
+    /// </summary>
+    private static string Password(CliArguments options, TextReader stdin)
+    {
+        if (options.Has("password"))
+        {
+            throw new CliUsageException("--password is not accepted: a password on the command line is visible in ps and the shell's history. "
+                + "Pipe it in with --password-stdin (one line on standard input), or name an environment variable holding it with --password-env VAR.");
+        }
+
+        var variable = options.Optional("password-env");
+        var fromStdin = options.Flag("password-stdin");
+        if ((variable is not null) == fromStdin)
+        {
+            throw new CliUsageException("give the password with one of --password-stdin (one line on standard input) or --password-env VAR.");
+        }
+
+        if (variable is not null)
+        {
+            return Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value
+                ? value
+                : throw new CliUsageException($"--password-env names {variable}, which is not set or empty.");
+        }
+
+        return stdin.ReadLine() is { Length: > 0 } line
+            ? line
+            : throw new CliUsageException("--password-stdin: standard input held no password; pipe it in as one line.");
     }
 
     private static async Task<int> SetRoleAsync(IServiceProvider sp, CliArguments options, TextWriter stdout, TextWriter stderr)

@@ -76,6 +76,13 @@ internal sealed class CliArguments
             ? Money.FromUsd(usd)
             : throw new CliUsageException($"--{name} must be an amount in USD such as 10 or 2.50, not '{text}'.");
 
+    /// <summary>Whether the option was given at all, with or without a value.</summary>
+    public bool Has(string name)
+    {
+        _used.Add(name);
+        return _values.ContainsKey(name);
+    }
+
     public bool Flag(string name)
     {
         _used.Add(name);

@@ -42,7 +42,7 @@ public static class StoreExtensions
         var options = services.GetRequiredService<IOptions<StoreOptions>>().Value;
         if (options.Provider == StoreProvider.Sqlite)
         {
-            Directory.CreateDirectory(DataFolderPath(services, options));
+            Directory.CreateDirectory(DataFolderPath(options, services.GetRequiredService<IHostEnvironment>()));
         }
 
         await using var db = await services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(cancellationToken);
@@ -105,13 +105,14 @@ public static class StoreExtensions
             return options.ConnectionString;
         }
 
-        var file = Path.Combine(DataFolderPath(services, options), "portal.db");
+        var file = Path.Combine(DataFolderPath(options, services.GetRequiredService<IHostEnvironment>()), "portal.db");
         // A busy timeout lets concurrent writers wait for the file lock instead of failing at once.
         return $"Data Source={file};Default Timeout=30";
     }
 
-    private static string DataFolderPath(IServiceProvider services, StoreOptions options) =>
-        Path.GetFullPath(options.DataFolder, services.GetRequiredService<IHostEnvironment>().ContentRootPath);
+    /// <summary>The data folder's full path: the SQLite file and, by default, the key ring secret live there.</summary>
+    internal static string DataFolderPath(StoreOptions options, IHostEnvironment environment) =>
+        Path.GetFullPath(options.DataFolder, environment.ContentRootPath);
 
     private sealed class Upcast<TContext>(IDbContextFactory<TContext> inner) : IDbContextFactory<PortalDbContext>
         where TContext : PortalDbContext
