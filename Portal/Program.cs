@@ -31,7 +31,7 @@ builder.WebHost.UseStaticWebAssets();
 
 builder.Services.AddSingleton(TimeProvider.System);           // logic reads time from here; tests swap it
 builder.AddPortalStore();                                      // SQLite by default, PostgreSQL when configured
-builder.AddStoredDataProtection();                             // cookie and secret keys shared through the store, encrypted with a secret kept outside it (ADR 15)
+builder.AddStoredDataProtection();                             // cookie and secret keys shared through the store, encrypted with a secret kept outside it (ADR 14)
 builder.AddAccounts();                                         // Identity: sign-up, sign-in, lockout, roles
 builder.AddReverseProxy();                                     // client address and scheme from nginx's X-Forwarded-* headers
 builder.AddObservability();                                    // gateway metrics and their /metrics exporter
@@ -53,7 +53,7 @@ var app = builder.Build();
 try
 {
     await app.Services.MigrateStoreAsync();
-    await app.Services.EncryptKeyRingAtRestAsync();           // before the key ring is used: only the secret kept outside the store opens it (ADR 15)
+    await app.Services.EncryptKeyRingAtRestAsync();           // before the key ring is used: only the secret kept outside the store opens it (ADR 14)
 }
 catch (OptionsValidationException e)
 {

@@ -34,7 +34,7 @@ PORTAL_PG_SERVER=$(portal_pg_server)
 # Portal's migrations create the database; only its name changes.
 PORTAL_PG_CONN=${PORTAL_PG_SERVER/Database=postgres/Database=$PORTAL_PG_DB}
 
-# The key ring secret the CLI and the server share (ADR 15), new for the run's new database.
+# The key ring secret the CLI and the server share (ADR 14), new for the run's new database.
 PORTAL_PG_KEYRING_SECRET=$(head -c 32 /dev/urandom | base64)
 
 portal_store_env() {

@@ -32,7 +32,7 @@ public sealed partial class PortalCluster : IAsyncDisposable
         {
             ["Store__Provider"] = "Postgres",
             ["Store__ConnectionString"] = database.InstanceConnectionString(maxPoolSize: 20),
-            // One secret for every instance and the CLI: they share the key ring it encrypts (ADR 15).
+            // One secret for every instance and the CLI: they share the key ring it encrypts (ADR 14).
             ["DataProtection__KeyRingSecret"] = PostgresTestDatabase.KeyRingSecret,
         };
         foreach (var (name, value) in settings ?? new Dictionary<string, string>())

@@ -14,7 +14,7 @@ namespace Portal.Tests.Store;
 
 /// <summary>
 /// The Data Protection key ring that encrypts provider keys (and signs cookies) is kept in the store,
-/// encrypted with a secret that is not (ADR 15): a backup of the database alone decrypts nothing.
+/// encrypted with a secret that is not (ADR 14): a backup of the database alone decrypts nothing.
 /// </summary>
 public sealed class KeyRingAtRestTests
 {

@@ -32,7 +32,7 @@ public class PostgresTestDatabase : IAsyncDisposable
 
     /// <summary>
     /// The key ring secret of every Portal on a test database (instances sharing a database share it,
-    /// as a deployment's do; ADR 15): 32 random bytes in base64, new for each test run.
+    /// as a deployment's do; ADR 14): 32 random bytes in base64, new for each test run.
     /// </summary>
     public static string KeyRingSecret { get; } = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 

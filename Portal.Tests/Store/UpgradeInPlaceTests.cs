@@ -147,7 +147,7 @@ public abstract class UpgradeInPlaceTests : IAsyncLifetime
             Assert.Equal(upstream.ApiKey, protector.Unprotect(stored.ProtectedApiKey!));
         }
 
-        // ...whose keys the release stored in the clear are now encrypted in place (ADR 15).
+        // ...whose keys the release stored in the clear are now encrypted in place (ADR 14).
         var keyRing = await db.DataProtectionKeys.Select(k => k.Xml).ToListAsync();
         Assert.NotEmpty(keyRing);
         Assert.All(keyRing, xml => Assert.Empty(XElement.Parse(xml).Descendants("masterKey")));

@@ -25,7 +25,7 @@ internal sealed class DataProtectionKeyConfiguration : IEntityTypeConfiguration<
 /// <summary>
 /// Keeps Data Protection keys (auth cookies, antiforgery, encrypted upstream keys) in the store, so
 /// every instance can read what another wrote and the keys outlive the machine. Each key's secret
-/// part is sealed with the key ring secret, which is not in the store (ADR 15). The registry here had
+/// part is sealed with the key ring secret, which is not in the store (ADR 14). The registry here had
 /// no Microsoft.AspNetCore.DataProtection.EntityFrameworkCore for .NET 8, hence this small repository.
 /// </summary>
 internal sealed class StoreXmlRepository(IServiceProvider services) : IXmlRepository
@@ -70,7 +70,7 @@ public static class DataProtectionExtensions
 
     /// <summary>
     /// Before the key ring is first used: reads the key ring secret, then seals with it every key
-    /// secret the store holds unsealed (keys written before ADR 15) or sealed with a previous secret
+    /// secret the store holds unsealed (keys written before ADR 14) or sealed with a previous secret
     /// (a rotation), so that no key in the store opens without the current secret. Keys keep their
     /// ids and values: cookies and stored provider keys stay valid. A store whose keys no configured
     /// secret opens stops start-up with a configuration error naming the setting.

@@ -4,7 +4,7 @@ namespace Portal.Data;
 
 /// <summary>
 /// The secret that encrypts the Data Protection key ring where it is stored, kept out of the store
-/// so a copy of the database decrypts nothing (ADR 15). Bound from the <c>DataProtection</c> section.
+/// so a copy of the database decrypts nothing (ADR 14). Bound from the <c>DataProtection</c> section.
 /// </summary>
 public sealed class KeyRingOptions : IValidatableObject
 {

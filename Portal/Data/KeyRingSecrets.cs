@@ -8,7 +8,7 @@ namespace Portal.Data;
 /// The key ring secret in use and those being rotated out, read once at start-up
 /// (<see cref="DataProtectionExtensions.EncryptKeyRingAtRestAsync"/>) from configuration, a key file,
 /// or — on SQLite with nothing configured and no encrypted key in the store yet — a key file
-/// generated beside the database (ADR 15).
+/// generated beside the database (ADR 14).
 /// </summary>
 public sealed class KeyRingSecrets(IOptions<KeyRingOptions> options, IOptions<StoreOptions> store, IHostEnvironment environment)
 {
