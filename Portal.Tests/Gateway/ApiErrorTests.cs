@@ -77,6 +77,34 @@ public sealed class ApiErrorTests : IDisposable
         Assert.Equal(Money.FromUsd(1m), await _app.BalanceAsync(account.UserId));
     }
 
+    [Theory]
+    [InlineData("""{"model":"\ud83d","messages":[{"role":"user","content":"x"}]}""")]
+    [InlineData("""{"model":"glm-5","messages":[{"role":"user","content":"x\udc00"}]}""")]
+    [InlineData("""{"model":"glm-5","\ud83d":1,"messages":[{"role":"user","content":"x"}]}""")]
+    public async Task AnUnpairedSurrogateEscapeIsRefusedWith400AndRecorded(string body)
+    {
+        var account = await _app.CreateApiAccountAsync(credits: 1m);
+
+        var response = await _app.ApiClient(account.Key).PostChatAsync(body);
+
+        var error = await AssertErrorAsync(response, 400, "invalid_request_error");
+        Assert.Contains("surrogate", error["message"]!.GetValue<string>(), StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(Money.FromUsd(1m), await _app.BalanceAsync(account.UserId));
+        var record = await _app.InStoreAsync(db => db.UsageRecords.SingleAsync(r => r.UserId == account.UserId));
+        Assert.Equal(400, record.Status);
+    }
+
+    [Fact]
+    public async Task EscapedSurrogatePairsAreAccepted()
+    {
+        var account = await _app.CreateApiAccountAsync(credits: 1m);
+
+        // What Python's json.dumps writes for an emoji by default.
+        var response = await _app.ApiClient(account.Key).PostChatAsync("""{"model":"glm-5","messages":[{"role":"user","content":"hi \ud83d\ude00"}],"max_tokens":5}""");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
     [Fact]
     public async Task UnknownFieldsAndPassThroughToolTypesAreAccepted()
     {

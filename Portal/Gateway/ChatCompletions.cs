@@ -20,27 +20,47 @@ public static class ChatCompletions
 
     /// <summary>
     /// JsonObject builds its dictionary lazily and throws on a repeated key wherever it is first
-    /// read; reading every object here turns that into one clear 400 instead of a failure later.
+    /// read, and a string decodes its escapes only when it is read, throwing on an unpaired
+    /// surrogate (<c>"\ud83d"</c>); reading every object (and, when the body has such escapes,
+    /// every string) here turns either into one clear 400 instead of a failure later.
     /// </summary>
-    private static void RejectDuplicateKeys(JsonNode? node)
+    private static void ReadThrough(JsonNode? node, bool strings)
     {
         switch (node)
         {
             case JsonObject obj:
                 foreach (var (_, value) in obj)
                 {
-                    RejectDuplicateKeys(value);
+                    ReadThrough(value, strings);
                 }
 
                 break;
             case JsonArray array:
                 foreach (var item in array)
                 {
-                    RejectDuplicateKeys(item);
+                    ReadThrough(item, strings);
                 }
 
                 break;
+            case JsonValue value when strings && value.GetValueKind() == JsonValueKind.String:
+                _ = value.GetValue<string>();
+                break;
         }
+    }
+
+    /// <summary>Whether the body has a <c>\uD800</c>–<c>\uDFFF</c> escape (paired or not): only then can reading a string fail, so only then are strings read through.</summary>
+    private static bool HasSurrogateEscape(ReadOnlySpan<byte> bytes)
+    {
+        for (var at = bytes.IndexOf("\\u"u8); at >= 0; at = bytes.IndexOf("\\u"u8))
+        {
+            bytes = bytes[(at + 2)..];
+            if (bytes.Length >= 2 && (bytes[0] | 0x20) == 'd' && (bytes[1] | 0x20) is (>= '8' and <= '9') or (>= 'a' and <= 'f'))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static async Task<ChatBody> ReadJsonAsync(HttpRequest request)
@@ -88,8 +108,13 @@ public static class ChatCompletions
         try
         {
             var body = JsonNode.Parse(bytes, documentOptions: DocumentOptions);
-            RejectDuplicateKeys(body);
+            ReadThrough(body, strings: HasSurrogateEscape(bytes));
             return new ChatBody(body, null, bytes.Length);
+        }
+        catch (InvalidOperationException)
+        {
+            // The only way a parsed body fails to read: a \u escape of half a surrogate pair.
+            return ChatBody.Unreadable(ApiError.InvalidRequest("The body has a \\u escape of an unpaired surrogate (\\uD800–\\uDFFF without its other half); JSON text must be valid Unicode."));
         }
         catch (ArgumentException e) when (e.Message.Contains("same key", StringComparison.Ordinal))
         {
