@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes what the tests need available, then runs the command it is given with PORTAL_TEST_POSTGRES set:
-#   scripts/test-services.sh dotnet test Portal.sln --blame                       (every test: README, .ci/run)
+#   scripts/test-services.sh dotnet test Portal.sln --blame --blame-hang-timeout 10m   (every test: README, .ci/run)
 #   scripts/test-services.sh dotnet test Portal.sln --filter FullyQualifiedName~Account
 # Installs Debian's chromium, postgresql and nginx when missing (needs root or sudo) and starts a
 # throwaway PostgreSQL role on 127.0.0.1 for the SQLite-and-PostgreSQL, browser and cluster tests.

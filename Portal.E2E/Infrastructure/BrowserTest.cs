@@ -42,11 +42,22 @@ public abstract class BrowserTest(PortalFixture portal, ITestOutputHelper output
 
     public Task InitializeAsync() => Task.CompletedTask;
 
+    /// <summary>Playwright's close has no timeout of its own, and Chromium has been seen never to answer it.</summary>
+    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(20);
+
     public async Task DisposeAsync()
     {
         foreach (var context in _contexts)
         {
-            await context.CloseAsync();
+            try
+            {
+                await context.CloseAsync().WaitAsync(CloseTimeout);
+            }
+            catch (TimeoutException)
+            {
+                // The test's steps are done and judged; a context that will not close must not hang the run.
+                Output.WriteLine($"A browser context did not close within {CloseTimeout.TotalSeconds:0} s; left to the browser's own shutdown.");
+            }
         }
     }
 

@@ -49,7 +49,15 @@ public sealed class PortalFixture : IAsyncLifetime
     {
         if (_browser is not null)
         {
-            await _browser.CloseAsync();
+            try
+            {
+                await _browser.CloseAsync().WaitAsync(TimeSpan.FromSeconds(20));
+            }
+            catch (TimeoutException)
+            {
+                // Bounded like a context's close (BrowserTest): disposing Playwright below ends its driver, and the browser with it.
+            }
+
             _browser = null;
         }
 

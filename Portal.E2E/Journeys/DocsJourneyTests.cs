@@ -120,7 +120,11 @@ public sealed partial class DocsJourneyTests(PortalFixture portal, ITestOutputHe
         // The docs have a circuit, so the app bar's own menu opens here too.
         await docs.Header.OpenMenuAsync();
         await page.GetByRole(AriaRole.Link, new() { Name = "Playground", Exact = true }).Filter(new() { Visible = true }).ClickAsync();
-        await Expect(page).ToHaveURLAsync(new Regex("/(playground|login).*$"));
+        // Signed out, the playground sends the reader to sign in first. Waiting for that page to be
+        // whole keeps the context from being closed mid-navigation, which can hang Chromium's close.
+        await Expect(page).ToHaveURLAsync(new Regex("/login\\?returnUrl=%2Fplayground$", RegexOptions.IgnoreCase));
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Sign in", Exact = true })).ToBeVisibleAsync();
+        await page.WaitForLoadStateAsync(LoadState.Load);
     });
 
     [Fact]
