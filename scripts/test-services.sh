@@ -37,6 +37,9 @@ DO $$ BEGIN
     CREATE ROLE portal_test LOGIN CREATEDB PASSWORD 'portal_test';
   END IF;
 END $$;
+-- DROP DATABASE … WITH (FORCE) ends every session on the test's database, and under load that
+-- can be an autovacuum worker, which runs as the superuser: ending it takes this role.
+GRANT pg_signal_backend TO portal_test;
 SQL
 export PORTAL_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=portal_test;Password=portal_test;Database=postgres"
 

@@ -145,7 +145,7 @@ public sealed class OpenApiDocumentTests : IDisposable
         await Post(_app.ApiClient((await _app.CreateApiAccountAsync(credits: 0m)).Key), Hello, HttpStatusCode.PaymentRequired);
         await Post(_app.ApiClient((await _app.CreateApiAccountAsync(key: new NewApiKey("kimi only", AllowedModels: ["kimi-k2"]))).Key), Hello, HttpStatusCode.Forbidden);
         await Post(client, """{"model":"no-such-model","messages":[{"role":"user","content":"Hi"}]}""", HttpStatusCode.NotFound);
-        await Post(client, new string(' ', (int)ChatCompletions.MaxBodyBytes + 1), HttpStatusCode.RequestEntityTooLarge);
+        await Post(client, new string(' ', (int)ChatBodyReader.MaxBodyBytes + 1), HttpStatusCode.RequestEntityTooLarge);
         await Post(client, Hello, HttpStatusCode.UnsupportedMediaType, "text/plain");
         var limited = _app.ApiClient((await _app.CreateApiAccountAsync(key: new NewApiKey("one a minute", RateLimitPerMinute: 1))).Key);
         await Post(limited, Hello, HttpStatusCode.OK);

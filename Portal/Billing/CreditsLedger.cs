@@ -98,6 +98,13 @@ public sealed class CreditsLedger(IDbContextFactory<PortalDbContext> dbFactory, 
         return stale.Count;
     }
 
+    /// <summary>Whether the user's balance is above zero: one indexed read, asked before a large body is read.</summary>
+    public async Task<bool> HasCreditAsync(string userId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.CreditBalances.AnyAsync(b => b.UserId == userId && b.BalanceMicros > 0, cancellationToken);
+    }
+
     public async Task<BalanceSummary> SummaryAsync(string userId, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);

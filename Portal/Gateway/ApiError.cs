@@ -57,6 +57,11 @@ public sealed record ApiError(int Status, string Code, string Type, string Messa
     public static ApiError Unavailable() =>
         new(503, "service_unavailable", "service_unavailable", "The API is switched off by an administrator. Try again later.");
 
+    public static ApiError Busy(int smallBodyBytes) =>
+        new(503, "server_busy", "service_unavailable",
+            $"Portal is holding as many large request bodies as it may at once. Retry in a moment; bodies up to {smallBodyBytes / 1024} KB are always read.")
+        { RetryAfter = TimeSpan.FromSeconds(1) };
+
     public static ApiError ShuttingDown() =>
         new(503, "service_unavailable", "service_unavailable", "Portal is restarting. Retry the request in a few seconds.");
 

@@ -40,7 +40,7 @@ public static class GatewayApi
             .WithName("getKey").WithTags("Account").WithSummary("The key you are calling with")
             .Produces<KeyReply>();
         // The server stops reading past the limit: a chunked body can't make Portal buffer more.
-        api.MapPost("/chat/completions", ChatCompletions.HandleAsync).WithMetadata(new RequestSizeLimitAttribute(ChatCompletions.MaxBodyBytes + 1))
+        api.MapPost("/chat/completions", ChatCompletions.HandleAsync).WithMetadata(new RequestSizeLimitAttribute(ChatBodyReader.MaxBodyBytes + 1))
             .WithName("createChatCompletion").WithTags("Chat").WithSummary("Generate a reply to a conversation, whole or streamed")
             .Produces<ChatCompletion>().WithApiErrors(400, 402, 403, 404, 408, 413, 415, 502, 504)
             .AddOpenApiOperationTransformer(GatewayOpenApi.DescribeChatCompletionsAsync);

@@ -24,6 +24,8 @@ public static class GatewayExtensions
             // biggest cost on the hot path); HttpUpstream logs the failures that matter itself.
             .RemoveAllLoggers();
         builder.Services.AddSingleton<ChatGateway>();
+        builder.Services.AddSingleton<BodyBudget>();                  // large bodies held at once (ADR 15)
+        builder.Services.AddSingleton<ChatBodyReader>();
         builder.Services.AddGatewayOpenApi();                         // the OpenAPI document at /api/v1/openapi.json
         builder.Services.AddSingleton<CompletionDrain>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CompletionDrain>());

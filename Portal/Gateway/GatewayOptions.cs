@@ -35,4 +35,16 @@ public sealed class GatewayOptions
     /// </summary>
     [System.ComponentModel.DataAnnotations.Range(10, 7 * 24 * 3600)]
     public int StaleHoldSeconds { get; set; } = 3600;
+
+    /// <summary>
+    /// Bytes of request bodies over 64 KB held at once, for as long as their requests run (ADR 15).
+    /// Past it, a large body is answered 503 with Retry-After before it is read; small ones always pass.
+    /// The process holds about three times this at worst (the bytes, their parsed tree, the upstream's copy).
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(ChatBodyReader.MaxBodyBytes, long.MaxValue)]
+    public long MaxLargeBodyBytesInFlight { get; set; } = 64 * 1024 * 1024;
+
+    /// <summary>The most JSON values (strings, numbers, objects, arrays…) one request body may have; counted before it is parsed.</summary>
+    [System.ComponentModel.DataAnnotations.Range(1_000, 10_000_000)]
+    public int MaxJsonValues { get; set; } = 100_000;
 }
