@@ -141,6 +141,14 @@ public sealed class PortalServer : IAsyncDisposable
             : throw new InvalidOperationException($"'Portal admin {args.FirstOrDefault()}' exited with {process.ExitCode}:\n{output}");
     }
 
+    /// <summary>The most memory the running process has had resident since it started (Linux's VmHWM), in bytes.</summary>
+    public long PeakResidentBytes()
+    {
+        var status = File.ReadAllLines($"/proc/{_process?.Id ?? throw new InvalidOperationException("Portal is not running.")}/status");
+        var line = status.Single(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+    }
+
     /// <summary>Ends the process with SIGKILL, as a crash or the OOM killer would: no shutdown code runs.</summary>
     public async Task KillAsync()
     {

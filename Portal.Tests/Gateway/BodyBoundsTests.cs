@@ -83,6 +83,9 @@ public sealed class BodyBoundsTests : IDisposable
             HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         Assert.True(budget.InUse >= 5 * 1024 * 1024, $"the running request holds {budget.InUse} bytes of the budget");
+        app.RemoteIp = IPAddress.Loopback; // /metrics answers loopback only
+        var metrics = Observability.MetricsTests.Exposition.Parse(await app.CreateClient().GetStringAsync("/metrics"));
+        Assert.True(metrics.Value("portal_request_bodies_large_bytes") >= 5 * 1024 * 1024);
 
         using var second = await app.ApiClient(account.Key).PostChatAsync(fiveMegabytes);
         var busy = await GatewayFixtures.AssertErrorAsync(second, 503, "server_busy");
