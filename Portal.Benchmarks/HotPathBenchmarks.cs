@@ -81,7 +81,7 @@ public class HotPathBenchmarks
     {
         using var response = new HttpResponseMessage { Content = new ByteArrayContent(_stream) };
         response.Content.Headers.ContentType = new("text/event-stream");
-        using var reader = new UpstreamReader(response, _upstream, NullLogger.Instance);
+        using var reader = new UpstreamReader(response, _upstream, new GatewayOptions(), NullLogger.Instance);
         var http = new DefaultHttpContext();
         http.Response.Body = Stream.Null;
         var sink = new HttpCompletionSink(http.Response);

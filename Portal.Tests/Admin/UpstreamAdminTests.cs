@@ -184,6 +184,21 @@ public sealed class UpstreamAdminTests : IDisposable
         Assert.Equal(new ConnectionTestResult(ConnectionOutcome.Failed, "No answer within 10 seconds. Check the base URL and that the provider is up."), silent);
     }
 
+    [Fact]
+    public async Task TestConnectionReadsAModelListOnlyUpToItsLimit()
+    {
+        var (_, caller) = await _app.CreateAdminCallerAsync();
+        await Upstreams.SaveAsync(caller, NewUpstream());
+        var endless = new EndlessStream();
+
+        var result = await Tester(new FakeUpstream(_ => new HttpResponseMessage(HttpStatusCode.OK) { Content = new StreamContent(endless) }))
+            .RunAsync(caller, await OnlyUpstreamIdAsync());
+
+        Assert.Equal(new ConnectionTestResult(ConnectionOutcome.Doubtful,
+            "Connected, but the reply was larger than 16 MB, too large for a model list; a chat request may still work."), result);
+        Assert.True(endless.Served < 2L * UpstreamConnectionTest.MaxModelListBytes, $"{endless.Served:N0} bytes were read");
+    }
+
     private Task<int> OnlyUpstreamIdAsync() => _app.InStoreAsync(db => db.ModelUpstreams.Select(u => u.Id).SingleAsync());
 
     private UpstreamConnectionTest Tester(FakeUpstream handler) =>
@@ -191,6 +206,49 @@ public sealed class UpstreamAdminTests : IDisposable
 
     private static HttpResponseMessage Json(HttpStatusCode status, string body) =>
         new(status) { Content = new StringContent(body, System.Text.Encoding.UTF8, body.StartsWith('{') ? "application/json" : "text/html") };
+
+    /// <summary>A body that never ends, made up as it is read (spaces: the start of a JSON document that never comes).</summary>
+    private sealed class EndlessStream : Stream
+    {
+        public long Served { get; private set; }
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => Served;
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            buffer.Fill((byte)' ');
+            Served += buffer.Length;
+            return buffer.Length;
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => ValueTask.FromResult(Read(buffer.Span));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => Task.FromResult(Read(buffer, offset, count));
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
 }
 
 /// <summary>An upstream provider faked at the HTTP handler: records requests, answers as told.</summary>

@@ -15,14 +15,14 @@ public sealed class UpstreamReaderTests
     private static string Chunk(string content) =>
         $$$"""{"id":"c","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"{{{content}}}"}}]}""";
 
-    private static async Task<List<string?>> ReadAllAsync(string body, int bytesPerRead)
+    private static async Task<List<string?>> ReadAllAsync(string body, int bytesPerRead, GatewayOptions? options = null)
     {
         var response = new HttpResponseMessage(HttpStatusCode.OK)
         {
             Content = new StreamContent(new TrickleStream(Encoding.UTF8.GetBytes(body), bytesPerRead)),
         };
         response.Content.Headers.ContentType = new MediaTypeHeaderValue("text/event-stream");
-        using var reader = new UpstreamReader(response, Upstream, NullLogger.Instance);
+        using var reader = new UpstreamReader(response, Upstream, options ?? new GatewayOptions(), NullLogger.Instance);
         var contents = new List<string?>();
         while (await reader.NextAsync(CancellationToken.None) is { } chunk)
         {
@@ -63,6 +63,30 @@ public sealed class UpstreamReaderTests
     {
         var error = await Assert.ThrowsAsync<UpstreamException>(() => ReadAllAsync("data: {not json\n\ndata: [DONE]\n\n", 4096));
         Assert.Contains("malformed event", error.Error.Message);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4096)]
+    [InlineData(1 << 20)]
+    public async Task An_event_is_read_up_to_the_limit_and_one_byte_more_is_an_upstream_error_not_to_retry(int bytesPerRead)
+    {
+        const int limit = 64 * 1024;
+        var options = new GatewayOptions { MaxUpstreamEventBytes = limit };
+        var padding = new string('x', limit - ("data: " + Chunk("")).Length);
+
+        Assert.Equal([padding], await ReadAllAsync("data: " + Chunk(padding) + "\n\ndata: [DONE]\n\n", bytesPerRead, options));
+        var error = await Assert.ThrowsAsync<UpstreamException>(() => ReadAllAsync("data: " + Chunk(padding + "x") + "\n\ndata: [DONE]\n\n", bytesPerRead, options));
+        Assert.Equal(("The upstream sent an event larger than 64 KB.", false), (error.Error.Message, error.Retryable));
+    }
+
+    [Fact]
+    public async Task A_reply_cut_short_is_an_error_to_retry_but_a_malformed_event_is_not()
+    {
+        // Cut short, the provider may not have finished (or billed); a malformed event came from one that did.
+        var cut = await Assert.ThrowsAsync<UpstreamException>(() => ReadAllAsync("data: " + Chunk("a") + "\n\n", 4096));
+        var malformed = await Assert.ThrowsAsync<UpstreamException>(() => ReadAllAsync("data: {not json\n\n", 4096));
+        Assert.Equal((true, false), (cut.Retryable, malformed.Retryable));
     }
 
     [Fact]

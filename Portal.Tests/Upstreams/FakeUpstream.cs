@@ -1,3 +1,5 @@
+using System.IO.Pipelines;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
@@ -30,19 +32,29 @@ public sealed class FakeUpstream : IAsyncDisposable
     private readonly UpstreamReply[] _replies;
     private readonly List<ReceivedRequest> _requests = [];
     private readonly CancellationTokenSource _stopping = new();
+    private long _bytesSent;
 
     private FakeUpstream(UpstreamReply[] replies)
     {
         _replies = replies;
         // The empty builder reads no appsettings or environment: nothing can add another endpoint.
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        // Every connection's output is counted where Kestrel hands it to the socket: once Portal has
+        // closed a connection, writes to its response complete without going anywhere.
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Use(next => connection =>
+        {
+            connection.Transport = new CountedTransport(connection.Transport, bytes => Interlocked.Add(ref _bytesSent, bytes));
+            return next(connection);
+        })));
         _app = builder.Build();
         _app.Run(HandleAsync);
     }
 
     /// <summary>Like <c>http://127.0.0.1:PORT/v1</c>; Portal appends <c>/chat/completions</c>.</summary>
     public string BaseUrl { get; private set; } = "";
+
+    /// <summary>Bytes written to Portal's connections so far, headers included: how much of a huge reply got out.</summary>
+    public long BytesSent => Interlocked.Read(ref _bytesSent);
 
     public IReadOnlyList<ReceivedRequest> Requests
     {
@@ -112,6 +124,9 @@ public sealed class FakeUpstream : IAsyncDisposable
 /// <summary>The replies a test can script.</summary>
 public static class Reply
 {
+    /// <summary>What <see cref="Huge"/> writes between its head and tail, one block at a time.</summary>
+    private static readonly byte[] Filler = Enumerable.Repeat((byte)'x', 64 * 1024).ToArray();
+
     /// <summary>An SSE stream of the given events, each flushed at once, then <c>data: [DONE]</c>.</summary>
     public static UpstreamReply Stream(params JsonObject[] events) => async (http, cancellationToken) =>
     {
@@ -160,6 +175,42 @@ public static class Reply
         http.Response.ContentType = "application/json; charset=utf-8";
         await http.Response.WriteAsync(completion.ToJsonString(), cancellationToken);
     };
+
+    /// <summary>Any status, content type and body, as given: for replies that are not what they claim to be.</summary>
+    public static UpstreamReply Raw(int status, string contentType, string body) => async (http, cancellationToken) =>
+    {
+        http.Response.StatusCode = status;
+        http.Response.ContentType = contentType;
+        await http.Response.WriteAsync(body, cancellationToken);
+    };
+
+    /// <summary>
+    /// <paramref name="head"/>, then <paramref name="size"/> bytes of <c>x</c>, then <paramref name="tail"/>: a body of any
+    /// size, written block by block as Portal takes it (TCP holds each write back until there is room), so it is never
+    /// allocated whole and <see cref="FakeUpstream.BytesSent"/> tells how much got out. Chunked, unless
+    /// <paramref name="announceLength"/>: then with its Content-Length up front.
+    /// </summary>
+    public static UpstreamReply Huge(int status, string contentType, string head, long size, string tail, bool announceLength = false) =>
+        async (http, cancellationToken) =>
+        {
+            var (start, end) = (Encoding.UTF8.GetBytes(head), Encoding.UTF8.GetBytes(tail));
+            http.Response.StatusCode = status;
+            http.Response.ContentType = contentType;
+            if (announceLength)
+            {
+                http.Response.ContentLength = start.Length + size + end.Length;
+            }
+
+            await http.Response.Body.WriteAsync(start, cancellationToken);
+            for (var left = size; left > 0; left -= Filler.Length)
+            {
+                // Writes to a connection Portal has closed complete at once: stop when Kestrel has noticed.
+                cancellationToken.ThrowIfCancellationRequested();
+                await http.Response.Body.WriteAsync(Filler.AsMemory(0, (int)Math.Min(left, Filler.Length)), cancellationToken);
+            }
+
+            await http.Response.Body.WriteAsync(end, cancellationToken);
+        };
 
     /// <summary>Sends nothing at all (not even headers) for <paramref name="delay"/>, then <paramref name="then"/>.</summary>
     public static UpstreamReply After(TimeSpan delay, UpstreamReply then) => async (http, cancellationToken) =>
@@ -251,4 +302,37 @@ public static class Chunks
         ["choices"] = choices,
         ["usage"] = usage,
     };
+}
+
+/// <summary>A connection whose output is counted as Kestrel writes it, before the socket sends it.</summary>
+internal sealed class CountedTransport(IDuplexPipe inner, Action<int> sent) : IDuplexPipe
+{
+    public PipeReader Input => inner.Input;
+
+    public PipeWriter Output { get; } = new CountedWriter(inner.Output, sent);
+
+    private sealed class CountedWriter(PipeWriter inner, Action<int> sent) : PipeWriter
+    {
+        public override bool CanGetUnflushedBytes => inner.CanGetUnflushedBytes;
+
+        public override long UnflushedBytes => inner.UnflushedBytes;
+
+        public override void Advance(int bytes)
+        {
+            sent(bytes);
+            inner.Advance(bytes);
+        }
+
+        public override void CancelPendingFlush() => inner.CancelPendingFlush();
+
+        public override void Complete(Exception? exception = null) => inner.Complete(exception);
+
+        public override ValueTask CompleteAsync(Exception? exception = null) => inner.CompleteAsync(exception);
+
+        public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default) => inner.FlushAsync(cancellationToken);
+
+        public override Memory<byte> GetMemory(int sizeHint = 0) => inner.GetMemory(sizeHint);
+
+        public override Span<byte> GetSpan(int sizeHint = 0) => inner.GetSpan(sizeHint);
+    }
 }

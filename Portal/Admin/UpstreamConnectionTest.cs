@@ -24,6 +24,11 @@ public sealed class UpstreamConnectionTest(UpstreamAdmin upstreams, IHttpClientF
 {
     public const string HttpClientName = "admin-upstream-test";
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// The largest model list read: the biggest providers' lists, descriptions included, are about
+    /// a megabyte; HttpClient would otherwise buffer up to 2 GB of whatever the upstream sends.
+    /// </summary>
+    public const int MaxModelListBytes = 16 * 1024 * 1024;
 
     public async Task<ConnectionTestResult> RunAsync(AdminCaller caller, int upstreamId, CancellationToken cancellationToken = default)
     {
@@ -52,8 +57,14 @@ public sealed class UpstreamConnectionTest(UpstreamAdmin upstreams, IHttpClientF
         timeout.CancelAfter(Timeout);
         try
         {
-            using var response = await httpFactory.CreateClient(HttpClientName).SendAsync(request, timeout.Token);
+            var client = httpFactory.CreateClient(HttpClientName);
+            client.MaxResponseContentBufferSize = MaxModelListBytes;
+            using var response = await client.SendAsync(request, timeout.Token);
             return await DescribeAsync(response, upstream, timeout.Token);
+        }
+        catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.ConfigurationLimitExceeded)
+        {
+            return new(ConnectionOutcome.Doubtful, $"Connected, but the reply was larger than {MaxModelListBytes / (1024 * 1024)} MB, too large for a model list; a chat request may still work.");
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

@@ -29,6 +29,21 @@ public sealed class GatewayOptions
     public int NonStreamingReplySeconds { get; set; } = 600;
 
     /// <summary>
+    /// The largest non-streamed reply read from an upstream: a broken or hostile provider must not make
+    /// Portal buffer gigabytes. 32 MB is far above any text reply (a 128k-token reply is under 1 MB of
+    /// JSON) and leaves room for a few base64 images; a reply beyond it is a 502 and costs nothing.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(64 * 1024, 1024 * 1024 * 1024)]
+    public int MaxUpstreamReplyBytes { get; set; } = 32 * 1024 * 1024;
+
+    /// <summary>
+    /// The longest line of an upstream's stream, which is one event: a chunk is a few tokens, so 8 MB
+    /// only stops a provider that never ends its line; a stream that sends one ends with an error event.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(64 * 1024, 1024 * 1024 * 1024)]
+    public int MaxUpstreamEventBytes { get; set; } = 8 * 1024 * 1024;
+
+    /// <summary>
     /// On a shared (PostgreSQL) store, an unsettled credit hold older than this was left by an instance
     /// that died mid-request and is released by whichever instance sweeps next. Must exceed the longest
     /// request; on SQLite (one instance) every hold found at start-up is stale.

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
@@ -23,6 +24,8 @@ public sealed partial class HttpUpstream(
 {
     public const string ProtectorPurpose = "Portal.UpstreamKeys";
     private const int AttemptsPerUpstream = 2;
+    /// <summary>How much of an error body is read: providers' error envelopes are a few hundred bytes.</summary>
+    private const int ErrorBodyBytes = 64 * 1024;
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(200);
     /// <summary>The longest 429 Retry-After worth waiting for before trying the next upstream instead.</summary>
     private static readonly TimeSpan MaxRetryAfter = TimeSpan.FromSeconds(5);
@@ -73,8 +76,9 @@ public sealed partial class HttpUpstream(
                 }
 
                 // The first chunk is still "before the first byte reached the client": a broken or
-                // silent connection here is retried like a failed connect.
-                var reader = new UpstreamReader(response, upstream, logger);
+                // silent connection here is retried like a failed connect. A reply that arrived but is
+                // unreadable or too large is not: the provider has done the work and billed for it.
+                var reader = new UpstreamReader(response, upstream, options.Value, logger);
                 ChatChunk? first;
                 try
                 {
@@ -86,6 +90,11 @@ public sealed partial class HttpUpstream(
                     failure = e.Error;
                     metrics.UpstreamFailed(model.Id, e.Error.Code);
                     logger.LogWarning("Upstream {UpstreamId} attempt {Attempt} failed before its first chunk: {Code}", upstream.Id, attempt + 1, e.Error.Code);
+                    if (!e.Retryable)
+                    {
+                        throw;
+                    }
+
                     continue;
                 }
 
@@ -183,7 +192,7 @@ public sealed partial class HttpUpstream(
         }
 
         var status = (int)response.StatusCode;
-        var detail = await SafeDetailAsync(response, cancellationToken);
+        var detail = await SafeDetailAsync(response, timeout.Token);
         var retryAfter = response.Headers.RetryAfter is { } header
             ? header.Delta ?? (header.Date - DateTimeOffset.UtcNow)
             : null;
@@ -215,14 +224,18 @@ public sealed partial class HttpUpstream(
 
     /// <summary>
     /// The provider's own error message, short and with anything key-like removed: upstream bodies
-    /// may echo credentials, and they must never reach a client or a log.
+    /// may echo credentials, and they must never reach a client or a log. Only the body's first
+    /// <see cref="ErrorBodyBytes"/> are read, within the attempt's timeout: the rest is dropped with the
+    /// response, so a provider cannot make Portal buffer (or wait for) a body of any size.
     /// </summary>
-    private static async Task<string> SafeDetailAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    private static async Task<string> SafeDetailAsync(HttpResponseMessage response, CancellationToken timeout)
     {
+        var buffer = ArrayPool<byte>.Shared.Rent(ErrorBodyBytes);
         try
         {
-            var text = await response.Content.ReadAsStringAsync(cancellationToken);
-            var message = JsonNode.Parse(text.Length > 8192 ? text[..8192] : text)?["error"]?["message"]?.GetValue<string>();
+            await using var body = await response.Content.ReadAsStreamAsync(timeout);
+            var length = await body.ReadAtLeastAsync(buffer.AsMemory(0, ErrorBodyBytes), ErrorBodyBytes, throwOnEndOfStream: false, timeout);
+            var message = ErrorMessage(buffer.AsSpan(0, length), whole: length < ErrorBodyBytes);
             if (string.IsNullOrWhiteSpace(message))
             {
                 return "";
@@ -231,10 +244,50 @@ public sealed partial class HttpUpstream(
             message = KeyLike().Replace(message, "[redacted]");
             return ": " + (message.Length > 300 ? message[..300] + "…" : message);
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or HttpRequestException or IOException)
+        catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
         {
+            // No detail: a client that left is noticed by the caller's next step.
             return "";
         }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// <c>error.message</c> of an OpenAI-style error body, read as far as the body has arrived: a message
+    /// that comes before whatever was cut off is still found.
+    /// </summary>
+    private static string? ErrorMessage(ReadOnlySpan<byte> json, bool whole)
+    {
+        var reader = new Utf8JsonReader(json, isFinalBlock: whole, state: default);
+        try
+        {
+            var inError = false;
+            while (reader.Read())
+            {
+                if (reader.TokenType != JsonTokenType.PropertyName)
+                {
+                    continue;
+                }
+
+                if (reader.CurrentDepth == 1)
+                {
+                    inError = reader.ValueTextEquals("error"u8);
+                }
+                else if (inError && reader.CurrentDepth == 2 && reader.ValueTextEquals("message"u8))
+                {
+                    return reader.Read() && reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // Not JSON, or not the envelope: no detail.
+        }
+
+        return null;
     }
 
     [GeneratedRegex(@"(sk|pk|rk|key|token|bearer)[-_ :=]*[A-Za-z0-9._\-]{8,}|[A-Za-z0-9_\-]{32,}", RegexOptions.IgnoreCase)]

@@ -7,9 +7,12 @@ namespace Portal.Gateway;
 
 /// <summary>
 /// Reads one provider reply chunk by chunk. Every read must arrive within the upstream's timeout, so
-/// a provider that sends headers and then stalls is cut off like one that never answers.
+/// a provider that sends headers and then stalls is cut off like one that never answers. A reply is
+/// read only up to <see cref="GatewayOptions.MaxUpstreamReplyBytes"/>, an event up to
+/// <see cref="GatewayOptions.MaxUpstreamEventBytes"/>, so no provider can make Portal buffer more.
+/// A reply that arrived but cannot be used is not retryable: the provider has billed for it.
 /// </summary>
-internal sealed class UpstreamReader(HttpResponseMessage response, UpstreamInfo upstream, ILogger logger) : IDisposable
+internal sealed class UpstreamReader(HttpResponseMessage response, UpstreamInfo upstream, GatewayOptions options, ILogger logger) : IDisposable
 {
     private PipeReader? _body;
     private CancellationTokenSource? _timeout;
@@ -34,8 +37,16 @@ internal sealed class UpstreamReader(HttpResponseMessage response, UpstreamInfo 
                 if (response.Content.Headers.ContentType?.MediaType == "application/json")
                 {
                     // A non-streamed reply (or a provider that ignored stream=true): it becomes one chunk.
+                    // The bytes that arrive are counted whatever Content-Length says (chunked replies have
+                    // none, and the handler reads only as far as the header says anyway); an announced
+                    // length past the limit only fails sooner.
                     _finished = true;
-                    return AsChunk(await DeserializeAsync(stream, timeout.Token));
+                    if (response.Content.Headers.ContentLength > options.MaxUpstreamReplyBytes)
+                    {
+                        throw ReplyTooLarge();
+                    }
+
+                    return AsChunk(await DeserializeAsync(new CappedStream(stream, options.MaxUpstreamReplyBytes, ReplyTooLarge), timeout.Token));
                 }
 
                 _body = PipeReader.Create(stream);
@@ -74,11 +85,22 @@ internal sealed class UpstreamReader(HttpResponseMessage response, UpstreamInfo 
             var buffer = read.Buffer;
             while (TryReadLine(ref buffer, read.IsCompleted, out var line))
             {
+                if (line.Length > options.MaxUpstreamEventBytes)
+                {
+                    throw EventTooLarge();
+                }
+
                 if (TryReadEvent(line, out var chunk))
                 {
                     body.AdvanceTo(buffer.Start); // the rest may hold whole events: not yet examined
                     return chunk;
                 }
+            }
+
+            // What is left is a line that has not ended yet: the pipe keeps it whole, so it is bounded here.
+            if (buffer.Length > options.MaxUpstreamEventBytes)
+            {
+                throw EventTooLarge();
             }
 
             body.AdvanceTo(buffer.Start, buffer.End);
@@ -120,7 +142,7 @@ internal sealed class UpstreamReader(HttpResponseMessage response, UpstreamInfo 
         catch (JsonException)
         {
             logger.LogWarning("Upstream {UpstreamId} sent an event that is not a chat chunk", upstream.Id);
-            throw new UpstreamException(ApiError.Upstream("The upstream sent a malformed event."));
+            throw new UpstreamException(ApiError.Upstream("The upstream sent a malformed event."), retryable: false);
         }
     }
 
@@ -162,18 +184,36 @@ internal sealed class UpstreamReader(HttpResponseMessage response, UpstreamInfo 
         return false;
     }
 
-    private static async Task<ChatCompletion> DeserializeAsync(Stream stream, CancellationToken cancellationToken)
+    private async Task<ChatCompletion> DeserializeAsync(Stream stream, CancellationToken cancellationToken)
     {
         try
         {
             return await JsonSerializer.DeserializeAsync<ChatCompletion>(stream, Wire.Json, cancellationToken)
-                ?? throw new UpstreamException(ApiError.Upstream("The upstream sent an empty reply."));
+                ?? throw new UpstreamException(ApiError.Upstream("The upstream sent an empty reply."), retryable: false);
         }
         catch (JsonException)
         {
-            throw new UpstreamException(ApiError.Upstream("The upstream sent a malformed reply."));
+            logger.LogWarning("Upstream {UpstreamId} answered with a reply that is not a chat completion", upstream.Id);
+            throw new UpstreamException(ApiError.Upstream("The upstream sent a malformed reply."), retryable: false);
         }
     }
+
+    private UpstreamException ReplyTooLarge()
+    {
+        logger.LogWarning("Upstream {UpstreamId} sent a reply larger than {Limit} bytes", upstream.Id, options.MaxUpstreamReplyBytes);
+        return new UpstreamException(ApiError.Upstream($"The upstream's reply is larger than {Size(options.MaxUpstreamReplyBytes)}."), retryable: false);
+    }
+
+    private UpstreamException EventTooLarge()
+    {
+        logger.LogWarning("Upstream {UpstreamId} sent an event larger than {Limit} bytes", upstream.Id, options.MaxUpstreamEventBytes);
+        return new UpstreamException(ApiError.Upstream($"The upstream sent an event larger than {Size(options.MaxUpstreamEventBytes)}."), retryable: false);
+    }
+
+    private static string Size(int bytes) =>
+        bytes % (1024 * 1024) == 0 ? $"{bytes / (1024 * 1024)} MB"
+        : bytes % 1024 == 0 ? $"{bytes / 1024} KB"
+        : $"{bytes} bytes";
 
     private static ChatChunk AsChunk(ChatCompletion completion) => new()
     {
@@ -200,4 +240,50 @@ internal sealed class UpstreamReader(HttpResponseMessage response, UpstreamInfo 
             },
         }).ToList(),
     };
+
+    /// <summary>Reads a reply and throws once more than <paramref name="limit"/> bytes of it have arrived.</summary>
+    private sealed class CappedStream(Stream inner, int limit, Func<UpstreamException> tooLarge) : Stream
+    {
+        private long _read;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => _read;
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Counted(inner.Read(buffer, offset, count));
+
+        public override int Read(Span<byte> buffer) => Counted(inner.Read(buffer));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            Counted(await inner.ReadAsync(buffer, cancellationToken));
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        private int Counted(int read)
+        {
+            _read += read;
+            return _read > limit ? throw tooLarge() : read;
+        }
+    }
 }
