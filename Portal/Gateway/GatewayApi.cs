@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Options;
 using Portal.ApiKeys;
 using Portal.Billing;
 using Portal.Catalog;
@@ -66,6 +65,6 @@ public static class GatewayApi
         return TypedResults.Json(new CreditsReply(CreditsData.From(summary)), Wire.Json);
     }
 
-    private static JsonHttpResult<KeyReply> GetKey(CurrentApiKey current, IOptions<GatewayOptions> options) =>
-        TypedResults.Json(new KeyReply(KeyData.From(current.Key, options.Value.DefaultRequestsPerMinute)), Wire.Json);
+    private static JsonHttpResult<KeyReply> GetKey(CurrentApiKey current) =>
+        TypedResults.Json(new KeyReply(KeyData.From(current.Key)), Wire.Json);
 }

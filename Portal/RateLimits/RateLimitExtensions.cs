@@ -34,7 +34,7 @@ public static class RateLimitExtensions
     {
         var http = context.HttpContext;
         var key = http.RequestServices.GetRequiredService<CurrentApiKey>().Key;
-        var decision = await http.RequestServices.GetRequiredService<IRateLimiter>().AcquireAsync(key.KeyId, key.RateLimitPerMinute, http.RequestAborted);
+        var decision = await http.RequestServices.GetRequiredService<IRateLimiter>().AcquireAsync(key.KeyId, key.RequestsPerMinute, http.RequestAborted);
         var headers = http.Response.Headers;
         headers["x-ratelimit-limit-requests"] = decision.Limit.ToString(CultureInfo.InvariantCulture);
         headers["x-ratelimit-remaining-requests"] = decision.Remaining.ToString(CultureInfo.InvariantCulture);
