@@ -31,6 +31,7 @@ public sealed class HostileCorpusTests : IDisposable
         ["Simulation:FirstTokenDelayMs"] = "0",
         // Ten thousand requests in one (manual) minute: neither the key nor its refusals may be throttled.
         ["ApiKeys:MaxRequestsPerMinute"] = "1000000",
+        ["Gateway:RefusalsPerMinute"] = "1000000",
     });
 
     public void Dispose() => _app.Dispose();

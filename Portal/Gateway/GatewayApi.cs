@@ -17,10 +17,11 @@ public static class GatewayApi
     {
         // The Produces and WithApiErrors metadata only describes the endpoints (GatewayOpenApi): the
         // handlers write their replies themselves. 503 comes from the switch, 401 from the key, 429
-        // from its rate limit, 500 from UseGatewayErrors, so every operation has them.
+        // from its rate limit or its account's refusals, 500 from UseGatewayErrors, so every operation has them.
         var api = endpoints.MapGroup(Prefix)
             .RequireApiSwitchOn()
             .RequireApiKey()
+            .RequireRefusalAllowance()
             .RequireKeyRateLimit()
             .DisableAntiforgery()
             .WithApiErrors(401, 429, 500, 503);
