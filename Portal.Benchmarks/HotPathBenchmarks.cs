@@ -57,7 +57,7 @@ public class HotPathBenchmarks
         }
 
         var clock = new FrozenTime();
-        (_, _key) = await new ApiKeyService(factory, clock).CreateAsync("user-1", new NewApiKey("bench"));
+        (_, _key) = await new ApiKeyService(factory, clock, Options.Create(new ApiKeyOptions())).CreateAsync("user-1", new NewApiKey("bench"));
         _resolver = new ApiKeyResolver(factory, clock, Options.Create(new ApiKeyOptions()), Options.Create(new GatewayOptions()));
         _ = await _resolver.ResolveAsync(_key) ?? throw new InvalidOperationException("the key did not resolve");
     }
