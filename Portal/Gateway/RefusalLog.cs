@@ -19,7 +19,7 @@ namespace Portal.Gateway;
 /// how long until the account's next minute.</item>
 /// </list>
 /// A refused request costs at most one usage record either way; with the aggregation a flood of them
-/// costs one per kind and minute instead of one each.
+/// costs one per kind and minute instead of one each (ADR XX).
 /// </summary>
 public sealed class RefusalLog : IAsyncDisposable, IDisposable
 {
