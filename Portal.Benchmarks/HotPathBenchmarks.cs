@@ -25,7 +25,7 @@ public class HotPathBenchmarks
     private const int Chunks = 20;
     private static readonly byte[] Chunk = """{"id":"up-1","object":"chat.completion.chunk","created":1764000000,"model":"glm-5","choices":[{"index":0,"delta":{"content":"Hello th"},"finish_reason":null}]}"""u8.ToArray();
 
-    private readonly RequestRateLimiter _limiter = new(TimeProvider.System, Options.Create(new GatewayOptions()));
+    private readonly RequestRateLimiter _limiter = new(TimeProvider.System);
     private readonly UpstreamInfo _upstream = new(1, "http://127.0.0.1:1/v1", "glm-5", null, TimeSpan.FromSeconds(30));
     private readonly ChatChunk _chunk = new() { Id = "chatcmpl-req_1", Created = 1764000000, Model = "glm-5", Choices = [new ChunkChoice { Delta = new ChatDelta { Content = "Hello th" } }] };
     private readonly System.Buffers.ArrayBufferWriter<byte> _json = new(4096);
@@ -57,8 +57,8 @@ public class HotPathBenchmarks
         }
 
         var clock = new FrozenTime();
-        (_, _key) = await new ApiKeyService(factory, clock).CreateAsync("user-1", new NewApiKey("bench"));
-        _resolver = new ApiKeyResolver(factory, clock);
+        (_, _key) = await new ApiKeyService(factory, clock, Options.Create(new ApiKeyOptions())).CreateAsync("user-1", new NewApiKey("bench"));
+        _resolver = new ApiKeyResolver(factory, clock, Options.Create(new ApiKeyOptions()), Options.Create(new GatewayOptions()));
         _ = await _resolver.ResolveAsync(_key) ?? throw new InvalidOperationException("the key did not resolve");
     }
 

@@ -25,6 +25,8 @@ portal_env() {
   echo "ASPNETCORE_ENVIRONMENT=Production"
   echo "DOTNET_NOLOGO=1"
   echo "BENCH_UPSTREAM_KEY=sk-bench-not-a-real-key"
+  # The bench key's limit (below) is far above what the bench sends, and above the default ceiling.
+  echo "ApiKeys__MaxRequestsPerMinute=1000000"
   portal_store_env
   # e.g. PORTAL_EXTRA_ENV="DOTNET_PerfMapEnabled=1" for bench/profile.sh --perf
   local kv

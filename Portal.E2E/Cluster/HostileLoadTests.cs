@@ -29,6 +29,10 @@ public sealed class HostileLoadTests(ITestOutputHelper output)
         {
             ["Simulation__TokensPerSecond"] = "200",
             ["Simulation__FirstTokenDelayMs"] = "50",
+            // The defences at their defaults, which the other cluster tests raise (ADR 17).
+            ["ApiKeys__MaxRequestsPerMinute"] = "600",
+            ["Gateway__RecordedRefusalsPerMinute"] = "60",
+            ["Gateway__RefusalsPerMinute"] = "600",
         });
         var funded = await Task.WhenAll(Enumerable.Range(0, FundedUsers).Select(_ => cluster.CreateApiAccountAsync(credits: 100m, rateLimitPerMinute: 600)));
         var empty = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => cluster.CreateApiAccountAsync(credits: 0m, rateLimitPerMinute: 600)));

@@ -34,6 +34,11 @@ public sealed partial class PortalCluster : IAsyncDisposable
             ["Store__ConnectionString"] = database.InstanceConnectionString(maxPoolSize: 20),
             // One secret for every instance and the CLI: they share the key ring it encrypts (ADR 14).
             ["DataProtection__KeyRingSecret"] = PostgresTestDatabase.KeyRingSecret,
+            // These tests load and poll the API far beyond what a user may, and count a record per
+            // request; the key-limit ceiling and the refusal limits have their own tests in Portal.Tests.
+            ["ApiKeys__MaxRequestsPerMinute"] = "1000000",
+            ["Gateway__RecordedRefusalsPerMinute"] = "1000000",
+            ["Gateway__RefusalsPerMinute"] = "1000000",
         };
         foreach (var (name, value) in settings ?? new Dictionary<string, string>())
         {

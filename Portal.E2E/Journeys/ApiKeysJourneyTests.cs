@@ -67,7 +67,7 @@ public sealed class ApiKeysJourneyTests(PortalFixture portal, ITestOutputHelper 
 
         await keys.SubmitCreateFormAsync();
 
-        await Expect(keys.CreateForm).ToContainTextAsync("from 1 to 1,000,000");
+        await Expect(keys.CreateForm).ToContainTextAsync("from 1 to 600");
         await Expect(keys.NameBox).ToHaveValueAsync("phone key");
         await Expect(keys.RateLimitBox).ToHaveValueAsync("0");
         await Expect(keys.NewKeyPanel).ToHaveCountAsync(0);

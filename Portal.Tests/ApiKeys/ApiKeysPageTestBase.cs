@@ -32,6 +32,7 @@ public abstract class ApiKeysPageTestBase : ComponentTestBase
         Services.AddSingleton(App.Services.GetRequiredService<ApiKeyService>());
         Services.AddSingleton(App.Services.GetRequiredService<ModelCatalog>());
         Services.AddSingleton(App.Services.GetRequiredService<IOptions<GatewayOptions>>());
+        Services.AddSingleton(App.Services.GetRequiredService<IOptions<ApiKeyOptions>>());
         Services.AddSingleton(App.Services.GetRequiredService<IOptions<IdentityOptions>>());
     }
 

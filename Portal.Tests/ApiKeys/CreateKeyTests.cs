@@ -133,10 +133,11 @@ public sealed class CreateKeyTests : ApiKeysPageTestBase
     [InlineData("x", "", "1,5", "", "#key-cap", "Enter an amount in US dollars")]
     [InlineData("x", "", "0.0000001", "", "#key-cap", "6 decimal places")]
     [InlineData("x", "", "1000000001", "", "#key-cap", "at most $1,000,000,000")]
-    [InlineData("x", "", "", "0", "#key-rate", "from 1 to 1,000,000")]
-    [InlineData("x", "", "", "1000001", "#key-rate", "from 1 to 1,000,000")]
-    [InlineData("x", "", "", "2.5", "#key-rate", "from 1 to 1,000,000")]
-    [InlineData("x", "", "", "lots", "#key-rate", "from 1 to 1,000,000")]
+    [InlineData("x", "", "", "0", "#key-rate", "from 1 to 600")]
+    [InlineData("x", "", "", "601", "#key-rate", "Keys here may make at most 600 requests per minute")]
+    [InlineData("x", "", "", "1000001", "#key-rate", "Keys here may make at most 600 requests per minute")]
+    [InlineData("x", "", "", "2.5", "#key-rate", "from 1 to 600")]
+    [InlineData("x", "", "", "lots", "#key-rate", "from 1 to 600")]
     public async Task ABadEntryIsExplainedBesideItsFieldKeptAndCreatesNothing(
         string name, string expiry, string cap, string rate, string field, string message)
     {

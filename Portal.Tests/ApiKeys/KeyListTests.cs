@@ -22,6 +22,19 @@ public sealed class KeyListTests : ApiKeysPageTestBase
     }
 
     [Fact]
+    public async Task AKeyStoredAboveTheCeilingShowsTheLimitEnforced()
+    {
+        var user = await App.CreateUserAsync("ada@example.com", Password);
+        var (key, _) = await KeyService.CreateAsync(user.Id, new NewApiKey("old"));
+        // As a key created before ApiKeys:MaxRequestsPerMinute (600 by default) existed.
+        await App.InStoreAsync(db => db.ApiKeys.Where(k => k.Id == key.Id).ExecuteUpdateAsync(s => s.SetProperty(k => k.RateLimitPerMinute, 100_000)));
+
+        var page = RenderPageAs(user);
+
+        Assert.Equal("600 / min (the most allowed; set to 100,000)", Cell(RowOf(page, key.Id), "Rate limit"));
+    }
+
+    [Fact]
     public async Task AnotherUsersKeysNeverAppear()
     {
         var ada = await App.CreateUserAsync("ada@example.com", Password);

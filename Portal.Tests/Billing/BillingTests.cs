@@ -42,7 +42,7 @@ public sealed class BillingTests : IDisposable
         // Paced replies, so the 50 requests are all in flight together: each holds prompt bound +
         // 1,000 output tokens at $5/1M ≈ $0.005, and $0.03 covers six holds at once.
         using var app = new PortalApplication(new Dictionary<string, string?> { ["Simulation:TokensPerSecond"] = "100", ["Simulation:FirstTokenDelayMs"] = "300" });
-        var account = await app.CreateApiAccountAsync(credits: 0.03m, key: new NewApiKey("busy", RateLimitPerMinute: 1000));
+        var account = await app.CreateApiAccountAsync(credits: 0.03m, key: new NewApiKey("busy", RateLimitPerMinute: 600));
         var client = app.ApiClient(account.Key);
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ =>

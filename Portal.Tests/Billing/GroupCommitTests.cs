@@ -180,7 +180,7 @@ public sealed class GroupCommitTests : IAsyncLifetime
         var accounts = new List<ApiAccount>();
         for (var i = 0; i < 4; i++)
         {
-            accounts.Add(await app.CreateApiAccountAsync(credits: 0.5m, key: new NewApiKey("busy", RateLimitPerMinute: 1000)));
+            accounts.Add(await app.CreateApiAccountAsync(credits: 0.5m, key: new NewApiKey("busy", RateLimitPerMinute: 600)));
         }
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 64).Select(i =>

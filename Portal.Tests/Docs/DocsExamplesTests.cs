@@ -24,7 +24,7 @@ public sealed class DocsExamplesTests : IDisposable
     public void Dispose() => _app.Dispose();
 
     private Task<ApiAccount> FundedAccountAsync(decimal credits = 20m) =>
-        _app.CreateApiAccountAsync(credits, new NewApiKey("docs examples", RateLimitPerMinute: 100_000));
+        _app.CreateApiAccountAsync(credits, new NewApiKey("docs examples", RateLimitPerMinute: 600));
 
     public static TheoryData<string> CurlExamples() => new(DocsSource.Curls().Select(c => c.ToString()));
 

@@ -36,7 +36,7 @@ public sealed class DocsSdkExamplesTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _account = await _app.CreateApiAccountAsync(20m, new NewApiKey("sdk examples", RateLimitPerMinute: 100_000));
+        _account = await _app.CreateApiAccountAsync(20m, new NewApiKey("sdk examples", RateLimitPerMinute: 600));
         _relay = await LoopbackRelay.StartAsync(_app);
     }
 

@@ -29,6 +29,9 @@ public sealed class HostileCorpusTests : IDisposable
     {
         ["Simulation:TokensPerSecond"] = "0",
         ["Simulation:FirstTokenDelayMs"] = "0",
+        // Ten thousand requests in one (manual) minute: neither the key nor its refusals may be throttled.
+        ["ApiKeys:MaxRequestsPerMinute"] = "1000000",
+        ["Gateway:RefusalsPerMinute"] = "1000000",
     });
 
     public void Dispose() => _app.Dispose();

@@ -32,7 +32,7 @@ public sealed class PostgresGatewayTests : PostgresAppTest
     [PostgresFact]
     public async Task ConcurrentRequestsNeverOverdrawOnPostgres()
     {
-        var account = await App.CreateApiAccountAsync(credits: 0.05m, key: new NewApiKey("busy", RateLimitPerMinute: 1000));
+        var account = await App.CreateApiAccountAsync(credits: 0.05m, key: new NewApiKey("busy", RateLimitPerMinute: 600));
         var client = App.ApiClient(account.Key);
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 30).Select(_ =>

@@ -42,7 +42,7 @@ public sealed class SharedRateLimitTests : PostgresAppTest
     {
         var account = await App.CreateApiAccountAsync(credits: 0);
         var (a, b) = (SharedLimiter(), SharedLimiter());
-        var memory = new RequestRateLimiter(App.Time, Options.Create(new GatewayOptions()));
+        var memory = new RequestRateLimiter(App.Time);
         // Bursts, refills of a fraction of a request, a full minute's rest, and a key whose limit changes.
         (TimeSpan Wait, int Limit, int Requests)[] script =
         [
@@ -95,7 +95,7 @@ public sealed class SharedRateLimitTests : PostgresAppTest
     /// for connections as they do under load (the server's 100 connections are shared with other tests).
     /// </summary>
     private PostgresRateLimiter SharedLimiter() =>
-        new(App.Time, Options.Create(new GatewayOptions()), Options.Create(new StoreOptions
+        new(App.Time, Options.Create(new StoreOptions
         {
             Provider = StoreProvider.Postgres,
             ConnectionString = new NpgsqlConnectionStringBuilder(Database.ConnectionString) { MaxPoolSize = 10 }.ConnectionString,

@@ -67,7 +67,7 @@ public sealed class DashboardAccessTests : IAsyncLifetime
         Assert.Equal("portal-requests.csv", response.Content.Headers.ContentDisposition?.FileNameStar ?? response.Content.Headers.ContentDisposition?.FileName?.Trim('"'));
         var lines = csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(RequestsCsv.Header.TrimEnd(), lines[0]);
-        Assert.Equal($"2026-11-22T09:30:00.000Z,{ada.RequestId},glm-5,laptop,12,34,0,0.000123,850,120,200,,reported,false", lines[1]);
+        Assert.Equal($"2026-11-22T09:30:00.000Z,{ada.RequestId},glm-5,laptop,12,34,0,0.000123,850,120,200,,reported,false,1", lines[1]);
         Assert.Equal(2, lines.Length);
         Assert.DoesNotContain(bob.RequestId, csv);
     }
@@ -93,7 +93,7 @@ public sealed class DashboardAccessTests : IAsyncLifetime
         var lines = csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(2, lines.Length);
         Assert.StartsWith($"2026-11-22T09:30:00.000Z,{viaHostile.RequestId},kimi-k2,\"'=HYPERLINK(\"\"http://evil.test\"\",\"\"x\"\"),1\",", lines[1]);
-        Assert.EndsWith(",502,upstream_error,reported,false", lines[1]);
+        Assert.EndsWith(",502,upstream_error,reported,false,1", lines[1]);
     }
 
     [Theory]

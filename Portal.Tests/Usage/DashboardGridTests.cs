@@ -66,6 +66,21 @@ public sealed class DashboardGridTests : ComponentTestBase
     }
 
     [Fact]
+    public async Task ARowOfRefusalsCountedTogetherSaysHowManyItStandsFor()
+    {
+        var ada = await App.CreateUserAsync("ada@example.com", Password);
+        var counted = Record(ada.Id, App.Now(), "glm-5", prompt: 0, completion: 0, cost: 0, status: 402, error: "insufficient_quota", ttft: null);
+        counted.Requests = 1_234;
+        await App.AddAsync(counted, Record(ada.Id, App.Now().AddMinutes(-1), "glm-5", status: 402, error: "insufficient_quota"));
+
+        var table = Render<RequestTable>(p => p.Add(c => c.UserId, ada.Id).Add(c => c.Filter, RequestFilter.None));
+
+        table.WaitForAssertion(() => Assert.Equal(2, Rows(table).Count), Wait);
+        Assert.Equal("× 1,234 requests", Assert.Single(table.FindAll("[data-testid=request-count]")).TextContent.Trim());
+        Assert.Contains("× 1,234 requests", Rows(table)[0].TextContent);
+    }
+
+    [Fact]
     public async Task AnEmptyFilteredListSaysNothingMatches()
     {
         var ada = await App.CreateUserAsync("ada@example.com", Password);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Portal.Account;
 using Portal.ApiKeys;
 using Portal.Audit;
@@ -227,7 +228,7 @@ public static class AdminCli
     {
         var email = options.Required("email");
         var name = options.Required("name");
-        var rateLimit = options.OptionalInt("rate-limit", 1, 1_000_000);
+        var rateLimit = options.OptionalInt("rate-limit", KeyForm.MinRateLimit, sp.GetRequiredService<IOptions<ApiKeyOptions>>().Value.MaxRequestsPerMinute);
         var spendCap = options.OptionalUsd("spend-cap");
         var models = options.Optional("models")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var expiresDays = options.OptionalInt("expires-days", 1, 3650);

@@ -2,7 +2,9 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Portal.Data;
+using Portal.Gateway;
 
 namespace Portal.ApiKeys;
 
@@ -11,7 +13,8 @@ namespace Portal.ApiKeys;
 /// <see cref="StoreSnapshot{T}"/>, per key and without waiting for another reader's load), so a
 /// revocation, expiry or edit takes effect within a second on every instance.
 /// </summary>
-public sealed class ApiKeyResolver(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time)
+public sealed class ApiKeyResolver(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time, IOptions<ApiKeyOptions> options,
+    IOptions<GatewayOptions> gateway)
 {
     private static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
@@ -62,6 +65,6 @@ public sealed class ApiKeyResolver(IDbContextFactory<PortalDbContext> dbFactory,
 
         return new AuthenticatedKey(key.Id, key.UserId, key.Name, key.Prefix, key.Last4, key.CreatedAt, key.LastUsedAt,
             key.AllowedModels.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal),
-            key.RateLimitPerMinute, key.SpendCapMicros, key.SpentMicros);
+            options.Value.RequestsPerMinuteFor(key.RateLimitPerMinute, gateway.Value.DefaultRequestsPerMinute), key.SpendCapMicros, key.SpentMicros);
     }
 }

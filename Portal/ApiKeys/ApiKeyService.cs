@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Portal.Data;
 
 namespace Portal.ApiKeys;
@@ -20,14 +21,23 @@ public enum KeyOrder
 }
 
 /// <summary>Creates, lists and revokes keys. The plaintext exists only in the return value of <see cref="CreateAsync"/>.</summary>
-public sealed class ApiKeyService(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time)
+public sealed class ApiKeyService(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time, IOptions<ApiKeyOptions> options)
 {
     public const string KeyPrefix = "sk-portal-";
     private const int RandomLength = 40;
     private const string Base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
+    /// <exception cref="ArgumentOutOfRangeException">The request asks for more requests per minute than <c>ApiKeys:MaxRequestsPerMinute</c> allows.</exception>
     public async Task<(ApiKey Key, string Plaintext)> CreateAsync(string userId, NewApiKey request, CancellationToken cancellationToken = default)
     {
+        // The form and the CLI say so in their own words first; this guards every other caller.
+        var ceiling = options.Value.MaxRequestsPerMinute;
+        if (request.RateLimitPerMinute is { } rate && (rate < KeyForm.MinRateLimit || rate > ceiling))
+        {
+            throw new ArgumentOutOfRangeException(nameof(request), rate,
+                $"A key's request limit must be from {KeyForm.MinRateLimit} to {ceiling} per minute (ApiKeys:MaxRequestsPerMinute).");
+        }
+
         var plaintext = KeyPrefix + RandomNumberGenerator.GetString(Base62, RandomLength);
         var key = new ApiKey
         {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Portal.Gateway;
 
 namespace Portal.ApiKeys;
@@ -37,7 +38,10 @@ public static class ApiKeysExtensions
     /// <summary>Creating and revoking keys, and resolving a bearer key to its live state for each API request.</summary>
     public static IHostApplicationBuilder AddApiKeys(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<ApiKeyOptions>().BindConfiguration(ApiKeyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<ApiKeyOptions>().BindConfiguration(ApiKeyOptions.Section).ValidateDataAnnotations()
+            .Validate<IOptions<GatewayOptions>>((keys, gateway) => gateway.Value.DefaultRequestsPerMinute <= keys.MaxRequestsPerMinute,
+                "ApiKeys:MaxRequestsPerMinute must be at least Gateway:DefaultRequestsPerMinute: the default applies to keys that set no limit of their own.")
+            .ValidateOnStart();
         builder.Services.AddSingleton<ApiKeyService>();
         builder.Services.AddSingleton<InvalidKeyThrottle>();
         builder.Services.AddSingleton<ApiKeyResolver>();

@@ -10,7 +10,8 @@ public sealed record AuthenticatedKey(
     DateTime CreatedAt,
     DateTime? LastUsedAt,
     IReadOnlySet<string> AllowedModels,
-    int? RateLimitPerMinute,
+    /// <summary>The limit enforced: the key's own or the default, at most <c>ApiKeys:MaxRequestsPerMinute</c>.</summary>
+    int RequestsPerMinute,
     long? SpendCapMicros,
     long SpentMicros)
 {

@@ -6,11 +6,11 @@ namespace Portal.ApiKeys;
 /// What the "Create key" form holds, as typed. Numbers stay text until submitted so a bad entry is
 /// kept in its box with a message beside it instead of being thrown away by a parser.
 /// </summary>
-public sealed class KeyForm
+/// <param name="maxRateLimit">The most requests per minute a key may be given (<c>ApiKeys:MaxRequestsPerMinute</c>).</param>
+public sealed class KeyForm(int maxRateLimit)
 {
     public const int MaxNameLength = 100;
     public const int MinRateLimit = 1;
-    public const int MaxRateLimit = 1_000_000;
     /// <summary>The same ceiling the admin CLI accepts for an amount; keeps micro-dollars far from overflow.</summary>
     public const decimal MaxSpendCapUsd = 1_000_000_000m;
     /// <summary>Also what the name box says by itself when left empty.</summary>
@@ -127,10 +127,16 @@ public sealed class KeyForm
             return true;
         }
 
-        if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value)
-            || value is < MinRateLimit or > MaxRateLimit)
+        var range = $"from {MinRateLimit} to {maxRateLimit.ToString("N0", CultureInfo.InvariantCulture)}";
+        if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) || value < MinRateLimit)
         {
-            error = "Enter a whole number of requests per minute from 1 to 1,000,000, or leave it empty for the default.";
+            error = $"Enter a whole number of requests per minute {range}, or leave it empty for the default.";
+            return false;
+        }
+
+        if (value > maxRateLimit)
+        {
+            error = $"Keys here may make at most {maxRateLimit.ToString("N0", CultureInfo.InvariantCulture)} requests per minute: enter a number {range}, or leave it empty for the default.";
             return false;
         }
 

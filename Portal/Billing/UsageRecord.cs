@@ -15,7 +15,11 @@ public static class Provenance
     public const string Partial = "partial";
 }
 
-/// <summary>One request through the gateway, whatever its outcome, with the prices in force then.</summary>
+/// <summary>
+/// One request through the gateway, whatever its outcome, with the prices in force then; or, for
+/// refusals past an account's recorded allowance, several alike refusals of one minute together
+/// (<see cref="Requests"/>, <see cref="Gateway.RefusalLog"/>).
+/// </summary>
 public sealed class UsageRecord
 {
     public long Id { get; set; }
@@ -45,6 +49,13 @@ public sealed class UsageRecord
     public string? ErrorCode { get; set; }
     public required string Provenance { get; set; }
     public DateTime CreatedAt { get; set; }
+
+    /// <summary>
+    /// How many requests this record stands for: 1, or for aggregated refusals how many alike ones
+    /// came in its minute (the first one's id, time and the others' mean latency are kept). Whatever
+    /// counts requests sums this, never the rows.
+    /// </summary>
+    public int Requests { get; set; } = 1;
 
     /// <summary>The longest <see cref="ModelId"/> the store keeps.</summary>
     public const int ModelIdMaxLength = 128;

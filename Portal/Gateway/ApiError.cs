@@ -50,6 +50,12 @@ public sealed record ApiError(int Status, string Code, string Type, string Messa
             $"Too many requests with invalid API keys from your address. Retry after {Math.Ceiling(retryAfter.TotalSeconds)} s.")
         { RetryAfter = retryAfter };
 
+    public static ApiError TooManyRefusedRequests(TimeSpan retryAfter, int limit) =>
+        new(429, "too_many_refused_requests", "rate_limit_error",
+            $"More than {limit} of this account's requests were refused in the last minute, so its requests are refused until the minute is over. " +
+            $"Fix what the earlier errors said (balance, model, request) before retrying. Retry after {Math.Ceiling(retryAfter.TotalSeconds)} s.")
+        { RetryAfter = retryAfter };
+
     public static ApiError Upstream(string message) => new(502, "upstream_error", "upstream_error", message);
 
     public static ApiError UpstreamTimeout(string message) => new(504, "upstream_timeout", "upstream_error", message);

@@ -17,6 +17,7 @@ public sealed class ChatGateway(
     ModelCatalog catalog,
     CreditHolds holds,
     LedgerWriter ledger,
+    RefusalLog refusals,
     ApiSwitch apiSwitch,
     SimulatedUpstream simulated,
     HttpUpstream http,
@@ -108,7 +109,7 @@ public sealed class ChatGateway(
     /// <param name="known">The catalog model, if the request named one: metrics never carry client text.</param>
     private async Task RefuseAsync(ICompletionSink sink, Payer payer, string requestId, long started, string? model, ModelInfo? known, ApiError error)
     {
-        await ledger.RecordAsync(UsageRecord.Refused(requestId, payer.UserId, payer.Key?.KeyId, model, error.Status, error.Code,
+        await refusals.RecordAsync(UsageRecord.Refused(requestId, payer.UserId, payer.Key?.KeyId, model, error.Status, error.Code,
             time.GetUtcNow().UtcDateTime, latencyMs: (int)time.GetElapsedTime(started).TotalMilliseconds));
         metrics.Completed(known?.Id ?? "unknown", error.Status, time.GetElapsedTime(started), null, 0, 0, 0);
         await sink.ErrorAsync(error);

@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Options;
 using Portal.ApiKeys;
 using Portal.Billing;
 using Portal.Catalog;
@@ -18,10 +17,11 @@ public static class GatewayApi
     {
         // The Produces and WithApiErrors metadata only describes the endpoints (GatewayOpenApi): the
         // handlers write their replies themselves. 503 comes from the switch, 401 from the key, 429
-        // from its rate limit, 500 from UseGatewayErrors, so every operation has them.
+        // from its rate limit or its account's refusals, 500 from UseGatewayErrors, so every operation has them.
         var api = endpoints.MapGroup(Prefix)
             .RequireApiSwitchOn()
             .RequireApiKey()
+            .RequireRefusalAllowance()
             .RequireKeyRateLimit()
             .DisableAntiforgery()
             .WithApiErrors(401, 429, 500, 503);
@@ -66,6 +66,6 @@ public static class GatewayApi
         return TypedResults.Json(new CreditsReply(CreditsData.From(summary)), Wire.Json);
     }
 
-    private static JsonHttpResult<KeyReply> GetKey(CurrentApiKey current, IOptions<GatewayOptions> options) =>
-        TypedResults.Json(new KeyReply(KeyData.From(current.Key, options.Value.DefaultRequestsPerMinute)), Wire.Json);
+    private static JsonHttpResult<KeyReply> GetKey(CurrentApiKey current) =>
+        TypedResults.Json(new KeyReply(KeyData.From(current.Key)), Wire.Json);
 }

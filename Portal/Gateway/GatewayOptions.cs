@@ -8,6 +8,21 @@ public sealed class GatewayOptions
     [System.ComponentModel.DataAnnotations.Range(1, 1_000_000)]
     public int DefaultRequestsPerMinute { get; set; } = 60;
 
+    /// <summary>
+    /// Refused requests (400, 402, 403, 404, 429…) of one account that get a usage record each per
+    /// minute; past that, alike ones are written as one record per minute with their count
+    /// (<see cref="RefusalLog"/>), so refusals cannot grow the store without bound.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(0, 1_000_000)]
+    public int RecordedRefusalsPerMinute { get; set; } = 60;
+
+    /// <summary>
+    /// Refused requests one account may have per minute (at least <see cref="RecordedRefusalsPerMinute"/>);
+    /// past that its API requests get 429 before any store work until the minute is over.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 100_000_000)]
+    public int RefusalsPerMinute { get; set; } = 600;
+
     /// <summary>max_tokens when a request gives none; capped at the model's maximum.</summary>
     [System.ComponentModel.DataAnnotations.Range(1, 1_000_000)]
     public int DefaultMaxTokens { get; set; } = 8192;

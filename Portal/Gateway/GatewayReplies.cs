@@ -75,12 +75,12 @@ public sealed record KeyData(
     [property: Description("The key's spend cap in US dollars; absent when it has none.")] decimal? Limit,
     [property: Description("The models the key may call; absent when it may call every model.")] IReadOnlyList<string>? AllowedModels)
 {
-    public static KeyData From(AuthenticatedKey key, int defaultRequestsPerMinute) => new(
+    public static KeyData From(AuthenticatedKey key) => new(
         key.Name,
         $"{key.Prefix}…{key.Last4}",
         UnixSeconds(key.CreatedAt),
         key.LastUsedAt is { } used ? UnixSeconds(used) : null,
-        new KeyRateLimit(key.RateLimitPerMinute ?? defaultRequestsPerMinute, "1m"),
+        new KeyRateLimit(key.RequestsPerMinute, "1m"),
         Money.ToUsd(key.SpentMicros),
         key.SpendCapMicros is { } cap ? Money.ToUsd(cap) : null,
         key.AllowedModels.Count == 0 ? null : key.AllowedModels.Order().ToList());

@@ -5,5 +5,6 @@ public readonly record struct RateDecision(bool Allowed, int Limit, int Remainin
 /// <summary>Takes one request from a key's allowance: in memory on one instance, in the store when several share it.</summary>
 public interface IRateLimiter
 {
-    ValueTask<RateDecision> AcquireAsync(string keyId, int? perMinute, CancellationToken cancellationToken);
+    /// <param name="limit">Requests per minute: the key's limit as enforced (<see cref="ApiKeys.AuthenticatedKey.RequestsPerMinute"/>).</param>
+    ValueTask<RateDecision> AcquireAsync(string keyId, int limit, CancellationToken cancellationToken);
 }

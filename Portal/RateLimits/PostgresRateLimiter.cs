@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Portal.Data;
-using Portal.Gateway;
 
 namespace Portal.RateLimits;
 
@@ -11,7 +10,7 @@ namespace Portal.RateLimits;
 /// so a key's limit holds however many instances serve it. Time is each instance's clock (they are
 /// expected to agree within milliseconds, as NTP keeps them).
 /// </summary>
-public sealed class PostgresRateLimiter(TimeProvider time, IOptions<GatewayOptions> options, IOptions<StoreOptions> store) : IRateLimiter
+public sealed class PostgresRateLimiter(TimeProvider time, IOptions<StoreOptions> store) : IRateLimiter
 {
     // $1 key, $2 now, $3 interval, $4 capacity (limit × interval). The row lock taken by ON CONFLICT
     // orders concurrent requests for one key; the WHERE is checked against the newest row.
@@ -28,9 +27,8 @@ public sealed class PostgresRateLimiter(TimeProvider time, IOptions<GatewayOptio
 
     private readonly string _connectionString = store.Value.ConnectionString!;
 
-    public async ValueTask<RateDecision> AcquireAsync(string keyId, int? perMinute, CancellationToken cancellationToken)
+    public async ValueTask<RateDecision> AcquireAsync(string keyId, int limit, CancellationToken cancellationToken)
     {
-        var limit = perMinute ?? options.Value.DefaultRequestsPerMinute;
         var interval = RateBucket.Interval(limit);
         var now = (time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks / (TimeSpan.TicksPerMillisecond / 1000);
 

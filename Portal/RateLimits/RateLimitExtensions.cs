@@ -24,6 +24,15 @@ public static class RateLimitExtensions
     }
 
     /// <summary>
+    /// Refuses (429) every request of an account that has been refused too often this minute
+    /// (<see cref="RefusalLog"/>), before the key's bucket, the balance or anything else in the store is
+    /// looked at; a refused completion only adds to the minute's count. Goes after
+    /// <see cref="ApiKeysExtensions.RequireApiKey{TBuilder}"/>, which names the account.
+    /// </summary>
+    public static TBuilder RequireRefusalAllowance<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.AddEndpointFilter(RefuseThrottledAsync);
+
+    /// <summary>
     /// Takes one request from the authenticated key's allowance (so it goes after
     /// <see cref="ApiKeysExtensions.RequireApiKey{TBuilder}"/>); the limit headers go on every keyed response.
     /// </summary>
@@ -34,7 +43,7 @@ public static class RateLimitExtensions
     {
         var http = context.HttpContext;
         var key = http.RequestServices.GetRequiredService<CurrentApiKey>().Key;
-        var decision = await http.RequestServices.GetRequiredService<IRateLimiter>().AcquireAsync(key.KeyId, key.RateLimitPerMinute, http.RequestAborted);
+        var decision = await http.RequestServices.GetRequiredService<IRateLimiter>().AcquireAsync(key.KeyId, key.RequestsPerMinute, http.RequestAborted);
         var headers = http.Response.Headers;
         headers["x-ratelimit-limit-requests"] = decision.Limit.ToString(CultureInfo.InvariantCulture);
         headers["x-ratelimit-remaining-requests"] = decision.Remaining.ToString(CultureInfo.InvariantCulture);
@@ -50,8 +59,29 @@ public static class RateLimitExtensions
             http.RequestServices.GetRequiredService<GatewayMetrics>().Completed("unknown", refused.Status, TimeSpan.Zero, null, 0, 0, 0);
             // A refused completion is still a request of this key's: it belongs in the usage records.
             var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
-            await http.RequestServices.GetRequiredService<LedgerWriter>().RecordAsync(
+            await http.RequestServices.GetRequiredService<RefusalLog>().RecordAsync(
                 UsageRecord.Refused(http.RequestId(), key.UserId, key.KeyId, model: null, refused.Status, refused.Code, now));
+        }
+
+        return refused.ToResult();
+    }
+
+    private static async ValueTask<object?> RefuseThrottledAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var key = http.RequestServices.GetRequiredService<CurrentApiKey>().Key;
+        var refusals = http.RequestServices.GetRequiredService<RefusalLog>();
+        if (refusals.Throttled(key.UserId) is not { } retryAfter)
+        {
+            return await next(context);
+        }
+
+        var refused = ApiError.TooManyRefusedRequests(retryAfter, http.RequestServices.GetRequiredService<IOptions<GatewayOptions>>().Value.RefusalsPerMinute);
+        if (HttpMethods.IsPost(http.Request.Method))
+        {
+            http.RequestServices.GetRequiredService<GatewayMetrics>().Completed("unknown", refused.Status, TimeSpan.Zero, null, 0, 0, 0);
+            var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
+            await refusals.RecordAsync(UsageRecord.Refused(http.RequestId(), key.UserId, key.KeyId, model: null, refused.Status, refused.Code, now));
         }
 
         return refused.ToResult();

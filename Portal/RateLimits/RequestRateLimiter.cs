@@ -1,21 +1,18 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
-using Microsoft.Extensions.Options;
-using Portal.Gateway;
 
 namespace Portal.RateLimits;
 
 /// <summary>The rate limiter of a single instance (SQLite): each key's bucket in memory.</summary>
-public sealed class RequestRateLimiter(TimeProvider time, IOptions<GatewayOptions> options) : IRateLimiter
+public sealed class RequestRateLimiter(TimeProvider time) : IRateLimiter
 {
     private readonly ConcurrentDictionary<string, StrongBox<long>> _fullAt = new(StringComparer.Ordinal);
 
-    public ValueTask<RateDecision> AcquireAsync(string keyId, int? perMinute, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(Acquire(keyId, perMinute));
+    public ValueTask<RateDecision> AcquireAsync(string keyId, int limit, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(Acquire(keyId, limit));
 
-    public RateDecision Acquire(string keyId, int? perMinute)
+    public RateDecision Acquire(string keyId, int limit)
     {
-        var limit = perMinute ?? options.Value.DefaultRequestsPerMinute;
         var fullAt = _fullAt.GetOrAdd(keyId, static _ => new StrongBox<long>(long.MinValue));
         // Monotonic time: a wall-clock step must not refill or drain a bucket.
         var now = (long)((Int128)time.GetTimestamp() * 1_000_000 / time.TimestampFrequency);

@@ -81,9 +81,10 @@ public sealed class StatusQueries
             .Select(g => new
             {
                 ModelId = g.Key,
-                Requests = g.Count(),
-                Counted = g.Count(r => r.Status < 400 || r.Status >= 500),
-                Failures = g.Count(r => r.Status >= 500 || (r.Status < 400 && r.ErrorCode != null)),
+                // A record may stand for several refused requests (UsageRecord.Requests).
+                Requests = g.Sum(r => r.Requests),
+                Counted = g.Sum(r => r.Status < 400 || r.Status >= 500 ? r.Requests : 0),
+                Failures = g.Sum(r => r.Status >= 500 || (r.Status < 400 && r.ErrorCode != null) ? r.Requests : 0),
                 Succeeded = g.Count(r => r.Status < 400 && r.ErrorCode == null),
                 WithFirstToken = g.Count(r => r.Status < 400 && r.ErrorCode == null && r.TimeToFirstTokenMs != null),
             })

@@ -13,7 +13,7 @@ namespace Portal.Usage;
 public static class RequestsCsv
 {
     public const string Header =
-        "time_utc,request_id,model,key,prompt_tokens,completion_tokens,reasoning_tokens,cost_usd,latency_ms,time_to_first_token_ms,status,error_code,provenance,stream\r\n";
+        "time_utc,request_id,model,key,prompt_tokens,completion_tokens,reasoning_tokens,cost_usd,latency_ms,time_to_first_token_ms,status,error_code,provenance,stream,requests\r\n";
 
     public static string Line(RequestRow row)
     {
@@ -32,7 +32,9 @@ public static class RequestsCsv
         Append(line, Number(row.Status));
         Append(line, Cell(row.ErrorCode));
         Append(line, Cell(row.Provenance));
-        line.Append(row.Stream ? "true" : "false").Append("\r\n");
+        Append(line, row.Stream ? "true" : "false");
+        // Last, so the columns before it keep their places: more than 1 for refusals recorded together.
+        line.Append(Number(row.Requests)).Append("\r\n");
         return line.ToString();
     }
 

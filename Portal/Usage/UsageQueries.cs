@@ -10,11 +10,11 @@ public sealed record ModelUsage(string ModelId, int Requests, long PromptTokens,
     public long Tokens => PromptTokens + CompletionTokens;
 }
 
-/// <summary>One request as the dashboard and the CSV export show it.</summary>
+/// <summary>One request as the dashboard and the CSV export show it, or several alike refusals (<paramref name="Requests"/> &gt; 1).</summary>
 public sealed record RequestRow(
     long Id, DateTime At, string RequestId, string ModelId, string? ApiKeyId, string? KeyName,
     int PromptTokens, int CompletionTokens, int ReasoningTokens, long CostMicros,
-    int LatencyMs, int? TimeToFirstTokenMs, int Status, string? ErrorCode, string Provenance, bool Stream)
+    int LatencyMs, int? TimeToFirstTokenMs, int Status, string? ErrorCode, string Provenance, bool Stream, int Requests)
 {
     public bool Ok => Status < 400 && ErrorCode is null;
 
@@ -45,7 +45,8 @@ public sealed record LedgerPage(int Total, int Skip, IReadOnlyList<LedgerRow> Ro
 /// What the dashboard reads. Every method takes the user id and filters by it in the database: a
 /// caller can only ever get its own rows. The one exception, <see cref="EveryonesDailyAsync"/>, is
 /// for the admin's service page, whose <c>ServiceAdmin</c> checks its caller first. Sums and counts
-/// are computed by the database; money is summed as integers (SQLite cannot sum decimals) and times
+/// are computed by the database; requests are the sum of the records' <see cref="UsageRecord.Requests"/>
+/// (one record may stand for several refusals), while pages count records; money is summed as integers (SQLite cannot sum decimals) and times
 /// are UTC <see cref="DateTime"/>s (SQLite cannot order <see cref="DateTimeOffset"/>s).
 /// </summary>
 public sealed class UsageQueries(IDbContextFactory<PortalDbContext> dbFactory, CreditsLedger ledger, TimeProvider time)
@@ -78,7 +79,7 @@ public sealed class UsageQueries(IDbContextFactory<PortalDbContext> dbFactory, C
             .Select(g => new
             {
                 Day = g.Key,
-                Requests = g.Count(),
+                Requests = g.Sum(r => r.Requests),
                 Prompt = g.Sum(r => (long)r.PromptTokens),
                 Completion = g.Sum(r => (long)r.CompletionTokens),
                 Spend = g.Sum(r => r.CostMicros),
@@ -100,7 +101,7 @@ public sealed class UsageQueries(IDbContextFactory<PortalDbContext> dbFactory, C
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var models = await db.UsageRecords.Where(r => r.UserId == userId && r.CreatedAt >= from)
             .GroupBy(r => r.ModelId)
-            .Select(g => new ModelUsage(g.Key, g.Count(), g.Sum(r => (long)r.PromptTokens), g.Sum(r => (long)r.CompletionTokens), g.Sum(r => r.CostMicros)))
+            .Select(g => new ModelUsage(g.Key, g.Sum(r => r.Requests), g.Sum(r => (long)r.PromptTokens), g.Sum(r => (long)r.CompletionTokens), g.Sum(r => r.CostMicros)))
             .ToListAsync(cancellationToken);
         return models.OrderByDescending(m => m.SpendMicros).ThenByDescending(m => m.Requests).ThenBy(m => m.ModelId, StringComparer.Ordinal).ToList();
     }
@@ -219,6 +220,6 @@ public sealed class UsageQueries(IDbContextFactory<PortalDbContext> dbFactory, C
             : withKeys.OrderByDescending(x => x.r.CreatedAt).ThenByDescending(x => x.r.Id);
         return ordered.Select(x => new RequestRow(x.r.Id, x.r.CreatedAt, x.r.RequestId, x.r.ModelId, x.r.ApiKeyId, x.KeyName,
             x.r.PromptTokens, x.r.CompletionTokens, x.r.ReasoningTokens, x.r.CostMicros,
-            x.r.LatencyMs, x.r.TimeToFirstTokenMs, x.r.Status, x.r.ErrorCode, x.r.Provenance, x.r.Stream));
+            x.r.LatencyMs, x.r.TimeToFirstTokenMs, x.r.Status, x.r.ErrorCode, x.r.Provenance, x.r.Stream, x.r.Requests));
     }
 }
