@@ -67,7 +67,8 @@ if (isCli)
     return await AdminCli.RunAsync(app.Services, args[1..], Console.In, Console.Out, Console.Error);
 }
 
-// Before serving: on SQLite this instance owns every hold, so all of them are stale now.
+// Before serving: the journal's settlements first (ADR XX), then on SQLite every hold is stale, since
+// the data folder's lock says no other process serves this file.
 await app.Services.GetRequiredService<StaleHoldRecovery>().SweepAsync();
 
 app.UseForwardedHeaders();                                     // first, so everything after sees the real client
