@@ -50,8 +50,14 @@ builder.Services.AddMudServices(mud =>                         // MudBlazor: dia
 
 var app = builder.Build();
 
+DataFolderLock? folderLock = null;
 try
 {
+    if (!isCli)
+    {
+        folderLock = await app.Services.LockDataFolderAsync();  // SQLite: one serving process per data folder, so its start-up sweep touches only its own holds (ADR XX)
+    }
+
     await app.Services.MigrateStoreAsync();
     await app.Services.EncryptKeyRingAtRestAsync();           // before the key ring is used: only the secret kept outside the store opens it (ADR 14)
 }
@@ -61,6 +67,13 @@ catch (OptionsValidationException e)
     Console.Error.WriteLine($"Configuration error: {string.Join(" ", e.Failures)}");
     return 3;
 }
+catch (DataFolderInUseException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return 4;
+}
+
+using var ownsDataFolder = folderLock;
 
 if (isCli)
 {
