@@ -84,6 +84,37 @@ public sealed class SettlementJournalTests : IAsyncLifetime
         await restarted.AssertLedgerConsistentAsync();
     }
 
+    [Fact]
+    public async Task ADeadStreamIsChargedTheProgressItRecordedNotReleasedForNothing()
+    {
+        string copy, secret;
+        ApiAccount account;
+        JournaledSettlement progress;
+        using (var dead = Sqlite())
+        {
+            account = await dead.CreateApiAccountAsync(credits: 1m);
+            Assert.Equal(HoldOutcome.Held, await dead.Services.GetRequiredService<LedgerWriter>().TryHoldAsync(account.UserId, account.KeyId, "req_streaming", 10_000));
+            var delivered = Record(dead, account, "req_streaming", Provenance.Partial);
+            delivered.ErrorCode = "interrupted";
+            progress = new JournaledSettlement(new Settlement(account.UserId, account.KeyId, "req_streaming", 10_000, 2_500), delivered, dead.Time.GetUtcNow().UtcDateTime);
+            copy = await CopyOfDatabaseAsync(dead);
+            secret = await File.ReadAllTextAsync(Path.Combine(dead.DataFolder, "keyring.key"));
+        }
+
+        // The process was killed mid-stream, after the stream had recorded its progress.
+        using var restarted = Sqlite();
+        File.Move(copy, Path.Combine(restarted.DataFolder, "portal.db"));
+        await File.WriteAllTextAsync(Path.Combine(restarted.DataFolder, "keyring.key"), secret);
+        await File.WriteAllTextAsync(Path.Combine(restarted.DataFolder, SettlementJournal.FileName), Line("progress", progress) + "\n");
+
+        var record = await restarted.InStoreAsync(db => db.UsageRecords.SingleAsync(r => r.RequestId == "req_streaming"));
+
+        Assert.Equal((2_500, Provenance.Partial, "interrupted"), (record.CostMicros, record.Provenance, record.ErrorCode));
+        Assert.Equal(Money.FromUsd(1m) - 2_500, await restarted.BalanceAsync(account.UserId));
+        Assert.False(File.Exists(Path.Combine(restarted.DataFolder, SettlementJournal.FileName)), "spent progress was left in the journal");
+        await restarted.AssertLedgerConsistentAsync();
+    }
+
     private static async Task ASettlementTheStoreFailsIsRetriedUntilItLandsWithItsChargeAsync(PortalApplication app)
     {
         using var _ = app;
