@@ -38,6 +38,7 @@ public sealed class SettlementJournal
     // Progress a dead process left: evidence for the stale-hold sweep, until it has settled them.
     private readonly Dictionary<string, JournaledSettlement> _orphaned = [];
     private int _lines;
+    private bool _loaded;
 
     public SettlementJournal(IOptions<StoreOptions> store, IHostEnvironment environment, GatewayMetrics metrics, ILogger<SettlementJournal> logger)
     {
@@ -48,7 +49,6 @@ public sealed class SettlementJournal
         _fsync = store.Value.SqliteSyncCommits;
         _metrics = metrics;
         _logger = logger;
-        Load();
     }
 
     public string FilePath { get; }
@@ -208,12 +208,29 @@ public sealed class SettlementJournal
         _lines = entries.Count;
     }
 
-    private void Load()
+    /// <summary>
+    /// Reads what a previous run left, once, at the serving process's start-up (before its sweep).
+    /// Not on construction: the admin CLI, running beside a server, must not rewrite the server's file.
+    /// </summary>
+    public void Load()
     {
-        if (!File.Exists(FilePath))
+        lock (_gate)
         {
-            return;
+            if (_loaded)
+            {
+                return;
+            }
+
+            _loaded = true;
+            if (File.Exists(FilePath))
+            {
+                LoadFile();
+            }
         }
+    }
+
+    private void LoadFile()
+    {
 
         var number = 0;
         foreach (var text in File.ReadLines(FilePath))

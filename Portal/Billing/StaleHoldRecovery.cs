@@ -19,7 +19,8 @@ namespace Portal.Billing;
 /// </summary>
 public sealed class StaleHoldRecovery(
     CreditsLedger ledger,
-    SettlementRetry journal,
+    SettlementJournal journal,
+    SettlementRetry retry,
     IOptions<StoreOptions> store,
     IOptions<GatewayOptions> options,
     TimeProvider time,
@@ -36,7 +37,8 @@ public sealed class StaleHoldRecovery(
     /// <returns>How many holds were settled or released.</returns>
     public async Task<int> SweepAsync(CancellationToken cancellationToken = default)
     {
-        await journal.DrainAsync(all: true, cancellationToken);
+        journal.Load();
+        await retry.DrainAsync(all: true, cancellationToken);
         return await SweepAsync(Shared ? StaleAge : TimeSpan.Zero, cancellationToken);
     }
 
