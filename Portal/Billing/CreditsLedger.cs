@@ -81,7 +81,7 @@ public sealed class CreditsLedger(IDbContextFactory<PortalDbContext> dbFactory, 
         foreach (var hold in stale)
         {
             var now = time.GetUtcNow().UtcDateTime;
-            if (journal.OrphanedProgress(hold.RequestId!) is { } progress)
+            if (journal.ProgressOf(hold.RequestId!) is { } progress)
             {
                 // The stream delivered this much before its process died (ADR XX).
                 progress.Record.CreatedAt = now;
@@ -107,6 +107,11 @@ public sealed class CreditsLedger(IDbContextFactory<PortalDbContext> dbFactory, 
         if (stale.Count > 0)
         {
             logger.LogWarning("Settled {Count} holds left by interrupted requests, {Charged} of them at the progress they had recorded", stale.Count, charged);
+        }
+
+        foreach (var hold in stale)
+        {
+            journal.Finished(hold.RequestId!);
         }
 
         // Progress of requests now settled, by this sweep or before it, is no evidence any more.

@@ -118,12 +118,15 @@ public sealed class SettlementJournal
         }
     }
 
-    /// <summary>The last progress a dead process recorded for this request, if any.</summary>
-    public JournaledSettlement? OrphanedProgress(string requestId)
+    /// <summary>
+    /// The last progress recorded for a request the sweep found stale: by a dead process, or by this
+    /// one for a run that ended without settling (no live run is that old: its deadline comes first).
+    /// </summary>
+    public JournaledSettlement? ProgressOf(string requestId)
     {
         lock (_gate)
         {
-            return _orphaned.GetValueOrDefault(requestId);
+            return _orphaned.GetValueOrDefault(requestId) ?? _running.GetValueOrDefault(requestId);
         }
     }
 

@@ -91,7 +91,8 @@ public sealed class ChatGateway(
         {
             // A stream stops when its client leaves; any run stops when, on shutdown, the grace period is
             // over, and at its deadline, before the stale-hold sweep could take its hold (ADR XX).
-            using var deadline = new CancellationTokenSource(options.Value.RequestDeadline - time.GetElapsedTime(started), time);
+            var left = options.Value.RequestDeadline - time.GetElapsedTime(started);
+            using var deadline = new CancellationTokenSource(left > TimeSpan.Zero ? left : TimeSpan.Zero, time);
             using var stop = request.Stream
                 ? CancellationTokenSource.CreateLinkedTokenSource(aborted, drain.GraceOver, deadline.Token)
                 : CancellationTokenSource.CreateLinkedTokenSource(drain.GraceOver, deadline.Token);
