@@ -50,8 +50,14 @@ builder.Services.AddMudServices(mud =>                         // MudBlazor: dia
 
 var app = builder.Build();
 
+DataFolderLock? folderLock = null;
 try
 {
+    if (!isCli)
+    {
+        folderLock = await app.Services.LockDataFolderAsync();  // SQLite: one serving process per data folder, so its start-up sweep touches only its own holds (ADR 18)
+    }
+
     await app.Services.MigrateStoreAsync();
     await app.Services.EncryptKeyRingAtRestAsync();           // before the key ring is used: only the secret kept outside the store opens it (ADR 14)
 }
@@ -61,13 +67,21 @@ catch (OptionsValidationException e)
     Console.Error.WriteLine($"Configuration error: {string.Join(" ", e.Failures)}");
     return 3;
 }
+catch (DataFolderInUseException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return 4;
+}
+
+using var ownsDataFolder = folderLock;
 
 if (isCli)
 {
     return await AdminCli.RunAsync(app.Services, args[1..], Console.In, Console.Out, Console.Error);
 }
 
-// Before serving: on SQLite this instance owns every hold, so all of them are stale now.
+// Before serving: the journal's settlements first (ADR 18), then on SQLite every hold is stale, since
+// the data folder's lock says no other process serves this file.
 await app.Services.GetRequiredService<StaleHoldRecovery>().SweepAsync();
 
 app.UseForwardedHeaders();                                     // first, so everything after sees the real client

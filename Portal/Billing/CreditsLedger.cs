@@ -11,7 +11,7 @@ public sealed record BalanceSummary(long BalanceMicros, long OnHoldMicros, long 
 /// appends ledger entries and moves the balance by their sum, so balance = Σ entries always holds.
 /// Debits are conditional updates (<c>WHERE balance &gt;= amount</c>): zero rows means "not enough".
 /// </summary>
-public sealed class CreditsLedger(IDbContextFactory<PortalDbContext> dbFactory, LedgerWriter writer, TimeProvider time, ILogger<CreditsLedger> logger)
+public sealed class CreditsLedger(IDbContextFactory<PortalDbContext> dbFactory, LedgerWriter writer, SettlementJournal journal, TimeProvider time, ILogger<CreditsLedger> logger)
 {
     /// <summary>Adds (or, when negative, deducts) credits. A deduction never takes a balance below zero.</summary>
     public Task<long> GrantAsync(string userId, long amountMicros, string reason, string? actorId, CancellationToken cancellationToken = default) =>
@@ -61,21 +61,35 @@ public sealed class CreditsLedger(IDbContextFactory<PortalDbContext> dbFactory, 
     }
 
     /// <summary>
-    /// Releases holds no request will settle any more: left by a process that died mid-request.
-    /// Only holds older than <paramref name="olderThan"/> are touched, so live requests of other
-    /// instances sharing the store keep theirs.
+    /// Settles holds no request will settle any more: left by a process that died mid-request. A
+    /// request whose progress the settlement journal recorded is charged that (what it delivered);
+    /// the others are released for nothing. Only holds older than <paramref name="olderThan"/> are
+    /// touched, so live requests keep theirs, and none whose settlement waits in the journal.
     /// </summary>
     public async Task<int> ReleaseStaleHoldsAsync(TimeSpan olderThan, CancellationToken cancellationToken = default)
     {
         var cutoff = time.GetUtcNow().UtcDateTime - olderThan;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var stale = await db.Ledger
+        var stale = (await db.Ledger
             .Where(h => h.Kind == LedgerKind.Hold && h.CreatedAt <= cutoff
                 && !db.Ledger.Any(r => r.RequestId == h.RequestId && r.Kind == LedgerKind.Release))
             .Select(h => new { h.UserId, h.ApiKeyId, h.RequestId, h.AmountMicros })
-            .ToListAsync(cancellationToken);
+            .ToListAsync(cancellationToken))
+            .Where(h => !journal.IsPending(h.RequestId!))
+            .ToList();
+        var charged = 0;
         foreach (var hold in stale)
         {
+            var now = time.GetUtcNow().UtcDateTime;
+            if (journal.ProgressOf(hold.RequestId!) is { } progress)
+            {
+                // The stream delivered this much before its process died (ADR 18).
+                progress.Record.CreatedAt = now;
+                await writer.SettleAsync(new Settlement(hold.UserId, hold.ApiKeyId, hold.RequestId!, -hold.AmountMicros, progress.Settlement.ChargeMicros), progress.Record);
+                charged++;
+                continue;
+            }
+
             var record = new UsageRecord
             {
                 RequestId = hold.RequestId!,
@@ -85,14 +99,27 @@ public sealed class CreditsLedger(IDbContextFactory<PortalDbContext> dbFactory, 
                 Status = 500,
                 ErrorCode = "interrupted",
                 Provenance = Provenance.Partial,
-                CreatedAt = time.GetUtcNow().UtcDateTime,
+                CreatedAt = now,
             };
             await writer.SettleAsync(new Settlement(hold.UserId, hold.ApiKeyId, hold.RequestId!, -hold.AmountMicros, 0), record);
         }
 
         if (stale.Count > 0)
         {
-            logger.LogWarning("Released {Count} holds left by interrupted requests", stale.Count);
+            logger.LogWarning("Settled {Count} holds left by interrupted requests, {Charged} of them at the progress they had recorded", stale.Count, charged);
+        }
+
+        foreach (var hold in stale)
+        {
+            journal.Finished(hold.RequestId!);
+        }
+
+        // Progress of requests now settled, by this sweep or before it, is no evidence any more.
+        var orphaned = journal.OrphanedRequests();
+        if (orphaned.Count > 0)
+        {
+            var settled = await db.Ledger.Where(e => e.Kind == LedgerKind.Release && orphaned.Contains(e.RequestId!)).Select(e => e.RequestId!).ToListAsync(cancellationToken);
+            journal.Forget(settled);
         }
 
         return stale.Count;

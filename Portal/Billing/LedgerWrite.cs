@@ -38,6 +38,8 @@ internal sealed class SettleWrite(Settlement settlement, UsageRecord record, Dat
     public long Shortfall => Excess - ExcessCharged;
     public UsageRecord Record { get; } = record;
     public DateTime Now { get; } = now;
+    /// <summary>A retry from the settlement journal: failing again leaves it there, it is not journaled twice.</summary>
+    public bool FromJournal { get; init; }
 }
 
 internal sealed class RecordWrite(UsageRecord record) : LedgerWrite<bool>

@@ -25,7 +25,8 @@ public sealed record Settlement(string UserId, string? ApiKeyId, string RequestI
 /// calls its upstream only once its hold stands, and answers only once its settlement stands.
 /// Debits stay conditional statements inside the transaction, so no balance goes below zero, on one
 /// instance or many. If a batch fails, each of its writes is retried alone, so one bad write fails
-/// only its own request.
+/// only its own request; a settlement that fails alone is kept in the <see cref="SettlementJournal"/>
+/// and retried until it commits (ADR 18), so its caller goes on as if it had committed.
 /// </summary>
 public sealed class LedgerWriter : IAsyncDisposable, IDisposable
 {
@@ -44,12 +45,15 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
     private readonly bool _syncCommits;
     private readonly TimeProvider _time;
     private readonly GatewayMetrics _metrics;
+    private readonly SettlementJournal _journal;
     private readonly ILogger<LedgerWriter> _logger;
     private readonly Task[] _lanes;
     private long _committed;
 
-    public LedgerWriter(IDbContextFactory<PortalDbContext> dbFactory, IOptions<StoreOptions> options, TimeProvider time, GatewayMetrics metrics, ILogger<LedgerWriter> logger)
+    public LedgerWriter(IDbContextFactory<PortalDbContext> dbFactory, IOptions<StoreOptions> options, TimeProvider time, GatewayMetrics metrics,
+        SettlementJournal journal, ILogger<LedgerWriter> logger)
     {
+        _journal = journal;
         _dbFactory = dbFactory;
         _syncCommits = options.Value.SqliteSyncCommits;
         _time = time;
@@ -75,9 +79,15 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
     /// <paramref name="record"/>'s cost is what was charged once the task completes.
     /// Settling the same request twice changes nothing.
     /// Runs to completion even when the client has gone: callers pass no request-bound token.
+    /// If the store fails it, the settlement is kept in the journal and the task completes all the
+    /// same (the charge stands, written later); it fails only if the journal cannot keep it either.
     /// </summary>
     public Task SettleAsync(Settlement settlement, UsageRecord record) =>
         Enqueue(new SettleWrite(settlement, record, _time.GetUtcNow().UtcDateTime));
+
+    /// <summary>Writes a journaled settlement again; fails if the store fails it again (it stays in the journal).</summary>
+    internal Task RetryAsync(JournaledSettlement entry) =>
+        Enqueue(new SettleWrite(entry.Settlement, entry.Record, entry.At) { FromJournal = true });
 
     /// <summary>Stores the usage record of a request refused before any hold (bad input, 402, 429…).</summary>
     public Task RecordAsync(UsageRecord record) => Enqueue(new RecordWrite(record));
@@ -152,7 +162,10 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>A write that failed on its own. A settlement that finds its request already settled succeeds: settling is idempotent.</summary>
+    /// <summary>
+    /// A write that failed on its own. A settlement that finds its request already settled succeeds:
+    /// settling is idempotent. Any other failed settlement goes to the journal, to be retried.
+    /// </summary>
     private async Task FailAsync(LedgerWrite write, Exception error)
     {
         if (write is SettleWrite settle && await IsSettledAsync(settle.Settlement.RequestId))
@@ -163,6 +176,23 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
         }
 
         _logger.LogError(error, "A ledger write failed");
+        if (write is SettleWrite { FromJournal: false } failed)
+        {
+            try
+            {
+                // What it will cost once written, as far as the hold covers it; a cost beyond the hold
+                // is decided when it commits (ADR 13).
+                failed.Record.CostMicros = failed.WithinHold;
+                _journal.Add(failed.Settlement, failed.Record, failed.Now);
+                failed.Complete(true);
+                return;
+            }
+            catch (Exception journalError)
+            {
+                _logger.LogError(journalError, "The settlement of request {RequestId} could not be journaled either", failed.Settlement.RequestId);
+            }
+        }
+
         write.Fail(error);
     }
 

@@ -6,15 +6,21 @@ using Portal.Gateway;
 namespace Portal.Billing;
 
 /// <summary>
-/// Releases credit holds that no request will settle any more, because the process serving it died
-/// (kill -9, a crash, a lost machine). On SQLite there is one instance, so at start-up every hold is
-/// stale. On PostgreSQL other instances' requests are live, so only holds older than
-/// <see cref="GatewayOptions.StaleHoldSeconds"/> go, at start-up and then periodically — an instance
-/// that never comes back still has its holds released by the others. One instance sweeps at a time
-/// (an advisory lock); the ledger's unique release per request makes a double release impossible anyway.
+/// Settles credit holds that no request will settle any more, because the process serving it died
+/// (kill -9, a crash, a lost machine): at the progress the request recorded in the settlement journal
+/// if it has any (what a long stream had delivered), else released for nothing. Before it looks, the
+/// journal's pending settlements are written (ADR 18), so a settlement that failed is never mistaken
+/// for a dead request. At start-up on SQLite every hold is stale: the data folder's lock says no other
+/// process serves this file. Everywhere else — PostgreSQL, and SQLite after start-up — only holds older
+/// than <see cref="GatewayOptions.StaleHoldSeconds"/> go, periodically (no request lives that long:
+/// <see cref="GatewayOptions.RequestDeadline"/>), so an instance that never comes back still has its
+/// holds released by the others. On PostgreSQL one instance sweeps at a time (an advisory lock); the
+/// ledger's unique release per request makes a double release impossible anyway.
 /// </summary>
 public sealed class StaleHoldRecovery(
     CreditsLedger ledger,
+    SettlementJournal journal,
+    SettlementRetry retry,
     IOptions<StoreOptions> store,
     IOptions<GatewayOptions> options,
     TimeProvider time,
@@ -25,14 +31,22 @@ public sealed class StaleHoldRecovery(
 
     private bool Shared => store.Value.Provider == StoreProvider.Postgres;
 
-    private TimeSpan MaxAge => Shared ? TimeSpan.FromSeconds(options.Value.StaleHoldSeconds) : TimeSpan.Zero;
+    private TimeSpan StaleAge => TimeSpan.FromSeconds(options.Value.StaleHoldSeconds);
 
-    /// <returns>How many holds were released.</returns>
+    /// <summary>The start-up sweep: the journal first, then every hold on SQLite, old ones on PostgreSQL.</summary>
+    /// <returns>How many holds were settled or released.</returns>
     public async Task<int> SweepAsync(CancellationToken cancellationToken = default)
+    {
+        journal.Load();
+        await retry.DrainAsync(all: true, cancellationToken);
+        return await SweepAsync(Shared ? StaleAge : TimeSpan.Zero, cancellationToken);
+    }
+
+    private async Task<int> SweepAsync(TimeSpan olderThan, CancellationToken cancellationToken)
     {
         if (!Shared)
         {
-            return await ledger.ReleaseStaleHoldsAsync(MaxAge, cancellationToken);
+            return await ledger.ReleaseStaleHoldsAsync(olderThan, cancellationToken);
         }
 
         await using var connection = new NpgsqlConnection(store.Value.ConnectionString);
@@ -45,7 +59,7 @@ public sealed class StaleHoldRecovery(
 
         try
         {
-            return await ledger.ReleaseStaleHoldsAsync(MaxAge, cancellationToken);
+            return await ledger.ReleaseStaleHoldsAsync(olderThan, cancellationToken);
         }
         finally
         {
@@ -56,23 +70,18 @@ public sealed class StaleHoldRecovery(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!Shared)
-        {
-            return;
-        }
-
         // A hold becomes stale StaleHoldSeconds after it was taken; sweeping twice as often releases it
-        // at most 1.5 × that after its instance died.
-        using var timer = new PeriodicTimer(MaxAge / 2, time);
+        // at most 1.5 × that after its request died.
+        using var timer = new PeriodicTimer(StaleAge / 2, time);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             try
             {
-                await SweepAsync(stoppingToken);
+                await SweepAsync(StaleAge, stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                logger.LogWarning(e, "Releasing stale credit holds failed; retrying in {Period}", MaxAge / 2);
+                logger.LogWarning(e, "Releasing stale credit holds failed; retrying in {Period}", StaleAge / 2);
             }
         }
     }

@@ -30,6 +30,13 @@ public sealed class StoreOptions : IValidatableObject
     public bool SqliteSyncCommits { get; set; }
 
     /// <summary>
+    /// SQLite: how long a starting Portal waits for another process to let go of the data folder (an
+    /// overlapping restart) before it exits with code 4 naming that process (ADR 18).
+    /// </summary>
+    [Range(0, 600)]
+    public int LockWaitSeconds { get; set; } = 10;
+
+    /// <summary>
     /// On PostgreSQL, Npgsql prepares the statements a connection runs often once <c>Max Auto Prepare</c>
     /// is set, so the gateway's few hot statements skip the server's parse and plan (bench: 888 → 1,165
     /// requests/s). The operator's own setting wins: 0 turns it off (PgBouncer before 1.21 in

@@ -60,6 +60,9 @@ public sealed record ApiError(int Status, string Code, string Type, string Messa
 
     public static ApiError UpstreamTimeout(string message) => new(504, "upstream_timeout", "upstream_error", message);
 
+    public static ApiError RequestTimeout(TimeSpan deadline) =>
+        new(504, "request_timeout", "server_error", $"The request ran longer than the {deadline.TotalSeconds:0} s Portal allows and was stopped; what was delivered is charged.");
+
     public static ApiError Unavailable() =>
         new(503, "service_unavailable", "service_unavailable", "The API is switched off by an administrator. Try again later.");
 

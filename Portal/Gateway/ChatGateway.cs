@@ -18,6 +18,7 @@ public sealed class ChatGateway(
     CreditHolds holds,
     LedgerWriter ledger,
     RefusalLog refusals,
+    SettlementJournal journal,
     ApiSwitch apiSwitch,
     SimulatedUpstream simulated,
     HttpUpstream http,
@@ -27,7 +28,7 @@ public sealed class ChatGateway(
     IOptions<GatewayOptions> options,
     ILogger<ChatGateway> logger)
 {
-    private readonly RunDependencies _run = new(simulated, http, ledger, time, options.Value, logger, metrics, drain.GraceOver);
+    private readonly RunDependencies _run = new(simulated, http, ledger, journal, time, options.Value, logger, metrics, drain.GraceOver);
 
     /// <param name="body">The request JSON, or why it could not be read.</param>
     /// <param name="aborted">Fires when the client leaves or presses Stop: a stream's upstream call is
@@ -89,9 +90,14 @@ public sealed class ChatGateway(
         metrics.HoldTaken();
         try
         {
-            // A stream stops when its client leaves; any run stops when, on shutdown, the grace period is over.
-            using var stop = request.Stream ? CancellationTokenSource.CreateLinkedTokenSource(aborted, drain.GraceOver) : null;
-            await new CompletionRun(_run, sink, payer, request, model, requestId, started, held.HoldMicros, aborted).ExecuteAsync(stop?.Token ?? drain.GraceOver);
+            // A stream stops when its client leaves; any run stops when, on shutdown, the grace period is
+            // over, and at its deadline, before the stale-hold sweep could take its hold (ADR 18).
+            var left = options.Value.RequestDeadline - time.GetElapsedTime(started);
+            using var deadline = new CancellationTokenSource(left > TimeSpan.Zero ? left : TimeSpan.Zero, time);
+            using var stop = request.Stream
+                ? CancellationTokenSource.CreateLinkedTokenSource(aborted, drain.GraceOver, deadline.Token)
+                : CancellationTokenSource.CreateLinkedTokenSource(drain.GraceOver, deadline.Token);
+            await new CompletionRun(_run, sink, payer, request, model, requestId, started, held.HoldMicros, aborted, deadline.Token).ExecuteAsync(stop.Token);
         }
         finally
         {

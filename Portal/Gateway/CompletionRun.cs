@@ -11,6 +11,7 @@ internal sealed record RunDependencies(
     SimulatedUpstream Simulated,
     HttpUpstream Http,
     LedgerWriter Ledger,
+    SettlementJournal Journal,
     TimeProvider Time,
     GatewayOptions Options,
     ILogger Logger,
@@ -32,7 +33,8 @@ internal sealed class CompletionRun(
     string requestId,
     long started,
     long hold,
-    CancellationToken clientGone)
+    CancellationToken clientGone,
+    CancellationToken deadline)
 {
     private readonly CompletionAccumulator _accumulator = new();
     private int? _firstTokenMs;
@@ -44,6 +46,9 @@ internal sealed class CompletionRun(
     // (the client leaves while the usage chunk or [DONE] is written) must not settle again or count
     // itself twice in the metrics; the (request, kind) index would only stop the second settlement.
     private long? _charged;
+    // When the stream last recorded its progress in the settlement journal, and whether it ever did.
+    private long? _progressAt;
+    private bool _progressRecorded;
 
     private string CompletionId => "chatcmpl-" + requestId;
 
@@ -61,6 +66,22 @@ internal sealed class CompletionRun(
             {
                 await CompleteAsync(chunks, created, aborted);
             }
+        }
+        catch (Exception) when (aborted.IsCancellationRequested && deadline.IsCancellationRequested)
+        {
+            // Past its deadline, a request would soon lose its hold to the stale-hold sweep: charge what
+            // was delivered, tell the client why it stopped (ADR 18).
+            dependencies.Logger.LogWarning("Request {RequestId} reached its deadline of {Deadline} and was stopped", requestId, dependencies.Options.RequestDeadline);
+            if (_delivered)
+            {
+                await SettlePartialAsync(200, "request_timeout");
+            }
+            else
+            {
+                await SettleAsync(prompt: 0, completion: 0, Provenance.Reported, 504, "request_timeout", charge: false);
+            }
+
+            await TryTellAsync(ApiError.RequestTimeout(dependencies.Options.RequestDeadline));
         }
         catch (Exception) when (aborted.IsCancellationRequested && dependencies.ShutdownGraceOver.IsCancellationRequested)
         {
@@ -95,8 +116,9 @@ internal sealed class CompletionRun(
         catch (Exception e)
         {
             // Whatever broke, the hold must not outlive the request: settle what was delivered. If the
-            // store is what broke (PostgreSQL restarting), that fails too, and the stale-hold sweep
-            // releases the hold later.
+            // store is what broke (PostgreSQL restarting), the settlement waits in the journal (ADR 18);
+            // only if the journal cannot keep it either does this fail, and the stale-hold sweep
+            // settles the hold later.
             dependencies.Logger.LogError(e, "Request {RequestId} failed unexpectedly; settling what was delivered", requestId);
             try
             {
@@ -201,6 +223,7 @@ internal sealed class CompletionRun(
             await sink.ChunkAsync(chunk with { Id = CompletionId, Model = model.Id, Created = created, Usage = null }, cancellationToken);
             _accumulator.Delivered(chunk);
             _delivered = true;
+            RecordProgressIfDue();
         }
 
         var usage = await SettleFinishedAsync();
@@ -250,6 +273,36 @@ internal sealed class CompletionRun(
         return SettleAsync(prompt, completion, Provenance.Partial, status, errorCode, charge: true);
     }
 
+    /// <summary>
+    /// Every <see cref="GatewayOptions.ProgressSeconds"/> of a long stream: what it has delivered, in the
+    /// settlement journal. If the process dies before the stream settles, the stale-hold sweep charges
+    /// that instead of releasing the hold for nothing (ADR 18). One small file write per interval; a
+    /// stream shorter than that writes nothing.
+    /// </summary>
+    private void RecordProgressIfDue()
+    {
+        if (dependencies.Time.GetElapsedTime(_progressAt ?? started) < TimeSpan.FromSeconds(dependencies.Options.ProgressSeconds))
+        {
+            return;
+        }
+
+        _progressAt = dependencies.Time.GetTimestamp();
+        var prompt = _accumulator.ReportedUsage?.PromptTokens ?? TokenEstimator.PromptTokens(request.Messages);
+        var completion = _accumulator.DeliveredTokens;
+        var record = Record(prompt, completion, Provenance.Partial, 200, "interrupted");
+        var cost = Money.Cost(prompt, completion, model.InputPriceMicros, model.OutputPriceMicros);
+        try
+        {
+            dependencies.Journal.RecordProgress(new Settlement(payer.UserId, payer.Key?.KeyId, requestId, hold, cost), record, record.CreatedAt);
+            _progressRecorded = true;
+        }
+        catch (IOException e)
+        {
+            // Evidence only: the stream goes on, and settles as usual.
+            dependencies.Logger.LogWarning(e, "Could not record the progress of request {RequestId}", requestId);
+        }
+    }
+
     private async Task<long> SettleAsync(int prompt, int completion, string provenance, int status, string? errorCode, bool charge)
     {
         if (_charged is { } settled)
@@ -258,8 +311,23 @@ internal sealed class CompletionRun(
         }
 
         var cost = charge ? Money.Cost(prompt, completion, model.InputPriceMicros, model.OutputPriceMicros) : 0;
+        var record = Record(prompt, completion, provenance, status, errorCode);
+        await dependencies.Ledger.SettleAsync(new Settlement(payer.UserId, payer.Key?.KeyId, requestId, hold, cost), record);
+        _charged = record.CostMicros;
+        if (_progressRecorded)
+        {
+            dependencies.Journal.Finished(requestId);
+        }
+
+        dependencies.Metrics.Completed(model.Id, status, dependencies.Time.GetElapsedTime(started),
+            _firstTokenMs is { } first ? TimeSpan.FromMilliseconds(first) : null, prompt, completion, record.CostMicros);
+        return record.CostMicros;
+    }
+
+    private UsageRecord Record(int prompt, int completion, string provenance, int status, string? errorCode)
+    {
         var details = _accumulator.ReportedUsage;
-        var record = new UsageRecord
+        return new UsageRecord
         {
             RequestId = requestId,
             UserId = payer.UserId,
@@ -280,11 +348,6 @@ internal sealed class CompletionRun(
             Provenance = provenance,
             CreatedAt = dependencies.Time.GetUtcNow().UtcDateTime,
         };
-        await dependencies.Ledger.SettleAsync(new Settlement(payer.UserId, payer.Key?.KeyId, requestId, hold, cost), record);
-        _charged = record.CostMicros;
-        dependencies.Metrics.Completed(model.Id, status, dependencies.Time.GetElapsedTime(started),
-            _firstTokenMs is { } first ? TimeSpan.FromMilliseconds(first) : null, prompt, completion, record.CostMicros);
-        return record.CostMicros;
     }
 
     private int ElapsedMs() => (int)dependencies.Time.GetElapsedTime(started).TotalMilliseconds;

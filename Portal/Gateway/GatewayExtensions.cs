@@ -8,10 +8,7 @@ public static class GatewayExtensions
     /// <summary>The relay: the simulated and HTTP upstreams, the completion path, its graceful drain and the OpenAPI document.</summary>
     public static IHostApplicationBuilder AddGateway(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateDataAnnotations()
-            .Validate(gateway => gateway.RefusalsPerMinute >= gateway.RecordedRefusalsPerMinute,
-                "Gateway:RefusalsPerMinute must be at least Gateway:RecordedRefusalsPerMinute: an account is throttled only once its recorded refusals are used up.")
-            .ValidateOnStart();
+        builder.Services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<SimulationOptions>().BindConfiguration(SimulationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<SimulatedUpstream>();
         // One pooled client for every provider: connections are reused, DNS refreshed every few minutes.

@@ -1,6 +1,6 @@
 namespace Portal.Gateway;
 
-public sealed class GatewayOptions
+public sealed class GatewayOptions : System.ComponentModel.DataAnnotations.IValidatableObject
 {
     public const string Section = "Gateway";
 
@@ -59,9 +59,9 @@ public sealed class GatewayOptions
     public int MaxUpstreamEventBytes { get; set; } = 8 * 1024 * 1024;
 
     /// <summary>
-    /// On a shared (PostgreSQL) store, an unsettled credit hold older than this was left by an instance
-    /// that died mid-request and is released by whichever instance sweeps next. Must exceed the longest
-    /// request; on SQLite (one instance) every hold found at start-up is stale.
+    /// An unsettled credit hold older than this was left by a request that died with its process, and is
+    /// settled by the next periodic sweep (on PostgreSQL by whichever instance sweeps next). No request
+    /// lives this long: <see cref="RequestDeadline"/>. On SQLite every hold found at start-up is stale.
     /// </summary>
     [System.ComponentModel.DataAnnotations.Range(10, 7 * 24 * 3600)]
     public int StaleHoldSeconds { get; set; } = 3600;
@@ -77,4 +77,38 @@ public sealed class GatewayOptions
     /// <summary>The most JSON values (strings, numbers, objects, arrays…) one request body may have; counted before it is parsed.</summary>
     [System.ComponentModel.DataAnnotations.Range(1_000, 10_000_000)]
     public int MaxJsonValues { get; set; } = 100_000;
+
+    /// <summary>
+    /// The longest a held request may run, keep-alives, retries and all: past it, it is stopped and
+    /// settled at what it delivered, with the error <c>request_timeout</c>. Unset, nine tenths of
+    /// <see cref="StaleHoldSeconds"/>; set, it must be below it, so no sweep takes a live request's hold (ADR 18).
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 7 * 24 * 3600)]
+    public int? MaxRequestSeconds { get; set; }
+
+    /// <summary>
+    /// How often a running stream records what it has delivered in the settlement journal: what it is
+    /// charged if its process dies before it settles (ADR 18). Shorter streams write nothing.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 3600)]
+    public int ProgressSeconds { get; set; } = 10;
+
+    public TimeSpan RequestDeadline => TimeSpan.FromSeconds(MaxRequestSeconds ?? StaleHoldSeconds * 9 / 10);
+
+    public IEnumerable<System.ComponentModel.DataAnnotations.ValidationResult> Validate(System.ComponentModel.DataAnnotations.ValidationContext validationContext)
+    {
+        if (MaxRequestSeconds >= StaleHoldSeconds)
+        {
+            yield return new(
+                $"Gateway:MaxRequestSeconds ({MaxRequestSeconds}) must be below Gateway:StaleHoldSeconds ({StaleHoldSeconds}): a longer request would lose its hold to the stale-hold sweep.",
+                [nameof(MaxRequestSeconds)]);
+        }
+
+        if (RefusalsPerMinute < RecordedRefusalsPerMinute)
+        {
+            yield return new(
+                "Gateway:RefusalsPerMinute must be at least Gateway:RecordedRefusalsPerMinute: an account is throttled only once its recorded refusals are used up.",
+                [nameof(RefusalsPerMinute)]);
+        }
+    }
 }

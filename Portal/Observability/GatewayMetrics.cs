@@ -30,6 +30,8 @@ public sealed class GatewayMetrics
     private readonly Counter<long> _shortfall;
     private readonly Counter<long> _upstreamErrors;
     private readonly Counter<long> _upstreamRetries;
+    private readonly Counter<long> _settlementsJournaled;
+    private readonly Counter<long> _settlementsDead;
     private long _holdsOutstanding;
 
     public GatewayMetrics(IMeterFactory meters)
@@ -44,6 +46,8 @@ public sealed class GatewayMetrics
         _shortfall = meter.CreateCounter<long>("portal.credits.shortfall_microdollars", description: "Cost upstreams reported beyond a request's hold that the balance or the key's spend cap could not cover, in micro-dollars (ADR 13).");
         _upstreamErrors = meter.CreateCounter<long>("portal.upstream.errors", description: "Failed upstream attempts, by model and error code.");
         _upstreamRetries = meter.CreateCounter<long>("portal.upstream.retries", description: "Upstream attempts after the first, by model.");
+        _settlementsJournaled = meter.CreateCounter<long>("portal.settlements.journaled", description: "Settlements whose write to the store failed and were kept in the settlement journal for retry.");
+        _settlementsDead = meter.CreateCounter<long>("portal.settlements.dead", description: "Journaled settlements the store kept refusing, moved to the dead-letter file; each leaves a hold for an operator.");
         meter.CreateObservableGauge("portal.holds.outstanding", () => Volatile.Read(ref _holdsOutstanding),
             description: "Credit holds of requests still running on this instance.");
     }
@@ -84,6 +88,10 @@ public sealed class GatewayMetrics
     public void ChargeShortfall(string model, long micros) => _shortfall.Add(micros, new TagList { { "model", model } });
 
     public void UpstreamRetried(string model) => _upstreamRetries.Add(1, new TagList { { "model", model } });
+
+    public void SettlementJournaled() => _settlementsJournaled.Add(1);
+
+    public void SettlementDead() => _settlementsDead.Add(1);
 
     public void HoldTaken() => Interlocked.Increment(ref _holdsOutstanding);
 
