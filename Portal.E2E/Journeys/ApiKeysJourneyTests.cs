@@ -72,7 +72,12 @@ public sealed class ApiKeysJourneyTests(PortalFixture portal, ITestOutputHelper 
         await Expect(keys.RateLimitBox).ToHaveValueAsync("0");
         await Expect(keys.NewKeyPanel).ToHaveCountAsync(0);
 
+        // Left, the fixed field loses its message; waiting for that before the click keeps the change
+        // ahead of the submit. Seen once on a busy machine: the submit was handled with "0", then the
+        // change cleared its message, leaving neither a key nor an error.
         await keys.RateLimitBox.FillAsync("30");
+        await keys.RateLimitBox.BlurAsync();
+        await Expect(keys.CreateForm).Not.ToContainTextAsync("Enter a whole number of requests per minute");
         await keys.SubmitCreateFormAsync();
 
         await Expect(keys.NewKey).ToBeVisibleAsync();
