@@ -1,6 +1,7 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Portal.ApiKeys;
 using Portal.Billing;
 using Portal.Tests.Store;
 
@@ -94,6 +95,31 @@ public sealed class StoreOutageApiTests
         Assert.Equal(HttpStatusCode.OK, (await client.PostChatAsync(Hello)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.PostChatAsync(HelloStreamed)).StatusCode);
         await AssertRefusedRequestsCostNothingAsync(app, account, refused, served: 3);
+    }
+
+    [PostgresFact]
+    public async Task MoreConcurrentRequestsThanPooledConnectionsGetAnAnswerOr503NeverA500()
+    {
+        await using var database = new PostgresTestDatabase();
+        var settings = new Dictionary<string, string?>(database.StoreSettings().Concat(Fast))
+        {
+            ["Store:ConnectionString"] = database.ConnectionString + ";Maximum Pool Size=2;Timeout=1",
+        };
+        using var app = new PortalApplication(settings);
+        var account = await app.CreateApiAccountAsync(credits: 5m, key: new NewApiKey("busy", RateLimitPerMinute: 600));
+        var client = app.ApiClient(account.Key);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 24).Select(i => client.PostChatAsync(i % 2 == 0 ? Hello : HelloStreamed)));
+
+        foreach (var response in responses.Where(r => r.StatusCode != HttpStatusCode.OK))
+        {
+            await GatewayFixtures.AssertErrorAsync(response, 503, "service_unavailable");
+            Assert.NotNull(response.Headers.RetryAfter);
+        }
+
+        var refusedIds = responses.Where(r => r.StatusCode != HttpStatusCode.OK).Select(RequestId).ToList();
+        Assert.Equal(0, await app.InStoreAsync(db => db.Ledger.CountAsync(e => refusedIds.Contains(e.RequestId!))));
+        await app.AssertLedgerConsistentAsync();
     }
 
     private static async Task AssertRefusedRequestsCostNothingAsync(PortalApplication app, ApiAccount account, List<HttpResponseMessage> refused, int served)

@@ -37,8 +37,14 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
     /// Batches committing at once. SQLite has one writer per file, so one. PostgreSQL waits for its
     /// log flush on every commit; several batches in flight share those waits (the server flushes
     /// their commits together) instead of queueing behind each other.
+    /// Each lane keeps one connection of the instance's pool, so the lanes take at most a quarter of
+    /// it: the rest is for key lookups, the rate limiter and pages (ADR XX).
     /// </summary>
-    public static int LanesFor(StoreProvider provider) => provider == StoreProvider.Postgres ? 4 : 1;
+    public static int LanesFor(StoreOptions options) =>
+        options.Provider == StoreProvider.Postgres ? Math.Clamp(options.PostgresMaxPoolSize / 4, 1, 4) : 1;
+
+    /// <summary>This writer's lanes (<see cref="LanesFor"/>).</summary>
+    public int Lanes => _lanes.Length;
 
     private readonly Channel<LedgerWrite> _queue = Channel.CreateUnbounded<LedgerWrite>();
     private readonly IDbContextFactory<PortalDbContext> _dbFactory;
@@ -63,7 +69,7 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
         _time = time;
         _metrics = metrics;
         _logger = logger;
-        _lanes = Enumerable.Range(0, LanesFor(options.Value.Provider)).Select(_ => Task.Run(RunAsync)).ToArray();
+        _lanes = Enumerable.Range(0, LanesFor(options.Value)).Select(_ => Task.Run(RunAsync)).ToArray();
     }
 
     /// <summary>Transactions committed so far (batches, and writes retried alone).</summary>
