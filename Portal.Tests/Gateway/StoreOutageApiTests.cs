@@ -60,6 +60,25 @@ public sealed class StoreOutageApiTests
         await AssertRefusedRequestsCostNothingAsync(app, account, refused, served: 3);
     }
 
+    [PostgresFact]
+    public async Task SigningInWhilePostgresIsDownSaysToTryAgainShortly()
+    {
+        await using var database = new PostgresTestDatabase();
+        using var app = new PortalApplication(database.StoreSettings());
+        await app.CreateUserAsync("ada@example.com", "correct horse battery");
+        using var browser = app.CreateBrowser();
+
+        await database.RefuseConnectionsAsync();
+        var response = await browser.SignInAsync("ada@example.com", "correct horse battery");
+
+        // A static page too: the layout's error boundary shows the outage in place of the form.
+        var page = await response.Content.ReadAsStringAsync();
+        Assert.Contains("reach its database right now", page);
+        Assert.Contains("try again shortly", page);
+        Assert.DoesNotContain("If it keeps happening, the server log has the details", page);
+        Assert.False(browser.HasAuthCookie);
+    }
+
     [Fact]
     public async Task WhileAnotherProcessHoldsTheSqliteWriteLockRequestsGet503AndAreServedOnceItIsReleased()
     {
