@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Rendering;
 using Microsoft.AspNetCore.Components.Web;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 using Portal.Components.Layout;
 
 namespace Portal.Tests.Components;
@@ -22,6 +23,20 @@ public sealed class PageErrorBoundaryTests : ComponentTestBase
         Assert.Contains("Something went wrong on this page", ErrorMessage(layout));
         Assert.Null(PageText(layout));
         // The layout around it still works: the navigation is there to leave by.
+        Assert.NotEmpty(layout.FindAll("a[href='/docs']"));
+    }
+
+    [Fact]
+    public void APageThatFailsBecauseTheStoreIsDownSaysToTryAgainShortly()
+    {
+        // What Npgsql throws when PostgreSQL, restarting, ends the session.
+        var store = new FlakyStore { Down = true, Failure = new PostgresException("terminating connection due to administrator command", "FATAL", "FATAL", "57P01") };
+
+        var layout = RenderLayoutWith(store);
+
+        Assert.Contains("can't reach its database right now", ErrorMessage(layout));
+        Assert.Contains("try again shortly", ErrorMessage(layout));
+        Assert.DoesNotContain("Something went wrong", ErrorMessage(layout));
         Assert.NotEmpty(layout.FindAll("a[href='/docs']"));
     }
 
@@ -72,13 +87,15 @@ public sealed class PageErrorBoundaryTests : ComponentTestBase
     {
         public bool Down { get; set; }
 
+        public Exception Failure { get; init; } = new InvalidOperationException("The store is unreachable.");
+
         public int Loads { get; private set; }
 
         public void Use()
         {
             if (Down)
             {
-                throw new InvalidOperationException("The store is unreachable.");
+                throw Failure;
             }
 
             Loads++;

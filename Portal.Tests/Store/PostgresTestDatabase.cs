@@ -58,6 +58,19 @@ public class PostgresTestDatabase : IAsyncDisposable
         await OnServerAsync($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)");
     }
 
+    /// <summary>
+    /// A database that refuses every connection, as a full server does: its running sessions are
+    /// ended (57P01, what a restart does to them) and new ones are refused with "too many connections"
+    /// (53300), until <see cref="AcceptConnectionsAsync"/>. The server and other tests' databases go on.
+    /// </summary>
+    public async Task RefuseConnectionsAsync()
+    {
+        await OnServerAsync($"ALTER DATABASE \"{Name}\" CONNECTION LIMIT 0");
+        await OnServerAsync($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{Name}' AND pid <> pg_backend_pid()");
+    }
+
+    public Task AcceptConnectionsAsync() => OnServerAsync($"ALTER DATABASE \"{Name}\" CONNECTION LIMIT -1");
+
     public async ValueTask DisposeAsync()
     {
         await DropAsync();

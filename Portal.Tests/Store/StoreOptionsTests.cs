@@ -24,6 +24,19 @@ public sealed class StoreOptionsTests
         Assert.Equal("Host=db.internal;=oops", malformed); // left as given: Npgsql names the fault when it connects
     }
 
+    [Fact]
+    public void PostgresPoolIsBoundedAndWaitsBrieflyUnlessTheOperatorSaysOtherwise()
+    {
+        var plain = new NpgsqlConnectionStringBuilder(Configured(StoreProvider.Postgres, "Host=db.internal;Database=portal"));
+        var own = new NpgsqlConnectionStringBuilder(Configured(StoreProvider.Postgres, "Host=db.internal;Database=portal;MaxPoolSize=50;timeout=2"));
+        var spelledOut = new NpgsqlConnectionStringBuilder(Configured(StoreProvider.Postgres, "Host=db.internal;Database=portal;Maximum Pool Size=7"));
+
+        // Npgsql's own defaults are 100 connections, a default server's whole max_connections, and 15 s.
+        Assert.Equal((20, 5), (plain.MaxPoolSize, plain.Timeout));
+        Assert.Equal((50, 2), (own.MaxPoolSize, own.Timeout));
+        Assert.Equal((7, 5), (spelledOut.MaxPoolSize, spelledOut.Timeout));
+    }
+
     /// <summary>The connection string every part of Portal reads (store, rate limiter, stale-hold sweep): one pool.</summary>
     private static string? Configured(StoreProvider provider, string connectionString)
     {

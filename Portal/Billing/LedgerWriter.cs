@@ -37,12 +37,19 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
     /// Batches committing at once. SQLite has one writer per file, so one. PostgreSQL waits for its
     /// log flush on every commit; several batches in flight share those waits (the server flushes
     /// their commits together) instead of queueing behind each other.
+    /// Each lane keeps one connection of the instance's pool, so the lanes take at most a quarter of
+    /// it: the rest is for key lookups, the rate limiter and pages (ADR 19).
     /// </summary>
-    public static int LanesFor(StoreProvider provider) => provider == StoreProvider.Postgres ? 4 : 1;
+    public static int LanesFor(StoreOptions options) =>
+        options.Provider == StoreProvider.Postgres ? Math.Clamp(options.PostgresMaxPoolSize / 4, 1, 4) : 1;
+
+    /// <summary>This writer's lanes (<see cref="LanesFor"/>).</summary>
+    public int Lanes => _lanes.Length;
 
     private readonly Channel<LedgerWrite> _queue = Channel.CreateUnbounded<LedgerWrite>();
     private readonly IDbContextFactory<PortalDbContext> _dbFactory;
     private readonly bool _syncCommits;
+    private readonly bool _freshConnectionAfterOutage;
     private readonly TimeProvider _time;
     private readonly GatewayMetrics _metrics;
     private readonly SettlementJournal _journal;
@@ -56,10 +63,13 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
         _journal = journal;
         _dbFactory = dbFactory;
         _syncCommits = options.Value.SqliteSyncCommits;
+        // SQLite's connection is to a file in this process: nothing cuts it, and a second attempt would
+        // only wait out the busy timeout again.
+        _freshConnectionAfterOutage = options.Value.Provider == StoreProvider.Postgres;
         _time = time;
         _metrics = metrics;
         _logger = logger;
-        _lanes = Enumerable.Range(0, LanesFor(options.Value.Provider)).Select(_ => Task.Run(RunAsync)).ToArray();
+        _lanes = Enumerable.Range(0, LanesFor(options.Value)).Select(_ => Task.Run(RunAsync)).ToArray();
     }
 
     /// <summary>Transactions committed so far (batches, and writes retried alone).</summary>
@@ -134,31 +144,63 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
 
     private async Task CommitAsync(Lane lane, List<LedgerWrite> batch)
     {
-        try
+        var kept = lane.Connection is not null;
+        var failure = await TryCommitOrFailureAsync(lane, batch);
+        if (failure is not null && kept && _freshConnectionAfterOutage && StoreOutage.IsOutage(failure))
         {
-            await TryCommitAsync(lane, batch);
-            return;
+            // The lane's connection, kept from an earlier batch, may have been cut while it waited (the
+            // server restarted since): a fresh one says whether the store is there now. The batch was
+            // rolled back, so it is sent again whole.
+            failure = await TryCommitOrFailureAsync(lane, batch);
         }
-        catch (Exception e) when (batch.Count > 1)
+
+        if (failure is null)
         {
-            _logger.LogWarning(e, "A ledger batch of {Count} writes failed; retrying each alone", batch.Count);
-        }
-        catch (Exception e)
-        {
-            await FailAsync(batch[0], e);
             return;
         }
 
+        if (StoreOutage.IsOutage(failure))
+        {
+            // The store is down or has no connection free: each write retried alone would wait for it
+            // again, one after another. Fail them all now: their transaction never committed, so a
+            // hold is refused having debited nothing (the client gets 503), and a settlement goes to
+            // the journal to be written once the store is back (ADR 18).
+            StoreOutage.ForgetCutConnections(failure);
+            _logger.LogWarning("A ledger batch of {Count} writes failed: the store is unavailable ({Reason})", batch.Count, failure.GetBaseException().Message);
+            foreach (var write in batch)
+            {
+                await FailAsync(write, failure);
+            }
+
+            return;
+        }
+
+        if (batch.Count == 1)
+        {
+            await FailAsync(batch[0], failure);
+            return;
+        }
+
+        _logger.LogWarning(failure, "A ledger batch of {Count} writes failed; retrying each alone", batch.Count);
         foreach (var write in batch)
         {
-            try
+            if (await TryCommitOrFailureAsync(lane, [write]) is { } alone)
             {
-                await TryCommitAsync(lane, [write]);
+                await FailAsync(write, alone);
             }
-            catch (Exception e)
-            {
-                await FailAsync(write, e);
-            }
+        }
+    }
+
+    private async Task<Exception?> TryCommitOrFailureAsync(Lane lane, IReadOnlyList<LedgerWrite> batch)
+    {
+        try
+        {
+            await TryCommitAsync(lane, batch);
+            return null;
+        }
+        catch (Exception e)
+        {
+            return e;
         }
     }
 
@@ -168,14 +210,21 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
     /// </summary>
     private async Task FailAsync(LedgerWrite write, Exception error)
     {
-        if (write is SettleWrite settle && await IsSettledAsync(settle.Settlement.RequestId))
+        // In an outage the check would fail too (after waiting for a connection); the journal's retry
+        // makes it once the store is back.
+        var outage = StoreOutage.IsOutage(error);
+        if (write is SettleWrite settle && !outage && await IsSettledAsync(settle.Settlement.RequestId))
         {
             _logger.LogWarning("Request {RequestId} was already settled", settle.Settlement.RequestId);
             settle.Complete(true);
             return;
         }
 
-        _logger.LogError(error, "A ledger write failed");
+        if (!outage)
+        {
+            _logger.LogError(error, "A ledger write failed");
+        }
+
         if (write is SettleWrite { FromJournal: false } failed)
         {
             try

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Data.Common;
+using Npgsql;
 
 namespace Portal.Data;
 
@@ -37,10 +38,17 @@ public sealed class StoreOptions : IValidatableObject
     public int LockWaitSeconds { get; set; } = 10;
 
     /// <summary>
-    /// On PostgreSQL, Npgsql prepares the statements a connection runs often once <c>Max Auto Prepare</c>
-    /// is set, so the gateway's few hot statements skip the server's parse and plan (bench: 888 → 1,165
-    /// requests/s). The operator's own setting wins: 0 turns it off (PgBouncer before 1.21 in
-    /// transaction mode cannot keep prepared statements).
+    /// The connection string's defaults on PostgreSQL, each only where the operator set nothing:
+    /// <list type="bullet">
+    /// <item><c>Max Auto Prepare=64</c>: Npgsql prepares the statements a connection runs often, so the
+    /// gateway's few hot statements skip the server's parse and plan (bench: 888 → 1,165 requests/s).
+    /// 0 turns it off (PgBouncer before 1.21 in transaction mode cannot keep prepared statements).</item>
+    /// <item><c>Maximum Pool Size=20</c>: Npgsql's own default, 100, is a default server's whole
+    /// <c>max_connections</c>, so one busy instance could take every slot and the next connection,
+    /// anyone's, is refused. 20 leaves room for four instances and the operator (ADR 19, README).</item>
+    /// <item><c>Timeout=5</c>: how long a request waits for a connection (a new one, or one of a full
+    /// pool) before it is answered 503 with <c>Retry-After</c>, instead of Npgsql's 15 s.</item>
+    /// </list>
     /// </summary>
     public void ApplyPostgresDefaults()
     {
@@ -53,15 +61,54 @@ public sealed class StoreOptions : IValidatableObject
         {
             // The keys the operator wrote (Npgsql's own builder reports every keyword it knows as present).
             var given = new DbConnectionStringBuilder { ConnectionString = ConnectionString };
-            if (!given.ContainsKey("Max Auto Prepare") && !given.ContainsKey("MaxAutoPrepare"))
+            var changed = false;
+            foreach (var (key, value, synonyms) in Defaults)
             {
-                given["Max Auto Prepare"] = 64;
+                if (!given.Keys.Cast<string>().Any(k => synonyms.Contains(Normalized(k))))
+                {
+                    given[key] = value;
+                    changed = true;
+                }
+            }
+
+            if (changed)
+            {
                 ConnectionString = given.ConnectionString;
             }
         }
         catch (ArgumentException)
         {
             // Left as given: Npgsql names what is wrong with it when it first connects.
+        }
+    }
+
+    public const int DefaultMaxPoolSize = 20;
+
+    public const int DefaultConnectionTimeoutSeconds = 5;
+
+    /// <summary>Each default, and the spellings Npgsql accepts for its key (without spaces, in lower case).</summary>
+    private static readonly (string Key, int Value, string[] Synonyms)[] Defaults =
+    [
+        ("Max Auto Prepare", 64, ["maxautoprepare"]),
+        ("Maximum Pool Size", DefaultMaxPoolSize, ["maxpoolsize", "maximumpoolsize"]),
+        ("Timeout", DefaultConnectionTimeoutSeconds, ["timeout"]),
+    ];
+
+    private static string Normalized(string key) => key.Replace(" ", "", StringComparison.Ordinal).ToLowerInvariant();
+
+    /// <summary>The most connections this instance's PostgreSQL pool opens (after <see cref="ApplyPostgresDefaults"/>).</summary>
+    public int PostgresMaxPoolSize
+    {
+        get
+        {
+            try
+            {
+                return new NpgsqlConnectionStringBuilder(ConnectionString).MaxPoolSize;
+            }
+            catch (ArgumentException)
+            {
+                return DefaultMaxPoolSize; // Npgsql refuses the string when it connects, with its reason
+            }
         }
     }
 

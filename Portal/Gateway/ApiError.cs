@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Portal.Data;
 
 namespace Portal.Gateway;
 
@@ -70,6 +71,12 @@ public sealed record ApiError(int Status, string Code, string Type, string Messa
         new(503, "server_busy", "service_unavailable",
             $"Portal is holding as many large request bodies as it may at once. Retry in a moment; bodies up to {smallBodyBytes / 1024} KB are always read.")
         { RetryAfter = TimeSpan.FromSeconds(1) };
+
+    /// <summary>The store is down, refusing connections or has none free (<see cref="StoreOutage"/>): an outage to retry, not a bug.</summary>
+    public static ApiError StoreUnavailable() =>
+        new(503, "service_unavailable", "service_unavailable",
+            $"Portal cannot reach its database right now, or has no connection to it free. Nothing was charged for this request; retry it in {StoreOutage.RetryAfter.TotalSeconds:0} seconds.")
+        { RetryAfter = StoreOutage.RetryAfter };
 
     public static ApiError ShuttingDown() =>
         new(503, "service_unavailable", "service_unavailable", "Portal is restarting. Retry the request in a few seconds.");

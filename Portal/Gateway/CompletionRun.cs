@@ -1,5 +1,6 @@
 using Portal.Billing;
 using Portal.Catalog;
+using Portal.Data;
 using Portal.Gateway.Simulation;
 using Portal.Observability;
 
@@ -120,9 +121,19 @@ internal sealed class CompletionRun(
             // only if the journal cannot keep it either does this fail, and the stale-hold sweep
             // settles the hold later.
             dependencies.Logger.LogError(e, "Request {RequestId} failed unexpectedly; settling what was delivered", requestId);
+            var outage = StoreOutage.IsOutage(e);
+            var error = outage ? ApiError.StoreUnavailable() : ApiError.Internal(requestId);
             try
             {
-                await SettlePartialAsync(_delivered ? 200 : 500, "internal_error");
+                if (outage && !_delivered)
+                {
+                    // Its answer says nothing was charged, as for an upstream that failed before any byte (ADR 3).
+                    await SettleAsync(prompt: 0, completion: 0, Provenance.Reported, error.Status, error.Code, charge: false);
+                }
+                else
+                {
+                    await SettlePartialAsync(_delivered ? 200 : error.Status, error.Code);
+                }
             }
             catch (Exception unsettled)
             {
@@ -131,11 +142,11 @@ internal sealed class CompletionRun(
 
             if (!sink.Started)
             {
-                throw; // the API's error handler answers 500 in the envelope
+                throw; // the API's error handler answers in the envelope: 503 for a store outage, else 500
             }
 
             // A stream has begun: end it with the error in the envelope, not with a cut connection.
-            await TryTellAsync(ApiError.Internal(requestId));
+            await TryTellAsync(error);
         }
     }
 

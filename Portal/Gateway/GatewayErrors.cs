@@ -1,10 +1,11 @@
+using Portal.Data;
 using Portal.Observability;
 
 namespace Portal.Gateway;
 
 /// <summary>
 /// Everything under <c>/api/v1</c> answers in the OpenAI error envelope, never HTML: unknown
-/// routes, wrong methods and unexpected exceptions included. Runs before the browser pipeline, and
+/// routes, wrong methods and unexpected exceptions included; a store outage is a 503 to retry. Runs before the browser pipeline, and
 /// gives each API request its id (the <c>x-request-id</c> header and the log scope).
 /// </summary>
 public static class GatewayErrors
@@ -36,10 +37,22 @@ public static class GatewayErrors
         }
         catch (Exception e) when (!http.Response.HasStarted && e is not OperationCanceledException)
         {
-            logger.LogError(e, "Unhandled error in request {RequestId}", requestId);
+            // A store that is down or out of connections is an outage the client should wait out and
+            // retry, not a bug to report; the store's own error says which (ADR 19).
+            var outage = StoreOutage.IsOutage(e);
+            if (outage)
+            {
+                StoreOutage.ForgetCutConnections(e);
+                logger.LogWarning("Request {RequestId} refused: the store is unavailable ({Reason})", requestId, e.GetBaseException().Message);
+            }
+            else
+            {
+                logger.LogError(e, "Unhandled error in request {RequestId}", requestId);
+            }
+
             http.Response.Clear();
             http.Response.Headers["x-request-id"] = requestId;
-            await ApiError.Internal(requestId).WriteAsync(http.Response);
+            await (outage ? ApiError.StoreUnavailable() : ApiError.Internal(requestId)).WriteAsync(http.Response);
         }
     }
 }

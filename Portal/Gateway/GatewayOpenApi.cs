@@ -42,7 +42,7 @@ public static class GatewayOpenApi
         [429] = "`rate_limit_exceeded`: the key's requests per minute are used up; `Retry-After` says when to try again.",
         [500] = "`internal_error`: something unexpected went wrong; quote the `x-request-id` when reporting it.",
         [502] = "`upstream_error`: every upstream of the model failed before any of the reply was sent.",
-        [503] = "`service_unavailable`: an administrator switched the API off, or Portal is restarting.",
+        [503] = "`service_unavailable`: an administrator switched the API off, Portal is restarting, or its database is unavailable (then with `Retry-After`, and nothing charged); `server_busy`: too many large bodies at once.",
         [504] = "`upstream_timeout`: the upstream did not answer in time.",
     };
 
