@@ -2,8 +2,10 @@ using Portal.RateLimits;
 using System.Text;
 using BenchmarkDotNet.Attributes;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Portal.Account;
@@ -47,7 +49,11 @@ public class HotPathBenchmarks
 
         // A real store with one user and key; the clock stands still so the cached answer never expires.
         _tempFolder = Directory.CreateTempSubdirectory("portal-bench-").FullName;
-        var options = new DbContextOptionsBuilder<SqlitePortalDbContext>().UseSqlite($"Data Source={Path.Combine(_tempFolder, "portal.db")}").Options;
+        // Identity builds its tables from the application's IdentityOptions (schema version 3, as
+        // AccountExtensions sets it); without them the model is an older schema than the migrations.
+        var identity = new ServiceCollection().Configure<IdentityOptions>(o => o.Stores.SchemaVersion = IdentitySchemaVersions.Version3).BuildServiceProvider();
+        var options = new DbContextOptionsBuilder<SqlitePortalDbContext>().UseSqlite($"Data Source={Path.Combine(_tempFolder, "portal.db")}")
+            .UseApplicationServiceProvider(identity).Options;
         var factory = new Factory(options);
         await using (var db = factory.CreateDbContext())
         {
@@ -103,8 +109,19 @@ public class HotPathBenchmarks
         return _json.WrittenCount;
     }
 
+    /// <summary>A typical request body (a system prompt, a question, a tool): read as every request is (ADR 15).</summary>
+    [Benchmark]
+    public ChatBody ParseRequestBody() => ChatBodyReader.Parse(RequestBody, maxValues: 100_000);
+
     [Benchmark]
     public ChatChunk? DeserializeChunk() => System.Text.Json.JsonSerializer.Deserialize<ChatChunk>(Chunk, Wire.Json);
+
+    private static readonly byte[] RequestBody = Encoding.UTF8.GetBytes("""
+        {"model":"glm-5","messages":[{"role":"system","content":"You are a careful assistant that answers in plain English and cites sources when it can."},
+        {"role":"user","content":"What is the boiling point of water at the top of Mount Everest, and why is it lower than at sea level? Keep it short."}],
+        "tools":[{"type":"function","function":{"name":"get_weather","description":"Current weather for a city","parameters":{"type":"object","properties":{"city":{"type":"string"},"unit":{"type":"string","enum":["c","f"]}},"required":["city"]}}}],
+        "max_tokens":256,"temperature":0.7,"stream":true,"stream_options":{"include_usage":true}}
+        """);
 
     private sealed class Factory(DbContextOptions<SqlitePortalDbContext> options) : IDbContextFactory<PortalDbContext>
     {
