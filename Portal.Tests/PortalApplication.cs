@@ -35,6 +35,9 @@ public sealed class PortalApplication(IReadOnlyDictionary<string, string?>? sett
     /// </summary>
     public bool UsesStoredKeyRing { get; init; }
 
+    /// <summary>The host environment, Development (the factory's default) unless a test needs another, e.g. for the error page.</summary>
+    public string EnvironmentName { get; init; } = Environments.Development;
+
     /// <summary>The client address requests appear to come from (the in-memory server gives none).</summary>
     public IPAddress? RemoteIp { get; set; }
 
@@ -99,6 +102,7 @@ public sealed class PortalApplication(IReadOnlyDictionary<string, string?>? sett
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
+        builder.UseEnvironment(EnvironmentName);
         // Host settings are read by the app's options, which bind lazily: these win over appsettings.
         builder.UseSetting("Store:DataFolder", DataFolder);
         // appsettings.Development.json (the factory's default environment) turns this on; tests opt in.

@@ -8,9 +8,20 @@ namespace Portal.E2E.Cluster;
 /// </summary>
 public sealed class ClusterDatabase : PostgresTestDatabase
 {
+    public ClusterDatabase()
+    {
+    }
+
+    /// <param name="server">A server of the test's own (<see cref="PostgresServer"/>) instead of the shared one.</param>
+    public ClusterDatabase(PostgresServer server)
+        : base(server.ConnectionString)
+    {
+    }
+
     /// <summary>The connection string an instance gets: a small pool, so several instances and the tests fit in the server's 100 connections.</summary>
     public string InstanceConnectionString(int maxPoolSize) =>
         new NpgsqlConnectionStringBuilder(ConnectionString) { MaxPoolSize = maxPoolSize }.ConnectionString;
+
 
     public async Task<T> ScalarAsync<T>(string sql)
     {

@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Text;
-using System.Text.Json;
 
 namespace Portal.E2E.Cluster;
 
@@ -39,7 +36,7 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
         {
             for (var i = worker; !stop.IsCancellationRequested; i += 20)
             {
-                var status = await SendAsync(clients[i % clients.Length], stream: i % 3 == 0, i);
+                var status = await ChatProbe.SendAsync(clients[i % clients.Length], stream: i % 3 == 0, i);
                 lock (outcomes)
                 {
                     outcomes.Add((clock.Elapsed, status));
@@ -65,8 +62,8 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
         await Task.WhenAll(load);
 
         var during = outcomes.Where(o => o.At > down && o.At < up).ToList();
-        output.WriteLine($"{outcomes.Count} requests; during the outage: {string.Join(", ", during.GroupBy(o => o.Status).Select(g => $"{g.Key} × {g.Count()}"))}; " +
-            $"after: {string.Join(", ", outcomes.Where(o => o.At > up).GroupBy(o => o.Status).Select(g => $"{g.Key} × {g.Count()}"))}");
+        output.WriteLine($"{outcomes.Count} requests; during the outage: {ChatProbe.Describe(during.Select(o => o.Status))}; " +
+            $"after: {ChatProbe.Describe(outcomes.Where(o => o.At > up).Select(o => o.Status))}");
         Assert.All(outcomes, o => Assert.Contains(o.Status, new[] { 200, 503 }));
         Assert.Contains(during, o => o.Status != 200);
 
@@ -77,12 +74,12 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
         Assert.All(cluster.Instances, instance => Assert.True(instance.IsRunning));
         for (var i = 0; i < clients.Length; i++)
         {
-            Assert.Equal(200, await SendAsync(clients[i], stream: false, i));
+            Assert.Equal(200, await ChatProbe.SendAsync(clients[i], stream: false, i));
         }
 
         // Holds the outage stranded are swept once stale; then the books balance.
         var clockForSweep = Stopwatch.StartNew();
-        while (await OpenHoldsAsync(cluster.Database) > 0 && clockForSweep.Elapsed < TimeSpan.FromSeconds(30))
+        while (await ChatProbe.OpenHoldsAsync(cluster.Database) > 0 && clockForSweep.Elapsed < TimeSpan.FromSeconds(30))
         {
             await Task.Delay(250);
         }
@@ -93,42 +90,4 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
             client.Dispose();
         }
     }
-
-    /// <returns>The status (500 for a stream that ended with an error event, which fails the test); any error must come in the OpenAI envelope.</returns>
-    private static async Task<int> SendAsync(HttpClient client, bool stream, int index)
-    {
-        var body = $$"""{"model":"glm-5","messages":[{"role":"user","content":"Question {{index}}"}],"max_tokens":20,"stream":{{(stream ? "true" : "false")}}}""";
-        using var response = await client.PostAsync("/api/v1/chat/completions", new StringContent(body, Encoding.UTF8, "application/json"));
-        var text = await response.Content.ReadAsStringAsync();
-        if (response.StatusCode != HttpStatusCode.OK)
-        {
-            AssertEnvelope(text);
-            if (response.StatusCode == HttpStatusCode.ServiceUnavailable)
-            {
-                Assert.NotNull(response.Headers.RetryAfter);
-            }
-
-            return (int)response.StatusCode;
-        }
-
-        if (stream && !text.TrimEnd().EndsWith("data: [DONE]", StringComparison.Ordinal))
-        {
-            // Begun before the store went away, then failed: the stream ends with the error event.
-            AssertEnvelope(text.TrimEnd().Split('\n')[^1]["data: ".Length..]);
-            return 500;
-        }
-
-        return 200;
-    }
-
-    private static void AssertEnvelope(string json)
-    {
-        var error = JsonDocument.Parse(json).RootElement.GetProperty("error");
-        Assert.False(string.IsNullOrWhiteSpace(error.GetProperty("message").GetString()), json);
-    }
-
-    private static Task<long> OpenHoldsAsync(ClusterDatabase database) => database.ScalarAsync<long>("""
-        SELECT count(*) FROM "LedgerEntries" h WHERE h."Kind" = 'hold'
-        AND NOT EXISTS (SELECT FROM "LedgerEntries" r WHERE r."RequestId" = h."RequestId" AND r."Kind" = 'release')
-        """);
 }

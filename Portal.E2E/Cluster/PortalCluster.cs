@@ -25,13 +25,17 @@ public sealed partial class PortalCluster : IAsyncDisposable
     public IReadOnlyList<PortalServer> Instances { get; }
 
     /// <param name="settings">Environment variables for every instance, over the cluster's own.</param>
-    public static async Task<PortalCluster> StartAsync(int instances, IReadOnlyDictionary<string, string>? settings = null)
+    /// <param name="server">
+    /// A server of the test's own; its instances get the connection string with Portal's own pool
+    /// defaults (ADR 19). Without one, the shared test server, and a pool of 20 each.
+    /// </param>
+    public static async Task<PortalCluster> StartAsync(int instances, IReadOnlyDictionary<string, string>? settings = null, PostgresServer? server = null)
     {
-        var database = new ClusterDatabase();
+        var database = server is null ? new ClusterDatabase() : new ClusterDatabase(server);
         var environment = new Dictionary<string, string>
         {
             ["Store__Provider"] = "Postgres",
-            ["Store__ConnectionString"] = database.InstanceConnectionString(maxPoolSize: 20),
+            ["Store__ConnectionString"] = server is null ? database.InstanceConnectionString(maxPoolSize: 20) : database.ConnectionString,
             // One secret for every instance and the CLI: they share the key ring it encrypts (ADR 14).
             ["DataProtection__KeyRingSecret"] = PostgresTestDatabase.KeyRingSecret,
             // These tests load and poll the API far beyond what a user may, and count a record per

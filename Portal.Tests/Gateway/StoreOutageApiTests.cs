@@ -79,6 +79,30 @@ public sealed class StoreOutageApiTests
         Assert.False(browser.HasAuthCookie);
     }
 
+    [PostgresFact]
+    public async Task OutsideAnyPageAnOutageShowsTheErrorPageAsA503()
+    {
+        await using var database = new PostgresTestDatabase();
+        // The error page is Production's (Development lets the exception through).
+        using var app = new PortalApplication(database.StoreSettings()) { EnvironmentName = "Production" };
+        await app.CreateUserAsync("ada@example.com", "correct horse battery");
+        using var browser = await app.SignedInBrowserAsync("ada@example.com", "correct horse battery");
+
+        await database.RefuseConnectionsAsync();
+        app.Time.Advance(TimeSpan.FromSeconds(2));
+        // An endpoint the browser calls that is not a page: the exception reaches the error page.
+        var export = await browser.GetAsync("/dashboard/requests.csv");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, export.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(5), export.Headers.RetryAfter?.Delta);
+        var page = await export.Content.ReadAsStringAsync();
+        Assert.Contains("reach its database right now", page);
+        Assert.DoesNotContain("quote this reference", page);
+
+        await database.AcceptConnectionsAsync();
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/dashboard/requests.csv")).StatusCode);
+    }
+
     [Fact]
     public async Task WhileAnotherProcessHoldsTheSqliteWriteLockRequestsGet503AndAreServedOnceItIsReleased()
     {

@@ -13,11 +13,19 @@ public class PostgresTestDatabase : IAsyncDisposable
     public const string Variable = "PORTAL_TEST_POSTGRES";
 
     public PostgresTestDatabase()
+        : this(ServerConnectionString
+            ?? throw new InvalidOperationException($"{Variable} is not set, and CI=true requires the PostgreSQL tests to run. Set it to a connection string for a role with CREATEDB (scripts/test-services.sh does)."))
     {
-        var server = ServerConnectionString
-            ?? throw new InvalidOperationException($"{Variable} is not set, and CI=true requires the PostgreSQL tests to run. Set it to a connection string for a role with CREATEDB (scripts/test-services.sh does).");
+    }
+
+    /// <param name="server">A connection string for a role with CREATEDB on another server than <see cref="Variable"/>'s, e.g. one the test started itself.</param>
+    public PostgresTestDatabase(string server)
+    {
+        _server = server;
         ConnectionString = new NpgsqlConnectionStringBuilder(server) { Database = Name }.ConnectionString;
     }
+
+    private readonly string _server;
 
     public static string? ServerConnectionString =>
         Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } value ? value : null;
@@ -77,10 +85,10 @@ public class PostgresTestDatabase : IAsyncDisposable
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>Runs a statement on the server's own database (the one <see cref="Variable"/> names).</summary>
-    protected static async Task OnServerAsync(string sql)
+    /// <summary>Runs a statement on the server's own database (the one the server's connection string names).</summary>
+    protected async Task OnServerAsync(string sql)
     {
-        await using var server = new NpgsqlConnection(ServerConnectionString);
+        await using var server = new NpgsqlConnection(_server);
         await server.OpenAsync();
         await using var command = new NpgsqlCommand(sql, server);
         await command.ExecuteNonQueryAsync();
