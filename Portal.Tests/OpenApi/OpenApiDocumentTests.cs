@@ -50,7 +50,7 @@ public sealed class OpenApiDocumentTests : IDisposable
         var operations = document["paths"]!.AsObject()
             .SelectMany(path => path.Value!.AsObject().Select(op => $"{op.Key.ToUpperInvariant()} {path.Key}"))
             .Order();
-        Assert.Equal(["GET /credits", "GET /key", "GET /models", "GET /models/{id}", "POST /chat/completions"], operations);
+        Assert.Equal(["GET /credits", "GET /key", "GET /models", "GET /models/{id}", "GET /usage", "POST /chat/completions"], operations);
 
         var bearer = document["components"]!["securitySchemes"]!["bearer"]!;
         Assert.Equal(("http", "bearer"), (bearer["type"]!.GetValue<string>(), bearer["scheme"]!.GetValue<string>()));
@@ -78,6 +78,7 @@ public sealed class OpenApiDocumentTests : IDisposable
         Assert.Empty(ChatErrors("get", "/models"));
         Assert.Empty(ChatErrors("get", "/credits"));
         Assert.Empty(ChatErrors("get", "/key"));
+        Assert.Equal(["400"], ChatErrors("get", "/usage"));
     }
 
     [Fact]
@@ -101,6 +102,15 @@ public sealed class OpenApiDocumentTests : IDisposable
         var key = await contract.AssertReplyMatchesAsync(await client.GetAsync("/api/v1/key"), "get", "/key");
         Assert.Contains("\"last_used\"", key);
         Assert.Contains("\"allowed_models\"", key);
+
+        // Two requests to list (a reply is sent once its usage record has committed), one per page.
+        Assert.Equal(HttpStatusCode.OK, (await client.PostChatAsync(Hello)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostChatAsync(Hello)).StatusCode);
+        var usage = await contract.AssertReplyMatchesAsync(await client.GetAsync("/api/v1/usage?limit=1"), "get", "/usage");
+        Assert.Contains("\"has_more\":true", usage);
+        var badLimit = await client.GetAsync("/api/v1/usage?limit=0");
+        Assert.Equal(HttpStatusCode.BadRequest, badLimit.StatusCode);
+        await contract.AssertReplyMatchesAsync(badLimit, "get", "/usage");
 
         var anonymous = await _app.CreateClient().GetAsync("/api/v1/credits");
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);

@@ -59,6 +59,7 @@ public sealed class AuthorizationTests : IDisposable
         ["/api/v1/models/{**id}"] = (Access.ApiKey, "/api/v1/models/glm-5"),
         ["/api/v1/credits"] = (Access.ApiKey, "/api/v1/credits"),
         ["/api/v1/key"] = (Access.ApiKey, "/api/v1/key"),
+        ["/api/v1/usage"] = (Access.ApiKey, "/api/v1/usage"),
         ["/api/v1/chat/completions"] = (Access.ApiKey, "/api/v1/chat/completions"),
         ["/api/v1/openapi.json"] = (Access.Public, "/api/v1/openapi.json"),
     };

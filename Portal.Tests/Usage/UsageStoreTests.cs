@@ -100,7 +100,7 @@ public abstract class UsageStoreTests : StoreAppTest
         Assert.Equal(all.Rows.Select(r => r.RequestId), await IdsAsync(ada.Id, from: "0001-01-01", to: "9999-12-31"));
         // Ada's key is not Bob's to filter by.
         var (_, errors) = RequestFilter.Parse(null, laptop.Id, null, null, null, [], [bobs.Id]);
-        Assert.Equal(["That API key isn't one of yours. Pick one from the list."], errors);
+        Assert.Equal([new FilterError("key", "That API key isn't one of yours. Pick one from the list.")], errors);
     }
 
     [Fact]

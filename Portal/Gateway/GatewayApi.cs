@@ -39,6 +39,9 @@ public static class GatewayApi
         api.MapGet("/key", GetKey)
             .WithName("getKey").WithTags("Account").WithSummary("The key you are calling with")
             .Produces<KeyReply>();
+        api.MapGet("/usage", Usage.UsageApi.ListAsync)
+            .WithName("listUsage").WithTags("Account").WithSummary("The account's requests, newest first, as the dashboard lists them")
+            .Produces<Usage.UsageList>().WithApiErrors(400);
         // The server stops reading past the limit: a chunked body can't make Portal buffer more.
         api.MapPost("/chat/completions", ChatCompletions.HandleAsync).WithMetadata(new RequestSizeLimitAttribute(ChatBodyReader.MaxBodyBytes + 1))
             .WithName("createChatCompletion").WithTags("Chat").WithSummary("Generate a reply to a conversation, whole or streamed")

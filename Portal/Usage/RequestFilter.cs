@@ -8,6 +8,9 @@ public enum RequestOutcome
     Error,
 }
 
+/// <summary>What is wrong with one filter value: <paramref name="Param"/> is its query-string name.</summary>
+public sealed record FilterError(string Param, string Message);
+
 /// <summary>
 /// Which of a user's requests to list or export. Days are UTC and inclusive at both ends. Built
 /// only through <see cref="Parse"/>, which turns bad query-string input into messages, never exceptions.
@@ -30,22 +33,22 @@ public sealed record RequestFilter
 
     /// <param name="knownModels">Model ids the user may filter by (the catalog's).</param>
     /// <param name="knownKeys">The user's own API key ids.</param>
-    public static (RequestFilter Filter, IReadOnlyList<string> Errors) Parse(string? model, string? key, string? status, string? from, string? to,
+    public static (RequestFilter Filter, IReadOnlyList<FilterError> Errors) Parse(string? model, string? key, string? status, string? from, string? to,
         IReadOnlyCollection<string> knownModels, IReadOnlyCollection<string> knownKeys)
     {
-        var errors = new List<string>();
+        var errors = new List<FilterError>();
         model = Blank(model);
         key = Blank(key);
         status = Blank(status);
         if (model is not null && !knownModels.Contains(model, StringComparer.Ordinal))
         {
-            errors.Add($"There is no model called “{Clip(model)}”. Pick one from the list.");
+            errors.Add(new("model", $"There is no model called “{Clip(model)}”. Pick one from the list."));
             model = null;
         }
 
         if (key is not null && key != Playground && !knownKeys.Contains(key, StringComparer.Ordinal))
         {
-            errors.Add("That API key isn't one of yours. Pick one from the list.");
+            errors.Add(new("key", "That API key isn't one of yours. Pick one from the list."));
             key = null;
         }
 
@@ -58,14 +61,14 @@ public sealed record RequestFilter
         };
         if (status is not null && outcome is null)
         {
-            errors.Add("Status must be “ok” or “error”.");
+            errors.Add(new("status", "Status must be “ok” or “error”."));
         }
 
-        var fromDay = Day(from, "From", errors);
-        var toDay = Day(to, "To", errors);
+        var fromDay = Day(from, "from", "From", errors);
+        var toDay = Day(to, "to", "To", errors);
         if (fromDay > toDay)
         {
-            errors.Add($"The start date ({fromDay:yyyy-MM-dd}) is after the end date ({toDay:yyyy-MM-dd}).");
+            errors.Add(new("from", $"The start date ({fromDay:yyyy-MM-dd}) is after the end date ({toDay:yyyy-MM-dd})."));
             fromDay = toDay = null;
         }
 
@@ -89,7 +92,7 @@ public sealed record RequestFilter
         ? to.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc)
         : null;
 
-    private static DateOnly? Day(string? text, string name, List<string> errors)
+    private static DateOnly? Day(string? text, string param, string name, List<FilterError> errors)
     {
         if (Blank(text) is not { } value)
         {
@@ -101,7 +104,7 @@ public sealed record RequestFilter
             return day;
         }
 
-        errors.Add($"{name} must be a date like 2026-11-22, not “{Clip(value)}”.");
+        errors.Add(new(param, $"{name} must be a date like 2026-11-22, not “{Clip(value)}”."));
         return null;
     }
 

@@ -43,7 +43,7 @@ public static class UsageEndpoints
         var (filter, errors) = RequestFilter.Parse(query.Model, query.Key, query.Status, query.From, query.To, models, keys);
         if (errors.Count > 0)
         {
-            return TypedResults.Text(string.Join(" ", errors), "text/plain; charset=utf-8", statusCode: StatusCodes.Status400BadRequest);
+            return TypedResults.Text(string.Join(" ", errors.Select(e => e.Message)), "text/plain; charset=utf-8", statusCode: StatusCodes.Status400BadRequest);
         }
 
         http.Response.ContentType = "text/csv; charset=utf-8";

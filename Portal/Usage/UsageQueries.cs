@@ -35,6 +35,9 @@ public enum ListOrder
 /// <param name="Skip">How many come before this page: the one asked for, or the last page's when that was past the end.</param>
 public sealed record RequestPage(int Total, int Skip, IReadOnlyList<RequestRow> Rows);
 
+/// <param name="HasMore">Whether older matching requests follow the last of <paramref name="Rows"/>.</param>
+public sealed record RequestSlice(IReadOnlyList<RequestRow> Rows, bool HasMore);
+
 /// <param name="BalanceAfterMicros">The available balance once this entry was written (the sum of the user's entries up to it).</param>
 public sealed record LedgerRow(long Id, DateTime At, string Kind, long AmountMicros, long BalanceAfterMicros, string? Reason, string? RequestId);
 
@@ -116,6 +119,33 @@ public sealed class UsageQueries(IDbContextFactory<PortalDbContext> dbFactory, C
         skip = Within(skip, take, total);
         var rows = await Rows(db, matching, order).Skip(skip).Take(take).ToListAsync(cancellationToken);
         return new RequestPage(total, skip, rows);
+    }
+
+    /// <summary>
+    /// Up to <paramref name="take"/> of the user's requests matching <paramref name="filter"/>, newest
+    /// first, after (older than) the user's request <paramref name="afterRequestId"/> — a cursor that
+    /// stays put while new requests arrive, unlike a page number. Null when that request is not the
+    /// user's (or does not exist).
+    /// </summary>
+    public async Task<RequestSlice?> RequestsAfterAsync(string userId, RequestFilter filter, string? afterRequestId, int take, CancellationToken cancellationToken = default)
+    {
+        take = Math.Clamp(take, 1, MaxPageSize);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var matching = Matching(db, userId, filter);
+        if (afterRequestId is not null)
+        {
+            var cursor = await db.UsageRecords.Where(r => r.UserId == userId && r.RequestId == afterRequestId)
+                .Select(r => new { r.CreatedAt, r.Id }).SingleOrDefaultAsync(cancellationToken);
+            if (cursor is null)
+            {
+                return null;
+            }
+
+            matching = matching.Where(r => r.CreatedAt < cursor.CreatedAt || (r.CreatedAt == cursor.CreatedAt && r.Id < cursor.Id));
+        }
+
+        var rows = await Rows(db, matching).Take(take + 1).ToListAsync(cancellationToken);
+        return new RequestSlice(rows.Take(take).ToList(), HasMore: rows.Count > take);
     }
 
     /// <summary>
