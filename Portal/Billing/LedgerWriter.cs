@@ -29,6 +29,8 @@ public sealed record Settlement(string UserId, string? ApiKeyId, string RequestI
 /// instance or many. If a batch fails, each of its writes is retried alone, so one bad write fails
 /// only its own request; a settlement that fails alone is kept in the <see cref="SettlementJournal"/>
 /// and retried until it commits (ADR 18), so its caller goes on as if it had committed.
+/// Each hold names this instance's lease, and the writer knows which of its requests still run, so
+/// a hold no request will settle is found whichever way its request ended (ADR XX).
 /// </summary>
 public sealed class LedgerWriter : IAsyncDisposable, IDisposable
 {
