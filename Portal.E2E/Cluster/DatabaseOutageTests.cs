@@ -19,8 +19,6 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
         {
             ["Simulation__TokensPerSecond"] = "100",
             ["Simulation__FirstTokenDelayMs"] = "0",
-            // Holds whose settlement the outage prevented are released this long after.
-            ["Gateway__StaleHoldSeconds"] = "10",
         });
         var accounts = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => cluster.CreateApiAccountAsync(credits: 5m, rateLimitPerMinute: 1_000_000)));
         var clients = accounts.SelectMany(a => new[] { cluster.ApiClient(0, a.Key), cluster.ApiClient(1, a.Key) }).ToArray();
@@ -77,7 +75,8 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
             Assert.Equal(200, await ChatProbe.SendAsync(clients[i], stream: false, i));
         }
 
-        // Holds the outage stranded are swept once stale; then the books balance.
+        // Holds the outage left in doubt (committed, though their requests were told 503) are settled by
+        // their own instance, which knows no request of it runs them (ADR XX); then the books balance.
         var clockForSweep = Stopwatch.StartNew();
         while (await ChatProbe.OpenHoldsAsync(cluster.Database) > 0 && clockForSweep.Elapsed < TimeSpan.FromSeconds(30))
         {

@@ -44,18 +44,21 @@ public sealed class PostgresGatewayTests : PostgresAppTest
     }
 
     [PostgresFact]
-    public async Task OnlyOldHoldsAreReleasedWhenInstancesShareTheStore()
+    public async Task OnlyOldHoldsThatNameNoInstanceAreReleasedWhenInstancesShareTheStore()
     {
         var account = await App.CreateApiAccountAsync(credits: 1m);
         var ledger = App.Services.GetRequiredService<CreditsLedger>();
         var writer = App.Services.GetRequiredService<LedgerWriter>();
         await writer.TryHoldAsync(account.UserId, null, "req_old", 100);
+        await writer.TryHoldAsync(account.UserId, null, "req_old_live", 300);
+        // Made before instance leases (ADR XX): no instance to ask, only its age.
+        await App.InStoreAsync(db => db.Ledger.Where(e => e.RequestId == "req_old").ExecuteUpdateAsync(s => s.SetProperty(e => e.InstanceId, (string?)null)));
         App.Time.Advance(TimeSpan.FromHours(2));
         await writer.TryHoldAsync(account.UserId, null, "req_live", 200);
 
-        Assert.Equal(1, await ledger.ReleaseStaleHoldsAsync(TimeSpan.FromHours(1)));
+        Assert.Equal(1, await ledger.SettleOrphanedHoldsAsync(new OrphanedHolds(UnownedBefore: App.Time.GetUtcNow().UtcDateTime - TimeSpan.FromHours(1))));
 
-        Assert.Equal(200, (await ledger.SummaryAsync(account.UserId)).OnHoldMicros);
+        Assert.Equal(500, (await ledger.SummaryAsync(account.UserId)).OnHoldMicros);
         await App.AssertLedgerConsistentAsync();
     }
 }

@@ -37,6 +37,19 @@ public sealed class StoreOptionsTests
         Assert.Equal((7, 5), (spelledOut.MaxPoolSize, spelledOut.Timeout));
     }
 
+    [Fact]
+    public void ALeaseRenewedTooRarelyToOutliveAPauseIsRefusedNamingBothSettings()
+    {
+        var options = new StoreOptions { LeaseSeconds = 30, LeaseRenewSeconds = 11 };
+
+        var errors = options.Validate(new System.ComponentModel.DataAnnotations.ValidationContext(options)).ToList();
+
+        var error = Assert.Single(errors);
+        Assert.Contains("Store:LeaseRenewSeconds (11)", error.ErrorMessage);
+        Assert.Contains("Store:LeaseSeconds (30)", error.ErrorMessage);
+        Assert.Empty(new StoreOptions().Validate(new System.ComponentModel.DataAnnotations.ValidationContext(new StoreOptions())));
+    }
+
     /// <summary>The connection string every part of Portal reads (store, rate limiter, stale-hold sweep): one pool.</summary>
     private static string? Configured(StoreProvider provider, string connectionString)
     {

@@ -5,8 +5,13 @@ namespace Portal.Billing;
 
 public sealed record BalanceSummary(long BalanceMicros, long OnHoldMicros, long TotalGrantedMicros, long TotalUsedMicros);
 
+/// <summary>Which holds a sweep settles besides those of instances without a lease (ADR XX).</summary>
+/// <param name="UnownedBefore">Holds that name no instance (made before leases), taken before this; null: none of them.</param>
+/// <param name="OwnInstance">This instance's lease: its holds no request here is running (a hold whose outcome was in doubt); null: none.</param>
+public sealed record OrphanedHolds(DateTime? UnownedBefore = null, string? OwnInstance = null);
+
 /// <summary>
-/// The credits ledger (ADR 3): grants, balances and the release of stale holds; a request's hold and
+/// The credits ledger (ADR 3): grants, balances and the settling of orphaned holds; a request's hold and
 /// settlement go through <see cref="LedgerWriter"/>. Every change to a balance is one transaction that
 /// appends ledger entries and moves the balance by their sum, so balance = Σ entries always holds.
 /// Debits are conditional updates (<c>WHERE balance &gt;= amount</c>): zero rows means "not enough".
@@ -61,69 +66,81 @@ public sealed class CreditsLedger(IDbContextFactory<PortalDbContext> dbFactory, 
     }
 
     /// <summary>
-    /// Settles holds no request will settle any more: left by a process that died mid-request. A
-    /// request whose progress the settlement journal recorded is charged that (what it delivered);
-    /// the others are released for nothing. Only holds older than <paramref name="olderThan"/> are
-    /// touched, so live requests keep theirs, and none whose settlement waits in the journal.
+    /// Settles holds no request will settle any more (ADR XX): those of instances without a lease (it
+    /// lapsed and was ended, or the process restarted), holds that name no instance (made before leases)
+    /// taken before <see cref="OrphanedHolds.UnownedBefore"/>, and, when <see cref="OrphanedHolds.OwnInstance"/>
+    /// is given, that instance's holds no request of it is running. A hold of a live instance is never
+    /// touched otherwise, however old. A request whose progress is in the store (or, from before, in the
+    /// settlement journal) is charged that — what it delivered; the others are released for nothing. None
+    /// whose settlement waits in this process's journal is touched. Settling is idempotent (the ledger's
+    /// unique release per request), so two sweeps can never settle a hold twice.
     /// </summary>
-    public async Task<int> ReleaseStaleHoldsAsync(TimeSpan olderThan, CancellationToken cancellationToken = default)
+    /// <returns>How many holds were settled.</returns>
+    public async Task<int> SettleOrphanedHoldsAsync(OrphanedHolds which, CancellationToken cancellationToken = default)
     {
-        var cutoff = time.GetUtcNow().UtcDateTime - olderThan;
+        // Plain values, never null: EF would compare a null parameter as IS NULL and match every unowned hold.
+        var unownedBefore = which.UnownedBefore ?? DateTime.MinValue;
+        var sweepUnowned = which.UnownedBefore is not null;
+        var own = which.OwnInstance ?? "";
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var stale = (await db.Ledger
-            .Where(h => h.Kind == LedgerKind.Hold && h.CreatedAt <= cutoff
-                && !db.Ledger.Any(r => r.RequestId == h.RequestId && r.Kind == LedgerKind.Release))
-            .Select(h => new { h.UserId, h.ApiKeyId, h.RequestId, h.AmountMicros })
-            .ToListAsync(cancellationToken))
-            .Where(h => !journal.IsPending(h.RequestId!))
+        var found = await db.Ledger
+            .Where(h => h.Kind == LedgerKind.Hold
+                && !db.Ledger.Any(r => r.RequestId == h.RequestId && r.Kind == LedgerKind.Release)
+                && ((h.InstanceId != null && !db.InstanceLeases.Any(l => l.Id == h.InstanceId))
+                    || (sweepUnowned && h.InstanceId == null && h.CreatedAt <= unownedBefore)
+                    || h.InstanceId == own))
+            .Select(h => new { h.UserId, h.ApiKeyId, RequestId = h.RequestId!, h.AmountMicros, h.InstanceId })
+            .ToListAsync(cancellationToken);
+        var orphaned = found
+            .Where(h => !journal.IsPending(h.RequestId) && !(h.InstanceId == own && writer.IsRunning(h.RequestId)))
             .ToList();
+        var ids = orphaned.Select(h => h.RequestId).ToList();
+        Dictionary<string, RequestProgress> progress = ids.Count == 0 ? [] : await db.RequestProgress.Where(p => ids.Contains(p.RequestId)).ToDictionaryAsync(p => p.RequestId, cancellationToken);
+
+        var now = time.GetUtcNow().UtcDateTime;
         var charged = 0;
-        foreach (var hold in stale)
+        var settlements = new List<Task>(orphaned.Count);
+        foreach (var hold in orphaned)
         {
-            var now = time.GetUtcNow().UtcDateTime;
-            if (journal.ProgressOf(hold.RequestId!) is { } progress)
-            {
-                // The stream delivered this much before its process died (ADR 18).
-                progress.Record.CreatedAt = now;
-                await writer.SettleAsync(new Settlement(hold.UserId, hold.ApiKeyId, hold.RequestId!, -hold.AmountMicros, progress.Settlement.ChargeMicros), progress.Record);
-                charged++;
-                continue;
-            }
-
-            var record = new UsageRecord
-            {
-                RequestId = hold.RequestId!,
-                UserId = hold.UserId,
-                ApiKeyId = hold.ApiKeyId,
-                ModelId = "unknown",
-                Status = 500,
-                ErrorCode = "interrupted",
-                Provenance = Provenance.Partial,
-                CreatedAt = now,
-            };
-            await writer.SettleAsync(new Settlement(hold.UserId, hold.ApiKeyId, hold.RequestId!, -hold.AmountMicros, 0), record);
+            var (charge, record) = progress.TryGetValue(hold.RequestId, out var row) ? (row.ChargeMicros, row.ToRecord())
+                : journal.ProgressOf(hold.RequestId) is { } journaled ? (journaled.Settlement.ChargeMicros, journaled.Record)
+                : (0L, Interrupted(hold.RequestId, hold.UserId, hold.ApiKeyId));
+            charged += charge > 0 ? 1 : 0;
+            record.Id = 0;
+            record.CreatedAt = now;
+            // Queued together: the writer commits them in a few batches instead of one at a time.
+            settlements.Add(writer.SettleAsync(new Settlement(hold.UserId, hold.ApiKeyId, hold.RequestId, -hold.AmountMicros, charge, ClearsProgress: row is not null), record));
         }
 
-        if (stale.Count > 0)
-        {
-            logger.LogWarning("Settled {Count} holds left by interrupted requests, {Charged} of them at the progress they had recorded", stale.Count, charged);
-        }
-
-        foreach (var hold in stale)
-        {
-            journal.Finished(hold.RequestId!);
-        }
-
-        // Progress of requests now settled, by this sweep or before it, is no evidence any more.
-        var orphaned = journal.OrphanedRequests();
+        await Task.WhenAll(settlements);
         if (orphaned.Count > 0)
         {
-            var settled = await db.Ledger.Where(e => e.Kind == LedgerKind.Release && orphaned.Contains(e.RequestId!)).Select(e => e.RequestId!).ToListAsync(cancellationToken);
+            logger.LogWarning("Settled {Count} holds left by interrupted requests, {Charged} of them at the progress they had recorded", orphaned.Count, charged);
+        }
+
+        // Progress of requests settled some other way (a journaled settlement's retry) is no evidence any more.
+        await db.RequestProgress.Where(p => db.Ledger.Any(r => r.RequestId == p.RequestId && r.Kind == LedgerKind.Release)).ExecuteDeleteAsync(cancellationToken);
+        var legacy = journal.OrphanedRequests();
+        if (legacy.Count > 0)
+        {
+            var settled = await db.Ledger.Where(e => e.Kind == LedgerKind.Release && legacy.Contains(e.RequestId!)).Select(e => e.RequestId!).ToListAsync(cancellationToken);
             journal.Forget(settled);
         }
 
-        return stale.Count;
+        return orphaned.Count;
     }
+
+    private static UsageRecord Interrupted(string requestId, string userId, string? apiKeyId) => new()
+    {
+        RequestId = requestId,
+        UserId = userId,
+        ApiKeyId = apiKeyId,
+        ModelId = "unknown",
+        Status = 500,
+        ErrorCode = "interrupted",
+        Provenance = Provenance.Partial,
+        CreatedAt = default,
+    };
 
     /// <summary>Whether the user's balance is above zero: one indexed read, asked before a large body is read.</summary>
     public async Task<bool> HasCreditAsync(string userId, CancellationToken cancellationToken = default)

@@ -14,7 +14,13 @@ internal sealed class LedgerConnection : IDisposable
     private const string Credit = """UPDATE "CreditBalances" SET "BalanceMicros" = "BalanceMicros" + @p1 WHERE "UserId" = @p0""";
     private const string KeySpend = """UPDATE "ApiKeys" SET "SpentMicros" = "SpentMicros" + @p1 WHERE "Id" = @p0 AND ("SpendCapMicros" IS NULL OR "SpentMicros" + @p1 <= "SpendCapMicros")""";
     private const string KeyRefund = """UPDATE "ApiKeys" SET "SpentMicros" = "SpentMicros" - @p1 WHERE "Id" = @p0""";
-    private const string Entry = """INSERT INTO "LedgerEntries" ("UserId", "Kind", "AmountMicros", "RequestId", "ApiKeyId", "CreatedAt", "Reason") VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6)""";
+    private const string Entry = """INSERT INTO "LedgerEntries" ("UserId", "Kind", "AmountMicros", "RequestId", "ApiKeyId", "CreatedAt", "Reason", "InstanceId") VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7)""";
+    // A long stream's progress (ADR XX): one row per request, replaced at each report, gone with its settlement.
+    private const string Progress = """
+        INSERT INTO "RequestProgress" ("RequestId", "ChargeMicros", "Record", "RecordedAt") VALUES (@p0, @p1, @p2, @p3)
+        ON CONFLICT ("RequestId") DO UPDATE SET "ChargeMicros" = excluded."ChargeMicros", "Record" = excluded."Record", "RecordedAt" = excluded."RecordedAt"
+        """;
+    private const string ProgressDone = """DELETE FROM "RequestProgress" WHERE "RequestId" = @p0""";
     // Lock a row and read it, in the step that locks its kind of row (ADR 6's order). A write that
     // changes nothing, because SQLite has no SELECT … FOR UPDATE; only a settlement whose cost
     // exceeds its hold needs them (ADR 13).
@@ -130,7 +136,7 @@ internal sealed class LedgerConnection : IDisposable
             }
             else
             {
-                entries.Add(hold, Entry, hold.UserId, LedgerKind.Hold, -hold.Amount, hold.RequestId, hold.ApiKeyId, hold.Now, null);
+                entries.Add(hold, Entry, hold.UserId, LedgerKind.Hold, -hold.Amount, hold.RequestId, hold.ApiKeyId, hold.Now, null, hold.InstanceId);
             }
         }
 
@@ -161,14 +167,22 @@ internal sealed class LedgerConnection : IDisposable
             if (write is SettleWrite settle)
             {
                 var s = settle.Settlement;
-                entries.Add(settle, Entry, s.UserId, LedgerKind.Release, s.HoldMicros, s.RequestId, s.ApiKeyId, settle.Now, null);
+                entries.Add(settle, Entry, s.UserId, LedgerKind.Release, s.HoldMicros, s.RequestId, s.ApiKeyId, settle.Now, null, null);
                 if (settle.Charge > 0)
                 {
-                    entries.Add(settle, Entry, s.UserId, LedgerKind.Charge, -settle.Charge, s.RequestId, s.ApiKeyId, settle.Now, ExcessReason(settle));
+                    entries.Add(settle, Entry, s.UserId, LedgerKind.Charge, -settle.Charge, s.RequestId, s.ApiKeyId, settle.Now, ExcessReason(settle), null);
                 }
 
                 settle.Record.CostMicros = settle.Charge;
                 AddUsage(entries, settle, settle.Record);
+                if (s.ClearsProgress)
+                {
+                    entries.Add(settle, ProgressDone, s.RequestId);
+                }
+            }
+            else if (write is ProgressWrite progress)
+            {
+                entries.Add(progress, Progress, progress.RequestId, progress.ChargeMicros, progress.Record, progress.Now);
             }
             else if (write is RecordWrite record)
             {

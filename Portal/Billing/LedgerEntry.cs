@@ -33,6 +33,8 @@ public sealed class LedgerEntry
     /// <summary>The admin who made a grant.</summary>
     public string? ActorId { get; set; }
     public DateTime CreatedAt { get; set; }
+    /// <summary>On a hold: the lease of the instance whose request it is (ADR XX). Null on other entries, and on holds made before leases.</summary>
+    public string? InstanceId { get; set; }
 }
 
 internal sealed class LedgerEntryConfiguration : IEntityTypeConfiguration<LedgerEntry>
@@ -44,6 +46,7 @@ internal sealed class LedgerEntryConfiguration : IEntityTypeConfiguration<Ledger
         builder.Property(e => e.RequestId).HasMaxLength(64);
         builder.Property(e => e.ApiKeyId).HasMaxLength(36);
         builder.Property(e => e.Reason).HasMaxLength(500);
+        builder.Property(e => e.InstanceId).HasMaxLength(Data.InstanceLeases.IdLength);
         builder.HasIndex(e => new { e.RequestId, e.Kind }).IsUnique();
         builder.HasIndex(e => new { e.UserId, e.Id });
         builder.HasOne<PortalUser>().WithMany().HasForeignKey(e => e.UserId).OnDelete(DeleteBehavior.Cascade);

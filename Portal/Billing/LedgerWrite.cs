@@ -15,8 +15,10 @@ internal abstract class LedgerWrite<T> : LedgerWrite
     public override void Fail(Exception error) => _done.TrySetException(error);
 }
 
-internal sealed class HoldWrite(string userId, string? apiKeyId, string requestId, long amount, DateTime now) : LedgerWrite<HoldOutcome>
+internal sealed class HoldWrite(string userId, string? apiKeyId, string requestId, long amount, DateTime now, string instanceId) : LedgerWrite<HoldOutcome>
 {
+    /// <summary>The lease of the instance taking the hold (ADR XX).</summary>
+    public string InstanceId { get; } = instanceId;
     public string UserId { get; } = userId;
     public string? ApiKeyId { get; } = apiKeyId;
     public string RequestId { get; } = requestId;
@@ -40,6 +42,15 @@ internal sealed class SettleWrite(Settlement settlement, UsageRecord record, Dat
     public DateTime Now { get; } = now;
     /// <summary>A retry from the settlement journal: failing again leaves it there, it is not journaled twice.</summary>
     public bool FromJournal { get; init; }
+}
+
+/// <summary>A running stream's progress (ADR XX): upserted, one row per request.</summary>
+internal sealed class ProgressWrite(string requestId, long chargeMicros, string record, DateTime now) : LedgerWrite<bool>
+{
+    public string RequestId { get; } = requestId;
+    public long ChargeMicros { get; } = chargeMicros;
+    public string Record { get; } = record;
+    public DateTime Now { get; } = now;
 }
 
 internal sealed class RecordWrite(UsageRecord record) : LedgerWrite<bool>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -14,7 +15,8 @@ public enum HoldOutcome
 }
 
 /// <summary>What a finished request owes: its hold is released and the real cost charged, once (beyond the hold only as far as the balance goes: ADR 13).</summary>
-public sealed record Settlement(string UserId, string? ApiKeyId, string RequestId, long HoldMicros, long ChargeMicros);
+/// <param name="ClearsProgress">The request recorded its progress in the store: the row goes with the settlement (ADR XX).</param>
+public sealed record Settlement(string UserId, string? ApiKeyId, string RequestId, long HoldMicros, long ChargeMicros, bool ClearsProgress = false);
 
 /// <summary>
 /// Group commit for the gateway's ledger writes (ADR 6): a writer takes every hold, settlement and
@@ -27,6 +29,8 @@ public sealed record Settlement(string UserId, string? ApiKeyId, string RequestI
 /// instance or many. If a batch fails, each of its writes is retried alone, so one bad write fails
 /// only its own request; a settlement that fails alone is kept in the <see cref="SettlementJournal"/>
 /// and retried until it commits (ADR 18), so its caller goes on as if it had committed.
+/// Each hold names this instance's lease, and the writer knows which of its requests still run, so
+/// a hold no request will settle is found whichever way its request ended (ADR XX).
 /// </summary>
 public sealed class LedgerWriter : IAsyncDisposable, IDisposable
 {
@@ -55,11 +59,17 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
     private readonly SettlementJournal _journal;
     private readonly ILogger<LedgerWriter> _logger;
     private readonly Task[] _lanes;
+    private readonly string _instanceId;
+    // Requests of this process holding (or about to hold) credits and not settled yet: what the
+    // recovery must not touch when it settles this instance's own holds left in doubt (ADR XX).
+    private readonly ConcurrentDictionary<string, byte> _running = new();
+    private int _holdsInDoubt;
     private long _committed;
 
     public LedgerWriter(IDbContextFactory<PortalDbContext> dbFactory, IOptions<StoreOptions> options, TimeProvider time, GatewayMetrics metrics,
-        SettlementJournal journal, ILogger<LedgerWriter> logger)
+        SettlementJournal journal, InstanceLeases lease, ILogger<LedgerWriter> logger)
     {
+        _instanceId = lease.Id;
         _journal = journal;
         _dbFactory = dbFactory;
         _syncCommits = options.Value.SqliteSyncCommits;
@@ -79,8 +89,45 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
     /// Reserves a request's worst case before the upstream call: debits it (and adds it to the key's
     /// spend), or says why it can't. It cannot be abandoned half-way, so it takes no token.
     /// </summary>
-    public Task<HoldOutcome> TryHoldAsync(string userId, string? apiKeyId, string requestId, long amountMicros) =>
-        Enqueue(new HoldWrite(userId, apiKeyId, requestId, amountMicros, _time.GetUtcNow().UtcDateTime));
+    public async Task<HoldOutcome> TryHoldAsync(string userId, string? apiKeyId, string requestId, long amountMicros)
+    {
+        _running[requestId] = 0; // before the hold can exist in the store
+        try
+        {
+            var outcome = await Enqueue(new HoldWrite(userId, apiKeyId, requestId, amountMicros, _time.GetUtcNow().UtcDateTime, _instanceId));
+            if (outcome != HoldOutcome.Held)
+            {
+                _running.TryRemove(requestId, out _);
+            }
+
+            return outcome;
+        }
+        catch
+        {
+            // The hold may have committed all the same (an acknowledgement lost): its request is gone, so
+            // nothing would settle it while this instance lives. The recovery looks (ADR XX).
+            _running.TryRemove(requestId, out _);
+            MarkHoldsInDoubt();
+            throw;
+        }
+    }
+
+    /// <summary>Whether a request of this process holds credits and has not settled: its hold is not to be touched.</summary>
+    public bool IsRunning(string requestId) => _running.ContainsKey(requestId);
+
+    /// <summary>A hold of this instance may be in the store with no request to settle it.</summary>
+    public void MarkHoldsInDoubt() => Volatile.Write(ref _holdsInDoubt, 1);
+
+    /// <summary>Whether <see cref="MarkHoldsInDoubt"/> was called since the last time this was asked.</summary>
+    public bool TakeHoldsInDoubt() => Interlocked.Exchange(ref _holdsInDoubt, 0) == 1;
+
+    /// <summary>
+    /// What a running stream has delivered so far, kept in the store (ADR XX): what it is charged if its
+    /// instance dies before it settles. Committed with other writes, like a hold; settle the request
+    /// with <see cref="Settlement.ClearsProgress"/> once this has completed, so the row goes with it.
+    /// </summary>
+    public Task RecordProgressAsync(string requestId, long chargeMicros, UsageRecord record) =>
+        Enqueue(new ProgressWrite(requestId, chargeMicros, RequestProgress.Serialize(record), _time.GetUtcNow().UtcDateTime));
 
     /// <summary>
     /// Releases the hold, charges the real cost and stores the usage record, in one transaction. A cost
@@ -92,8 +139,22 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
     /// If the store fails it, the settlement is kept in the journal and the task completes all the
     /// same (the charge stands, written later); it fails only if the journal cannot keep it either.
     /// </summary>
-    public Task SettleAsync(Settlement settlement, UsageRecord record) =>
-        Enqueue(new SettleWrite(settlement, record, _time.GetUtcNow().UtcDateTime));
+    public async Task SettleAsync(Settlement settlement, UsageRecord record)
+    {
+        try
+        {
+            await Enqueue(new SettleWrite(settlement, record, _time.GetUtcNow().UtcDateTime));
+        }
+        catch
+        {
+            MarkHoldsInDoubt(); // neither the store nor the journal kept it: the hold waits for the recovery
+            throw;
+        }
+        finally
+        {
+            _running.TryRemove(settlement.RequestId, out _);
+        }
+    }
 
     /// <summary>Writes a journaled settlement again; fails if the store fails it again (it stays in the journal).</summary>
     internal Task RetryAsync(JournaledSettlement entry) =>

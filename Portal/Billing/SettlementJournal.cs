@@ -11,10 +11,9 @@ public sealed record JournaledSettlement(Settlement Settlement, UsageRecord Reco
 
 /// <summary>
 /// The settlement outbox (ADR 18): an append-only file of JSON lines in the data folder. It holds
-/// settlements whose write to the store failed, until <see cref="SettlementRetry"/> commits them, and
-/// the progress of long streams (what was delivered so far), so a request that dies with its process
-/// is charged what it delivered instead of being released for free. A normal settlement never
-/// touches it. Lines are written through to the OS, which keeps them across a kill -9 of the process;
+/// settlements whose write to the store failed, until <see cref="SettlementRetry"/> commits them. A
+/// normal settlement never touches it. (The progress of long streams, kept here before, is kept in the
+/// store since ADR XX; a journal from before that is still read for it.) Lines are written through to the OS, which keeps them across a kill -9 of the process;
 /// only with <see cref="StoreOptions.SqliteSyncCommits"/> are they forced to the disk, as the ledger's
 /// commits are (ADR 6). Start-up reads it back before the stale-hold sweep.
 /// </summary>
@@ -33,9 +32,8 @@ public sealed class SettlementJournal
     private readonly ILogger<SettlementJournal> _logger;
     // In the order they were journaled: replayed in that order.
     private readonly Dictionary<string, JournaledSettlement> _pending = [];
-    // The latest progress of each stream running in this process.
-    private readonly Dictionary<string, JournaledSettlement> _running = [];
-    // Progress a dead process left: evidence for the stale-hold sweep, until it has settled them.
+    // Progress a process left in a journal written before progress moved to the store (ADR XX):
+    // evidence for the start-up sweep, until it has settled them.
     private readonly Dictionary<string, JournaledSettlement> _orphaned = [];
     private int _lines;
     private bool _loaded;
@@ -90,43 +88,15 @@ public sealed class SettlementJournal
         _logger.LogWarning("The settlement of request {RequestId} could not be written to the store; it is kept in {File} and retried", settlement.RequestId, FilePath);
     }
 
-    /// <summary>What a running stream has delivered so far: what it is charged if its process dies before it settles.</summary>
-    public void RecordProgress(Settlement settlement, UsageRecord record, DateTime at)
-    {
-        var entry = new JournaledSettlement(settlement, record, at);
-        lock (_gate)
-        {
-            Append(Progress, entry);
-            _running[settlement.RequestId] = entry;
-            // Progress lines pile up while streams run; rewrite the file once most of it is obsolete.
-            if (_lines > 64 + 4 * (_pending.Count + _running.Count + _orphaned.Count))
-            {
-                Rewrite();
-            }
-        }
-    }
-
-    /// <summary>The stream settled (or never recorded progress): its progress is no evidence any more. Memory only; the file catches up at its next rewrite.</summary>
-    public void Finished(string requestId)
-    {
-        lock (_gate)
-        {
-            if (_running.Remove(requestId) && _pending.Count + _running.Count + _orphaned.Count == 0)
-            {
-                Rewrite(); // nothing left to keep: the file goes
-            }
-        }
-    }
-
     /// <summary>
-    /// The last progress recorded for a request the sweep found stale: by a dead process, or by this
-    /// one for a run that ended without settling (no live run is that old: its deadline comes first).
+    /// The last progress a previous process recorded for a request, in a journal written before stream
+    /// progress moved to the store (ADR XX): still evidence for the start-up sweep after an upgrade.
     /// </summary>
     public JournaledSettlement? ProgressOf(string requestId)
     {
         lock (_gate)
         {
-            return _orphaned.GetValueOrDefault(requestId) ?? _running.GetValueOrDefault(requestId);
+            return _orphaned.GetValueOrDefault(requestId);
         }
     }
 
@@ -187,7 +157,7 @@ public sealed class SettlementJournal
     private void Rewrite()
     {
         var entries = _pending.Values.Select(e => new Line(Settle, e))
-            .Concat(_orphaned.Values.Concat(_running.Values).Select(e => new Line(Progress, e)))
+            .Concat(_orphaned.Values.Select(e => new Line(Progress, e)))
             .ToList();
         if (entries.Count == 0)
         {

@@ -25,6 +25,8 @@ public abstract class PortalDbContext(DbContextOptions options) : IdentityDbCont
     public DbSet<PortalSetting> Settings => Set<PortalSetting>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+    public DbSet<InstanceLease> InstanceLeases => Set<InstanceLease>();
+    public DbSet<RequestProgress> RequestProgress => Set<RequestProgress>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -33,6 +33,9 @@ public static class StoreExtensions
                 _ => new Upcast<SqlitePortalDbContext>(sp.GetRequiredService<IDbContextFactory<SqlitePortalDbContext>>()),
             });
         builder.Services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContext());
+        // This process's lease, renewed while it serves: holds name it, so a dead instance's are known (ADR XX).
+        builder.Services.AddSingleton<InstanceLeases>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<InstanceLeases>());
         return builder;
     }
 

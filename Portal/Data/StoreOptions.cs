@@ -38,6 +38,19 @@ public sealed class StoreOptions : IValidatableObject
     public int LockWaitSeconds { get; set; } = 10;
 
     /// <summary>
+    /// How long an instance's lease lasts without a renewal (ADR XX). Once it lapses the instance is taken
+    /// to be dead and another instance settles its credit holds: a dead instance's holds are released
+    /// within about this plus <see cref="LeaseRenewSeconds"/>. Longer than any pause a live instance may
+    /// have (a long GC, the store briefly away), since a live instance whose lease lapsed loses its holds.
+    /// </summary>
+    [Range(5, 3600)]
+    public int LeaseSeconds { get; set; } = 30;
+
+    /// <summary>How often an instance renews its lease and looks for lapsed ones (at most a third of <see cref="LeaseSeconds"/>).</summary>
+    [Range(1, 1200)]
+    public int LeaseRenewSeconds { get; set; } = 5;
+
+    /// <summary>
     /// The connection string's defaults on PostgreSQL, each only where the operator set nothing:
     /// <list type="bullet">
     /// <item><c>Max Auto Prepare=64</c>: Npgsql prepares the statements a connection runs often, so the
@@ -114,6 +127,13 @@ public sealed class StoreOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        if (LeaseRenewSeconds * 3 > LeaseSeconds)
+        {
+            yield return new ValidationResult(
+                $"Store:LeaseRenewSeconds ({LeaseRenewSeconds}) must be at most a third of Store:LeaseSeconds ({LeaseSeconds}): a live instance must renew its lease several times before it could lapse.",
+                [nameof(LeaseRenewSeconds)]);
+        }
+
         if (Provider == StoreProvider.Postgres && string.IsNullOrWhiteSpace(ConnectionString))
         {
             yield return new ValidationResult(

@@ -18,7 +18,6 @@ public sealed class ChatGateway(
     CreditHolds holds,
     LedgerWriter ledger,
     RefusalLog refusals,
-    SettlementJournal journal,
     ApiSwitch apiSwitch,
     SimulatedUpstream simulated,
     HttpUpstream http,
@@ -28,7 +27,7 @@ public sealed class ChatGateway(
     IOptions<GatewayOptions> options,
     ILogger<ChatGateway> logger)
 {
-    private readonly RunDependencies _run = new(simulated, http, ledger, journal, time, options.Value, logger, metrics, drain.GraceOver);
+    private readonly RunDependencies _run = new(simulated, http, ledger, time, options.Value, logger, metrics, drain.GraceOver);
 
     /// <param name="body">The request JSON, or why it could not be read.</param>
     /// <param name="aborted">Fires when the client leaves or presses Stop: a stream's upstream call is

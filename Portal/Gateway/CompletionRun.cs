@@ -12,7 +12,6 @@ internal sealed record RunDependencies(
     SimulatedUpstream Simulated,
     HttpUpstream Http,
     LedgerWriter Ledger,
-    SettlementJournal Journal,
     TimeProvider Time,
     GatewayOptions Options,
     ILogger Logger,
@@ -47,9 +46,9 @@ internal sealed class CompletionRun(
     // (the client leaves while the usage chunk or [DONE] is written) must not settle again or count
     // itself twice in the metrics; the (request, kind) index would only stop the second settlement.
     private long? _charged;
-    // When the stream last recorded its progress in the settlement journal, and whether it ever did.
+    // When the stream last recorded its progress in the store, and the latest report (ADR XX).
     private long? _progressAt;
-    private bool _progressRecorded;
+    private Task? _progress;
 
     private string CompletionId => "chatcmpl-" + requestId;
 
@@ -70,8 +69,8 @@ internal sealed class CompletionRun(
         }
         catch (Exception) when (aborted.IsCancellationRequested && deadline.IsCancellationRequested)
         {
-            // Past its deadline, a request would soon lose its hold to the stale-hold sweep: charge what
-            // was delivered, tell the client why it stopped (ADR 18).
+            // Past its deadline a request has hung (or dragged on) long enough: charge what was
+            // delivered, tell the client why it stopped (ADR 18).
             dependencies.Logger.LogWarning("Request {RequestId} reached its deadline of {Deadline} and was stopped", requestId, dependencies.Options.RequestDeadline);
             if (_delivered)
             {
@@ -286,9 +285,9 @@ internal sealed class CompletionRun(
 
     /// <summary>
     /// Every <see cref="GatewayOptions.ProgressSeconds"/> of a long stream: what it has delivered, in the
-    /// settlement journal. If the process dies before the stream settles, the stale-hold sweep charges
-    /// that instead of releasing the hold for nothing (ADR 18). One small file write per interval; a
-    /// stream shorter than that writes nothing.
+    /// store. If its instance dies before the stream settles, whichever instance settles its hold charges
+    /// that instead of releasing it for nothing (ADR XX). One upsert per interval, committed with other
+    /// requests' writes and not waited for; a stream shorter than that writes nothing.
     /// </summary>
     private void RecordProgressIfDue()
     {
@@ -302,12 +301,23 @@ internal sealed class CompletionRun(
         var completion = _accumulator.DeliveredTokens;
         var record = Record(prompt, completion, Provenance.Partial, 200, "interrupted");
         var cost = Money.Cost(prompt, completion, model.InputPriceMicros, model.OutputPriceMicros);
+        var previous = _progress;
+        _progress = RecordProgressAsync(previous, cost, record);
+    }
+
+    /// <summary>One report after the other, so the newest is the one that stands.</summary>
+    private async Task RecordProgressAsync(Task? previous, long cost, UsageRecord record)
+    {
+        if (previous is not null)
+        {
+            await previous;
+        }
+
         try
         {
-            dependencies.Journal.RecordProgress(new Settlement(payer.UserId, payer.Key?.KeyId, requestId, hold, cost), record, record.CreatedAt);
-            _progressRecorded = true;
+            await dependencies.Ledger.RecordProgressAsync(requestId, cost, record);
         }
-        catch (IOException e)
+        catch (Exception e)
         {
             // Evidence only: the stream goes on, and settles as usual.
             dependencies.Logger.LogWarning(e, "Could not record the progress of request {RequestId}", requestId);
@@ -323,12 +333,13 @@ internal sealed class CompletionRun(
 
         var cost = charge ? Money.Cost(prompt, completion, model.InputPriceMicros, model.OutputPriceMicros) : 0;
         var record = Record(prompt, completion, provenance, status, errorCode);
-        await dependencies.Ledger.SettleAsync(new Settlement(payer.UserId, payer.Key?.KeyId, requestId, hold, cost), record);
-        _charged = record.CostMicros;
-        if (_progressRecorded)
+        if (_progress is { } progress)
         {
-            dependencies.Journal.Finished(requestId);
+            await progress; // committed (or failed) first, so its row cannot outlive the settlement that deletes it
         }
+
+        await dependencies.Ledger.SettleAsync(new Settlement(payer.UserId, payer.Key?.KeyId, requestId, hold, cost, ClearsProgress: _progress is not null), record);
+        _charged = record.CostMicros;
 
         dependencies.Metrics.Completed(model.Id, status, dependencies.Time.GetElapsedTime(started),
             _firstTokenMs is { } first ? TimeSpan.FromMilliseconds(first) : null, prompt, completion, record.CostMicros);

@@ -59,9 +59,10 @@ public sealed class GatewayOptions : System.ComponentModel.DataAnnotations.IVali
     public int MaxUpstreamEventBytes { get; set; } = 8 * 1024 * 1024;
 
     /// <summary>
-    /// An unsettled credit hold older than this was left by a request that died with its process, and is
-    /// settled by the next periodic sweep (on PostgreSQL by whichever instance sweeps next). No request
-    /// lives this long: <see cref="RequestDeadline"/>. On SQLite every hold found at start-up is stale.
+    /// The last resort for holds that name no instance lease (made before leases, ADR XX, e.g. by an
+    /// instance of an older version during a rolling upgrade): one older than this is settled by the next
+    /// periodic sweep. Every other hold is settled once its instance's lease lapses, whatever its age.
+    /// On SQLite every hold found at start-up is orphaned.
     /// </summary>
     [System.ComponentModel.DataAnnotations.Range(10, 7 * 24 * 3600)]
     public int StaleHoldSeconds { get; set; } = 3600;
@@ -80,30 +81,24 @@ public sealed class GatewayOptions : System.ComponentModel.DataAnnotations.IVali
 
     /// <summary>
     /// The longest a held request may run, keep-alives, retries and all: past it, it is stopped and
-    /// settled at what it delivered, with the error <c>request_timeout</c>. Unset, nine tenths of
-    /// <see cref="StaleHoldSeconds"/>; set, it must be below it, so no sweep takes a live request's hold (ADR 18).
+    /// settled at what it delivered, with the error <c>request_timeout</c>, so a request that hangs
+    /// does not hold credits forever (ADR 18). A live instance's holds are never taken from it (ADR XX),
+    /// so this is about bounding requests, not about the hold: an hour is far beyond any real completion.
     /// </summary>
     [System.ComponentModel.DataAnnotations.Range(1, 7 * 24 * 3600)]
-    public int? MaxRequestSeconds { get; set; }
+    public int MaxRequestSeconds { get; set; } = 3600;
 
     /// <summary>
-    /// How often a running stream records what it has delivered in the settlement journal: what it is
-    /// charged if its process dies before it settles (ADR 18). Shorter streams write nothing.
+    /// How often a running stream records what it has delivered in the store: what it is charged if its
+    /// instance dies before it settles, by whichever instance settles its hold (ADR XX). Shorter streams write nothing.
     /// </summary>
     [System.ComponentModel.DataAnnotations.Range(1, 3600)]
     public int ProgressSeconds { get; set; } = 10;
 
-    public TimeSpan RequestDeadline => TimeSpan.FromSeconds(MaxRequestSeconds ?? StaleHoldSeconds * 9 / 10);
+    public TimeSpan RequestDeadline => TimeSpan.FromSeconds(MaxRequestSeconds);
 
     public IEnumerable<System.ComponentModel.DataAnnotations.ValidationResult> Validate(System.ComponentModel.DataAnnotations.ValidationContext validationContext)
     {
-        if (MaxRequestSeconds >= StaleHoldSeconds)
-        {
-            yield return new(
-                $"Gateway:MaxRequestSeconds ({MaxRequestSeconds}) must be below Gateway:StaleHoldSeconds ({StaleHoldSeconds}): a longer request would lose its hold to the stale-hold sweep.",
-                [nameof(MaxRequestSeconds)]);
-        }
-
         if (RefusalsPerMinute < RecordedRefusalsPerMinute)
         {
             yield return new(
