@@ -5,7 +5,7 @@ using System.Text;
 namespace Portal.E2E.Cluster;
 
 /// <summary>
-/// kill -9 of a Portal instance with requests in flight (ADR XX). Of two: the other keeps serving and,
+/// kill -9 of a Portal instance with requests in flight (ADR 20). Of two: the other keeps serving and,
 /// once the dead one's lease lapses, settles its holds — streams at the progress they recorded in the
 /// store — well within a minute, with no stale-hold timeout involved. Alone: its holds are settled when
 /// it starts again, before it serves. Either way the ledger adds up, checked with SQL against the store.

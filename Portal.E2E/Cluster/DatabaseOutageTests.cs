@@ -76,7 +76,7 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
         }
 
         // Holds the outage left in doubt (committed, though their requests were told 503) are settled by
-        // their own instance, which knows no request of it runs them (ADR XX); then the books balance.
+        // their own instance, which knows no request of it runs them (ADR 20); then the books balance.
         var clockForSweep = Stopwatch.StartNew();
         while (await ChatProbe.OpenHoldsAsync(cluster.Database) > 0 && clockForSweep.Elapsed < TimeSpan.FromSeconds(30))
         {

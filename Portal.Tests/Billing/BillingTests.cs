@@ -75,7 +75,7 @@ public sealed class BillingTests : IDisposable
     public async Task HoldsLeftByACrashAreReleasedOnce()
     {
         var account = await _app.CreateApiAccountAsync(credits: 1m);
-        // Taken by a process whose lease is gone (ADR XX): a writer of its own, its lease never written.
+        // Taken by a process whose lease is gone (ADR 20): a writer of its own, its lease never written.
         var crashed = ActivatorUtilities.CreateInstance<Portal.Data.InstanceLeases>(_app.Services);
         await using (var writer = ActivatorUtilities.CreateInstance<LedgerWriter>(_app.Services, crashed))
         {

@@ -8,7 +8,7 @@ using Portal.Tests.Store;
 namespace Portal.Tests.Billing;
 
 /// <summary>
-/// Instance leases (ADR XX), on the test's clock, once per provider: a live instance's holds are never
+/// Instance leases (ADR 20), on the test's clock, once per provider: a live instance's holds are never
 /// touched whatever their age; once an instance stops renewing, its holds are settled by a live one —
 /// at the progress they recorded in the store, exactly once however many instances sweep at once; a
 /// restarted instance settles its previous process's holds at start-up; and an instance settles its own

@@ -6,7 +6,7 @@ using Portal.Tests.Gateway;
 namespace Portal.Tests.Billing;
 
 /// <summary>
-/// On SQLite too, holds that name no instance (made before instance leases, ADR XX) are settled while
+/// On SQLite too, holds that name no instance (made before instance leases, ADR 20) are settled while
 /// Portal runs, not only at its next start: periodically, once older than Gateway:StaleHoldSeconds;
 /// the running instance's own holds are never touched, whatever their age.
 /// </summary>

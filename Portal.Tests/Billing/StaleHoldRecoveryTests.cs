@@ -7,7 +7,7 @@ using Portal.Tests.Store;
 namespace Portal.Tests.Billing;
 
 /// <summary>
-/// Holds that name no instance (made before instance leases, ADR XX), on a shared store: only old ones
+/// Holds that name no instance (made before instance leases, ADR 20), on a shared store: only old ones
 /// are released, each exactly once, however many instances sweep at the same moment.
 /// </summary>
 public sealed class StaleHoldRecoveryTests : PostgresAppTest

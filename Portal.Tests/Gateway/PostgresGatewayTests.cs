@@ -51,7 +51,7 @@ public sealed class PostgresGatewayTests : PostgresAppTest
         var writer = App.Services.GetRequiredService<LedgerWriter>();
         await writer.TryHoldAsync(account.UserId, null, "req_old", 100);
         await writer.TryHoldAsync(account.UserId, null, "req_old_live", 300);
-        // Made before instance leases (ADR XX): no instance to ask, only its age.
+        // Made before instance leases (ADR 20): no instance to ask, only its age.
         await App.InStoreAsync(db => db.Ledger.Where(e => e.RequestId == "req_old").ExecuteUpdateAsync(s => s.SetProperty(e => e.InstanceId, (string?)null)));
         App.Time.Advance(TimeSpan.FromHours(2));
         await writer.TryHoldAsync(account.UserId, null, "req_live", 200);

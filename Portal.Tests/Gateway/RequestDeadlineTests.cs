@@ -8,7 +8,7 @@ namespace Portal.Tests.Gateway;
 
 /// <summary>
 /// No request runs for ever (ADR 18): past Gateway:MaxRequestSeconds it is stopped and settled at what
-/// it delivered; and while a long stream runs it records its progress in the store (ADR XX), so an
+/// it delivered; and while a long stream runs it records its progress in the store (ADR 20), so an
 /// instance that dies with it leaves evidence of what was delivered for whichever instance settles it.
 /// </summary>
 public sealed class RequestDeadlineTests : IDisposable

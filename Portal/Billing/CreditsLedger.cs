@@ -5,7 +5,7 @@ namespace Portal.Billing;
 
 public sealed record BalanceSummary(long BalanceMicros, long OnHoldMicros, long TotalGrantedMicros, long TotalUsedMicros);
 
-/// <summary>Which holds a sweep settles besides those of instances without a lease (ADR XX).</summary>
+/// <summary>Which holds a sweep settles besides those of instances without a lease (ADR 20).</summary>
 /// <param name="UnownedBefore">Holds that name no instance (made before leases), taken before this; null: none of them.</param>
 /// <param name="OwnInstance">This instance's lease: its holds no request here is running (a hold whose outcome was in doubt); null: none.</param>
 public sealed record OrphanedHolds(DateTime? UnownedBefore = null, string? OwnInstance = null);
@@ -66,7 +66,7 @@ public sealed class CreditsLedger(IDbContextFactory<PortalDbContext> dbFactory, 
     }
 
     /// <summary>
-    /// Settles holds no request will settle any more (ADR XX): those of instances without a lease (it
+    /// Settles holds no request will settle any more (ADR 20): those of instances without a lease (it
     /// lapsed and was ended, or the process restarted), holds that name no instance (made before leases)
     /// taken before <see cref="OrphanedHolds.UnownedBefore"/>, and, when <see cref="OrphanedHolds.OwnInstance"/>
     /// is given, that instance's holds no request of it is running. A hold of a live instance is never

@@ -15,7 +15,7 @@ internal sealed class LedgerConnection : IDisposable
     private const string KeySpend = """UPDATE "ApiKeys" SET "SpentMicros" = "SpentMicros" + @p1 WHERE "Id" = @p0 AND ("SpendCapMicros" IS NULL OR "SpentMicros" + @p1 <= "SpendCapMicros")""";
     private const string KeyRefund = """UPDATE "ApiKeys" SET "SpentMicros" = "SpentMicros" - @p1 WHERE "Id" = @p0""";
     private const string Entry = """INSERT INTO "LedgerEntries" ("UserId", "Kind", "AmountMicros", "RequestId", "ApiKeyId", "CreatedAt", "Reason", "InstanceId") VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7)""";
-    // A long stream's progress (ADR XX): one row per request, replaced at each report, gone with its settlement.
+    // A long stream's progress (ADR 20): one row per request, replaced at each report, gone with its settlement.
     private const string Progress = """
         INSERT INTO "RequestProgress" ("RequestId", "ChargeMicros", "Record", "RecordedAt") VALUES (@p0, @p1, @p2, @p3)
         ON CONFLICT ("RequestId") DO UPDATE SET "ChargeMicros" = excluded."ChargeMicros", "Record" = excluded."Record", "RecordedAt" = excluded."RecordedAt"

@@ -33,7 +33,7 @@ public sealed class LedgerEntry
     /// <summary>The admin who made a grant.</summary>
     public string? ActorId { get; set; }
     public DateTime CreatedAt { get; set; }
-    /// <summary>On a hold: the lease of the instance whose request it is (ADR XX). Null on other entries, and on holds made before leases.</summary>
+    /// <summary>On a hold: the lease of the instance whose request it is (ADR 20). Null on other entries, and on holds made before leases.</summary>
     public string? InstanceId { get; set; }
 }
 

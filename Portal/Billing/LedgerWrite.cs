@@ -17,7 +17,7 @@ internal abstract class LedgerWrite<T> : LedgerWrite
 
 internal sealed class HoldWrite(string userId, string? apiKeyId, string requestId, long amount, DateTime now, string instanceId) : LedgerWrite<HoldOutcome>
 {
-    /// <summary>The lease of the instance taking the hold (ADR XX).</summary>
+    /// <summary>The lease of the instance taking the hold (ADR 20).</summary>
     public string InstanceId { get; } = instanceId;
     public string UserId { get; } = userId;
     public string? ApiKeyId { get; } = apiKeyId;
@@ -44,7 +44,7 @@ internal sealed class SettleWrite(Settlement settlement, UsageRecord record, Dat
     public bool FromJournal { get; init; }
 }
 
-/// <summary>A running stream's progress (ADR XX): upserted, one row per request.</summary>
+/// <summary>A running stream's progress (ADR 20): upserted, one row per request.</summary>
 internal sealed class ProgressWrite(string requestId, long chargeMicros, string record, DateTime now) : LedgerWrite<bool>
 {
     public string RequestId { get; } = requestId;

@@ -15,7 +15,7 @@ public enum HoldOutcome
 }
 
 /// <summary>What a finished request owes: its hold is released and the real cost charged, once (beyond the hold only as far as the balance goes: ADR 13).</summary>
-/// <param name="ClearsProgress">The request recorded its progress in the store: the row goes with the settlement (ADR XX).</param>
+/// <param name="ClearsProgress">The request recorded its progress in the store: the row goes with the settlement (ADR 20).</param>
 public sealed record Settlement(string UserId, string? ApiKeyId, string RequestId, long HoldMicros, long ChargeMicros, bool ClearsProgress = false);
 
 /// <summary>
@@ -30,7 +30,7 @@ public sealed record Settlement(string UserId, string? ApiKeyId, string RequestI
 /// only its own request; a settlement that fails alone is kept in the <see cref="SettlementJournal"/>
 /// and retried until it commits (ADR 18), so its caller goes on as if it had committed.
 /// Each hold names this instance's lease, and the writer knows which of its requests still run, so
-/// a hold no request will settle is found whichever way its request ended (ADR XX).
+/// a hold no request will settle is found whichever way its request ended (ADR 20).
 /// </summary>
 public sealed class LedgerWriter : IAsyncDisposable, IDisposable
 {
@@ -61,7 +61,7 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
     private readonly Task[] _lanes;
     private readonly string _instanceId;
     // Requests of this process holding (or about to hold) credits and not settled yet: what the
-    // recovery must not touch when it settles this instance's own holds left in doubt (ADR XX).
+    // recovery must not touch when it settles this instance's own holds left in doubt (ADR 20).
     private readonly ConcurrentDictionary<string, byte> _running = new();
     private int _holdsInDoubt;
     private long _committed;
@@ -105,7 +105,7 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
         catch
         {
             // The hold may have committed all the same (an acknowledgement lost): its request is gone, so
-            // nothing would settle it while this instance lives. The recovery looks (ADR XX).
+            // nothing would settle it while this instance lives. The recovery looks (ADR 20).
             _running.TryRemove(requestId, out _);
             MarkHoldsInDoubt();
             throw;
@@ -122,7 +122,7 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
     public bool TakeHoldsInDoubt() => Interlocked.Exchange(ref _holdsInDoubt, 0) == 1;
 
     /// <summary>
-    /// What a running stream has delivered so far, kept in the store (ADR XX): what it is charged if its
+    /// What a running stream has delivered so far, kept in the store (ADR 20): what it is charged if its
     /// instance dies before it settles. Committed with other writes, like a hold; settle the request
     /// with <see cref="Settlement.ClearsProgress"/> once this has completed, so the row goes with it.
     /// </summary>

@@ -5,7 +5,7 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 namespace Portal.Billing;
 
 /// <summary>
-/// What a long stream had delivered when it last reported (ADR XX): written by the
+/// What a long stream had delivered when it last reported (ADR 20): written by the
 /// <see cref="LedgerWriter"/> every <c>Gateway:ProgressSeconds</c>, deleted with the request's
 /// settlement. If the instance serving it dies, whichever instance settles its hold charges this
 /// instead of releasing it for nothing. One row per running long stream; short requests write none.

@@ -13,7 +13,7 @@ public sealed record JournaledSettlement(Settlement Settlement, UsageRecord Reco
 /// The settlement outbox (ADR 18): an append-only file of JSON lines in the data folder. It holds
 /// settlements whose write to the store failed, until <see cref="SettlementRetry"/> commits them. A
 /// normal settlement never touches it. (The progress of long streams, kept here before, is kept in the
-/// store since ADR XX; a journal from before that is still read for it.) Lines are written through to the OS, which keeps them across a kill -9 of the process;
+/// store since ADR 20; a journal from before that is still read for it.) Lines are written through to the OS, which keeps them across a kill -9 of the process;
 /// only with <see cref="StoreOptions.SqliteSyncCommits"/> are they forced to the disk, as the ledger's
 /// commits are (ADR 6). Start-up reads it back before the stale-hold sweep.
 /// </summary>
@@ -32,7 +32,7 @@ public sealed class SettlementJournal
     private readonly ILogger<SettlementJournal> _logger;
     // In the order they were journaled: replayed in that order.
     private readonly Dictionary<string, JournaledSettlement> _pending = [];
-    // Progress a process left in a journal written before progress moved to the store (ADR XX):
+    // Progress a process left in a journal written before progress moved to the store (ADR 20):
     // evidence for the start-up sweep, until it has settled them.
     private readonly Dictionary<string, JournaledSettlement> _orphaned = [];
     private int _lines;
@@ -90,7 +90,7 @@ public sealed class SettlementJournal
 
     /// <summary>
     /// The last progress a previous process recorded for a request, in a journal written before stream
-    /// progress moved to the store (ADR XX): still evidence for the start-up sweep after an upgrade.
+    /// progress moved to the store (ADR 20): still evidence for the start-up sweep after an upgrade.
     /// </summary>
     public JournaledSettlement? ProgressOf(string requestId)
     {

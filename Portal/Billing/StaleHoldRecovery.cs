@@ -8,7 +8,7 @@ namespace Portal.Billing;
 /// <summary>
 /// Settles credit holds that no request will settle any more, because the process serving it died
 /// (kill -9, a crash, a lost machine), at the progress the request recorded in the store if it has
-/// any (what a long stream had delivered), else released for nothing (ADR XX). Whose holds those are,
+/// any (what a long stream had delivered), else released for nothing (ADR 20). Whose holds those are,
 /// the instance leases say (<see cref="InstanceLeases"/>): every hold names its instance's lease, and
 /// once that lease lapses (or its process restarts) the hold is orphaned. A live instance's holds are
 /// never touched, however old; so on PostgreSQL a dead instance's holds are settled by another within

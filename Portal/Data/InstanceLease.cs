@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 namespace Portal.Data;
 
 /// <summary>
-/// One serving Portal process's claim to be alive (ADR XX): made at start-up, renewed every
+/// One serving Portal process's claim to be alive (ADR 20): made at start-up, renewed every
 /// <see cref="StoreOptions.LeaseRenewSeconds"/>. Credit holds name the lease of the instance that took
 /// them; once a lease lapses, another instance settles its holds and deletes it.
 /// </summary>

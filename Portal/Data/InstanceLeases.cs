@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace Portal.Data;
 
 /// <summary>
-/// This process's lease in the store (ADR XX): made at start-up with a new id, renewed every
+/// This process's lease in the store (ADR 20): made at start-up with a new id, renewed every
 /// <see cref="StoreOptions.LeaseRenewSeconds"/> until the process ends. The gateway's credit holds
 /// carry <see cref="Id"/>, so when the lease lapses (the process killed, its machine gone) another
 /// instance knows whose holds no request will settle any more — and while it is renewed, none of this

@@ -33,7 +33,7 @@ public static class StoreExtensions
                 _ => new Upcast<SqlitePortalDbContext>(sp.GetRequiredService<IDbContextFactory<SqlitePortalDbContext>>()),
             });
         builder.Services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContext());
-        // This process's lease, renewed while it serves: holds name it, so a dead instance's are known (ADR XX).
+        // This process's lease, renewed while it serves: holds name it, so a dead instance's are known (ADR 20).
         builder.Services.AddSingleton<InstanceLeases>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<InstanceLeases>());
         return builder;

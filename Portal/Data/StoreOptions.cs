@@ -38,7 +38,7 @@ public sealed class StoreOptions : IValidatableObject
     public int LockWaitSeconds { get; set; } = 10;
 
     /// <summary>
-    /// How long an instance's lease lasts without a renewal (ADR XX). Once it lapses the instance is taken
+    /// How long an instance's lease lasts without a renewal (ADR 20). Once it lapses the instance is taken
     /// to be dead and another instance settles its credit holds: a dead instance's holds are released
     /// within about this plus <see cref="LeaseRenewSeconds"/>. Longer than any pause a live instance may
     /// have (a long GC, the store briefly away), since a live instance whose lease lapsed loses its holds.

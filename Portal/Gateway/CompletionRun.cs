@@ -46,7 +46,7 @@ internal sealed class CompletionRun(
     // (the client leaves while the usage chunk or [DONE] is written) must not settle again or count
     // itself twice in the metrics; the (request, kind) index would only stop the second settlement.
     private long? _charged;
-    // When the stream last recorded its progress in the store, and the latest report (ADR XX).
+    // When the stream last recorded its progress in the store, and the latest report (ADR 20).
     private long? _progressAt;
     private Task? _progress;
 
@@ -286,7 +286,7 @@ internal sealed class CompletionRun(
     /// <summary>
     /// Every <see cref="GatewayOptions.ProgressSeconds"/> of a long stream: what it has delivered, in the
     /// store. If its instance dies before the stream settles, whichever instance settles its hold charges
-    /// that instead of releasing it for nothing (ADR XX). One upsert per interval, committed with other
+    /// that instead of releasing it for nothing (ADR 20). One upsert per interval, committed with other
     /// requests' writes and not waited for; a stream shorter than that writes nothing.
     /// </summary>
     private void RecordProgressIfDue()

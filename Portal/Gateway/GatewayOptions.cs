@@ -59,7 +59,7 @@ public sealed class GatewayOptions : System.ComponentModel.DataAnnotations.IVali
     public int MaxUpstreamEventBytes { get; set; } = 8 * 1024 * 1024;
 
     /// <summary>
-    /// The last resort for holds that name no instance lease (made before leases, ADR XX, e.g. by an
+    /// The last resort for holds that name no instance lease (made before leases, ADR 20, e.g. by an
     /// instance of an older version during a rolling upgrade): one older than this is settled by the next
     /// periodic sweep. Every other hold is settled once its instance's lease lapses, whatever its age.
     /// On SQLite every hold found at start-up is orphaned.
@@ -82,7 +82,7 @@ public sealed class GatewayOptions : System.ComponentModel.DataAnnotations.IVali
     /// <summary>
     /// The longest a held request may run, keep-alives, retries and all: past it, it is stopped and
     /// settled at what it delivered, with the error <c>request_timeout</c>, so a request that hangs
-    /// does not hold credits forever (ADR 18). A live instance's holds are never taken from it (ADR XX),
+    /// does not hold credits forever (ADR 18). A live instance's holds are never taken from it (ADR 20),
     /// so this is about bounding requests, not about the hold: an hour is far beyond any real completion.
     /// </summary>
     [System.ComponentModel.DataAnnotations.Range(1, 7 * 24 * 3600)]
@@ -90,7 +90,7 @@ public sealed class GatewayOptions : System.ComponentModel.DataAnnotations.IVali
 
     /// <summary>
     /// How often a running stream records what it has delivered in the store: what it is charged if its
-    /// instance dies before it settles, by whichever instance settles its hold (ADR XX). Shorter streams write nothing.
+    /// instance dies before it settles, by whichever instance settles its hold (ADR 20). Shorter streams write nothing.
     /// </summary>
     [System.ComponentModel.DataAnnotations.Range(1, 3600)]
     public int ProgressSeconds { get; set; } = 10;
