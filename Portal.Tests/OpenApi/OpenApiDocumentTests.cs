@@ -151,10 +151,13 @@ public sealed class OpenApiDocumentTests : IDisposable
         await Post(limited, Hello, HttpStatusCode.OK);
         await Post(limited, Hello, HttpStatusCode.TooManyRequests);
 
-        // A provider that refuses: 502 in the envelope.
-        await using var provider = await FakeUpstream.StartAsync(Reply.Error(400, "no"));
+        // A provider that refuses Portal's key: 502 in the envelope; one that refuses the request: its 400, relayed.
+        await using var provider = await FakeUpstream.StartAsync(Reply.Error(401, "no"));
         await _app.AddUpstreamAsync("kimi-k2", provider.BaseUrl, "upstream-kimi");
         await Post(client, """{"model":"kimi-k2","messages":[{"role":"user","content":"Hi"}]}""", HttpStatusCode.BadGateway);
+        await using var refusing = await FakeUpstream.StartAsync(Reply.Error(400, "no"));
+        await _app.AddUpstreamAsync("deepseek-r1", refusing.BaseUrl, "upstream-r1");
+        await Post(client, """{"model":"deepseek-r1","messages":[{"role":"user","content":"Hi"}]}""", HttpStatusCode.BadRequest);
     }
 
     [Fact]

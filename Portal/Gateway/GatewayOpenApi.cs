@@ -31,17 +31,17 @@ public static class GatewayOpenApi
     /// <summary>What each error status means on /api/v1; the body is always <see cref="ErrorEnvelope"/>.</summary>
     private static readonly Dictionary<int, string> ErrorMeanings = new()
     {
-        [400] = "`invalid_request_error`: the body is not valid JSON, or a field is missing or invalid (`param` names it). `unsupported_parameter`: the model does not support a parameter.",
+        [400] = "`invalid_request_error`: the body is not valid JSON, or a field is missing or invalid (`param` names it). `unsupported_parameter`: the model does not support a parameter. Or the model's provider refused the request (context length, content policy, an invalid parameter): then `message`, `type`, `code` (possibly null) and `param` are the provider's.",
         [401] = "`invalid_api_key`: no `Authorization: Bearer` key, or an unknown, revoked or expired one.",
         [402] = "`insufficient_quota`: the balance, or the key's spend cap, does not cover the request's worst case; the message says what `max_tokens` the balance affords.",
         [403] = "`permission_denied`: this key may not use the model (`param` is `model`).",
         [404] = "`model_not_found`: no enabled model has this id or alias.",
         [408] = "`invalid_request_error`: the body arrived too slowly.",
-        [413] = "`request_too_large`: the body is larger than 8 MB.",
+        [413] = "`request_too_large`: the body is larger than 8 MB. Or the model's provider found the request too large: then the fields are the provider's.",
         [415] = "`invalid_request_error`: the body was not sent as JSON.",
         [429] = "`rate_limit_exceeded`: the key's requests per minute are used up; `Retry-After` says when to try again.",
         [500] = "`internal_error`: something unexpected went wrong; quote the `x-request-id` when reporting it.",
-        [502] = "`upstream_error`: every upstream of the model failed before any of the reply was sent.",
+        [502] = "`upstream_error`: every upstream of the model failed before any of the reply was sent, or refused Portal's own configuration (its key, its model name).",
         [503] = "`service_unavailable`: an administrator switched the API off, Portal is restarting, or its database is unavailable (then with `Retry-After`, and nothing charged); `server_busy`: too many large bodies at once.",
         [504] = "`upstream_timeout`: the upstream did not answer in time.",
     };
