@@ -252,6 +252,13 @@ public sealed class OpenApiDocumentTests : IDisposable
         (false, """{"model":"glm-5","messages":[{"role":"user","content":"Hi"}],"tools":[{"type":"function","function":{"name":"has space"}}]}"""),
         (false, """{"model":"glm-5","messages":[{"role":"user","content":"Hi"}],"tool_choice":"sometimes"}"""),
         (false, """{"model":"glm-5","messages":[{"role":"user","content":"Hi"}],"response_format":{"type":"yaml"}}"""),
+        (true, """{"model":"glm-5","messages":[{"role":"user","content":"Hi"}],"response_format":{"type":"json_schema","json_schema":{"name":"city-1","description":"A city","strict":true,"schema":{"type":"object","properties":{"name":{"type":"string"}},"required":["name"],"additionalProperties":false}}}}"""),
+        (true, """{"model":"glm-5","messages":[{"role":"user","content":"Hi"}],"response_format":{"type":"json_schema","json_schema":{"name":"anything"}}}"""),
+        (false, """{"model":"glm-5","messages":[{"role":"user","content":"Hi"}],"response_format":{"type":"json_schema"}}"""),
+        (false, """{"model":"glm-5","messages":[{"role":"user","content":"Hi"}],"response_format":{"type":"json_schema","json_schema":{"name":"has space","schema":{"type":"object"}}}}"""),
+        (false, """{"model":"glm-5","messages":[{"role":"user","content":"Hi"}],"response_format":{"type":"json_schema","json_schema":{"schema":{"type":"object"}}}}"""),
+        (false, """{"model":"glm-5","messages":[{"role":"user","content":"Hi"}],"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":[]}}}"""),
+        (false, """{"model":"glm-5","messages":[{"role":"user","content":"Hi"}],"response_format":{"type":"json_schema","json_schema":{"name":"x","strict":"yes","schema":{}}}}"""),
         (false, """{"model":"glm-5","messages":[{"role":"user","content":"Hi"}],"reasoning_effort":"ultra"}"""),
         (false, """{"model":"glm-5","messages":[{"role":"user","content":"Hi"}],"request_id":"abc"}"""),
     ];

@@ -23,6 +23,12 @@ public sealed record ApiError(int Status, string Code, string Type, string Messa
     public static ApiError Unsupported(string param, string modelId) =>
         new(400, "unsupported_parameter", "invalid_request_error", $"'{param}' is not supported by the model '{modelId}'.", param);
 
+    public static ApiError UnsupportedStructuredOutputs(string modelId) =>
+        new(400, "unsupported_parameter", "invalid_request_error",
+            $"'response_format' of type 'json_schema' (structured outputs) is not supported by the model '{modelId}'. " +
+            "Use type 'json_object' and describe the shape in the prompt, or a model that supports structured outputs (see /api/v1/models).",
+            "response_format");
+
     public static ApiError InvalidKey(string message) =>
         new(401, "invalid_api_key", "authentication_error", message);
 

@@ -332,7 +332,7 @@ public static class GatewayOpenApi
                 ],
             },
             ["parallel_tool_calls"] = Boolean(null),
-            ["response_format"] = TypedObject("`json_object` makes the reply valid JSON (on models that support JSON mode).", "text", "json_object"),
+            ["response_format"] = ResponseFormatSchema(),
             ["thinking"] = TypedObject("Turn the model's reasoning on or off (`enabled` on models that support reasoning).", "enabled", "disabled"),
             ["reasoning_effort"] = Nullable(Enum("max", "xhigh", "high", "medium", "low", "minimal", "none"), "On models that support reasoning."),
             ["do_sample"] = Boolean(null),
@@ -411,6 +411,37 @@ public static class GatewayOpenApi
         },
         If = new OpenApiSchema { Properties = new Dictionary<string, IOpenApiSchema> { ["role"] = new OpenApiSchema { Const = "tool" } } },
         Then = new OpenApiSchema { Required = new HashSet<string> { "tool_call_id" } },
+    };
+
+    /// <summary>As <c>ChatRequestValidator</c> checks it: <c>json_schema</c> needs its name and, if given, a schema object within bounds.</summary>
+    private static OpenApiSchema ResponseFormatSchema() => new()
+    {
+        Type = JsonSchemaType.Object | JsonSchemaType.Null,
+        Description = "`json_object` makes the reply valid JSON (on models that support JSON mode); `json_schema` makes it JSON that satisfies " +
+            "`json_schema.schema` (structured outputs, on models whose `supports_structured_outputs` is true; passed on to the provider unchanged).",
+        Required = new HashSet<string> { "type" },
+        Properties = new Dictionary<string, IOpenApiSchema>
+        {
+            ["type"] = Enum("text", "json_object", "json_schema"),
+            ["json_schema"] = new OpenApiSchema
+            {
+                Type = JsonSchemaType.Object,
+                Required = new HashSet<string> { "name" },
+                Properties = new Dictionary<string, IOpenApiSchema>
+                {
+                    ["name"] = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = "^[a-zA-Z0-9_-]{1,64}$" },
+                    ["description"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null },
+                    ["schema"] = new OpenApiSchema
+                    {
+                        Type = JsonSchemaType.Object,
+                        Description = $"A JSON Schema; at most {ChatRequestValidator.MaxSchemaBytes / 1024} KB as JSON and {ChatRequestValidator.MaxSchemaDepth} levels of nesting.",
+                    },
+                    ["strict"] = new OpenApiSchema { Type = JsonSchemaType.Boolean | JsonSchemaType.Null },
+                },
+            },
+        },
+        If = new OpenApiSchema { Properties = new Dictionary<string, IOpenApiSchema> { ["type"] = new OpenApiSchema { Const = "json_schema" } } },
+        Then = new OpenApiSchema { Required = new HashSet<string> { "json_schema" } },
     };
 
     /// <summary>A non-text content part: its value, under the key its type names, is passed on as it is.</summary>

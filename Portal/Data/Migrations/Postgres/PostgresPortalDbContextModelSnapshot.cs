@@ -576,6 +576,9 @@ namespace Portal.Data.Migrations.Postgres
                     b.Property<bool>("SupportsReasoning")
                         .HasColumnType("boolean");
 
+                    b.Property<bool>("SupportsStructuredOutputs")
+                        .HasColumnType("boolean");
+
                     b.Property<bool>("SupportsTools")
                         .HasColumnType("boolean");
 
@@ -604,6 +607,7 @@ namespace Portal.Data.Migrations.Postgres
                             OwnedBy = "zhipu",
                             SupportsJsonMode = true,
                             SupportsReasoning = true,
+                            SupportsStructuredOutputs = true,
                             SupportsTools = true,
                             VideoPartTokens = 100000
                         },
@@ -624,6 +628,7 @@ namespace Portal.Data.Migrations.Postgres
                             OwnedBy = "zhipu",
                             SupportsJsonMode = true,
                             SupportsReasoning = true,
+                            SupportsStructuredOutputs = true,
                             SupportsTools = true,
                             VideoPartTokens = 100000
                         },
@@ -644,6 +649,7 @@ namespace Portal.Data.Migrations.Postgres
                             OwnedBy = "moonshotai",
                             SupportsJsonMode = true,
                             SupportsReasoning = false,
+                            SupportsStructuredOutputs = true,
                             SupportsTools = true,
                             VideoPartTokens = 100000
                         },
@@ -664,6 +670,7 @@ namespace Portal.Data.Migrations.Postgres
                             OwnedBy = "deepseek",
                             SupportsJsonMode = true,
                             SupportsReasoning = true,
+                            SupportsStructuredOutputs = false,
                             SupportsTools = false,
                             VideoPartTokens = 100000
                         });

@@ -561,6 +561,9 @@ namespace Portal.Data.Migrations.Sqlite
                     b.Property<bool>("SupportsReasoning")
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("SupportsStructuredOutputs")
+                        .HasColumnType("INTEGER");
+
                     b.Property<bool>("SupportsTools")
                         .HasColumnType("INTEGER");
 
@@ -589,6 +592,7 @@ namespace Portal.Data.Migrations.Sqlite
                             OwnedBy = "zhipu",
                             SupportsJsonMode = true,
                             SupportsReasoning = true,
+                            SupportsStructuredOutputs = true,
                             SupportsTools = true,
                             VideoPartTokens = 100000
                         },
@@ -609,6 +613,7 @@ namespace Portal.Data.Migrations.Sqlite
                             OwnedBy = "zhipu",
                             SupportsJsonMode = true,
                             SupportsReasoning = true,
+                            SupportsStructuredOutputs = true,
                             SupportsTools = true,
                             VideoPartTokens = 100000
                         },
@@ -629,6 +634,7 @@ namespace Portal.Data.Migrations.Sqlite
                             OwnedBy = "moonshotai",
                             SupportsJsonMode = true,
                             SupportsReasoning = false,
+                            SupportsStructuredOutputs = true,
                             SupportsTools = true,
                             VideoPartTokens = 100000
                         },
@@ -649,6 +655,7 @@ namespace Portal.Data.Migrations.Sqlite
                             OwnedBy = "deepseek",
                             SupportsJsonMode = true,
                             SupportsReasoning = true,
+                            SupportsStructuredOutputs = false,
                             SupportsTools = false,
                             VideoPartTokens = 100000
                         });
