@@ -32,6 +32,9 @@ public sealed record ApiError(int Status, string Code, string Type, string Messa
     public static ApiError InvalidKey(string message) =>
         new(401, "invalid_api_key", "authentication_error", message);
 
+    public static ApiError KeyPaused() =>
+        new(401, "api_key_paused", "authentication_error", "This API key is paused. Its owner can resume it at /settings/apikeys.");
+
     public static ApiError InsufficientQuota(string message) =>
         new(402, "insufficient_quota", "insufficient_quota", message);
 

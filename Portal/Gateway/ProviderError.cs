@@ -78,9 +78,9 @@ internal sealed partial record ProviderError(string? Message, string? Type, stri
                         {
                             message = reader.GetString(); // {"error": "…"}
                         }
-                        else if (reader.TokenType != JsonTokenType.StartObject)
+                        else if (reader.TokenType != JsonTokenType.StartObject && !reader.TrySkip())
                         {
-                            reader.Skip();
+                            break; // cut off inside it
                         }
 
                         continue;

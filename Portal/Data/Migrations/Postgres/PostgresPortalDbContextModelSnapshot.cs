@@ -287,6 +287,9 @@ namespace Portal.Data.Migrations.Postgres
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
 
+                    b.Property<DateTime?>("PausedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("Prefix")
                         .IsRequired()
                         .HasMaxLength(32)
