@@ -79,6 +79,28 @@ public sealed class CatalogAdminTests : IDisposable
     }
 
     [Fact]
+    public async Task StructuredOutputsAreAModelCapabilityTheAdminSetsAuditedAndEnforcedAtOnce()
+    {
+        var (_, caller) = await _app.CreateAdminCallerAsync();
+        var form = (await Catalog.FormForAsync(caller, "kimi-k2"))!;
+        Assert.True(form.SupportsStructuredOutputs);
+        Assert.False((await Catalog.FormForAsync(caller, "deepseek-r1"))!.SupportsStructuredOutputs);
+        var account = await _app.CreateApiAccountAsync();
+        const string Body = """
+            {"model":"kimi-k2","max_tokens":20,"messages":[{"role":"user","content":"Hi"}],"response_format":{"type":"json_schema","json_schema":{"name":"r","schema":{"type":"object"}}}}
+            """;
+        Assert.Equal(HttpStatusCode.OK, (await _app.ApiClient(account.Key).PostChatAsync(Body)).StatusCode);
+
+        form.SupportsStructuredOutputs = false;
+        Assert.Equal("Saved kimi-k2.", (await Catalog.SaveAsync(caller, form, isNew: false)).Done);
+
+        var changed = JsonNode.Parse((await _app.InStoreAsync(db => db.AuditEntries.SingleAsync())).Details)!["changed"]!.AsObject();
+        Assert.Equal("[true,false]", changed["structuredOutputs"]!.ToJsonString());
+        Assert.Contains(await Catalog.ListAsync(caller), m => m.Id == "kimi-k2" && !m.SupportsStructuredOutputs);
+        await GatewayFixtures.AssertErrorAsync(await _app.ApiClient(account.Key).PostChatAsync(Body), 400, "unsupported_parameter", "response_format");
+    }
+
+    [Fact]
     public async Task SavingWithoutChangesWritesNoAuditEntry()
     {
         var (_, caller) = await _app.CreateAdminCallerAsync();

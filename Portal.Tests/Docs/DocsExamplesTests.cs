@@ -134,9 +134,14 @@ public sealed class DocsExamplesTests : IDisposable
     [Fact]
     public void TheErrorsTableIsExactlyTheErrorsPortalAnswers()
     {
-        var documented = DocsSource.TableRows(DocsSource.Page("errors"), "Status")
+        var rows = DocsSource.TableRows(DocsSource.Page("errors"), "Status")
             .Select(row => (Status: int.Parse(row[0], CultureInfo.InvariantCulture), Code: row[1], Type: row[2]))
-            .ToHashSet();
+            .ToList();
+        // A provider's refusal is relayed with its own code and type (ADR XX): one row per status it may come with.
+        var relayed = rows.Where(row => row.Code == ProvidersOwn).ToList();
+        Assert.All(relayed, row => Assert.Equal(ProvidersOwn, row.Type));
+        Assert.Equal(RelayedStatuses(), relayed.Select(row => row.Status).Order());
+        var documented = rows.Except(relayed).ToHashSet();
 
         var actual = typeof(ApiError).GetMethods(BindingFlags.Public | BindingFlags.Static)
             .Where(m => m.ReturnType == typeof(ApiError))
@@ -146,6 +151,17 @@ public sealed class DocsExamplesTests : IDisposable
 
         Assert.Equal(actual.Order(), documented.Order());
     }
+
+    private const string ProvidersOwn = "the provider's";
+
+    /// <summary>The statuses a provider's refusal reaches the client with, from the classification itself.</summary>
+    private static IEnumerable<int> RelayedStatuses() =>
+        Enumerable.Range(400, 100)
+            .Select(status => Portal.Gateway.HttpUpstream.Classify(status, new Portal.Gateway.ProviderError("m", "t", "c", null)).Error)
+            .Where(error => error.Relayed)
+            .Select(error => error.Status)
+            .Distinct()
+            .Order();
 
     private static object SampleArgument(ParameterInfo parameter) => parameter.ParameterType switch
     {

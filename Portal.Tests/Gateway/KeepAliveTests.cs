@@ -35,7 +35,10 @@ public sealed class KeepAliveTests : IDisposable
     {
         // Silent past the first keep-alive, then a refusal that is not retried: the client has had
         // the stream's headers and a comment, but none of the reply (ADR 3: nothing is charged).
-        await using var provider = await FakeUpstream.StartAsync(Reply.After(TimeSpan.FromSeconds(1.5), Reply.Error(400, "no such model upstream")));
+        await using var provider = await FakeUpstream.StartAsync(Reply.After(TimeSpan.FromSeconds(1.5), Reply.Status(400, new JsonObject
+        {
+            ["error"] = new JsonObject { ["message"] = "Too many tokens.", ["type"] = "invalid_request_error", ["code"] = "context_length_exceeded" },
+        })));
         var upstream = await _app.AddUpstreamAsync("glm-5", provider.BaseUrl, "upstream-glm-5");
         var account = await _app.CreateApiAccountAsync(credits: 1m);
 
@@ -43,17 +46,17 @@ public sealed class KeepAliveTests : IDisposable
             """{"model":"glm-5","messages":[{"role":"user","content":"Hello"}],"max_tokens":100,"stream":true}""");
         var events = (await response.Content.ReadAsStringAsync()).Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
 
-        // The headers went out with the keep-alive, so the error comes as the stream's last event.
+        // The headers went out with the keep-alive, so the provider's refusal comes as the stream's last event (ADR XX).
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(": keep-alive", events[0]);
         Assert.StartsWith("data: ", events[^1]);
-        Assert.Equal("upstream_error", JsonNode.Parse(events[^1]["data: ".Length..])!["error"]!["code"]!.GetValue<string>());
+        Assert.Equal("context_length_exceeded", JsonNode.Parse(events[^1]["data: ".Length..])!["error"]!["code"]!.GetValue<string>());
         Assert.DoesNotContain(events, e => e == "data: [DONE]");
 
         Assert.Equal(Money.FromUsd(1m), await _app.BalanceAsync(account.UserId));
         Assert.Equal(0, await _app.InStoreAsync(db => db.Ledger.CountAsync(e => e.UserId == account.UserId && e.Kind == LedgerKind.Charge)));
         var record = await _app.InStoreAsync(db => db.UsageRecords.SingleAsync(r => r.UserId == account.UserId));
-        Assert.Equal((502, "upstream_error", 0L, 0, $"{upstream.Id}:upstream-glm-5"), (record.Status, record.ErrorCode, record.CostMicros, record.PromptTokens, record.Upstream));
+        Assert.Equal((400, "context_length_exceeded", 0L, 0, $"{upstream.Id}:upstream-glm-5"), (record.Status, record.ErrorCode, record.CostMicros, record.PromptTokens, record.Upstream));
         await _app.AssertLedgerConsistentAsync();
     }
 }

@@ -161,10 +161,13 @@ public sealed class OpenApiDocumentTests : IDisposable
         await Post(limited, Hello, HttpStatusCode.OK);
         await Post(limited, Hello, HttpStatusCode.TooManyRequests);
 
-        // A provider that refuses: 502 in the envelope.
-        await using var provider = await FakeUpstream.StartAsync(Reply.Error(400, "no"));
+        // A provider that refuses Portal's key: 502 in the envelope; one that refuses the request: its 400, relayed.
+        await using var provider = await FakeUpstream.StartAsync(Reply.Error(401, "no"));
         await _app.AddUpstreamAsync("kimi-k2", provider.BaseUrl, "upstream-kimi");
         await Post(client, """{"model":"kimi-k2","messages":[{"role":"user","content":"Hi"}]}""", HttpStatusCode.BadGateway);
+        await using var refusing = await FakeUpstream.StartAsync(Reply.Error(400, "no"));
+        await _app.AddUpstreamAsync("deepseek-r1", refusing.BaseUrl, "upstream-r1");
+        await Post(client, """{"model":"deepseek-r1","messages":[{"role":"user","content":"Hi"}]}""", HttpStatusCode.BadRequest);
     }
 
     [Fact]
@@ -259,6 +262,13 @@ public sealed class OpenApiDocumentTests : IDisposable
         (false, """{"model":"glm-5","messages":[{"role":"user","content":"Hi"}],"tools":[{"type":"function","function":{"name":"has space"}}]}"""),
         (false, """{"model":"glm-5","messages":[{"role":"user","content":"Hi"}],"tool_choice":"sometimes"}"""),
         (false, """{"model":"glm-5","messages":[{"role":"user","content":"Hi"}],"response_format":{"type":"yaml"}}"""),
+        (true, """{"model":"glm-5","messages":[{"role":"user","content":"Hi"}],"response_format":{"type":"json_schema","json_schema":{"name":"city-1","description":"A city","strict":true,"schema":{"type":"object","properties":{"name":{"type":"string"}},"required":["name"],"additionalProperties":false}}}}"""),
+        (true, """{"model":"glm-5","messages":[{"role":"user","content":"Hi"}],"response_format":{"type":"json_schema","json_schema":{"name":"anything"}}}"""),
+        (false, """{"model":"glm-5","messages":[{"role":"user","content":"Hi"}],"response_format":{"type":"json_schema"}}"""),
+        (false, """{"model":"glm-5","messages":[{"role":"user","content":"Hi"}],"response_format":{"type":"json_schema","json_schema":{"name":"has space","schema":{"type":"object"}}}}"""),
+        (false, """{"model":"glm-5","messages":[{"role":"user","content":"Hi"}],"response_format":{"type":"json_schema","json_schema":{"schema":{"type":"object"}}}}"""),
+        (false, """{"model":"glm-5","messages":[{"role":"user","content":"Hi"}],"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":[]}}}"""),
+        (false, """{"model":"glm-5","messages":[{"role":"user","content":"Hi"}],"response_format":{"type":"json_schema","json_schema":{"name":"x","strict":"yes","schema":{}}}}"""),
         (false, """{"model":"glm-5","messages":[{"role":"user","content":"Hi"}],"reasoning_effort":"ultra"}"""),
         (false, """{"model":"glm-5","messages":[{"role":"user","content":"Hi"}],"request_id":"abc"}"""),
     ];

@@ -77,7 +77,7 @@ public sealed class HttpUpstreamFailureTests : IDisposable
     }
 
     [Fact]
-    public async Task NonRetryable400Gives502AfterOneCallWithoutLeakingTheProvidersSecretAndRefundsInFull()
+    public async Task NonRetryable400IsRelayedAfterOneCallWithoutLeakingTheProvidersSecretAndRefundsInFull()
     {
         const string leaked = "sk-live-abcdefghijklmnopqrstuvwxyz123456";
         await using var provider = await FakeUpstream.StartAsync(Reply.Error(400, $"invalid key {leaked} for project proj_a1b2c3"));
@@ -88,18 +88,19 @@ public sealed class HttpUpstreamFailureTests : IDisposable
 
         var response = await _app.ApiClient(account.Key).PostChatAsync(Hello);
 
-        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        // The provider's refusal of the request, relayed as such (ADR XX); ProviderErrorRelayTests has the rest.
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var text = await response.Content.ReadAsStringAsync();
         var error = JsonNode.Parse(text)!["error"]!;
-        Assert.Equal(("upstream_error", "upstream_error"), (error["code"]!.GetValue<string>(), error["type"]!.GetValue<string>()));
-        Assert.Contains("400", error["message"]!.GetValue<string>());
+        Assert.Equal("invalid_request_error", error["type"]!.GetValue<string>());
+        Assert.Equal("invalid [redacted] for project proj_a1b2c3", error["message"]!.GetValue<string>());
         Assert.DoesNotContain("abcdefghijklmnopqrstuvwxyz123456", text);
         Assert.DoesNotContain("sk-upstream-secret", text);
         Assert.Single(provider.Requests);
         Assert.Empty(backup.Requests); // a 400 is not the provider's fault: no retry, no fallback
         Assert.Equal(Money.FromUsd(1m), await _app.BalanceAsync(account.UserId));
         var record = await _app.InStoreAsync(db => db.UsageRecords.SingleAsync(r => r.UserId == account.UserId));
-        Assert.Equal((502, "upstream_error", 0L, $"{refusing.Id}:upstream-glm-5"), (record.Status, record.ErrorCode, record.CostMicros, record.Upstream));
+        Assert.Equal((400, "invalid_request_error", 0L, $"{refusing.Id}:upstream-glm-5"), (record.Status, record.ErrorCode, record.CostMicros, record.Upstream));
         await _app.AssertLedgerConsistentAsync();
     }
 

@@ -35,6 +35,8 @@ public static class AdminCli
           create-key  --email E --name N [--rate-limit RPM] [--spend-cap USD] [--models a,b] [--expires-days D]
                                                          create an API key; prints it once
           revoke-key  --id KEY_ID                        revoke a key (ids: list-keys)
+          pause-key   --id KEY_ID                        pause a key: refused (401 api_key_paused) until resumed
+          resume-key  --id KEY_ID                        resume a paused key
           list-keys   --email E                          an account's keys, without secrets
           api --on | --off                               switch the public API on or off (503 when off)
           add-upstream --model M --url BASE_URL --upstream-model NAME [--key-env VAR] [--priority P] [--timeout SECONDS]
@@ -74,6 +76,8 @@ public static class AdminCli
                 "grant-credits" => await GrantCreditsAsync(sp, options, stdout, stderr),
                 "create-key" => await CreateKeyAsync(sp, options, stdout, stderr),
                 "revoke-key" => await RevokeKeyAsync(sp, options, stdout, stderr),
+                "pause-key" => await PauseKeyAsync(sp, options, stdout, stderr, pause: true),
+                "resume-key" => await PauseKeyAsync(sp, options, stdout, stderr, pause: false),
                 "list-keys" => await ListKeysAsync(sp, options, stdout, stderr),
                 "api" => await SwitchApiAsync(sp, options, stdout),
                 "add-upstream" => await AddUpstreamAsync(sp, options, stdout, stderr),
@@ -267,6 +271,22 @@ public static class AdminCli
         return Ok;
     }
 
+    private static async Task<int> PauseKeyAsync(IServiceProvider sp, CliArguments options, TextWriter stdout, TextWriter stderr, bool pause)
+    {
+        var id = options.Required("id");
+        options.EnsureAllUsed();
+        var key = await sp.GetRequiredService<PortalDbContext>().ApiKeys.FirstOrDefaultAsync(k => k.Id == id);
+        var keys = sp.GetRequiredService<ApiKeyService>();
+        if (key is null || !await (pause ? keys.PauseAsync(key.UserId, key.Id) : keys.ResumeAsync(key.UserId, key.Id)))
+        {
+            stderr.WriteLine(pause ? $"error: no active key has the id '{id}'." : $"error: no paused key has the id '{id}'.");
+            return Failed;
+        }
+
+        stdout.WriteLine($"{(pause ? "Paused" : "Resumed")} key '{key.Name}' ({key.Prefix}…{key.Last4}).");
+        return Ok;
+    }
+
     private static async Task<int> ListKeysAsync(IServiceProvider sp, CliArguments options, TextWriter stdout, TextWriter stderr)
     {
         var email = options.Required("email");
@@ -277,10 +297,11 @@ public static class AdminCli
         }
 
         var keys = await sp.GetRequiredService<PortalDbContext>().ApiKeys.Where(k => k.UserId == user.Id).OrderBy(k => k.CreatedAt).ToListAsync();
+        var now = sp.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
         stdout.WriteLine($"{"ID",-36} {"KEY",-24} {"STATUS",-8} NAME");
         foreach (var key in keys)
         {
-            stdout.WriteLine($"{key.Id,-36} {key.Prefix + "…" + key.Last4,-24} {(key.RevokedAt is null ? "active" : "revoked"),-8} {key.Name}");
+            stdout.WriteLine($"{key.Id,-36} {key.Prefix + "…" + key.Last4,-24} {key.StatusAt(now).ToString().ToLowerInvariant(),-8} {key.Name}");
         }
 
         return Ok;

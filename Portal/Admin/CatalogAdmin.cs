@@ -8,7 +8,7 @@ using Portal.Data;
 namespace Portal.Admin;
 
 public sealed record ModelRow(string Id, IReadOnlyList<string> Aliases, string OwnedBy, bool SupportsTools, bool SupportsJsonMode,
-    bool SupportsReasoning, bool AlwaysReasons, int MaxOutputTokens, int ContextLength, long InputPriceMicros, long OutputPriceMicros,
+    bool SupportsStructuredOutputs, bool SupportsReasoning, bool AlwaysReasons, int MaxOutputTokens, int ContextLength, long InputPriceMicros, long OutputPriceMicros,
     bool Enabled, int Upstreams);
 
 /// <summary>A model as the editor shows it: prices as USD text per 1M tokens, aliases comma-separated.</summary>
@@ -19,6 +19,7 @@ public sealed class ModelForm
     public string OwnedBy { get; set; } = "";
     public bool SupportsTools { get; set; }
     public bool SupportsJsonMode { get; set; } = true;
+    public bool SupportsStructuredOutputs { get; set; }
     public bool SupportsReasoning { get; set; }
     public bool AlwaysReasons { get; set; }
     public string MaxOutputTokens { get; set; } = "8192";
@@ -43,8 +44,8 @@ public sealed partial class CatalogAdmin(IDbContextFactory<PortalDbContext> dbFa
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var models = await db.Models.AsNoTracking().Include(m => m.Upstreams).ToListAsync(cancellationToken);
         return models.OrderBy(m => m.Id, StringComparer.Ordinal)
-            .Select(m => new ModelRow(m.Id, SplitAliases(m.Aliases), m.OwnedBy, m.SupportsTools, m.SupportsJsonMode, m.SupportsReasoning,
-                m.AlwaysReasons, m.MaxOutputTokens, m.ContextLength, m.InputPriceMicros, m.OutputPriceMicros, m.Enabled, m.Upstreams.Count))
+            .Select(m => new ModelRow(m.Id, SplitAliases(m.Aliases), m.OwnedBy, m.SupportsTools, m.SupportsJsonMode, m.SupportsStructuredOutputs,
+                m.SupportsReasoning, m.AlwaysReasons, m.MaxOutputTokens, m.ContextLength, m.InputPriceMicros, m.OutputPriceMicros, m.Enabled, m.Upstreams.Count))
             .ToList();
     }
 
@@ -60,6 +61,7 @@ public sealed partial class CatalogAdmin(IDbContextFactory<PortalDbContext> dbFa
             OwnedBy = m.OwnedBy,
             SupportsTools = m.SupportsTools,
             SupportsJsonMode = m.SupportsJsonMode,
+            SupportsStructuredOutputs = m.SupportsStructuredOutputs,
             SupportsReasoning = m.SupportsReasoning,
             AlwaysReasons = m.AlwaysReasons,
             MaxOutputTokens = m.MaxOutputTokens.ToString(CultureInfo.InvariantCulture),
@@ -128,6 +130,7 @@ public sealed partial class CatalogAdmin(IDbContextFactory<PortalDbContext> dbFa
         model.OwnedBy = form.OwnedBy.Trim();
         model.SupportsTools = form.SupportsTools;
         model.SupportsJsonMode = form.SupportsJsonMode;
+        model.SupportsStructuredOutputs = form.SupportsStructuredOutputs;
         model.SupportsReasoning = form.SupportsReasoning;
         model.AlwaysReasons = form.AlwaysReasons;
         (model.MaxOutputTokens, model.ContextLength) = limits;
@@ -247,6 +250,7 @@ public sealed partial class CatalogAdmin(IDbContextFactory<PortalDbContext> dbFa
         ["ownedBy"] = m.OwnedBy,
         ["tools"] = m.SupportsTools,
         ["jsonMode"] = m.SupportsJsonMode,
+        ["structuredOutputs"] = m.SupportsStructuredOutputs,
         ["reasoning"] = m.SupportsReasoning,
         ["alwaysReasons"] = m.AlwaysReasons,
         ["maxOutputTokens"] = m.MaxOutputTokens,

@@ -19,6 +19,8 @@ public sealed class ApiKey
     public DateTime? LastUsedAt { get; set; }
     public DateTime? ExpiresAt { get; set; }
     public DateTime? RevokedAt { get; set; }
+    /// <summary>Set while the owner has paused the key: refused (401 <c>api_key_paused</c>) until resumed.</summary>
+    public DateTime? PausedAt { get; set; }
     /// <summary>Most this key may spend in total, micro-dollars; null = no cap beyond the balance.</summary>
     public long? SpendCapMicros { get; set; }
     public long SpentMicros { get; set; }
@@ -33,6 +35,7 @@ public sealed class ApiKey
     public ApiKeyStatus StatusAt(DateTime utcNow) =>
         RevokedAt is not null ? ApiKeyStatus.Revoked
         : ExpiresAt <= utcNow ? ApiKeyStatus.Expired
+        : PausedAt is not null ? ApiKeyStatus.Paused
         : ApiKeyStatus.Active;
 
     public IReadOnlyList<string> AllowedModelIds() =>
@@ -44,6 +47,7 @@ public enum ApiKeyStatus
     Active,
     Expired,
     Revoked,
+    Paused,
 }
 
 internal sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKey>

@@ -11,7 +11,8 @@ namespace Portal.ApiKeys;
 /// <summary>
 /// Finds the live key for a bearer token. Answers are cached for at most one second (the rule of
 /// <see cref="StoreSnapshot{T}"/>, per key and without waiting for another reader's load), so a
-/// revocation, expiry or edit takes effect within a second on every instance.
+/// revocation, pause, expiry or edit takes effect within a second on every instance. A paused key is
+/// found, marked <see cref="AuthenticatedKey.Paused"/>, so its caller can be told why it is refused.
 /// </summary>
 public sealed class ApiKeyResolver(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time, IOptions<ApiKeyOptions> options,
     IOptions<GatewayOptions> gateway)
@@ -57,7 +58,7 @@ public sealed class ApiKeyResolver(IDbContextFactory<PortalDbContext> dbFactory,
             return null;
         }
 
-        if (key.LastUsedAt is null || now - key.LastUsedAt >= LastUsedResolution)
+        if (key.PausedAt is null && (key.LastUsedAt is null || now - key.LastUsedAt >= LastUsedResolution))
         {
             await db.ApiKeys.Where(k => k.Id == key.Id).ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, now), cancellationToken);
             key.LastUsedAt = now;
@@ -65,6 +66,9 @@ public sealed class ApiKeyResolver(IDbContextFactory<PortalDbContext> dbFactory,
 
         return new AuthenticatedKey(key.Id, key.UserId, key.Name, key.Prefix, key.Last4, key.CreatedAt, key.LastUsedAt,
             key.AllowedModels.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal),
-            options.Value.RequestsPerMinuteFor(key.RateLimitPerMinute, gateway.Value.DefaultRequestsPerMinute), key.SpendCapMicros, key.SpentMicros);
+            options.Value.RequestsPerMinuteFor(key.RateLimitPerMinute, gateway.Value.DefaultRequestsPerMinute), key.SpendCapMicros, key.SpentMicros)
+        {
+            Paused = key.PausedAt is not null,
+        };
     }
 }

@@ -102,6 +102,25 @@ public sealed class ApiKeyService(IDbContextFactory<PortalDbContext> dbFactory, 
             .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, now), cancellationToken) == 1;
     }
 
+    /// <summary>Pauses one of the user's live keys; false when the user has no such active key.</summary>
+    public async Task<bool> PauseAsync(string userId, string keyId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var now = time.GetUtcNow().UtcDateTime;
+        return await db.ApiKeys
+            .Where(k => k.Id == keyId && k.UserId == userId && k.RevokedAt == null && k.PausedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(k => k.PausedAt, now), cancellationToken) == 1;
+    }
+
+    /// <summary>Resumes one of the user's paused keys; false when the user has no such paused key.</summary>
+    public async Task<bool> ResumeAsync(string userId, string keyId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.ApiKeys
+            .Where(k => k.Id == keyId && k.UserId == userId && k.RevokedAt == null && k.PausedAt != null)
+            .ExecuteUpdateAsync(s => s.SetProperty(k => k.PausedAt, (DateTime?)null), cancellationToken) == 1;
+    }
+
     public static string HashOf(string plaintext) =>
         Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(plaintext))).ToLowerInvariant();
 

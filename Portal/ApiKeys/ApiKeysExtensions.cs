@@ -31,6 +31,12 @@ public static class ApiKeysExtensions
             return ApiError.InvalidKey("The API key is not valid: unknown, revoked or expired.").ToResult();
         }
 
+        if (key.Paused)
+        {
+            // A real key its owner switched off: not a guess, so not counted by the throttle.
+            return ApiError.KeyPaused().ToResult();
+        }
+
         http.RequestServices.GetRequiredService<CurrentApiKey>().Key = key;
         return await next(context);
     }

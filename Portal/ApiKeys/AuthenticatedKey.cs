@@ -15,5 +15,8 @@ public sealed record AuthenticatedKey(
     long? SpendCapMicros,
     long SpentMicros)
 {
+    /// <summary>The owner paused the key: it is known, but refused until resumed.</summary>
+    public bool Paused { get; init; }
+
     public bool MayUse(string modelId) => AllowedModels.Count == 0 || AllowedModels.Contains(modelId);
 }

@@ -12,6 +12,8 @@ public sealed class CatalogModel
     public required string OwnedBy { get; set; }
     public bool SupportsTools { get; set; }
     public bool SupportsJsonMode { get; set; }
+    /// <summary>The provider honours <c>response_format</c> of type <c>json_schema</c> (structured outputs, ADR XX).</summary>
+    public bool SupportsStructuredOutputs { get; set; }
     /// <summary>The model can return reasoning (<c>thinking</c>, <c>reasoning_effort</c> accepted).</summary>
     public bool SupportsReasoning { get; set; }
     /// <summary>The model always reasons (e.g. deepseek-r1), whatever the request says.</summary>
@@ -73,17 +75,19 @@ internal sealed class CatalogModelConfiguration : IEntityTypeConfiguration<Catal
             Seed("glm-5.2", "zhipu/glm-5.2", "zhipu", tools: true, reasoning: true, always: false, input: 2.50m, output: 7.50m, context: 200_000),
             Seed("glm-5", "zhipu/glm-5", "zhipu", tools: true, reasoning: true, always: false, input: 1.50m, output: 5.00m, context: 200_000),
             Seed("kimi-k2", "moonshotai/kimi-k2", "moonshotai", tools: true, reasoning: false, always: false, input: 1.50m, output: 6.00m, context: 128_000),
-            Seed("deepseek-r1", "deepseek/deepseek-r1", "deepseek", tools: false, reasoning: true, always: true, input: 1.75m, output: 6.50m, context: 128_000));
+            // DeepSeek's API takes json_object but not json_schema.
+            Seed("deepseek-r1", "deepseek/deepseek-r1", "deepseek", tools: false, reasoning: true, always: true, input: 1.75m, output: 6.50m, context: 128_000, schemas: false));
     }
 
     private static CatalogModel Seed(string id, string alias, string owner, bool tools, bool reasoning, bool always,
-        decimal input, decimal output, int context) => new()
+        decimal input, decimal output, int context, bool schemas = true) => new()
         {
             Id = id,
             Aliases = alias,
             OwnedBy = owner,
             SupportsTools = tools,
             SupportsJsonMode = true,
+            SupportsStructuredOutputs = schemas,
             SupportsReasoning = reasoning,
             AlwaysReasons = always,
             MaxOutputTokens = 8192,

@@ -8,6 +8,7 @@ public sealed record ModelInfo
     public required string OwnedBy { get; init; }
     public bool SupportsTools { get; init; }
     public bool SupportsJsonMode { get; init; }
+    public bool SupportsStructuredOutputs { get; init; }
     public bool SupportsReasoning { get; init; }
     public bool AlwaysReasons { get; init; }
     public int MaxOutputTokens { get; init; }
@@ -32,6 +33,7 @@ public sealed record ModelInfo
         OwnedBy = m.OwnedBy,
         SupportsTools = m.SupportsTools,
         SupportsJsonMode = m.SupportsJsonMode,
+        SupportsStructuredOutputs = m.SupportsStructuredOutputs,
         SupportsReasoning = m.SupportsReasoning,
         AlwaysReasons = m.AlwaysReasons,
         MaxOutputTokens = m.MaxOutputTokens,

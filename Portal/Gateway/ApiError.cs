@@ -8,14 +8,32 @@ public sealed record ApiError(int Status, string Code, string Type, string Messa
 {
     public TimeSpan? RetryAfter { get; init; }
 
+    /// <summary>
+    /// A provider's refusal of the request, relayed as the provider worded it (ADR XX): the envelope's
+    /// <c>code</c> is then <see cref="RelayedCode"/>, the provider's own (null when it sent none), while
+    /// <see cref="Code"/> is what usage records and logs keep.
+    /// </summary>
+    public bool Relayed { get; init; }
+
+    public string? RelayedCode { get; init; }
+
     public static ApiError InvalidRequest(string message, string? param = null) =>
         new(400, "invalid_request_error", "invalid_request_error", message, param);
 
     public static ApiError Unsupported(string param, string modelId) =>
         new(400, "unsupported_parameter", "invalid_request_error", $"'{param}' is not supported by the model '{modelId}'.", param);
 
+    public static ApiError UnsupportedStructuredOutputs(string modelId) =>
+        new(400, "unsupported_parameter", "invalid_request_error",
+            $"'response_format' of type 'json_schema' (structured outputs) is not supported by the model '{modelId}'. " +
+            "Use type 'json_object' and describe the shape in the prompt, or a model that supports structured outputs (see /api/v1/models).",
+            "response_format");
+
     public static ApiError InvalidKey(string message) =>
         new(401, "invalid_api_key", "authentication_error", message);
+
+    public static ApiError KeyPaused() =>
+        new(401, "api_key_paused", "authentication_error", "This API key is paused. Its owner can resume it at /settings/apikeys.");
 
     public static ApiError InsufficientQuota(string message) =>
         new(402, "insufficient_quota", "insufficient_quota", message);
@@ -84,7 +102,7 @@ public sealed record ApiError(int Status, string Code, string Type, string Messa
     public static ApiError Internal(string requestId) =>
         new(500, "internal_error", "server_error", $"Something went wrong on our side. Quote request id {requestId} if you report it.");
 
-    public ErrorEnvelope ToEnvelope() => new(new ErrorBody(Message, Type, Code, Param));
+    public ErrorEnvelope ToEnvelope() => new(new ErrorBody(Message, Type, Relayed ? RelayedCode : Code, Param));
 
     /// <summary>Writes this error as the response, with <c>Retry-After</c> when it has one.</summary>
     public Task WriteAsync(HttpResponse response)
@@ -112,5 +130,5 @@ public sealed record ErrorEnvelope(ErrorBody Error);
 public sealed record ErrorBody(
     string Message,
     string Type,
-    string Code,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Code,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Param);

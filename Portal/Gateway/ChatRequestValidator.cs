@@ -83,7 +83,7 @@ public static partial class ChatRequestValidator
         var tools = Tools(body, model);
         var (toolChoice, toolChoiceName) = ToolChoiceOf(body, tools);
         OptionalBool(body, "parallel_tool_calls");
-        var jsonMode = ResponseFormat(body, model);
+        var (jsonMode, responseSchema) = ResponseFormat(body, model);
         var thinking = Thinking(body, model);
         var effort = OptionalString(body, "reasoning_effort");
         if (effort is not null)
@@ -134,6 +134,7 @@ public static partial class ChatRequestValidator
             ToolChoice = toolChoice,
             ToolChoiceName = toolChoiceName,
             JsonMode = jsonMode,
+            ResponseSchema = responseSchema,
             Thinking = thinking,
             ReasoningEffort = effort,
             User = user,
@@ -358,11 +359,11 @@ public static partial class ChatRequestValidator
         }
     }
 
-    private static bool ResponseFormat(JsonObject body, ModelInfo model)
+    private static (bool JsonMode, ResponseSchema? Schema) ResponseFormat(JsonObject body, ModelInfo model)
     {
         if (body["response_format"] is not { } node)
         {
-            return false;
+            return (false, null);
         }
 
         if (node is not JsonObject format)
@@ -374,14 +375,111 @@ public static partial class ChatRequestValidator
         switch (type)
         {
             case "text":
-                return false;
+                return (false, null);
             case "json_object" when !model.SupportsJsonMode:
                 throw new ValidationException(ApiError.Unsupported("response_format", model.Id));
             case "json_object":
-                return true;
+                return (true, null);
+            case "json_schema":
+                var schema = JsonSchemaFormat(format);
+                // Checked after the schema, so a client learns of a bad schema whatever model it tries.
+                return model.SupportsStructuredOutputs
+                    ? (false, schema)
+                    : throw new ValidationException(ApiError.UnsupportedStructuredOutputs(model.Id));
             default:
-                throw Invalid("'response_format.type' must be text or json_object.", "response_format.type");
+                throw Invalid("'response_format.type' must be text, json_object or json_schema.", "response_format.type");
         }
+    }
+
+    /// <summary>
+    /// <c>response_format.json_schema</c> checked as OpenAI checks it: a name of 1-64 letters, digits,
+    /// underscores or dashes, a string description, a boolean <c>strict</c>, and a schema that is an object —
+    /// within <see cref="MaxSchemaBytes"/> and <see cref="MaxSchemaDepth"/>, so what the simulated upstream
+    /// walks and every provider receives stays small (ADR XX).
+    /// </summary>
+    private static ResponseSchema JsonSchemaFormat(JsonObject format)
+    {
+        const string path = "response_format.json_schema";
+        if (format["json_schema"] is not JsonObject jsonSchema)
+        {
+            throw Invalid(format.ContainsKey("json_schema")
+                ? $"'{path}' must be an object with 'name' and 'schema'."
+                : $"'{path}' is required when 'response_format.type' is json_schema.", path);
+        }
+
+        var name = RequiredString(jsonSchema, "name", $"{path}.name");
+        if (!FunctionName().IsMatch(name))
+        {
+            throw Invalid($"'{path}.name' must be 1-64 letters, digits, underscores or dashes.", $"{path}.name");
+        }
+
+        OptionalString(jsonSchema, "description", $"{path}.description");
+        var strict = OptionalBool(jsonSchema, "strict", $"{path}.strict") ?? false;
+        var schema = jsonSchema["schema"];
+        if (schema is null)
+        {
+            if (jsonSchema.ContainsKey("schema"))
+            {
+                throw Invalid($"'{path}.schema' must be a JSON Schema object.", $"{path}.schema");
+            }
+
+            return new ResponseSchema(name, null, strict);
+        }
+
+        if (schema is not JsonObject schemaObject)
+        {
+            throw Invalid($"'{path}.schema' must be a JSON Schema object.", $"{path}.schema");
+        }
+
+        if (Depth(schemaObject) > MaxSchemaDepth)
+        {
+            throw Invalid($"'{path}.schema' is nested more than {MaxSchemaDepth} levels deep.", $"{path}.schema");
+        }
+
+        if (Encoding.UTF8.GetByteCount(schemaObject.ToJsonString()) > MaxSchemaBytes)
+        {
+            throw Invalid($"'{path}.schema' is larger than {MaxSchemaBytes / 1024} KB.", $"{path}.schema");
+        }
+
+        return new ResponseSchema(name, schemaObject, strict);
+    }
+
+    /// <summary>The most bytes a response schema may take as JSON: far above real ones (a 50-field form is ~5 KB).</summary>
+    public const int MaxSchemaBytes = 64 * 1024;
+
+    /// <summary>The deepest a response schema may nest, counting every object and array of its JSON.</summary>
+    public const int MaxSchemaDepth = 32;
+
+    /// <summary>How deep a JSON value nests (a scalar is 0), without recursion: schemas come from clients.</summary>
+    private static int Depth(JsonNode root)
+    {
+        var deepest = 0;
+        var pending = new Stack<(JsonNode Node, int Depth)>();
+        pending.Push((root, 1));
+        while (pending.TryPop(out var item))
+        {
+            deepest = Math.Max(deepest, item.Depth);
+            if (deepest > MaxSchemaDepth)
+            {
+                return deepest;
+            }
+
+            var children = item.Node switch
+            {
+                JsonObject o => o.Select(p => p.Value),
+                JsonArray a => a.AsEnumerable(),
+                _ => [],
+            };
+            foreach (var child in children)
+            {
+                if (child is JsonObject or JsonArray)
+                {
+                    pending.Push((child, item.Depth + 1));
+                }
+            }
+        }
+
+        return deepest;
     }
 
     private static bool? Thinking(JsonObject body, ModelInfo model)

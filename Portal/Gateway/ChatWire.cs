@@ -149,6 +149,8 @@ public sealed record ChatRequest
     /// <summary>Set when <see cref="ToolChoice"/> names one function.</summary>
     public string? ToolChoiceName { get; init; }
     public bool JsonMode { get; init; }
+    /// <summary><c>response_format</c> of type <c>json_schema</c>: the reply must be JSON that satisfies it (ADR XX).</summary>
+    public ResponseSchema? ResponseSchema { get; init; }
     /// <summary>True/false when <c>thinking</c> was given; null leaves it to the model.</summary>
     public bool? Thinking { get; init; }
     public string? ReasoningEffort { get; init; }
@@ -164,6 +166,9 @@ public sealed record ChatMessage(string Role, string Text, string? ToolCallId = 
 public readonly record struct PromptMedia(int Images, int Files, int Audio, int Video, long PayloadBytes);
 
 public sealed record FunctionTool(string Name, string? Description, JsonObject? Parameters);
+
+/// <summary><c>response_format.json_schema</c>: <see cref="Schema"/> null when the client sent none (any JSON object).</summary>
+public sealed record ResponseSchema(string Name, JsonObject? Schema, bool Strict);
 
 public enum ToolChoice
 {

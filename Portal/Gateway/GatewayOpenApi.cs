@@ -31,17 +31,17 @@ public static class GatewayOpenApi
     /// <summary>What each error status means on /api/v1; the body is always <see cref="ErrorEnvelope"/>.</summary>
     private static readonly Dictionary<int, string> ErrorMeanings = new()
     {
-        [400] = "`invalid_request_error`: the body is not valid JSON, or a field is missing or invalid (`param` names it). `unsupported_parameter`: the model does not support a parameter.",
+        [400] = "`invalid_request_error`: the body is not valid JSON, or a field is missing or invalid (`param` names it). `unsupported_parameter`: the model does not support a parameter. Or the model's provider refused the request (context length, content policy, an invalid parameter): then `message`, `type`, `code` (possibly null) and `param` are the provider's.",
         [401] = "`invalid_api_key`: no `Authorization: Bearer` key, or an unknown, revoked or expired one.",
         [402] = "`insufficient_quota`: the balance, or the key's spend cap, does not cover the request's worst case; the message says what `max_tokens` the balance affords.",
         [403] = "`permission_denied`: this key may not use the model (`param` is `model`).",
         [404] = "`model_not_found`: no enabled model has this id or alias.",
         [408] = "`invalid_request_error`: the body arrived too slowly.",
-        [413] = "`request_too_large`: the body is larger than 8 MB.",
+        [413] = "`request_too_large`: the body is larger than 8 MB. Or the model's provider found the request too large: then the fields are the provider's.",
         [415] = "`invalid_request_error`: the body was not sent as JSON.",
         [429] = "`rate_limit_exceeded`: the key's requests per minute are used up; `Retry-After` says when to try again.",
         [500] = "`internal_error`: something unexpected went wrong; quote the `x-request-id` when reporting it.",
-        [502] = "`upstream_error`: every upstream of the model failed before any of the reply was sent.",
+        [502] = "`upstream_error`: every upstream of the model failed before any of the reply was sent, or refused Portal's own configuration (its key, its model name).",
         [503] = "`service_unavailable`: an administrator switched the API off, Portal is restarting, or its database is unavailable (then with `Retry-After`, and nothing charged); `server_busy`: too many large bodies at once.",
         [504] = "`upstream_timeout`: the upstream did not answer in time.",
     };
@@ -332,7 +332,7 @@ public static class GatewayOpenApi
                 ],
             },
             ["parallel_tool_calls"] = Boolean(null),
-            ["response_format"] = TypedObject("`json_object` makes the reply valid JSON (on models that support JSON mode).", "text", "json_object"),
+            ["response_format"] = ResponseFormatSchema(),
             ["thinking"] = TypedObject("Turn the model's reasoning on or off (`enabled` on models that support reasoning).", "enabled", "disabled"),
             ["reasoning_effort"] = Nullable(Enum("max", "xhigh", "high", "medium", "low", "minimal", "none"), "On models that support reasoning."),
             ["do_sample"] = Boolean(null),
@@ -411,6 +411,37 @@ public static class GatewayOpenApi
         },
         If = new OpenApiSchema { Properties = new Dictionary<string, IOpenApiSchema> { ["role"] = new OpenApiSchema { Const = "tool" } } },
         Then = new OpenApiSchema { Required = new HashSet<string> { "tool_call_id" } },
+    };
+
+    /// <summary>As <c>ChatRequestValidator</c> checks it: <c>json_schema</c> needs its name and, if given, a schema object within bounds.</summary>
+    private static OpenApiSchema ResponseFormatSchema() => new()
+    {
+        Type = JsonSchemaType.Object | JsonSchemaType.Null,
+        Description = "`json_object` makes the reply valid JSON (on models that support JSON mode); `json_schema` makes it JSON that satisfies " +
+            "`json_schema.schema` (structured outputs, on models whose `supports_structured_outputs` is true; passed on to the provider unchanged).",
+        Required = new HashSet<string> { "type" },
+        Properties = new Dictionary<string, IOpenApiSchema>
+        {
+            ["type"] = Enum("text", "json_object", "json_schema"),
+            ["json_schema"] = new OpenApiSchema
+            {
+                Type = JsonSchemaType.Object,
+                Required = new HashSet<string> { "name" },
+                Properties = new Dictionary<string, IOpenApiSchema>
+                {
+                    ["name"] = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = "^[a-zA-Z0-9_-]{1,64}$" },
+                    ["description"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null },
+                    ["schema"] = new OpenApiSchema
+                    {
+                        Type = JsonSchemaType.Object,
+                        Description = $"A JSON Schema; at most {ChatRequestValidator.MaxSchemaBytes / 1024} KB as JSON and {ChatRequestValidator.MaxSchemaDepth} levels of nesting.",
+                    },
+                    ["strict"] = new OpenApiSchema { Type = JsonSchemaType.Boolean | JsonSchemaType.Null },
+                },
+            },
+        },
+        If = new OpenApiSchema { Properties = new Dictionary<string, IOpenApiSchema> { ["type"] = new OpenApiSchema { Const = "json_schema" } } },
+        Then = new OpenApiSchema { Required = new HashSet<string> { "json_schema" } },
     };
 
     /// <summary>A non-text content part: its value, under the key its type names, is passed on as it is.</summary>

@@ -30,12 +30,13 @@ public sealed record ApiModel(
     bool SupportsTools,
     bool SupportsReasoning,
     bool SupportsJsonMode,
+    [property: Description("True when 'response_format' may be of type 'json_schema' (structured outputs).")] bool SupportsStructuredOutputs,
     ModelPricing Pricing,
     [property: Description("True when Portal's built-in simulated upstream answers for this model.")] bool Simulated)
 {
     public static ApiModel From(ModelInfo m) => new(
         m.Id, "model", m.Created, m.OwnedBy, m.Aliases, m.ContextLength, m.MaxOutputTokens,
-        m.SupportsTools, m.SupportsReasoning, m.SupportsJsonMode,
+        m.SupportsTools, m.SupportsReasoning, m.SupportsJsonMode, m.SupportsStructuredOutputs,
         new ModelPricing(Money.ToUsd(m.InputPriceMicros), Money.ToUsd(m.OutputPriceMicros)),
         m.IsSimulated);
 }

@@ -1,11 +1,9 @@
-using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
 using Portal.Catalog;
@@ -17,15 +15,14 @@ namespace Portal.Gateway;
 /// Calls OpenAI-compatible providers the way the client asked: a streaming request as a stream (with
 /// usage, so a cut-short reply can be counted), a non-streaming one for one reply (ADR 8); either kind
 /// of answer is read as chunks, so both share one path. Tries the model's upstreams by priority; each gets retries with exponential backoff on connection failure, timeout,
-/// 429 or 5xx — all before the first chunk, so the client never sees a half-reply twice.
+/// 429 or 5xx — all before the first chunk, so the client never sees a half-reply twice. A provider's
+/// refusal of the request reaches the client in the provider's words (ADR XX).
 /// </summary>
 public sealed partial class HttpUpstream(
     HttpClient http, IDataProtectionProvider protection, GatewayMetrics metrics, IOptions<GatewayOptions> options, ILogger<HttpUpstream> logger)
 {
     public const string ProtectorPurpose = "Portal.UpstreamKeys";
     private const int AttemptsPerUpstream = 2;
-    /// <summary>How much of an error body is read: providers' error envelopes are a few hundred bytes.</summary>
-    private const int ErrorBodyBytes = 64 * 1024;
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(200);
     /// <summary>The longest 429 Retry-After worth waiting for before trying the next upstream instead.</summary>
     private static readonly TimeSpan MaxRetryAfter = TimeSpan.FromSeconds(5);
@@ -54,15 +51,22 @@ public sealed partial class HttpUpstream(
                 }
 
                 trying(upstream);
-                var (response, error, retryable, retryAfter) = await ConnectAsync(request, upstream, cancellationToken);
+                var (response, error, then, retryAfter) = await ConnectAsync(request, upstream, cancellationToken);
                 if (response is null)
                 {
                     failure = error!;
-                    metrics.UpstreamFailed(model.Id, error!.Code);
-                    logger.LogWarning("Upstream {UpstreamId} attempt {Attempt} failed: {Code}", upstream.Id, attempt + 1, error!.Code);
-                    if (!retryable)
+                    // A relayed code is the provider's: metrics carry bounded values only.
+                    var code = error!.Relayed ? "provider_refused" : error.Code;
+                    metrics.UpstreamFailed(model.Id, code);
+                    logger.LogWarning("Upstream {UpstreamId} attempt {Attempt} failed: {Code}", upstream.Id, attempt + 1, code);
+                    if (then == Then.GiveUp)
                     {
-                        throw new UpstreamException(error);
+                        throw new UpstreamException(error, retryable: false);
+                    }
+
+                    if (then == Then.NextUpstream)
+                    {
+                        break;
                     }
 
                     // A 429 says when to come back: wait that long if it is short, else move on.
@@ -157,7 +161,7 @@ public sealed partial class HttpUpstream(
         request.Stream ? upstream.Timeout : Max(upstream.Timeout, TimeSpan.FromSeconds(options.Value.NonStreamingReplySeconds));
 
     /// <summary>Sends the request; on failure says what to tell the client and whether another try may help.</summary>
-    private async Task<(HttpResponseMessage? Response, ApiError? Error, bool Retryable, TimeSpan? RetryAfter)> ConnectAsync(
+    private async Task<(HttpResponseMessage? Response, ApiError? Error, Then Then, TimeSpan? RetryAfter)> ConnectAsync(
         ChatRequest request, UpstreamInfo upstream, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -179,26 +183,60 @@ public sealed partial class HttpUpstream(
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return (null, ApiError.UpstreamTimeout($"The upstream did not answer within {upstream.Timeout.TotalSeconds:0} s."), true, null);
+            return (null, ApiError.UpstreamTimeout($"The upstream did not answer within {upstream.Timeout.TotalSeconds:0} s."), Then.RetryHere, null);
         }
         catch (HttpRequestException e)
         {
-            return (null, ApiError.Upstream($"Could not reach the upstream ({e.HttpRequestError})."), true, null);
+            return (null, ApiError.Upstream($"Could not reach the upstream ({e.HttpRequestError})."), Then.RetryHere, null);
         }
 
         if (response.IsSuccessStatusCode)
         {
-            return (response, null, false, null);
+            return (response, null, Then.GiveUp, null);
         }
 
         var status = (int)response.StatusCode;
-        var detail = await SafeDetailAsync(response, timeout.Token);
+        var said = (await ProviderError.ReadAsync(response, timeout.Token)).Cleaned(upstream, upstream.ProtectedApiKey is { } k ? KeyOf(k) : null);
         var retryAfter = response.Headers.RetryAfter is { } header
             ? header.Delta ?? (header.Date - DateTimeOffset.UtcNow)
             : null;
         response.Dispose();
-        var retryable = status == (int)HttpStatusCode.TooManyRequests || status >= 500;
-        return (null, ApiError.Upstream($"The upstream answered HTTP {status}{detail}."), retryable, retryAfter);
+        var (error, then) = Classify(status, said);
+        if (then == Then.NextUpstream)
+        {
+            // The operator's to fix, and the client cannot: say so in the log. Not what the provider said:
+            // it may quote the key or the prompt, and neither belongs in a log.
+            logger.LogError("Upstream {UpstreamId} ({UpstreamModel}) answered HTTP {Status}: {Cause}", upstream.Id, upstream.UpstreamModel, status,
+                status == (int)HttpStatusCode.NotFound ? "check its base URL and upstream model name" : "check its API key");
+        }
+
+        return (null, error, then, retryAfter);
+    }
+
+    /// <summary>
+    /// What a provider's error status means for the client and for the next attempt (ADR XX): 429 and
+    /// 5xx are the provider's trouble, tried again and then elsewhere; a refusal of the request itself
+    /// (400, 413, 422) is relayed in the provider's words and tried nowhere else, since every provider would
+    /// refuse it alike; a refusal of Portal's credentials or a model the provider does not have (401,
+    /// 403, 404) is the operator's configuration of that one upstream, so the next one is tried and the
+    /// client, who can fix nothing, gets 502.
+    /// </summary>
+    internal static (ApiError Error, Then Then) Classify(int status, ProviderError said) => status switch
+    {
+        429 or >= 500 => (ApiError.Upstream($"The upstream answered HTTP {status}{said.Detail()}."), Then.RetryHere),
+        400 or 422 => (said.Relay(400, status), Then.GiveUp),
+        413 => (said.Relay(413, status), Then.GiveUp),
+        401 or 403 => (ApiError.Upstream($"The model's provider refused Portal's credentials (HTTP {status}). This is Portal's configuration, not your request; the operator can see it in the logs."), Then.NextUpstream),
+        404 => (ApiError.Upstream("The model's provider does not serve the model Portal asked it for (HTTP 404). This is Portal's configuration, not your request; the operator can see it in the logs."), Then.NextUpstream),
+        _ => (ApiError.Upstream($"The upstream answered HTTP {status}{said.Detail()}."), Then.GiveUp),
+    };
+
+    /// <summary>After a failed attempt: the same upstream again (after a pause), the next one, or none.</summary>
+    internal enum Then
+    {
+        RetryHere,
+        NextUpstream,
+        GiveUp,
     }
 
     /// <summary>The client's body with the upstream's model name, the effective max_tokens and, on a stream, usage asked for.</summary>
@@ -221,75 +259,4 @@ public sealed partial class HttpUpstream(
 
         return body;
     }
-
-    /// <summary>
-    /// The provider's own error message, short and with anything key-like removed: upstream bodies
-    /// may echo credentials, and they must never reach a client or a log. Only the body's first
-    /// <see cref="ErrorBodyBytes"/> are read, within the attempt's timeout: the rest is dropped with the
-    /// response, so a provider cannot make Portal buffer (or wait for) a body of any size.
-    /// </summary>
-    private static async Task<string> SafeDetailAsync(HttpResponseMessage response, CancellationToken timeout)
-    {
-        var buffer = ArrayPool<byte>.Shared.Rent(ErrorBodyBytes);
-        try
-        {
-            await using var body = await response.Content.ReadAsStreamAsync(timeout);
-            var length = await body.ReadAtLeastAsync(buffer.AsMemory(0, ErrorBodyBytes), ErrorBodyBytes, throwOnEndOfStream: false, timeout);
-            var message = ErrorMessage(buffer.AsSpan(0, length), whole: length < ErrorBodyBytes);
-            if (string.IsNullOrWhiteSpace(message))
-            {
-                return "";
-            }
-
-            message = KeyLike().Replace(message, "[redacted]");
-            return ": " + (message.Length > 300 ? message[..300] + "…" : message);
-        }
-        catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
-        {
-            // No detail: a client that left is noticed by the caller's next step.
-            return "";
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    /// <summary>
-    /// <c>error.message</c> of an OpenAI-style error body, read as far as the body has arrived: a message
-    /// that comes before whatever was cut off is still found.
-    /// </summary>
-    private static string? ErrorMessage(ReadOnlySpan<byte> json, bool whole)
-    {
-        var reader = new Utf8JsonReader(json, isFinalBlock: whole, state: default);
-        try
-        {
-            var inError = false;
-            while (reader.Read())
-            {
-                if (reader.TokenType != JsonTokenType.PropertyName)
-                {
-                    continue;
-                }
-
-                if (reader.CurrentDepth == 1)
-                {
-                    inError = reader.ValueTextEquals("error"u8);
-                }
-                else if (inError && reader.CurrentDepth == 2 && reader.ValueTextEquals("message"u8))
-                {
-                    return reader.Read() && reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
-                }
-            }
-        }
-        catch (JsonException)
-        {
-            // Not JSON, or not the envelope: no detail.
-        }
-
-        return null;
-    }
-
-    [GeneratedRegex(@"(sk|pk|rk|key|token|bearer)[-_ :=]*[A-Za-z0-9._\-]{8,}|[A-Za-z0-9_\-]{32,}", RegexOptions.IgnoreCase)]
-    private static partial Regex KeyLike();
 }

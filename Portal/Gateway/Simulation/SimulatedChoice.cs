@@ -117,7 +117,9 @@ internal sealed record SimulatedChoice(IReadOnlyList<SimulatedStep> Steps, int C
     {
         var afterTool = request.Messages.Count > 0 && request.Messages[^1].Role == "tool";
         var text = SimulatedText.Answer(random, topic, random.Next(30, 201), afterTool);
-        var content = request.JsonMode ? JsonReply(text, model, budget) : text;
+        var content = request.ResponseSchema is { } schema ? SchemaReply(schema, text)
+            : request.JsonMode ? JsonReply(text, model, budget)
+            : text;
 
         var finish = "stop";
         var stopAt = request.Stop.Where(s => s.Length > 0).Select(s => content.IndexOf(s, StringComparison.Ordinal)).Where(i => i >= 0).DefaultIfEmpty(-1).Min();
@@ -157,6 +159,15 @@ internal sealed record SimulatedChoice(IReadOnlyList<SimulatedStep> Steps, int C
 
         return Wrap(text);
     }
+
+    /// <summary>
+    /// Structured outputs: a value made from the client's schema (types, required properties, enums,
+    /// arrays, nested objects, <c>additionalProperties: false</c>…, as for tool arguments), its free text
+    /// taken from the simulated answer. Longer than max_tokens it is cut, with finish_reason
+    /// <c>length</c>, as a provider's would be.
+    /// </summary>
+    private static string SchemaReply(ResponseSchema schema, string text) =>
+        JsonSchemaSample.Generate(schema.Schema, SimulatedText.Excerpt(text, 60))?.ToJsonString(Json) ?? "{}";
 
     private static (int Low, int High) ReasoningLength(string? effort) => effort switch
     {

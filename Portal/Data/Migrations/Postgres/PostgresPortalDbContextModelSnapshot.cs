@@ -287,6 +287,9 @@ namespace Portal.Data.Migrations.Postgres
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
 
+                    b.Property<DateTime?>("PausedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("Prefix")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -601,6 +604,9 @@ namespace Portal.Data.Migrations.Postgres
                     b.Property<bool>("SupportsReasoning")
                         .HasColumnType("boolean");
 
+                    b.Property<bool>("SupportsStructuredOutputs")
+                        .HasColumnType("boolean");
+
                     b.Property<bool>("SupportsTools")
                         .HasColumnType("boolean");
 
@@ -629,6 +635,7 @@ namespace Portal.Data.Migrations.Postgres
                             OwnedBy = "zhipu",
                             SupportsJsonMode = true,
                             SupportsReasoning = true,
+                            SupportsStructuredOutputs = true,
                             SupportsTools = true,
                             VideoPartTokens = 100000
                         },
@@ -649,6 +656,7 @@ namespace Portal.Data.Migrations.Postgres
                             OwnedBy = "zhipu",
                             SupportsJsonMode = true,
                             SupportsReasoning = true,
+                            SupportsStructuredOutputs = true,
                             SupportsTools = true,
                             VideoPartTokens = 100000
                         },
@@ -669,6 +677,7 @@ namespace Portal.Data.Migrations.Postgres
                             OwnedBy = "moonshotai",
                             SupportsJsonMode = true,
                             SupportsReasoning = false,
+                            SupportsStructuredOutputs = true,
                             SupportsTools = true,
                             VideoPartTokens = 100000
                         },
@@ -689,6 +698,7 @@ namespace Portal.Data.Migrations.Postgres
                             OwnedBy = "deepseek",
                             SupportsJsonMode = true,
                             SupportsReasoning = true,
+                            SupportsStructuredOutputs = false,
                             SupportsTools = false,
                             VideoPartTokens = 100000
                         });

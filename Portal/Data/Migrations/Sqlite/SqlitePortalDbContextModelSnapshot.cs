@@ -278,6 +278,9 @@ namespace Portal.Data.Migrations.Sqlite
                         .HasMaxLength(100)
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("PausedAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Prefix")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -586,6 +589,9 @@ namespace Portal.Data.Migrations.Sqlite
                     b.Property<bool>("SupportsReasoning")
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("SupportsStructuredOutputs")
+                        .HasColumnType("INTEGER");
+
                     b.Property<bool>("SupportsTools")
                         .HasColumnType("INTEGER");
 
@@ -614,6 +620,7 @@ namespace Portal.Data.Migrations.Sqlite
                             OwnedBy = "zhipu",
                             SupportsJsonMode = true,
                             SupportsReasoning = true,
+                            SupportsStructuredOutputs = true,
                             SupportsTools = true,
                             VideoPartTokens = 100000
                         },
@@ -634,6 +641,7 @@ namespace Portal.Data.Migrations.Sqlite
                             OwnedBy = "zhipu",
                             SupportsJsonMode = true,
                             SupportsReasoning = true,
+                            SupportsStructuredOutputs = true,
                             SupportsTools = true,
                             VideoPartTokens = 100000
                         },
@@ -654,6 +662,7 @@ namespace Portal.Data.Migrations.Sqlite
                             OwnedBy = "moonshotai",
                             SupportsJsonMode = true,
                             SupportsReasoning = false,
+                            SupportsStructuredOutputs = true,
                             SupportsTools = true,
                             VideoPartTokens = 100000
                         },
@@ -674,6 +683,7 @@ namespace Portal.Data.Migrations.Sqlite
                             OwnedBy = "deepseek",
                             SupportsJsonMode = true,
                             SupportsReasoning = true,
+                            SupportsStructuredOutputs = false,
                             SupportsTools = false,
                             VideoPartTokens = 100000
                         });
