@@ -137,7 +137,7 @@ public sealed class DocsExamplesTests : IDisposable
         var rows = DocsSource.TableRows(DocsSource.Page("errors"), "Status")
             .Select(row => (Status: int.Parse(row[0], CultureInfo.InvariantCulture), Code: row[1], Type: row[2]))
             .ToList();
-        // A provider's refusal is relayed with its own code and type (ADR XX): one row per status it may come with.
+        // A provider's refusal is relayed with its own code and type (ADR 21): one row per status it may come with.
         var relayed = rows.Where(row => row.Code == ProvidersOwn).ToList();
         Assert.All(relayed, row => Assert.Equal(ProvidersOwn, row.Type));
         Assert.Equal(RelayedStatuses(), relayed.Select(row => row.Status).Order());

@@ -46,7 +46,7 @@ public sealed class KeepAliveTests : IDisposable
             """{"model":"glm-5","messages":[{"role":"user","content":"Hello"}],"max_tokens":100,"stream":true}""");
         var events = (await response.Content.ReadAsStringAsync()).Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
 
-        // The headers went out with the keep-alive, so the provider's refusal comes as the stream's last event (ADR XX).
+        // The headers went out with the keep-alive, so the provider's refusal comes as the stream's last event (ADR 21).
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(": keep-alive", events[0]);
         Assert.StartsWith("data: ", events[^1]);

@@ -11,7 +11,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Portal.Tests.Gateway;
 
 /// <summary>
-/// <c>response_format: {"type":"json_schema"}</c> (structured outputs, ADR XX): checked as OpenAI checks
+/// <c>response_format: {"type":"json_schema"}</c> (structured outputs, ADR 22): checked as OpenAI checks
 /// it, answered by the simulated upstream with JSON that satisfies the schema, passed on to a real
 /// provider unchanged, and refused with the model's name where the model lacks it.
 /// </summary>

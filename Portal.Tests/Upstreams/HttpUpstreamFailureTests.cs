@@ -88,7 +88,7 @@ public sealed class HttpUpstreamFailureTests : IDisposable
 
         var response = await _app.ApiClient(account.Key).PostChatAsync(Hello);
 
-        // The provider's refusal of the request, relayed as such (ADR XX); ProviderErrorRelayTests has the rest.
+        // The provider's refusal of the request, relayed as such (ADR 21); ProviderErrorRelayTests has the rest.
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var text = await response.Content.ReadAsStringAsync();
         var error = JsonNode.Parse(text)!["error"]!;

@@ -10,7 +10,7 @@ using Portal.Tests.Gateway;
 namespace Portal.Tests.Upstreams;
 
 /// <summary>
-/// A provider's error status reaches the client truthfully (ADR XX): its refusal of the request as that
+/// A provider's error status reaches the client truthfully (ADR 21): its refusal of the request as that
 /// refusal, in its words, tried nowhere else and not charged; its refusal of Portal's own configuration
 /// as 502, told to the operator in the log.
 /// </summary>

@@ -12,7 +12,7 @@ public sealed class CatalogModel
     public required string OwnedBy { get; set; }
     public bool SupportsTools { get; set; }
     public bool SupportsJsonMode { get; set; }
-    /// <summary>The provider honours <c>response_format</c> of type <c>json_schema</c> (structured outputs, ADR XX).</summary>
+    /// <summary>The provider honours <c>response_format</c> of type <c>json_schema</c> (structured outputs, ADR 22).</summary>
     public bool SupportsStructuredOutputs { get; set; }
     /// <summary>The model can return reasoning (<c>thinking</c>, <c>reasoning_effort</c> accepted).</summary>
     public bool SupportsReasoning { get; set; }

@@ -9,7 +9,7 @@ public sealed record ApiError(int Status, string Code, string Type, string Messa
     public TimeSpan? RetryAfter { get; init; }
 
     /// <summary>
-    /// A provider's refusal of the request, relayed as the provider worded it (ADR XX): the envelope's
+    /// A provider's refusal of the request, relayed as the provider worded it (ADR 21): the envelope's
     /// <c>code</c> is then <see cref="RelayedCode"/>, the provider's own (null when it sent none), while
     /// <see cref="Code"/> is what usage records and logs keep.
     /// </summary>

@@ -395,7 +395,7 @@ public static partial class ChatRequestValidator
     /// <c>response_format.json_schema</c> checked as OpenAI checks it: a name of 1-64 letters, digits,
     /// underscores or dashes, a string description, a boolean <c>strict</c>, and a schema that is an object —
     /// within <see cref="MaxSchemaBytes"/> and <see cref="MaxSchemaDepth"/>, so what the simulated upstream
-    /// walks and every provider receives stays small (ADR XX).
+    /// walks and every provider receives stays small (ADR 22).
     /// </summary>
     private static ResponseSchema JsonSchemaFormat(JsonObject format)
     {

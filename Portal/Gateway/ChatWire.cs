@@ -149,7 +149,7 @@ public sealed record ChatRequest
     /// <summary>Set when <see cref="ToolChoice"/> names one function.</summary>
     public string? ToolChoiceName { get; init; }
     public bool JsonMode { get; init; }
-    /// <summary><c>response_format</c> of type <c>json_schema</c>: the reply must be JSON that satisfies it (ADR XX).</summary>
+    /// <summary><c>response_format</c> of type <c>json_schema</c>: the reply must be JSON that satisfies it (ADR 22).</summary>
     public ResponseSchema? ResponseSchema { get; init; }
     /// <summary>True/false when <c>thinking</c> was given; null leaves it to the model.</summary>
     public bool? Thinking { get; init; }

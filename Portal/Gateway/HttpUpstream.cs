@@ -16,7 +16,7 @@ namespace Portal.Gateway;
 /// usage, so a cut-short reply can be counted), a non-streaming one for one reply (ADR 8); either kind
 /// of answer is read as chunks, so both share one path. Tries the model's upstreams by priority; each gets retries with exponential backoff on connection failure, timeout,
 /// 429 or 5xx — all before the first chunk, so the client never sees a half-reply twice. A provider's
-/// refusal of the request reaches the client in the provider's words (ADR XX).
+/// refusal of the request reaches the client in the provider's words (ADR 21).
 /// </summary>
 public sealed partial class HttpUpstream(
     HttpClient http, IDataProtectionProvider protection, GatewayMetrics metrics, IOptions<GatewayOptions> options, ILogger<HttpUpstream> logger)
@@ -214,7 +214,7 @@ public sealed partial class HttpUpstream(
     }
 
     /// <summary>
-    /// What a provider's error status means for the client and for the next attempt (ADR XX): 429 and
+    /// What a provider's error status means for the client and for the next attempt (ADR 21): 429 and
     /// 5xx are the provider's trouble, tried again and then elsewhere; a refusal of the request itself
     /// (400, 413, 422) is relayed in the provider's words and tried nowhere else, since every provider would
     /// refuse it alike; a refusal of Portal's credentials or a model the provider does not have (401,

@@ -10,7 +10,7 @@ namespace Portal.Gateway;
 /// What a provider said when it answered with an error status: OpenAI's envelope
 /// (<c>{"error":{"message","type","code","param"}}</c>), or the same fields at the top level as vLLM and
 /// others send them. Only the body's first <see cref="BodyBytes"/> are read (ADR 16); every field is
-/// cleaned before it reaches a client or a log (ADR XX).
+/// cleaned before it reaches a client or a log (ADR 21).
 /// </summary>
 internal sealed partial record ProviderError(string? Message, string? Type, string? Code, string? Param)
 {
@@ -153,12 +153,12 @@ internal sealed partial record ProviderError(string? Message, string? Type, stri
         Identifier(Code),
         Bounded(Redact(Param, upstream, apiKey), MaxParamChars));
 
-    /// <summary>The message for an error Portal words itself: ": message" or nothing, short, as before ADR XX.</summary>
+    /// <summary>The message for an error Portal words itself: ": message" or nothing, short, as before ADR 21.</summary>
     public string Detail() =>
         string.IsNullOrWhiteSpace(Message) ? "" : ": " + (Message.Length > 300 ? Message[..300] + "…" : Message);
 
     /// <summary>
-    /// The provider refused the request itself (ADR XX): the client gets the provider's words under
+    /// The provider refused the request itself (ADR 21): the client gets the provider's words under
     /// <paramref name="status"/>; usage records and logs keep its code, else its type.
     /// </summary>
     public ApiError Relay(int status, int providerStatus) => new(
