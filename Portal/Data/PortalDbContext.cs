@@ -5,6 +5,7 @@ using Portal.ApiKeys;
 using Portal.Audit;
 using Portal.Catalog;
 using Portal.Billing;
+using Portal.Email;
 
 using Portal.Status;
 
@@ -25,6 +26,7 @@ public abstract class PortalDbContext(DbContextOptions options) : IdentityDbCont
     public DbSet<PortalSetting> Settings => Set<PortalSetting>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+    public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
