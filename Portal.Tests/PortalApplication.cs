@@ -104,6 +104,8 @@ public sealed class PortalApplication(IReadOnlyDictionary<string, string?>? sett
         // appsettings.Development.json (the factory's default environment) turns this on; tests opt in.
         builder.UseSetting("Accounts:FirstUserBecomesAdmin", "false");
         builder.UseSetting("Accounts:WelcomeCreditsUsd", "0");
+        // Tests sign up and create keys everywhere; the tests of email verification turn it on.
+        builder.UseSetting("Accounts:RequireConfirmedEmail", "false");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

@@ -197,6 +197,8 @@ public sealed class PortalServer : IAsyncDisposable
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["Store__Provider"] = "Sqlite";
         start.Environment["Store__DataFolder"] = _dataFolder;
+        // Journeys sign up and create keys at once; the verification journey turns this on and reads the mail.
+        start.Environment["Accounts__RequireConfirmedEmail"] = "false";
         // A steady pace, slow enough that a person (or a test) can press Stop mid-reply.
         start.Environment["Simulation__TokensPerSecond"] = "40";
         foreach (var (name, value) in _settings)

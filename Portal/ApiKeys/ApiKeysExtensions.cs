@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Portal.Account;
 using Portal.Gateway;
 
 namespace Portal.ApiKeys;
@@ -29,6 +30,12 @@ public static class ApiKeysExtensions
         {
             throttle.Failed(http);
             return ApiError.InvalidKey("The API key is not valid: unknown, revoked or expired.").ToResult();
+        }
+
+        // Unverified accounts may not spend (Accounts:RequireConfirmedEmail): a key made before the setting was on, say.
+        if (!key.OwnerEmailConfirmed && http.RequestServices.GetRequiredService<EmailVerification>().Required)
+        {
+            return ApiError.EmailNotVerified().ToResult();
         }
 
         http.RequestServices.GetRequiredService<CurrentApiKey>().Key = key;

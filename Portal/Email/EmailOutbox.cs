@@ -3,7 +3,7 @@ using Portal.Data;
 
 namespace Portal.Email;
 
-public sealed record OutboxPage(IReadOnlyList<OutboxMessage> Messages, int Total);
+public sealed record OutboxSlice(IReadOnlyList<OutboxMessage> Messages, int Total);
 
 /// <summary>
 /// Puts mail in the store's outbox (ADR XX): a request only writes a row, and <see cref="OutboxSender"/>
@@ -36,7 +36,7 @@ public sealed class EmailOutbox(IDbContextFactory<PortalDbContext> dbFactory, Ti
     }
 
     /// <summary>One page of the outbox, newest first, for the admin page (bodies left out: they hold one-time links).</summary>
-    public async Task<OutboxPage> PageAsync(int skip, int take, CancellationToken cancellationToken = default)
+    public async Task<OutboxSlice> PageAsync(int skip, int take, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var total = await db.OutboxMessages.CountAsync(cancellationToken);
@@ -47,7 +47,7 @@ public sealed class EmailOutbox(IDbContextFactory<PortalDbContext> dbFactory, Ti
                 LastError = m.LastError, CreatedAt = m.CreatedAt, NextAttemptAt = m.NextAttemptAt, SentAt = m.SentAt, File = m.File,
             })
             .ToListAsync(cancellationToken);
-        return new OutboxPage(page, total);
+        return new OutboxSlice(page, total);
     }
 
     /// <summary>Resolves when a message was queued on this instance (or after <paramref name="timeout"/>).</summary>
