@@ -32,6 +32,9 @@ public sealed class PortalServer : IAsyncDisposable
 
     public Uri BaseAddress { get; }
 
+    /// <summary>The server's data folder (its SQLite file, and the outbox's .eml files without an SMTP server).</summary>
+    public string DataFolder => _dataFolder;
+
     /// <summary>Everything the server wrote to stdout and stderr so far.</summary>
     public string Output
     {
