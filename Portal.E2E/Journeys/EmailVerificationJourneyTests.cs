@@ -69,6 +69,7 @@ public sealed class EmailVerificationJourneyTests(ITestOutputHelper output) : IA
             await keys.GotoAsync();
             await Expect(page.GetByTestId("verify-email")).ToContainTextAsync("Verify your email address first");
             await Expect(keys.CreateButton).ToHaveCountAsync(0);
+            await ScreenshotIfAskedAsync(page, "apikeys-unverified");
 
             var mail = await MailToAsync(account.Email);
             Assert.Equal("Verify your email for Portal", mail.Subject);
@@ -76,6 +77,7 @@ public sealed class EmailVerificationJourneyTests(ITestOutputHelper output) : IA
             Assert.Equal(_server.BaseAddress.Authority, link.Authority); // the link points at the site the user came from
             await page.GotoAsync(link.ToString());
             await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("Your email is verified. You can create API keys and use your credits.");
+            await ScreenshotIfAskedAsync(page, "email-verified");
 
             await page.GetByRole(AriaRole.Link, new() { Name = "Create an API key" }).ClickAsync();
             await keys.WaitUntilInteractiveAsync();
@@ -90,6 +92,16 @@ public sealed class EmailVerificationJourneyTests(ITestOutputHelper output) : IA
         finally
         {
             await context.CloseAsync();
+        }
+    }
+
+    /// <summary>With PORTAL_SCREENSHOTS set (the screenshot tools' folder): what this Portal alone shows, in the light theme.</summary>
+    private static async Task ScreenshotIfAskedAsync(IPage page, string name)
+    {
+        if (Environment.GetEnvironmentVariable("PORTAL_SCREENSHOTS") is { Length: > 0 } folder)
+        {
+            Directory.CreateDirectory(folder);
+            await page.ScreenshotAsync(new() { Path = Path.Combine(folder, $"{name}-light-1280x720.png"), FullPage = true });
         }
     }
 

@@ -23,6 +23,8 @@ public sealed class AuthorizationTests : IDisposable
         LoopbackOrToken,
         /// <summary>Anyone may post it (with the page's antiforgery token, ThemeSwitchTests); nothing to GET.</summary>
         PublicForm,
+        /// <summary>A mailed link's page: anyone may open it; without a valid link it explains why, with 400.</summary>
+        PublicLink,
     }
 
     /// <summary>
@@ -40,8 +42,8 @@ public sealed class AuthorizationTests : IDisposable
         ["/access-denied"] = (Access.Public, "/access-denied"),
         ["/forgot-password"] = (Access.Public, "/forgot-password"),
         ["/reset-password"] = (Access.Public, "/reset-password"),
-        ["/account/confirm-email"] = (Access.Public, "/account/confirm-email"),
-        ["/account/confirm-email-change"] = (Access.Public, "/account/confirm-email-change"),
+        ["/account/confirm-email"] = (Access.PublicLink, "/account/confirm-email"),
+        ["/account/confirm-email-change"] = (Access.PublicLink, "/account/confirm-email-change"),
         ["/not-found"] = (Access.Public, "/not-found"),
         ["/error"] = (Access.Public, "/error"),
         ["/theme"] = (Access.PublicForm, "/theme"),
@@ -100,6 +102,7 @@ public sealed class AuthorizationTests : IDisposable
                 Access.SignedIn or Access.Admin => HttpStatusCode.Redirect,
                 Access.ApiKey => HttpStatusCode.Unauthorized,
                 Access.PublicForm => HttpStatusCode.NotFound, // GET: there is no such page
+                Access.PublicLink => HttpStatusCode.BadRequest,
                 _ => HttpStatusCode.Forbidden,
             };
             Assert.True(expected == response.StatusCode, $"anonymous {sample}: {(int)response.StatusCode}, expected {(int)expected}");

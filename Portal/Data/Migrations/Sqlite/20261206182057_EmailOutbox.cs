@@ -11,6 +11,10 @@ namespace Portal.Data.Migrations.Sqlite
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            // Accounts from before email verification keep their keys working: they count as verified
+            // (ADR XX). Only sign-ups from now on verify by mail.
+            migrationBuilder.Sql("UPDATE \"AspNetUsers\" SET \"EmailConfirmed\" = 1;");
+
             migrationBuilder.CreateTable(
                 name: "OutboxMessages",
                 columns: table => new
