@@ -76,7 +76,7 @@ public sealed class EmailVerificationJourneyTests(ITestOutputHelper output) : IA
             var link = SmtpTestServer.LinkIn(mail);
             Assert.Equal(_server.BaseAddress.Authority, link.Authority); // the link points at the site the user came from
             await page.GotoAsync(link.ToString());
-            await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("Your email is verified. You can create API keys and use your credits.");
+            await Expect(page.GetByRole(AriaRole.Region, new() { Name = "Verify your email" }).GetByRole(AriaRole.Status)).ToHaveTextAsync("Your email is verified. You can create API keys and use your credits.");
             await ScreenshotIfAskedAsync(page, "email-verified");
 
             await page.GetByRole(AriaRole.Link, new() { Name = "Create an API key" }).ClickAsync();
