@@ -78,7 +78,7 @@ public sealed class EmailVerificationTests
         Assert.Contains("not verified", Html.Text(await browser.GetPageAsync("/settings/profile")));
 
         var tooSoon = await (await browser.SubmitFormAsync("/settings/profile", "resend-confirmation", new Dictionary<string, string>())).PageAsync();
-        Assert.StartsWith("A link went out less than a minute ago.", Html.Errors(tooSoon).Single());
+        Assert.StartsWith("A link went out a moment ago.", Html.Errors(tooSoon).Single());
 
         app.Time.Advance(TimeSpan.FromSeconds(61));
         var again = await (await browser.SubmitFormAsync("/settings/profile", "resend-confirmation", new Dictionary<string, string>())).PageAsync();
