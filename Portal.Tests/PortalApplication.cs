@@ -41,6 +41,12 @@ public sealed class PortalApplication(IReadOnlyDictionary<string, string?>? sett
     /// <summary>The client address requests appear to come from (the in-memory server gives none).</summary>
     public IPAddress? RemoteIp { get; set; }
 
+    /// <summary>Services changed after the app's own, e.g. an Identity option no setting reaches.</summary>
+    public Action<IServiceCollection>? TestServices { get; init; }
+
+    /// <summary>Sends every message the outbox holds that is due now (as the background sender would), through the configured transport.</summary>
+    public Task<int> SendMailAsync() => Services.GetRequiredService<Portal.Email.OutboxSender>().SendDueAsync();
+
     /// <summary>The running host, for stopping it the way SIGTERM does.</summary>
     public IHost Host => _host ?? throw new InvalidOperationException("The host has not started yet.");
 
@@ -108,6 +114,8 @@ public sealed class PortalApplication(IReadOnlyDictionary<string, string?>? sett
         // appsettings.Development.json (the factory's default environment) turns this on; tests opt in.
         builder.UseSetting("Accounts:FirstUserBecomesAdmin", "false");
         builder.UseSetting("Accounts:WelcomeCreditsUsd", "0");
+        // Tests sign up and create keys everywhere; the tests of email verification turn it on.
+        builder.UseSetting("Accounts:RequireConfirmedEmail", "false");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
@@ -129,6 +137,8 @@ public sealed class PortalApplication(IReadOnlyDictionary<string, string?>? sett
                 // Keys in memory: parallel test hosts must not share (or race on) the user's key folder.
                 services.AddSingleton<IDataProtectionProvider, EphemeralDataProtectionProvider>();
             }
+
+            TestServices?.Invoke(services);
         });
     }
 

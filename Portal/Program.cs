@@ -9,6 +9,7 @@ using Portal.Components;
 using Portal.Components.Theme;
 using Portal.Data;
 using Portal.Docs;
+using Portal.Email;
 using Portal.Gateway;
 using Portal.Observability;
 using Portal.RateLimits;
@@ -32,7 +33,8 @@ builder.WebHost.UseStaticWebAssets();
 builder.Services.AddSingleton(TimeProvider.System);           // logic reads time from here; tests swap it
 builder.AddPortalStore();                                      // SQLite by default, PostgreSQL when configured
 builder.AddStoredDataProtection();                             // cookie and secret keys shared through the store, encrypted with a secret kept outside it (ADR 14)
-builder.AddAccounts();                                         // Identity: sign-up, sign-in, lockout, roles
+builder.AddAccounts();                                         // Identity: sign-up, sign-in, lockout, roles, email links
+builder.AddEmail();                                            // mail through a durable outbox in the store: SMTP, or .eml files in the data folder (ADR 23)
 builder.AddReverseProxy();                                     // client address and scheme from nginx's X-Forwarded-* headers
 builder.AddObservability();                                    // gateway metrics and their /metrics exporter
 builder.AddCatalog();                                          // models, prices, upstreams: the gateway reads them from a one-second snapshot

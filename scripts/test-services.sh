@@ -2,7 +2,7 @@
 # Makes what the tests need available, then runs the command it is given with PORTAL_TEST_POSTGRES set:
 #   scripts/test-services.sh dotnet test Portal.sln --blame --blame-hang-timeout 10m   (every test: README, .ci/run)
 #   scripts/test-services.sh dotnet test Portal.sln --filter FullyQualifiedName~Account
-# Installs Debian's chromium, postgresql and nginx when missing (needs root or sudo) and starts a
+# Installs Debian's chromium, postgresql, nginx and python3-aiosmtpd (the tests' SMTP server) when missing (needs root or sudo) and starts a
 # throwaway PostgreSQL role on 127.0.0.1 for the SQLite-and-PostgreSQL, browser and cluster tests.
 # The tests run their own nginx in a temporary folder; the system's nginx service is left alone.
 set -euo pipefail
@@ -14,6 +14,7 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -x /usr/sbin/nginx ] || missing+=(nginx)
+/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(python3-aiosmtpd)
 command -v pg_ctlcluster >/dev/null && ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing ${missing[*]} from Debian's packages..."

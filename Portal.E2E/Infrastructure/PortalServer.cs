@@ -32,6 +32,9 @@ public sealed class PortalServer : IAsyncDisposable
 
     public Uri BaseAddress { get; }
 
+    /// <summary>The server's data folder (its SQLite file, and the outbox's .eml files without an SMTP server).</summary>
+    public string DataFolder => _dataFolder;
+
     /// <summary>Everything the server wrote to stdout and stderr so far.</summary>
     public string Output
     {
@@ -197,6 +200,8 @@ public sealed class PortalServer : IAsyncDisposable
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["Store__Provider"] = "Sqlite";
         start.Environment["Store__DataFolder"] = _dataFolder;
+        // Journeys sign up and create keys at once; the verification journey turns this on and reads the mail.
+        start.Environment["Accounts__RequireConfirmedEmail"] = "false";
         // A steady pace, slow enough that a person (or a test) can press Stop mid-reply.
         start.Environment["Simulation__TokensPerSecond"] = "40";
         foreach (var (name, value) in _settings)

@@ -82,3 +82,15 @@ public sealed class AdminAuditPage(IPage page) : BasePage(page)
         await Page.GetByRole(AriaRole.Option, new() { NameRegex = new Regex($"^{Regex.Escape(action)}$") }).ClickAsync();
     }
 }
+
+/// <summary>/admin/outbox: the mail Portal sent or is trying to send.</summary>
+public sealed class AdminOutboxPage(IPage page) : BasePage(page)
+{
+    public override string PagePath => "/admin/outbox";
+
+    protected override bool IsInteractive => true;
+
+    public ILocator Rows => Page.GetByRole(AriaRole.Table, new() { Name = "Outbox messages", Exact = true }).Locator("tbody tr");
+
+    public ILocator RowTo(string address) => Rows.Filter(new() { HasText = address });
+}

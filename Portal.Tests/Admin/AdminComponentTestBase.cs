@@ -28,6 +28,9 @@ public abstract class AdminComponentTestBase : ComponentTestBase
         Services.AddSingleton(App.Service<Microsoft.Extensions.Options.IOptions<Portal.Gateway.GatewayOptions>>());
         Services.AddSingleton(App.Service<ServiceAdmin>());
         Services.AddSingleton(App.Service<UpstreamConnectionTest>());
+        Services.AddSingleton(App.Service<Portal.Email.EmailOutbox>());
+        Services.AddSingleton(App.Service<Microsoft.Extensions.Options.IOptions<Portal.Email.EmailOptions>>());
+        Services.AddSingleton(App.Service<Portal.Email.EmlFolderTransport>());
         Services.AddScoped<AdminGuard>();
         // Where MudBlazor shows dialogs, snackbars and popovers, as the interactive layout does.
         Dialogs = Render<MudDialogProvider>();

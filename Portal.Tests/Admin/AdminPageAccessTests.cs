@@ -17,6 +17,7 @@ public sealed class AdminPageAccessTests
         { "/admin/upstreams", "Upstreams" },
         { "/admin/service", "API and usage" },
         { "/admin/audit", "Audit log" },
+        { "/admin/outbox", "Outbox" },
     };
 
     [Fact]

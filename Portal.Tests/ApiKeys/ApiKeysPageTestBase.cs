@@ -34,6 +34,7 @@ public abstract class ApiKeysPageTestBase : ComponentTestBase
         Services.AddSingleton(App.Services.GetRequiredService<IOptions<GatewayOptions>>());
         Services.AddSingleton(App.Services.GetRequiredService<IOptions<ApiKeyOptions>>());
         Services.AddSingleton(App.Services.GetRequiredService<IOptions<IdentityOptions>>());
+        Services.AddSingleton(App.Services.GetRequiredService<EmailVerification>());
     }
 
     protected PortalApplication App { get; } = new();

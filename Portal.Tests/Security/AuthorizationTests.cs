@@ -23,6 +23,8 @@ public sealed class AuthorizationTests : IDisposable
         LoopbackOrToken,
         /// <summary>Anyone may post it (with the page's antiforgery token, ThemeSwitchTests); nothing to GET.</summary>
         PublicForm,
+        /// <summary>A mailed link's page: anyone may open it; without a valid link it explains why, with 400.</summary>
+        PublicLink,
     }
 
     /// <summary>
@@ -38,6 +40,10 @@ public sealed class AuthorizationTests : IDisposable
         ["/signup"] = (Access.Public, "/signup"),
         ["/logout"] = (Access.Public, "/logout"),
         ["/access-denied"] = (Access.Public, "/access-denied"),
+        ["/forgot-password"] = (Access.Public, "/forgot-password"),
+        ["/reset-password"] = (Access.Public, "/reset-password"),
+        ["/account/confirm-email"] = (Access.PublicLink, "/account/confirm-email"),
+        ["/account/confirm-email-change"] = (Access.PublicLink, "/account/confirm-email-change"),
         ["/not-found"] = (Access.Public, "/not-found"),
         ["/error"] = (Access.Public, "/error"),
         ["/theme"] = (Access.PublicForm, "/theme"),
@@ -55,6 +61,7 @@ public sealed class AuthorizationTests : IDisposable
         ["/admin/upstreams"] = (Access.Admin, "/admin/upstreams"),
         ["/admin/service"] = (Access.Admin, "/admin/service"),
         ["/admin/audit"] = (Access.Admin, "/admin/audit"),
+        ["/admin/outbox"] = (Access.Admin, "/admin/outbox"),
         ["/api/v1/models"] = (Access.ApiKey, "/api/v1/models"),
         ["/api/v1/models/{**id}"] = (Access.ApiKey, "/api/v1/models/glm-5"),
         ["/api/v1/credits"] = (Access.ApiKey, "/api/v1/credits"),
@@ -96,6 +103,7 @@ public sealed class AuthorizationTests : IDisposable
                 Access.SignedIn or Access.Admin => HttpStatusCode.Redirect,
                 Access.ApiKey => HttpStatusCode.Unauthorized,
                 Access.PublicForm => HttpStatusCode.NotFound, // GET: there is no such page
+                Access.PublicLink => HttpStatusCode.BadRequest,
                 _ => HttpStatusCode.Forbidden,
             };
             Assert.True(expected == response.StatusCode, $"anonymous {sample}: {(int)response.StatusCode}, expected {(int)expected}");

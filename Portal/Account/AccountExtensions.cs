@@ -21,6 +21,12 @@ public static class AccountExtensions
         builder.Services.AddSingleton<AccountThrottle>();
         builder.Services.AddScoped<AuthenticationStateProvider, RevalidatingAuthStateProvider>();
         builder.Services.AddScoped<CurrentUser>();
+        builder.Services.AddScoped<AccountEmails>();
+        builder.Services.AddSingleton<AccountAudit>();
+        builder.Services.AddSingleton<EmailVerification>();
+        // The links in account mail (verify, reset, change email) expire after Accounts:EmailLinkMinutes.
+        builder.Services.AddOptions<DataProtectionTokenProviderOptions>().Configure<Microsoft.Extensions.Options.IOptions<AccountOptions>>(
+            (tokens, accounts) => tokens.TokenLifespan = TimeSpan.FromMinutes(accounts.Value.EmailLinkMinutes));
 
         builder.Services.AddAuthentication(options =>
             {
@@ -33,6 +39,7 @@ public static class AccountExtensions
         builder.Services.AddIdentityCore<PortalUser>(options =>
             {
                 options.User.RequireUniqueEmail = true;
+                // An unverified account may sign in; what it may not do is create keys or spend (EmailVerification).
                 options.SignIn.RequireConfirmedAccount = false;
                 // Length over composition rules (NIST SP 800-63B): long passphrases, no forced symbols.
                 options.Password.RequiredLength = 10;

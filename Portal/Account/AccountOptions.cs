@@ -29,4 +29,19 @@ public sealed class AccountOptions
     /// <summary>Accounts one client address may create per hour (each may get welcome credits).</summary>
     [System.ComponentModel.DataAnnotations.Range(1, 100_000)]
     public int SignUpsPerHourPerIp { get; set; } = 5;
+
+    /// <summary>
+    /// An account must verify its email (follow the link mailed at sign-up) before it may create API
+    /// keys or spend through the API or the playground; it can sign in and look around before. On by
+    /// default; off in Development, so a fresh checkout works without reading mail.
+    /// </summary>
+    public bool RequireConfirmedEmail { get; set; } = true;
+
+    /// <summary>How long the links in account mail (verify, reset password, change email) work.</summary>
+    [System.ComponentModel.DataAnnotations.Range(5, 10_080)]
+    public int EmailLinkMinutes { get; set; } = 120;
+
+    /// <summary>The shortest wait between two verification (or reset) mails to one account.</summary>
+    [System.ComponentModel.DataAnnotations.Range(0, 86_400)]
+    public int EmailResendSeconds { get; set; } = 60;
 }

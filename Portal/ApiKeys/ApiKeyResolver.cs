@@ -48,7 +48,11 @@ public sealed class ApiKeyResolver(IDbContextFactory<PortalDbContext> dbFactory,
     private async Task<AuthenticatedKey?> LoadAsync(string hash, DateTime now, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var key = await db.ApiKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Hash == hash, cancellationToken);
+        // The owner's verification comes along in the same query (one round trip per key and second).
+        var found = await db.ApiKeys.AsNoTracking().Where(k => k.Hash == hash)
+            .Join(db.Users, k => k.UserId, u => u.Id, (k, u) => new { Key = k, u.EmailConfirmed })
+            .FirstOrDefaultAsync(cancellationToken);
+        var key = found?.Key;
         // The index finds the row; the comparison that decides is constant-time.
         if (key is null
             || !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(key.Hash), Encoding.ASCII.GetBytes(hash))
@@ -66,7 +70,8 @@ public sealed class ApiKeyResolver(IDbContextFactory<PortalDbContext> dbFactory,
 
         return new AuthenticatedKey(key.Id, key.UserId, key.Name, key.Prefix, key.Last4, key.CreatedAt, key.LastUsedAt,
             key.AllowedModels.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal),
-            options.Value.RequestsPerMinuteFor(key.RateLimitPerMinute, gateway.Value.DefaultRequestsPerMinute), key.SpendCapMicros, key.SpentMicros)
+            options.Value.RequestsPerMinuteFor(key.RateLimitPerMinute, gateway.Value.DefaultRequestsPerMinute), key.SpendCapMicros, key.SpentMicros,
+            found!.EmailConfirmed)
         {
             Paused = key.PausedAt is not null,
         };

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Portal.Account;
 using Portal.Gateway;
 
 namespace Portal.ApiKeys;
@@ -35,6 +36,12 @@ public static class ApiKeysExtensions
         {
             // A real key its owner switched off: not a guess, so not counted by the throttle.
             return ApiError.KeyPaused().ToResult();
+        }
+
+        // Unverified accounts may not spend (Accounts:RequireConfirmedEmail): a key made before the setting was on, say.
+        if (!key.OwnerEmailConfirmed && http.RequestServices.GetRequiredService<EmailVerification>().Required)
+        {
+            return ApiError.EmailNotVerified().ToResult();
         }
 
         http.RequestServices.GetRequiredService<CurrentApiKey>().Key = key;

@@ -13,7 +13,9 @@ public sealed record AuthenticatedKey(
     /// <summary>The limit enforced: the key's own or the default, at most <c>ApiKeys:MaxRequestsPerMinute</c>.</summary>
     int RequestsPerMinute,
     long? SpendCapMicros,
-    long SpentMicros)
+    long SpentMicros,
+    /// <summary>Whether the key's owner has verified their email (see <c>Accounts:RequireConfirmedEmail</c>).</summary>
+    bool OwnerEmailConfirmed = true)
 {
     /// <summary>The owner paused the key: it is known, but refused until resumed.</summary>
     public bool Paused { get; init; }

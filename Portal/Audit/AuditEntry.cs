@@ -15,6 +15,13 @@ public static class AuditActions
     public const string UpstreamDelete = "upstream.delete";
     public const string ApiSwitch = "api.switch";
     public const string RoleSet = "role.set";
+    // Account events, by the account itself (or, for a failed sign-in, by whoever tried): the security log.
+    public const string SignIn = "account.sign_in";
+    public const string SignInFailed = "account.sign_in_failed";
+    public const string PasswordChange = "account.password_change";
+    public const string PasswordReset = "account.password_reset";
+    public const string EmailConfirm = "account.email_confirm";
+    public const string EmailChange = "account.email_change";
 }
 
 /// <summary>Who did it: an admin (user id and the email they had then), or the command line.</summary>
@@ -62,5 +69,7 @@ internal sealed class AuditEntryConfiguration : IEntityTypeConfiguration<AuditEn
         // both commit, so the chain can never fork (ADR 4).
         builder.HasIndex(e => e.PrevHash).IsUnique();
         builder.HasIndex(e => e.Hash).IsUnique();
+        // An account's security log (its sign-ins and changes) is found by target.
+        builder.HasIndex(e => e.Target);
     }
 }

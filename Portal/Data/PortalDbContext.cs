@@ -5,6 +5,7 @@ using Portal.ApiKeys;
 using Portal.Audit;
 using Portal.Catalog;
 using Portal.Billing;
+using Portal.Email;
 
 using Portal.Status;
 
@@ -27,6 +28,7 @@ public abstract class PortalDbContext(DbContextOptions options) : IdentityDbCont
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<InstanceLease> InstanceLeases => Set<InstanceLease>();
     public DbSet<RequestProgress> RequestProgress => Set<RequestProgress>();
+    public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

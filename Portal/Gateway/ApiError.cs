@@ -41,6 +41,10 @@ public sealed record ApiError(int Status, string Code, string Type, string Messa
     public static ApiError Forbidden(string message, string? param = null) =>
         new(403, "permission_denied", "permission_error", message, param);
 
+    public static ApiError EmailNotVerified() =>
+        new(403, "email_not_verified", "permission_error",
+            "This key's account has not verified its email address, so it may not use the API yet. Follow the link mailed at sign-up, or send a new one from /settings/profile.");
+
     public static ApiError ModelNotFound(string model) =>
         new(404, "model_not_found", "invalid_request_error", $"The model '{model}' does not exist or is not available.", "model");
 
