@@ -45,8 +45,12 @@ public sealed partial class DocsJourneyTests(PortalFixture portal, ITestOutputHe
         await login.GotoAsync();
         await page.GetByRole(AriaRole.Link, new() { Name = "Docs", Exact = true }).First.ClickAsync();
         await Expect(new DocsPage(page).Title).ToHaveTextAsync("Portal API documentation");
+        // A click before the circuit is up is an enhanced navigation, which the starting circuit then
+        // overwrites with the page it was started for: wait for it, as a person's second click would.
+        await new DocsPage(page).WaitUntilInteractiveAsync();
         await new DocsPage(page).OpenFromNavAsync("Quickstart");
         await quickstart.ExpectOpenAsync();
+        await Expect(quickstart.Title).ToHaveTextAsync("Quickstart");
 
         var blocks = quickstart.CodeBlocks;
         Assert.True(await blocks.CountAsync() >= 6);
