@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.RegularExpressions;
+using Portal.E2E.Infrastructure;
 
 namespace Portal.E2E.Cluster;
 
@@ -40,7 +40,7 @@ public sealed partial class NginxProxy : IAsyncDisposable
         {
             File.SetUnixFileMode(folder, (UnixFileMode)0b111_101_101);
         }
-        var port = FreePort();
+        var port = PortalServer.FreePort();
         var servers = string.Concat(instances.Select(i => $"    server {i.Host}:{i.Port} max_fails=3 fail_timeout=10s;\n"));
         var site = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "nginx", "portal.conf"));
         site = UpstreamServers().Replace(site, servers, 1);
@@ -124,12 +124,6 @@ public sealed partial class NginxProxy : IAsyncDisposable
         throw new TimeoutException($"nginx did not relay /healthz within 20 s.\n{ErrorLog}");
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// <summary>The example servers of the upstream block.</summary>
     [GeneratedRegex(@"(^\s*server \d+\.\d+\.\d+\.\d+:\d+[^\n]*\n)+", RegexOptions.Multiline)]

@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
+using Portal.E2E.Infrastructure;
 
 namespace Portal.E2E.Cluster;
 
@@ -44,7 +43,7 @@ public sealed class PostgresServer : IAsyncDisposable
             await RunAsync("chown", "postgres:postgres", dataFolder);
         }
 
-        var server = new PostgresServer(bin, dataFolder, FreePort(), settings ?? new Dictionary<string, string>());
+        var server = new PostgresServer(bin, dataFolder, PortalServer.FreePort(), settings ?? new Dictionary<string, string>());
         await server.AsServerUserAsync("initdb", "-D", Path.Combine(dataFolder, "data"), "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8");
         await server.StartAgainAsync();
         return server;
@@ -117,12 +116,5 @@ public sealed class PostgresServer : IAsyncDisposable
         {
             throw new InvalidOperationException($"{program} {string.Join(' ', args)} exited {process.ExitCode}: {await output}{await error}");
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -250,7 +250,8 @@ public sealed class PortalServer : IAsyncDisposable
         return Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, relative));
     }
 
-    private static int FreePort()
+    /// <summary>A loopback port nothing listens on now (for the servers the tests start).</summary>
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
