@@ -24,6 +24,8 @@ internal static class UpstreamJson
         var members = new byte[json.Length]; // the kept members are never longer than the whole
         var kept = 0;
         IReadOnlyList<ChunkChoice> choices = [];
+        var named = 0; // bits for id and model (strings) and created (a number): a chunk has all three
+        var hasChoices = false;
         ChatUsage? usage = null;
         byte[]? usageBytes = null;
         while (Next(ref reader) == JsonTokenType.PropertyName)
@@ -34,6 +36,7 @@ internal static class UpstreamJson
             {
                 Next(ref reader);
                 choices = ReadChoices(ref reader, whole);
+                hasChoices = reader.TokenType == JsonTokenType.EndArray;
             }
             else if (reader.ValueTextEquals("usage"u8))
             {
@@ -46,10 +49,24 @@ internal static class UpstreamJson
                     usage = JsonSerializer.Deserialize<ChatUsage>(usageBytes, Wire.Json);
                 }
             }
+            else if (reader.ValueTextEquals("id"u8))
+            {
+                owned = true;
+                named |= Next(ref reader) == JsonTokenType.String ? 1 : 0;
+            }
+            else if (reader.ValueTextEquals("model"u8))
+            {
+                owned = true;
+                named |= Next(ref reader) == JsonTokenType.String ? 2 : 0;
+            }
+            else if (reader.ValueTextEquals("created"u8))
+            {
+                owned = true;
+                named |= Next(ref reader) == JsonTokenType.Number ? 4 : 0;
+            }
             else
             {
-                owned = reader.ValueTextEquals("id"u8) || reader.ValueTextEquals("object"u8) || reader.ValueTextEquals("created"u8)
-                    || reader.ValueTextEquals("model"u8) || reader.ValueTextEquals("request_id"u8);
+                owned = reader.ValueTextEquals("object"u8) || reader.ValueTextEquals("request_id"u8);
                 Next(ref reader);
                 reader.Skip();
             }
@@ -70,6 +87,12 @@ internal static class UpstreamJson
         if (reader.Read())
         {
             throw new JsonException("More follows the reply's object.");
+        }
+
+        // What the chunk and reply types require: anything else is not one ("{"error": …}" with a 200).
+        if (named != 7 || (whole && !hasChoices))
+        {
+            throw new JsonException("Not a chat completion: id, created, model or choices is missing.");
         }
 
         var facts = new ChatChunk { Id = "", Created = 0, Model = "", Choices = choices, Usage = usage };
