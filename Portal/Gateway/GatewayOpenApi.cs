@@ -339,8 +339,10 @@ public static class GatewayOpenApi
             ["frequency_penalty"] = Number(-2, 2, null),
             ["presence_penalty"] = Number(-2, 2, null),
             ["request_id"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null, MinLength = 6, MaxLength = 64 },
-            ["user"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null, MaxLength = 256, Description = "Your identifier for the end user." },
-            ["user_id"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null, MaxLength = 256, Description = "Read as `user` when `user` is absent." },
+            ["user"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null, MaxLength = 256,
+                Description = "Your identifier for the end user: kept on the request's usage record, shown and filterable (`user`) only in your own usage." },
+            ["user_id"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null, MinLength = 6, MaxLength = 128,
+                Description = "Zhipu's name for `user`: read as `user` when `user` is absent." },
         },
     };
 
