@@ -28,7 +28,7 @@ public sealed class PlaygroundSessionTests
         session.Settings.MaxTokens = 256;
         session.Settings.Thinking = true;
         session.Settings.ReasoningEffort = "high";
-        session.Settings.JsonMode = true;
+        session.Settings.ResponseFormat = ResponseFormatChoice.JsonObject;
         session.Messages.Add(new PlaygroundMessage { Role = "user", Content = "Hi" });
         session.Messages.Add(new PlaygroundMessage { Role = "assistant", Content = "Hello!" });
         session.Messages.Add(new PlaygroundMessage { Role = "assistant", Error = "failed turn" });
@@ -39,7 +39,7 @@ public sealed class PlaygroundSessionTests
     [Fact]
     public void TheRequestItBuildsPassesTheGatewaysValidation()
     {
-        var body = Conversation().BuildRequest(Glm.SupportsReasoning);
+        var body = Conversation().BuildRequest(Glm);
 
         var result = ChatRequestValidator.Validate(body, name => name == "glm-5" ? Glm : null, 8192);
 
@@ -52,7 +52,7 @@ public sealed class PlaygroundSessionTests
     [Fact]
     public void ModelsWithoutReasoningGetNoThinkingParameter()
     {
-        var body = Conversation().BuildRequest(supportsReasoning: false);
+        var body = Conversation().BuildRequest(Glm with { SupportsReasoning = false });
 
         Assert.False(body.ContainsKey("thinking"));
         Assert.False(body.ContainsKey("reasoning_effort"));
@@ -71,7 +71,7 @@ public sealed class PlaygroundSessionTests
     [Fact]
     public void CodeSamplesCarryTheSameRequestAndNoRealKey()
     {
-        var body = Conversation().BuildRequest(true);
+        var body = Conversation().BuildRequest(Glm);
 
         var samples = CodeSamples.For(body, "http://portal.test/");
 

@@ -102,9 +102,16 @@ public static class CodeSamples
             options.Add($"TopP = {topP}f");
         }
 
-        if (request["response_format"] is not null)
+        if (request["response_format"] is { } format)
         {
-            options.Add("ResponseFormat = ChatResponseFormat.CreateJsonObjectFormat()");
+            options.Add(format["type"]?.GetValue<string>() switch
+            {
+                "json_schema" => "ResponseFormat = ChatResponseFormat.CreateJsonSchemaFormat("
+                    + $"{CSharpString(format["json_schema"]!["name"]!.GetValue<string>())}, "
+                    + $"BinaryData.FromString({CSharpString(format["json_schema"]!["schema"]!.ToJsonString())}))",
+                "json_object" => "ResponseFormat = ChatResponseFormat.CreateJsonObjectFormat()",
+                _ => "ResponseFormat = ChatResponseFormat.CreateTextFormat()",
+            });
         }
 
         return $$"""
