@@ -89,8 +89,11 @@ public static class PlaygroundResponseFormat
         }
         catch (JsonException e)
         {
-            // The parser's message names the line and position of the mistake.
-            return $"The schema is not valid JSON: {e.Message}";
+            // The parser counts lines and bytes from 0 and appends them to its message; people count from 1.
+            var reason = e.Message.Split(" LineNumber:", 2)[0].Trim();
+            return e.LineNumber is { } line && e.BytePositionInLine is { } column
+                ? $"The schema is not valid JSON (line {line + 1}, column {column + 1}): {reason}"
+                : $"The schema is not valid JSON: {reason}";
         }
 
         return schema is JsonObject ? null : "The schema must be a JSON object, such as {\"type\": \"object\", \"properties\": {…}}.";
