@@ -363,7 +363,7 @@ internal sealed class CompletionRun(
             InputPriceMicros = model.InputPriceMicros,
             CachedInputPriceMicros = model.EffectiveCachedInputPriceMicros,
             OutputPriceMicros = model.OutputPriceMicros,
-            EndUser = request.User is { Length: > 0 } user ? UsageRecord.ClientText(user, UsageRecord.EndUserMaxLength) : null,
+            EndUser = string.IsNullOrWhiteSpace(request.User) ? null : UsageRecord.ClientText(request.User, UsageRecord.EndUserMaxLength),
             Stream = request.Stream,
             LatencyMs = ElapsedMs(),
             TimeToFirstTokenMs = _firstTokenMs,
