@@ -1,3 +1,5 @@
+using Microsoft.EntityFrameworkCore;
+using Portal.Tests.Gateway;
 using Portal.Admin;
 
 namespace Portal.Tests.Admin;
@@ -5,6 +7,28 @@ namespace Portal.Tests.Admin;
 public sealed class AdminCliTests
 {
     private const string Password = "correct horse battery";
+
+    [Fact]
+    public async Task SetPricesChangesAModelsPricesThroughTheCatalogChecksAndAuditsIt()
+    {
+        await using var app = new PortalApplication();
+
+        var set = await app.RunCliAsync("set-prices", "--model", "glm-5", "--cached-input", "0.15", "--output", "4.5");
+        var tooDear = await app.RunCliAsync("set-prices", "--model", "glm-5", "--cached-input", "2");
+        var unknown = await app.RunCliAsync("set-prices", "--model", "no-such-model", "--input", "1");
+
+        Assert.Equal((AdminCli.Ok, "Saved glm-5."), (set.ExitCode, set.Stdout.Trim()));
+        Assert.Equal(AdminCli.Usage, tooDear.ExitCode);
+        Assert.Contains("cannot be above the input price", tooDear.Stderr);
+        Assert.Equal(AdminCli.Failed, unknown.ExitCode);
+        var model = await app.InStoreAsync(db => db.Models.SingleAsync(m => m.Id == "glm-5"));
+        Assert.Equal((1_500_000L, (long?)150_000L, 4_500_000L), (model.InputPriceMicros, model.CachedInputPriceMicros, model.OutputPriceMicros));
+        Assert.Equal(Portal.Audit.AuditActions.ModelUpdate, (await app.InStoreAsync(db => db.AuditEntries.SingleAsync())).Action);
+
+        var back = await app.RunCliAsync("set-prices", "--model", "glm-5", "--cached-input", "as-input");
+        Assert.Equal(AdminCli.Ok, back.ExitCode);
+        Assert.Null(await app.InStoreAsync(db => db.Models.Where(m => m.Id == "glm-5").Select(m => m.CachedInputPriceMicros).SingleAsync()));
+    }
 
     [Fact]
     public async Task CreateUserCreatesAnOrdinaryAccountWithThePasswordFromStandardInput()

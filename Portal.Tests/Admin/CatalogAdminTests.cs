@@ -51,6 +51,45 @@ public sealed class CatalogAdminTests : IDisposable
     }
 
     [Fact]
+    public async Task ACachedInputPriceIsSavedAuditedAndClearedBackToTheInputPrice()
+    {
+        var (_, caller) = await _app.CreateAdminCallerAsync();
+        var form = (await Catalog.FormForAsync(caller, "glm-5"))!;
+        Assert.Equal("", form.CachedInputPrice); // none yet: cached tokens cost the input price
+
+        form.CachedInputPrice = "0.375";
+        Assert.Equal("Saved glm-5.", (await Catalog.SaveAsync(caller, form, isNew: false)).Done);
+
+        var model = (await _app.Service<ModelCatalog>().FindAsync("glm-5"))!;
+        Assert.Equal((375_000L, 375_000L), (model.CachedInputPriceMicros, model.EffectiveCachedInputPriceMicros));
+        Assert.Equal("0.375", (await Catalog.FormForAsync(caller, "glm-5"))!.CachedInputPrice);
+        var changed = JsonNode.Parse((await _app.InStoreAsync(db => db.AuditEntries.SingleAsync())).Details)!["changed"]!.AsObject();
+        Assert.Equal("""["same as input","0.375"]""", changed["cachedInputUsdPer1M"]!.ToJsonString());
+
+        form.CachedInputPrice = " ";
+        await Catalog.SaveAsync(caller, form, isNew: false);
+        model = (await _app.Service<ModelCatalog>().FindAsync("glm-5"))!;
+        Assert.Equal(((long?)null, 1_500_000L), (model.CachedInputPriceMicros, model.EffectiveCachedInputPriceMicros));
+    }
+
+    [Theory]
+    [InlineData("1.50", "1.51", "cannot be above the input price")]
+    [InlineData("1.50", "-0.1", "Enter a price in USD per 1M tokens")]
+    [InlineData("1.50", "cheap", "Enter a price in USD per 1M tokens")]
+    public async Task ACachedInputPriceAboveTheInputPriceOrNotAPriceIsRefused(string input, string cached, string message)
+    {
+        var (_, caller) = await _app.CreateAdminCallerAsync();
+        var form = (await Catalog.FormForAsync(caller, "glm-5"))!;
+        (form.InputPrice, form.CachedInputPrice) = (input, cached);
+
+        var result = await Catalog.SaveAsync(caller, form, isNew: false);
+
+        Assert.Contains(message, result.ErrorFor(nameof(ModelForm.CachedInputPrice)));
+        Assert.Null(await _app.InStoreAsync(db => db.Models.Where(m => m.Id == "glm-5").Select(m => m.CachedInputPriceMicros).SingleAsync()));
+        Assert.False(await _app.InStoreAsync(db => db.AuditEntries.AnyAsync()));
+    }
+
+    [Fact]
     public async Task MediaPartBoundsAreEditedAuditedAndHeldAtOnce()
     {
         var (_, caller) = await _app.CreateAdminCallerAsync();

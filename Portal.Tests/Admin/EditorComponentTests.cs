@@ -43,6 +43,24 @@ public sealed class EditorComponentTests : AdminComponentTestBase
     }
 
     [Fact]
+    public async Task ACachedInputPriceAboveTheInputPriceIsShownBesideItsFieldAndAFairOneIsSaved()
+    {
+        var caller = await App.GuardFor((await SignInAsAdminAsync()).Id).RequireAdminAsync();
+        var editor = RenderModelEditor((await App.Service<CatalogAdmin>().FormForAsync(caller, "glm-5"))!, isNew: false);
+
+        editor.Find("#model-cached-input-price").Change("1.60");
+        editor.Find("form").Submit();
+
+        editor.WaitForAssertion(() => Assert.Equal("The cached-input price cannot be above the input price: cached tokens are a discount on input.",
+            editor.Find("#model-cached-input-price-error").TextContent), Wait);
+        editor.Find("#model-cached-input-price").Change("0.30");
+        editor.Find("form").Submit();
+
+        editor.WaitForAssertion(() => Assert.Empty(editor.FindAll("#model-cached-input-price-error")), Wait);
+        Assert.Equal(Money.FromUsd(0.30m), await App.InStoreAsync(db => db.Models.Where(m => m.Id == "glm-5").Select(m => m.CachedInputPriceMicros).SingleAsync()));
+    }
+
+    [Fact]
     public async Task ADuplicateAliasIsRefusedOnANewModel()
     {
         await SignInAsAdminAsync();

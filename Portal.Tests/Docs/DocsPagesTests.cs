@@ -110,6 +110,11 @@ public sealed partial class DocsPagesTests : IDisposable
         var row = ModelRows(await browser.GetPageAsync("/docs/models"))["glm-5"];
         Assert.Equal("$1.2345", Price(row, "input"));
         Assert.Equal("$9.00", Price(row, "output"));
+        Assert.Equal("$1.2345", Price(row, "cached-input")); // none of its own: the input price
+
+        await _app.InStoreAsync(db => db.Models.Where(m => m.Id == "glm-5").ExecuteUpdateAsync(s => s.SetProperty(m => m.CachedInputPriceMicros, 123_000)));
+        _app.Time.Advance(TimeSpan.FromSeconds(1.1));
+        Assert.Equal("$0.123", Price(ModelRows(await browser.GetPageAsync("/docs/models"))["glm-5"], "cached-input"));
     }
 
     [Fact]

@@ -111,7 +111,7 @@ public sealed class ApiErrorTests : IDisposable
         var account = await _app.CreateApiAccountAsync();
         var response = await _app.ApiClient(account.Key).PostChatAsync("""
             {"model":"glm-5","messages":[{"role":"user","content":[{"type":"text","text":"hi"},{"type":"image_url","image_url":{"url":"https://example.com/a.png"}}]}],
-             "max_tokens":5,"tools":[{"type":"web_search","web_search":{"enable":true}}],"vendor_extra":{"anything":1},"user_id":"u-1"}
+             "max_tokens":5,"tools":[{"type":"web_search","web_search":{"enable":true}}],"vendor_extra":{"anything":1},"user_id":"user-0001"}
             """);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }

@@ -2,6 +2,7 @@ using Portal.Billing;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using OpenAI.Chat;
 
 namespace Portal.Tests.Gateway;
@@ -201,6 +202,12 @@ public sealed class ChatCompletionsTests : IDisposable
         var one = JsonNode.Parse(await client.GetStringAsync("/api/v1/models/zhipu/glm-5"))!;
         Assert.Equal(("glm-5", "model", 8192), (one["id"]!.GetValue<string>(), one["object"]!.GetValue<string>(), one["max_output_tokens"]!.GetValue<int>()));
         Assert.Equal(5.00m, one["pricing"]!["output"]!.GetValue<decimal>());
+        Assert.Equal(1.50m, one["pricing"]!["cached_input"]!.GetValue<decimal>()); // no cached price of its own: the input price
+
+        await _app.InStoreAsync(db => db.Models.Where(m => m.Id == "glm-5").ExecuteUpdateAsync(s => s.SetProperty(m => m.CachedInputPriceMicros, 150_000)));
+        _app.Services.GetRequiredService<Portal.Catalog.ModelCatalog>().Invalidate();
+        one = JsonNode.Parse(await client.GetStringAsync("/api/v1/models/glm-5"))!;
+        Assert.Equal(0.15m, one["pricing"]!["cached_input"]!.GetValue<decimal>());
     }
 
     [Fact]

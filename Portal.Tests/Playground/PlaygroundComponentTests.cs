@@ -62,7 +62,7 @@ public sealed class PlaygroundComponentTests : ComponentTestBase
 
         Assert.True(session.Settings.Thinking);
         Assert.Contains("Reasoning effort", panel.Markup);
-        var request = session.BuildRequest(Glm.SupportsReasoning);
+        var request = session.BuildRequest(Glm);
         Assert.Equal("enabled", request["thinking"]!["type"]!.GetValue<string>());
         Assert.Null(request["reasoning_effort"]); // "default" sends none
         Assert.Equal(0.7, request["temperature"]!.GetValue<double>());
@@ -112,7 +112,7 @@ public sealed class PlaygroundComponentTests : ComponentTestBase
         var dialogs = Render<MudDialogProvider>();
         var request = new PlaygroundSession { Settings = { Model = "glm-5" } };
         request.Messages.Add(new PlaygroundMessage { Role = "user", Content = "Hi" });
-        var parameters = new DialogParameters<ViewCodeDialog> { { d => d.Request, request.BuildRequest(true) } };
+        var parameters = new DialogParameters<ViewCodeDialog> { { d => d.Request, request.BuildRequest(Glm) } };
 
         await dialogs.InvokeAsync(() => Services.GetRequiredService<IDialogService>().ShowAsync<ViewCodeDialog>("This request as code", parameters));
 

@@ -28,7 +28,7 @@ public sealed class PlaygroundSessionTests
         session.Settings.MaxTokens = 256;
         session.Settings.Thinking = true;
         session.Settings.ReasoningEffort = "high";
-        session.Settings.JsonMode = true;
+        session.Settings.ResponseFormat = ResponseFormatChoice.JsonObject;
         session.Messages.Add(new PlaygroundMessage { Role = "user", Content = "Hi" });
         session.Messages.Add(new PlaygroundMessage { Role = "assistant", Content = "Hello!" });
         session.Messages.Add(new PlaygroundMessage { Role = "assistant", Error = "failed turn" });
@@ -39,7 +39,7 @@ public sealed class PlaygroundSessionTests
     [Fact]
     public void TheRequestItBuildsPassesTheGatewaysValidation()
     {
-        var body = Conversation().BuildRequest(Glm.SupportsReasoning);
+        var body = Conversation().BuildRequest(Glm);
 
         var result = ChatRequestValidator.Validate(body, name => name == "glm-5" ? Glm : null, 8192);
 
@@ -52,7 +52,7 @@ public sealed class PlaygroundSessionTests
     [Fact]
     public void ModelsWithoutReasoningGetNoThinkingParameter()
     {
-        var body = Conversation().BuildRequest(supportsReasoning: false);
+        var body = Conversation().BuildRequest(Glm with { SupportsReasoning = false });
 
         Assert.False(body.ContainsKey("thinking"));
         Assert.False(body.ContainsKey("reasoning_effort"));
@@ -71,7 +71,7 @@ public sealed class PlaygroundSessionTests
     [Fact]
     public void CodeSamplesCarryTheSameRequestAndNoRealKey()
     {
-        var body = Conversation().BuildRequest(true);
+        var body = Conversation().BuildRequest(Glm);
 
         var samples = CodeSamples.For(body, "http://portal.test/");
 
@@ -84,6 +84,44 @@ public sealed class PlaygroundSessionTests
         Assert.True(JsonNode.DeepEquals(body, JsonNode.Parse(json)));
         Assert.Contains("extra_body={\"thinking\": {\"type\": \"enabled\"}}", samples[1].Code);
         Assert.Contains("MaxOutputTokenCount = 256", samples[3].Code);
+    }
+
+    [Fact]
+    public void AJsonSchemaGoesIntoTheRequestAndEveryCodeSampleAndFallsBackToTextWhereTheModelHasNoStructuredOutputs()
+    {
+        var session = Conversation();
+        session.Settings.ResponseFormat = ResponseFormatChoice.JsonSchema;
+        session.Settings.SchemaName = "city_answer";
+        var structured = Glm with { SupportsStructuredOutputs = true };
+
+        var body = session.BuildRequest(structured);
+
+        var result = ChatRequestValidator.Validate(body, _ => structured, 8192);
+        Assert.Null(result.Error);
+        Assert.Equal("city_answer", result.Request!.ResponseSchema!.Name);
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(PlaygroundResponseFormat.ExampleSchema), body["response_format"]!["json_schema"]!["schema"]));
+        var samples = CodeSamples.For(body, "http://portal.test/");
+        var curl = samples[0].Code;
+        Assert.True(JsonNode.DeepEquals(body, JsonNode.Parse(curl[(curl.IndexOf("-d '", StringComparison.Ordinal) + 4)..curl.LastIndexOf('\'')])));
+        Assert.Contains("response_format={\"type\": \"json_schema\", \"json_schema\": {\"name\": \"city_answer\", \"schema\": {\"type\": \"object\"", samples[1].Code);
+        Assert.Contains("\"additionalProperties\": False", samples[1].Code);
+        Assert.Contains("\"type\": \"json_schema\"", samples[2].Code);
+        Assert.Contains("ResponseFormat = ChatResponseFormat.CreateJsonSchemaFormat(\"city_answer\", BinaryData.FromString(\"{\\\"type\\\":\\\"object\\\"", samples[3].Code);
+
+        // glm-5 here takes JSON mode but not schemas: the request asks for neither rather than being refused.
+        Assert.False(session.BuildRequest(Glm).ContainsKey("response_format"));
+        Assert.Null(PlaygroundResponseFormat.Problem(session.Settings, Glm));
+    }
+
+    [Fact]
+    public void ASchemaThatIsNotJsonIsExplainedWithItsLineAndColumnCountedFromOne()
+    {
+        var settings = new PlaygroundSettings { ResponseFormat = ResponseFormatChoice.JsonSchema, SchemaText = "{\n  \"type\": object\n}" };
+
+        var problem = PlaygroundResponseFormat.Problem(settings, Glm with { SupportsStructuredOutputs = true });
+
+        Assert.StartsWith("The schema is not valid JSON (line 2, column 11): ", problem);
+        Assert.DoesNotContain("LineNumber", problem);
     }
 
     [Fact]

@@ -67,7 +67,7 @@ public sealed class DashboardAccessTests : IAsyncLifetime
         Assert.Equal("portal-requests.csv", response.Content.Headers.ContentDisposition?.FileNameStar ?? response.Content.Headers.ContentDisposition?.FileName?.Trim('"'));
         var lines = csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(RequestsCsv.Header.TrimEnd(), lines[0]);
-        Assert.Equal($"2026-11-22T09:30:00.000Z,{ada.RequestId},glm-5,laptop,12,34,0,0.000123,850,120,200,,reported,false,1", lines[1]);
+        Assert.Equal($"2026-11-22T09:30:00.000Z,{ada.RequestId},glm-5,laptop,12,34,0,0.000123,850,120,200,,reported,false,1,0,0.000000,0.000000,0.000000,", lines[1]);
         Assert.Equal(2, lines.Length);
         Assert.DoesNotContain(bob.RequestId, csv);
     }
@@ -93,7 +93,35 @@ public sealed class DashboardAccessTests : IAsyncLifetime
         var lines = csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(2, lines.Length);
         Assert.StartsWith($"2026-11-22T09:30:00.000Z,{viaHostile.RequestId},kimi-k2,\"'=HYPERLINK(\"\"http://evil.test\"\",\"\"x\"\"),1\",", lines[1]);
-        Assert.EndsWith(",502,upstream_error,reported,false,1", lines[1]);
+        Assert.EndsWith(",502,upstream_error,reported,false,1,0,0.000000,0.000000,0.000000,", lines[1]);
+    }
+
+    [Fact]
+    public async Task EndUsersAreInTheCsvAndFilterItButOnlyTheAccountsOwn()
+    {
+        var ada = await _app.CreateUserAsync("ada@example.com", Password);
+        var bob = await _app.CreateUserAsync("bob@example.com", Password);
+        var now = _app.Now();
+        var forCustomer = Record(ada.Id, now, prompt: 2_000, completion: 10, cost: 1_640);
+        (forCustomer.EndUser, forCustomer.CachedTokens) = ("customer-7", 1_500);
+        (forCustomer.InputPriceMicros, forCustomer.CachedInputPriceMicros, forCustomer.OutputPriceMicros) = (1_500_000, 300_000, 5_000_000);
+        var forOther = Record(ada.Id, now.AddMinutes(-1));
+        forOther.EndUser = "customer-8, \"quoted\"";
+        var bobs = Record(bob.Id, now);
+        bobs.EndUser = "customer-7"; // the same id, another account's
+        await _app.AddAsync(forCustomer, forOther, bobs, Record(ada.Id, now.AddMinutes(-2)));
+        using var browser = await _app.SignedInBrowserAsync("ada@example.com", Password);
+
+        var all = (await browser.Client.GetStringAsync(UsageEndpoints.CsvPath)).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        var filtered = (await browser.Client.GetStringAsync($"{UsageEndpoints.CsvPath}?user=customer-7")).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+
+        Assert.EndsWith(",cached_tokens,input_usd_per_1m,cached_input_usd_per_1m,output_usd_per_1m,end_user", all[0]);
+        Assert.Equal(4, all.Length);
+        Assert.EndsWith(",1,1500,1.500000,0.300000,5.000000,customer-7", all[1]);
+        Assert.EndsWith(",\"customer-8, \"\"quoted\"\"\"", all[2]);
+        Assert.EndsWith(",0,0.000000,0.000000,0.000000,", all[3]);
+        Assert.Equal([forCustomer.RequestId], filtered.Skip(1).Select(line => line.Split(',')[1]));
+        Assert.DoesNotContain(bobs.RequestId, string.Concat(all));
     }
 
     [Theory]

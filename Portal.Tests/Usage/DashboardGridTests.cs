@@ -62,7 +62,7 @@ public sealed class DashboardGridTests : ComponentTestBase
         // The status reads as a failure or a success by its colour too.
         Assert.Contains("mud-chip-color-error", Rows(table)[0].QuerySelector("[data-testid=request-status] .mud-chip")!.ClassName);
         Assert.Contains("mud-chip-color-success", Rows(table)[1].QuerySelector("[data-testid=request-status] .mud-chip")!.ClassName);
-        Assert.Equal("Key", Rows(table)[1].QuerySelectorAll("td")[2].GetAttribute("data-label"));
+        Assert.Equal("Key", Rows(table)[1].QuerySelectorAll("td")[3].GetAttribute("data-label"));
     }
 
     [Fact]
@@ -254,6 +254,66 @@ public sealed class DashboardGridTests : ComponentTestBase
 
         page.WaitForAssertion(() => Assert.Equal("The start date (2026-11-20) is after the end date (2026-11-01).", Clean(page.Find("[data-testid=filter-errors]").TextContent)), Wait);
         Assert.Empty(page.FindAll("[data-testid=request-table], [data-testid=csv-export]"));
+    }
+
+    [Fact]
+    public async Task ARowShowsItsEndUserAndCachedTokensAndItsDetailThePricesItWasChargedAt()
+    {
+        var ada = await App.CreateUserAsync("ada@example.com", Password);
+        var cached = Record(ada.Id, App.Now().Date.AddHours(9), "glm-5", prompt: 2_000, completion: 10, cost: 800);
+        (cached.EndUser, cached.CachedTokens) = ("customer-7", 1_500);
+        (cached.InputPriceMicros, cached.CachedInputPriceMicros, cached.OutputPriceMicros) = (1_500_000, 300_000, 5_000_000);
+        await App.AddAsync(cached);
+
+        var table = Render<RequestTable>(p => p.Add(c => c.UserId, ada.Id).Add(c => c.Filter, RequestFilter.None));
+
+        table.WaitForAssertion(() => Assert.Equal("2026-11-22 09:00:00 glm-5 Playground for customer-7 2,000 / 10 1,500 cached $0.0008 500 ms 100 ms 200 reported",
+            Clean(Assert.Single(Rows(table)).TextContent)), Wait);
+        Assert.Empty(table.FindAll("[data-testid=request-detail]"));
+
+        Rows(table)[0].QuerySelector("button")!.Click();
+
+        table.WaitForAssertion(() => Assert.Equal("input $1.50 · cached input $0.30 · output $5.00", Clean(table.Find("[data-testid=detail-prices]").TextContent)), Wait);
+        Assert.Equal("customer-7", table.Find("[data-testid=detail-end-user]").TextContent.Trim());
+        Assert.Equal("2,000, of which 1,500 cached", table.Find("[data-testid=detail-prompt]").TextContent.Trim());
+    }
+
+    [Fact]
+    public async Task TheEndUserInTheAddressListsOnlyThatEndUsersRequestsAndFillsTheFilter()
+    {
+        var ada = await SignInAsync("ada@example.com");
+        var bob = await App.CreateUserAsync("bob@example.com", Password);
+        var mine = Record(ada.Id, App.Now());
+        mine.EndUser = "customer-7";
+        var other = Record(ada.Id, App.Now().AddMinutes(-1));
+        other.EndUser = "customer-8";
+        var bobs = Record(bob.Id, App.Now());
+        bobs.EndUser = "customer-7";
+        await App.AddAsync(mine, other, bobs, Record(ada.Id, App.Now().AddMinutes(-2)));
+        Services.GetRequiredService<NavigationManager>().NavigateTo("/dashboard?user=customer-7");
+
+        var page = Render<DashboardPage>();
+
+        page.WaitForAssertion(() => Assert.Equal([mine.RequestId], Rows(page).Select(r => r.QuerySelector("[data-request-id]")!.GetAttribute("data-request-id"))), Wait);
+        Assert.Equal("customer-7", page.Find("input#filter-end-user").GetAttribute("value"));
+        Assert.Contains("user=customer-7", page.Find("[data-testid=csv-export]").GetAttribute("href"));
+    }
+
+    [Fact]
+    public void TypingAnEndUserFiltersByIt()
+    {
+        IReadOnlyDictionary<string, string?>? applied = null;
+        var filters = Render<RequestFilters>(p => p
+            .Add(c => c.Filter, RequestFilter.None)
+            .Add(c => c.Models, ["glm-5"])
+            .Add(c => c.Keys, [])
+            .Add(c => c.OnApply, values => applied = values));
+
+        filters.Find("input#filter-end-user").Change("customer-7");
+        filters.Find("form").Submit();
+
+        Assert.NotNull(applied);
+        Assert.Equal("customer-7", applied["user"]);
     }
 
     private async Task<PortalUser> SignInAsync(string email)

@@ -44,6 +44,10 @@ public static class AdminCli
                                                          provider key is read from environment variable VAR
           list-upstreams                                 upstreams per model (keys never shown)
           remove-upstream --id ID                        stop using an upstream
+          set-prices  --model M [--input USD] [--output USD] [--cached-input USD|as-input]
+                                                         change a model's prices, USD per 1M tokens; cached
+                                                         input (cached_tokens) at most the input price,
+                                                         as-input: the input price
 
         The store comes from configuration (appsettings, or environment variables such as
         Store__Provider=Postgres and Store__ConnectionString=...).
@@ -83,6 +87,7 @@ public static class AdminCli
                 "add-upstream" => await AddUpstreamAsync(sp, options, stdout, stderr),
                 "list-upstreams" => await ListUpstreamsAsync(sp, options, stdout),
                 "remove-upstream" => await RemoveUpstreamAsync(sp, options, stdout, stderr),
+                "set-prices" => await SetPricesAsync(sp, options, stdout, stderr),
                 _ => UsageError(stderr, $"unknown verb '{args[0]}'."),
             };
         }
@@ -388,6 +393,45 @@ public static class AdminCli
         if (!result.Succeeded)
         {
             stderr.WriteLine($"error: there is no upstream {id}.");
+            return Failed;
+        }
+
+        stdout.WriteLine(result.Done);
+        return Ok;
+    }
+
+    /// <summary>The model editor's prices from a script: the same checks and audit entry, through <see cref="CatalogAdmin"/>.</summary>
+    private static async Task<int> SetPricesAsync(IServiceProvider sp, CliArguments options, TextWriter stdout, TextWriter stderr)
+    {
+        var modelId = options.Required("model");
+        var input = options.Optional("input");
+        var output = options.Optional("output");
+        var cachedInput = options.Optional("cached-input");
+        options.EnsureAllUsed();
+        if (input is null && output is null && cachedInput is null)
+        {
+            throw new CliUsageException("give at least one of --input, --output or --cached-input (USD per 1M tokens).");
+        }
+
+        var admin = sp.GetRequiredService<CatalogAdmin>();
+        if (await admin.FormForAsync(AdminCaller.Cli, modelId) is not { } form)
+        {
+            stderr.WriteLine($"error: there is no model '{modelId}'.");
+            return Failed;
+        }
+
+        form.InputPrice = input ?? form.InputPrice;
+        form.OutputPrice = output ?? form.OutputPrice;
+        form.CachedInputPrice = cachedInput is null ? form.CachedInputPrice : cachedInput == "as-input" ? "" : cachedInput;
+        var result = await admin.SaveAsync(AdminCaller.Cli, form, isNew: false);
+        if (result.Errors.Count > 0)
+        {
+            throw new CliUsageException(string.Join(" ", result.Errors.Values));
+        }
+
+        if (!result.Succeeded)
+        {
+            stderr.WriteLine($"error: {result.Problem}");
             return Failed;
         }
 

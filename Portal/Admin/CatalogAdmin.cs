@@ -9,7 +9,7 @@ namespace Portal.Admin;
 
 public sealed record ModelRow(string Id, IReadOnlyList<string> Aliases, string OwnedBy, bool SupportsTools, bool SupportsJsonMode,
     bool SupportsStructuredOutputs, bool SupportsReasoning, bool AlwaysReasons, int MaxOutputTokens, int ContextLength, long InputPriceMicros, long OutputPriceMicros,
-    bool Enabled, int Upstreams);
+    bool Enabled, int Upstreams, long? CachedInputPriceMicros = null);
 
 /// <summary>A model as the editor shows it: prices as USD text per 1M tokens, aliases comma-separated.</summary>
 public sealed class ModelForm
@@ -26,6 +26,8 @@ public sealed class ModelForm
     public string ContextLength { get; set; } = "128000";
     public string InputPrice { get; set; } = "";
     public string OutputPrice { get; set; } = "";
+    /// <summary>Blank: cached prompt tokens cost the input price.</summary>
+    public string CachedInputPrice { get; set; } = "";
     public string ImagePartTokens { get; set; } = MediaDefaults.ImagePartTokens.ToString(CultureInfo.InvariantCulture);
     public string FilePartTokens { get; set; } = MediaDefaults.OtherPartTokens.ToString(CultureInfo.InvariantCulture);
     public string AudioPartTokens { get; set; } = MediaDefaults.OtherPartTokens.ToString(CultureInfo.InvariantCulture);
@@ -45,7 +47,7 @@ public sealed partial class CatalogAdmin(IDbContextFactory<PortalDbContext> dbFa
         var models = await db.Models.AsNoTracking().Include(m => m.Upstreams).ToListAsync(cancellationToken);
         return models.OrderBy(m => m.Id, StringComparer.Ordinal)
             .Select(m => new ModelRow(m.Id, SplitAliases(m.Aliases), m.OwnedBy, m.SupportsTools, m.SupportsJsonMode, m.SupportsStructuredOutputs,
-                m.SupportsReasoning, m.AlwaysReasons, m.MaxOutputTokens, m.ContextLength, m.InputPriceMicros, m.OutputPriceMicros, m.Enabled, m.Upstreams.Count))
+                m.SupportsReasoning, m.AlwaysReasons, m.MaxOutputTokens, m.ContextLength, m.InputPriceMicros, m.OutputPriceMicros, m.Enabled, m.Upstreams.Count, m.CachedInputPriceMicros))
             .ToList();
     }
 
@@ -68,6 +70,7 @@ public sealed partial class CatalogAdmin(IDbContextFactory<PortalDbContext> dbFa
             ContextLength = m.ContextLength.ToString(CultureInfo.InvariantCulture),
             InputPrice = UsdInput.Format(m.InputPriceMicros),
             OutputPrice = UsdInput.Format(m.OutputPriceMicros),
+            CachedInputPrice = m.CachedInputPriceMicros is { } cached ? UsdInput.Format(cached) : "",
             ImagePartTokens = m.ImagePartTokens.ToString(CultureInfo.InvariantCulture),
             FilePartTokens = m.FilePartTokens.ToString(CultureInfo.InvariantCulture),
             AudioPartTokens = m.AudioPartTokens.ToString(CultureInfo.InvariantCulture),
@@ -134,7 +137,7 @@ public sealed partial class CatalogAdmin(IDbContextFactory<PortalDbContext> dbFa
         model.SupportsReasoning = form.SupportsReasoning;
         model.AlwaysReasons = form.AlwaysReasons;
         (model.MaxOutputTokens, model.ContextLength) = limits;
-        (model.InputPriceMicros, model.OutputPriceMicros) = prices;
+        (model.InputPriceMicros, model.OutputPriceMicros, model.CachedInputPriceMicros) = prices;
         (model.ImagePartTokens, model.FilePartTokens, model.AudioPartTokens, model.VideoPartTokens) = media;
         model.Enabled = form.Enabled;
         await db.SaveChangesAsync(cancellationToken);
@@ -155,7 +158,7 @@ public sealed partial class CatalogAdmin(IDbContextFactory<PortalDbContext> dbFa
     }
 
     private static Dictionary<string, string> Validate(ModelForm form, string id, IReadOnlyList<string> aliases,
-        out (int MaxOutput, int Context) limits, out (long Input, long Output) prices)
+        out (int MaxOutput, int Context) limits, out (long Input, long Output, long? CachedInput) prices)
     {
         var errors = new Dictionary<string, string>();
         if (!ModelId().IsMatch(id))
@@ -212,6 +215,25 @@ public sealed partial class CatalogAdmin(IDbContextFactory<PortalDbContext> dbFa
             errors[nameof(ModelForm.OutputPrice)] = PriceError;
         }
 
+        prices.CachedInput = null;
+        if (!string.IsNullOrWhiteSpace(form.CachedInputPrice))
+        {
+            if (!UsdInput.TryParse(form.CachedInputPrice, out var cached) || cached < 0)
+            {
+                errors[nameof(ModelForm.CachedInputPrice)] = PriceError + " Leave it blank to charge cached tokens the input price.";
+            }
+            else if (!errors.ContainsKey(nameof(ModelForm.InputPrice)) && cached > prices.Input)
+            {
+                // The hold prices the whole prompt at the input price; a dearer cached token could
+                // cost more than it held (ADR 25). Providers' cache prices are discounts anyway.
+                errors[nameof(ModelForm.CachedInputPrice)] = "The cached-input price cannot be above the input price: cached tokens are a discount on input.";
+            }
+            else
+            {
+                prices.CachedInput = cached;
+            }
+        }
+
         return errors;
     }
 
@@ -257,6 +279,7 @@ public sealed partial class CatalogAdmin(IDbContextFactory<PortalDbContext> dbFa
         ["contextLength"] = m.ContextLength,
         ["inputUsdPer1M"] = UsdInput.Format(m.InputPriceMicros),
         ["outputUsdPer1M"] = UsdInput.Format(m.OutputPriceMicros),
+        ["cachedInputUsdPer1M"] = m.CachedInputPriceMicros is { } cached ? UsdInput.Format(cached) : "same as input",
         ["imagePartTokens"] = m.ImagePartTokens,
         ["filePartTokens"] = m.FilePartTokens,
         ["audioPartTokens"] = m.AudioPartTokens,

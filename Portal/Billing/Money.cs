@@ -22,5 +22,19 @@ public static class Money
         return (long)((scaled + 999_999) / 1_000_000);
     }
 
+    /// <summary>
+    /// ADR 25: as above, with the prompt's cached tokens at their own price:
+    /// <c>ceil(((prompt − cached) × input + cached × cached_input + completion × output) / 1e6)</c>.
+    /// Cached tokens are a part of the prompt, so a count outside 0…prompt (an upstream can report
+    /// anything) is clamped into it.
+    /// </summary>
+    public static long Cost(long promptTokens, long cachedTokens, long completionTokens, long inputPriceMicros, long cachedInputPriceMicros, long outputPriceMicros)
+    {
+        var cached = Math.Clamp(cachedTokens, 0, Math.Max(promptTokens, 0));
+        var scaled = checked((Int128)(promptTokens - cached) * inputPriceMicros + (Int128)cached * cachedInputPriceMicros
+            + (Int128)completionTokens * outputPriceMicros);
+        return (long)((scaled + 999_999) / 1_000_000);
+    }
+
     public static string Format(long micros) => ToUsd(micros).ToString("$#,0.00####", System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -37,6 +37,13 @@ public sealed class UsageRecord
     public long CostMicros { get; set; }
     public long InputPriceMicros { get; set; }
     public long OutputPriceMicros { get; set; }
+    /// <summary>The price <see cref="CachedTokens"/> were billed at: the input price for a model without a cached-input price (ADR 25).</summary>
+    public long CachedInputPriceMicros { get; set; }
+    /// <summary>
+    /// The client's own id for its end user (<c>user</c>, or Zhipu's <c>user_id</c>), made storable by
+    /// <see cref="ClientText"/>; only its account ever sees or filters by it.
+    /// </summary>
+    public string? EndUser { get; set; }
     public bool Stream { get; set; }
     public int LatencyMs { get; set; }
     public int? TimeToFirstTokenMs { get; set; }
@@ -59,6 +66,9 @@ public sealed class UsageRecord
 
     /// <summary>The longest <see cref="ModelId"/> the store keeps.</summary>
     public const int ModelIdMaxLength = 128;
+
+    /// <summary>The longest <see cref="EndUser"/> the store keeps: the longest <c>user</c> the gateway accepts.</summary>
+    public const int EndUserMaxLength = 256;
 
     /// <summary>A request refused before anything was held (bad input, 402, 403, 429…): no tokens, no cost.</summary>
     /// <param name="model">What the client asked for (made storable by <see cref="ClientText"/>), or null when it named none.</param>
@@ -110,8 +120,11 @@ internal sealed class UsageRecordConfiguration : IEntityTypeConfiguration<UsageR
         builder.Property(r => r.Upstream).HasMaxLength(300);
         builder.Property(r => r.ErrorCode).HasMaxLength(64);
         builder.Property(r => r.Provenance).HasMaxLength(16);
+        builder.Property(r => r.EndUser).HasMaxLength(UsageRecord.EndUserMaxLength);
         builder.HasIndex(r => r.RequestId).IsUnique();
         builder.HasIndex(r => new { r.UserId, r.CreatedAt });
+        // The dashboard's and /api/v1/usage's end-user filter: one account's requests for one end user, by time.
+        builder.HasIndex(r => new { r.UserId, r.EndUser, r.CreatedAt });
         // The status page reads each model's last hour and day.
         builder.HasIndex(r => new { r.ModelId, r.CreatedAt });
         builder.HasOne<PortalUser>().WithMany().HasForeignKey(r => r.UserId).OnDelete(DeleteBehavior.Cascade);

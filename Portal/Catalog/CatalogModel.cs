@@ -22,6 +22,11 @@ public sealed class CatalogModel
     public int ContextLength { get; set; }
     public long InputPriceMicros { get; set; }
     public long OutputPriceMicros { get; set; }
+    /// <summary>
+    /// The price of prompt tokens the provider served from its cache (<c>prompt_tokens_details.cached_tokens</c>);
+    /// null: they cost the input price, as before there was one. Never above the input price (ADR 25).
+    /// </summary>
+    public long? CachedInputPriceMicros { get; set; }
     // The hold's bound for a media part (ADR 13): providers bill an image, a file, audio or video by
     // its size, pages or length, not by the bytes of its URL or base64, so each part counts this many
     // prompt tokens instead of those bytes.

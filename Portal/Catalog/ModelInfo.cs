@@ -15,6 +15,10 @@ public sealed record ModelInfo
     public int ContextLength { get; init; }
     public long InputPriceMicros { get; init; }
     public long OutputPriceMicros { get; init; }
+    /// <summary>As the catalog has it: null when cached prompt tokens cost the input price.</summary>
+    public long? CachedInputPriceMicros { get; init; }
+    /// <summary>What a cached prompt token is billed at (ADR 25).</summary>
+    public long EffectiveCachedInputPriceMicros => CachedInputPriceMicros ?? InputPriceMicros;
     public int ImagePartTokens { get; init; } = MediaDefaults.ImagePartTokens;
     public int FilePartTokens { get; init; } = MediaDefaults.OtherPartTokens;
     public int AudioPartTokens { get; init; } = MediaDefaults.OtherPartTokens;
@@ -40,6 +44,7 @@ public sealed record ModelInfo
         ContextLength = m.ContextLength,
         InputPriceMicros = m.InputPriceMicros,
         OutputPriceMicros = m.OutputPriceMicros,
+        CachedInputPriceMicros = m.CachedInputPriceMicros,
         ImagePartTokens = m.ImagePartTokens,
         FilePartTokens = m.FilePartTokens,
         AudioPartTokens = m.AudioPartTokens,

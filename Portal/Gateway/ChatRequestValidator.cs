@@ -115,11 +115,7 @@ public static partial class ChatRequestValidator
             throw Invalid("'request_id' must be 6 to 64 characters long.", "request_id");
         }
 
-        var user = OptionalString(body, "user") ?? OptionalString(body, "user_id");
-        if (user is { Length: > 256 })
-        {
-            throw Invalid("'user' must be at most 256 characters long.", "user");
-        }
+        var user = EndUser(body);
 
         var request = new ChatRequest
         {
@@ -150,6 +146,28 @@ public static partial class ChatRequestValidator
             RequestId = requestId,
         };
         return new Result(request, model, null);
+    }
+
+    /// <summary>
+    /// The client's id for its end user, kept on the usage record (ADR 25): OpenAI's <c>user</c>, at most
+    /// <see cref="Billing.UsageRecord.EndUserMaxLength"/> characters, or else Zhipu's <c>user_id</c>, 6 to 128
+    /// characters as Zhipu documents it. Each is checked when present, so the error names the one sent.
+    /// </summary>
+    private static string? EndUser(JsonObject body)
+    {
+        var user = OptionalString(body, "user");
+        if (user is { Length: > Billing.UsageRecord.EndUserMaxLength })
+        {
+            throw Invalid($"'user' must be at most {Billing.UsageRecord.EndUserMaxLength} characters long.", "user");
+        }
+
+        var userId = OptionalString(body, "user_id");
+        if (userId is { Length: < 6 or > 128 })
+        {
+            throw Invalid("'user_id' must be 6 to 128 characters long.", "user_id");
+        }
+
+        return user ?? userId;
     }
 
     private static List<ChatMessage> Messages(JsonObject body, MediaTally media)

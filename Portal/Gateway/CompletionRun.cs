@@ -301,7 +301,7 @@ internal sealed class CompletionRun(
         var prompt = _accumulator.ReportedUsage?.PromptTokens ?? TokenEstimator.PromptTokens(request.Messages);
         var completion = _accumulator.DeliveredTokens;
         var record = Record(prompt, completion, Provenance.Partial, 200, "interrupted");
-        var cost = Money.Cost(prompt, completion, model.InputPriceMicros, model.OutputPriceMicros);
+        var cost = Cost(prompt, completion);
         var previous = _progress;
         _progress = RecordProgressAsync(previous, cost, record);
     }
@@ -332,7 +332,7 @@ internal sealed class CompletionRun(
             return settled;
         }
 
-        var cost = charge ? Money.Cost(prompt, completion, model.InputPriceMicros, model.OutputPriceMicros) : 0;
+        var cost = charge ? Cost(prompt, completion) : 0;
         var record = Record(prompt, completion, provenance, status, errorCode);
         if (_progress is { } progress)
         {
@@ -360,9 +360,11 @@ internal sealed class CompletionRun(
             PromptTokens = prompt,
             CompletionTokens = completion,
             ReasoningTokens = details?.CompletionTokensDetails?.ReasoningTokens ?? 0,
-            CachedTokens = details?.PromptTokensDetails?.CachedTokens ?? 0,
+            CachedTokens = CachedTokens(prompt),
             InputPriceMicros = model.InputPriceMicros,
+            CachedInputPriceMicros = model.EffectiveCachedInputPriceMicros,
             OutputPriceMicros = model.OutputPriceMicros,
+            EndUser = string.IsNullOrWhiteSpace(request.User) ? null : UsageRecord.ClientText(request.User, UsageRecord.EndUserMaxLength),
             Stream = request.Stream,
             LatencyMs = ElapsedMs(),
             TimeToFirstTokenMs = _firstTokenMs,
@@ -372,6 +374,13 @@ internal sealed class CompletionRun(
             CreatedAt = dependencies.Time.GetUtcNow().UtcDateTime,
         };
     }
+
+    /// <summary>The cost at the model's prices, the prompt's cached tokens at the cached-input price (ADR 25).</summary>
+    private long Cost(int prompt, int completion) => Money.Cost(prompt, CachedTokens(prompt), completion,
+        model.InputPriceMicros, model.EffectiveCachedInputPriceMicros, model.OutputPriceMicros);
+
+    /// <summary>The cached part of the prompt as the upstream reported it, kept within 0…prompt: it is billed, and an upstream can report anything.</summary>
+    private int CachedTokens(int prompt) => Math.Clamp(_accumulator.ReportedUsage?.PromptTokensDetails?.CachedTokens ?? 0, 0, Math.Max(prompt, 0));
 
     private int ElapsedMs() => (int)dependencies.Time.GetElapsedTime(started).TotalMilliseconds;
 }

@@ -342,8 +342,10 @@ public static class GatewayOpenApi
             ["logprobs"] = Boolean("Return each output token's log probability in `choices[].logprobs`."),
             ["top_logprobs"] = Integer(0, 20, "With `logprobs`, how many of the likeliest tokens to list at each position."),
             ["request_id"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null, MinLength = 6, MaxLength = 64, Description = "Your id for the request, echoed as `request_id` in the reply and every chunk; not sent to the provider." },
-            ["user"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null, MaxLength = 256, Description = "Your identifier for the end user." },
-            ["user_id"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null, MaxLength = 256, Description = "Read as `user` when `user` is absent." },
+            ["user"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null, MaxLength = 256,
+                Description = "Your identifier for the end user: kept on the request's usage record, shown and filterable (`user`) only in your own usage." },
+            ["user_id"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null, MinLength = 6, MaxLength = 128,
+                Description = "Zhipu's name for `user`: read as `user` when `user` is absent." },
         },
     };
 

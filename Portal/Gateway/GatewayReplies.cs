@@ -37,12 +37,14 @@ public sealed record ApiModel(
     public static ApiModel From(ModelInfo m) => new(
         m.Id, "model", m.Created, m.OwnedBy, m.Aliases, m.ContextLength, m.MaxOutputTokens,
         m.SupportsTools, m.SupportsReasoning, m.SupportsJsonMode, m.SupportsStructuredOutputs,
-        new ModelPricing(Money.ToUsd(m.InputPriceMicros), Money.ToUsd(m.OutputPriceMicros)),
+        new ModelPricing(Money.ToUsd(m.InputPriceMicros), Money.ToUsd(m.OutputPriceMicros), Money.ToUsd(m.EffectiveCachedInputPriceMicros)),
         m.IsSimulated);
 }
 
 /// <summary>A model's prices, in US dollars per million tokens.</summary>
-public sealed record ModelPricing(decimal Input, decimal Output)
+/// <param name="CachedInput">What a prompt token the provider served from its cache costs (<c>usage.prompt_tokens_details.cached_tokens</c>); the input price unless the model has its own.</param>
+public sealed record ModelPricing(decimal Input, decimal Output,
+    [property: Description("The price of cached prompt tokens (usage.prompt_tokens_details.cached_tokens): the input price unless the model has a cheaper one.")] decimal CachedInput)
 {
     public string Unit { get; init; } = "USD per 1M tokens";
 }

@@ -102,9 +102,16 @@ public static class CodeSamples
             options.Add($"TopP = {topP}f");
         }
 
-        if (request["response_format"] is not null)
+        if (request["response_format"] is { } format)
         {
-            options.Add("ResponseFormat = ChatResponseFormat.CreateJsonObjectFormat()");
+            options.Add(format["type"]?.GetValue<string>() switch
+            {
+                "json_schema" => "ResponseFormat = ChatResponseFormat.CreateJsonSchemaFormat("
+                    + $"{CSharpString(format["json_schema"]!["name"]!.GetValue<string>())}, "
+                    + $"BinaryData.FromString({CSharpString(format["json_schema"]!["schema"]!.ToJsonString())}))",
+                "json_object" => "ResponseFormat = ChatResponseFormat.CreateJsonObjectFormat()",
+                _ => "ResponseFormat = ChatResponseFormat.CreateTextFormat()",
+            });
         }
 
         return $$"""
@@ -137,5 +144,24 @@ public static class CodeSamples
 
     private static string PythonString(string s) => JsonValue.Create(s).ToJsonString();
 
-    private static string CSharpString(string s) => JsonValue.Create(s).ToJsonString().Replace("\\u0027", "'");
+    /// <summary>A C# string literal: only what C# needs escaped is (JSON's encoder would write quotes as \u0022).</summary>
+    private static string CSharpString(string s)
+    {
+        var literal = new StringBuilder(s.Length + 2).Append('"');
+        foreach (var c in s)
+        {
+            literal.Append(c switch
+            {
+                '\\' => "\\\\",
+                '"' => "\\\"",
+                '\n' => "\\n",
+                '\r' => "\\r",
+                '\t' => "\\t",
+                < ' ' => $"\\u{(int)c:x4}",
+                _ => c.ToString(),
+            });
+        }
+
+        return literal.Append('"').ToString();
+    }
 }

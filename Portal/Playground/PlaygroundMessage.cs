@@ -26,6 +26,8 @@ public sealed class PlaygroundMessage
     /// <summary>What the reply cost and used, from its usage record.</summary>
     public Portal.Billing.UsageRecord? Record { get; set; }
     public string? FinishReason { get; set; }
+    /// <summary>The reply was asked for JSON (<c>response_format</c> json_object or json_schema): shown as JSON when it is.</summary>
+    public bool Structured { get; init; }
     public string? Error { get; set; }
 
     public void Append(ChatDelta delta)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Portal.Catalog;
 using Portal.Gateway;
 
 namespace Portal.Playground;
@@ -14,7 +15,10 @@ public sealed class PlaygroundSettings
     public int? MaxTokens { get; set; } = 1024;
     public bool Thinking { get; set; }
     public string? ReasoningEffort { get; set; }
-    public bool JsonMode { get; set; }
+    public ResponseFormatChoice ResponseFormat { get; set; }
+    /// <summary>The <c>json_schema.name</c> sent with a schema.</summary>
+    public string SchemaName { get; set; } = "reply";
+    public string SchemaText { get; set; } = PlaygroundResponseFormat.ExampleSchema;
 }
 
 /// <summary>
@@ -27,7 +31,8 @@ public sealed class PlaygroundSession
     public PlaygroundSettings Settings { get; } = new();
     public List<PlaygroundMessage> Messages { get; } = [];
 
-    public JsonObject BuildRequest(bool supportsReasoning)
+    /// <summary>The body for <paramref name="model"/>: parameters it does not take are left out. Check <see cref="PlaygroundResponseFormat.Problem"/> first.</summary>
+    public JsonObject BuildRequest(ModelInfo model)
     {
         var messages = new JsonArray();
         if (!string.IsNullOrWhiteSpace(Settings.SystemPrompt))
@@ -56,7 +61,7 @@ public sealed class PlaygroundSession
             body["top_p"] = topP;
         }
 
-        if (supportsReasoning)
+        if (model.SupportsReasoning)
         {
             body["thinking"] = new JsonObject { ["type"] = Settings.Thinking ? "enabled" : "disabled" };
             if (Settings.Thinking && Settings.ReasoningEffort is { } effort)
@@ -65,9 +70,9 @@ public sealed class PlaygroundSession
             }
         }
 
-        if (Settings.JsonMode)
+        if (PlaygroundResponseFormat.Build(Settings, model) is { } format)
         {
-            body["response_format"] = new JsonObject { ["type"] = "json_object" };
+            body["response_format"] = format;
         }
 
         body["stream_options"] = new JsonObject { ["include_usage"] = true };

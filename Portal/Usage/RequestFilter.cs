@@ -1,4 +1,5 @@
 using System.Globalization;
+using Portal.Billing;
 
 namespace Portal.Usage;
 
@@ -26,6 +27,8 @@ public sealed record RequestFilter
     /// <summary>An API key id of the user, or <see cref="Playground"/>.</summary>
     public string? Key { get; init; }
     public RequestOutcome? Outcome { get; init; }
+    /// <summary>The client's id for its end user (<c>user</c> in its requests), as the usage record keeps it.</summary>
+    public string? EndUser { get; init; }
     public DateOnly? From { get; init; }
     public DateOnly? To { get; init; }
 
@@ -33,8 +36,9 @@ public sealed record RequestFilter
 
     /// <param name="knownModels">Model ids the user may filter by (the catalog's).</param>
     /// <param name="knownKeys">The user's own API key ids.</param>
+    /// <param name="user">An end-user id: only the requests that named it in <c>user</c> (or <c>user_id</c>).</param>
     public static (RequestFilter Filter, IReadOnlyList<FilterError> Errors) Parse(string? model, string? key, string? status, string? from, string? to,
-        IReadOnlyCollection<string> knownModels, IReadOnlyCollection<string> knownKeys)
+        IReadOnlyCollection<string> knownModels, IReadOnlyCollection<string> knownKeys, string? user = null)
     {
         var errors = new List<FilterError>();
         model = Blank(model);
@@ -50,6 +54,21 @@ public sealed record RequestFilter
         {
             errors.Add(new("key", "That API key isn't one of yours. Pick one from the list."));
             key = null;
+        }
+
+        // Compared with what was stored, which went through the same cleaning; no trimming: ids are
+        // matched exactly, spaces and all, except that a blank one means "any".
+        string? endUser = null;
+        if (!string.IsNullOrWhiteSpace(user))
+        {
+            if (user.Length > UsageRecord.EndUserMaxLength)
+            {
+                errors.Add(new("user", $"An end-user id is at most {UsageRecord.EndUserMaxLength} characters long."));
+            }
+            else
+            {
+                endUser = UsageRecord.ClientText(user, UsageRecord.EndUserMaxLength);
+            }
         }
 
         RequestOutcome? outcome = status switch
@@ -72,7 +91,7 @@ public sealed record RequestFilter
             fromDay = toDay = null;
         }
 
-        return (new RequestFilter { Model = model, Key = key, Outcome = outcome, From = fromDay, To = toDay }, errors);
+        return (new RequestFilter { Model = model, Key = key, Outcome = outcome, EndUser = endUser, From = fromDay, To = toDay }, errors);
     }
 
     /// <summary>The filter as query-string pairs, for links (paging, CSV) that keep it.</summary>
@@ -81,6 +100,7 @@ public sealed record RequestFilter
         yield return new("model", Model);
         yield return new("key", Key);
         yield return new("status", Outcome?.ToString().ToLowerInvariant());
+        yield return new("user", EndUser);
         yield return new("from", From?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
         yield return new("to", To?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
     }

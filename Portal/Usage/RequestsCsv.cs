@@ -13,7 +13,8 @@ namespace Portal.Usage;
 public static class RequestsCsv
 {
     public const string Header =
-        "time_utc,request_id,model,key,prompt_tokens,completion_tokens,reasoning_tokens,cost_usd,latency_ms,time_to_first_token_ms,status,error_code,provenance,stream,requests\r\n";
+        "time_utc,request_id,model,key,prompt_tokens,completion_tokens,reasoning_tokens,cost_usd,latency_ms,time_to_first_token_ms,status,error_code,provenance,stream,requests,"
+        + "cached_tokens,input_usd_per_1m,cached_input_usd_per_1m,output_usd_per_1m,end_user\r\n";
 
     public static string Line(RequestRow row)
     {
@@ -34,7 +35,13 @@ public static class RequestsCsv
         Append(line, Cell(row.Provenance));
         Append(line, row.Stream ? "true" : "false");
         // Last, so the columns before it keep their places: more than 1 for refusals recorded together.
-        line.Append(Number(row.Requests)).Append("\r\n");
+        Append(line, Number(row.Requests));
+        // Added later, after it: the prices the record was charged at (cached tokens at their own, ADR 25) and the client's end user.
+        Append(line, Number(row.CachedTokens));
+        Append(line, Price(row.InputPriceMicros));
+        Append(line, Price(row.CachedInputPriceMicros));
+        Append(line, Price(row.OutputPriceMicros));
+        line.Append(Cell(row.EndUser)).Append("\r\n");
         return line.ToString();
     }
 
@@ -55,6 +62,8 @@ public static class RequestsCsv
             ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""
             : value;
     }
+
+    private static string Price(long micros) => Money.ToUsd(micros).ToString("0.000000", CultureInfo.InvariantCulture);
 
     private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
 

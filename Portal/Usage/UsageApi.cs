@@ -24,6 +24,7 @@ public static class UsageApi
         [property: Description("\"ok\" or \"error\".")] string? Status,
         [property: Description("The first UTC day, like 2026-11-22.")] string? From,
         [property: Description("The last UTC day, inclusive.")] string? To,
+        [property: Description("An end-user id, as sent in a request's 'user' (or 'user_id'): only those requests.")] string? User,
         [property: Description("How many requests, 1 to 100 (20 unless given).")] string? Limit,
         [property: Description("A request id from an earlier page (its last_id): the requests older than it.")] string? After);
 
@@ -39,7 +40,7 @@ public static class UsageApi
 
         var models = (await catalog.AllAsync(cancellationToken)).Select(m => m.Id).ToList();
         var keys = (await usage.KeysAsync(userId, cancellationToken)).Select(k => k.Id).ToList();
-        var (filter, errors) = RequestFilter.Parse(query.Model, query.Key, query.Status, query.From, query.To, models, keys);
+        var (filter, errors) = RequestFilter.Parse(query.Model, query.Key, query.Status, query.From, query.To, models, keys, query.User);
         if (errors.Count > 0)
         {
             return ApiError.InvalidRequest(errors[0].Message, errors[0].Param).ToResult();
@@ -92,11 +93,18 @@ public sealed record UsageRequest(
     [property: Description("The error code, when it failed.")] string? ErrorCode,
     [property: Description("Where the token counts came from: \"reported\" by the provider, \"estimated\", or \"partial\".")] string Provenance,
     bool Stream,
-    [property: Description("How many requests this row stands for: more than 1 for alike refusals recorded together.")] int Requests)
+    [property: Description("How many requests this row stands for: more than 1 for alike refusals recorded together.")] int Requests,
+    [property: Description("The prompt tokens the provider served from its cache (part of prompt_tokens), billed at prices.cached_input.")] int CachedTokens,
+    [property: Description("The prices it was charged at, in US dollars per 1M tokens.")] RequestPrices Prices,
+    [property: Description("The end-user id the request sent in 'user' (or 'user_id'); absent when it sent none.")] string? User)
 {
     public static UsageRequest From(RequestRow row) => new(
         row.RequestId, "usage.request", new DateTimeOffset(DateTime.SpecifyKind(row.At, DateTimeKind.Utc)).ToUnixTimeSeconds(),
         row.ModelId, row.ApiKeyId is null ? "playground" : "api", row.ApiKeyId, row.KeyName,
         row.PromptTokens, row.CompletionTokens, row.ReasoningTokens, Money.ToUsd(row.CostMicros),
-        row.LatencyMs, row.TimeToFirstTokenMs, row.Status, row.ErrorCode, row.Provenance, row.Stream, row.Requests);
+        row.LatencyMs, row.TimeToFirstTokenMs, row.Status, row.ErrorCode, row.Provenance, row.Stream, row.Requests,
+        row.CachedTokens, new RequestPrices(Money.ToUsd(row.InputPriceMicros), Money.ToUsd(row.CachedInputPriceMicros), Money.ToUsd(row.OutputPriceMicros)), row.EndUser);
 }
+
+/// <summary>The prices a request was charged at, in US dollars per 1M tokens: cost = (prompt − cached) × input + cached × cached_input + completion × output.</summary>
+public sealed record RequestPrices(decimal Input, decimal CachedInput, decimal Output);

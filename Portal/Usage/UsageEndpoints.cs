@@ -27,7 +27,7 @@ public static class UsageEndpoints
     }
 
     /// <summary>The dashboard's filters, as query-string values (checked by <see cref="RequestFilter.Parse"/>).</summary>
-    public sealed record ExportQuery(string? Model, string? Key, string? Status, string? From, string? To);
+    public sealed record ExportQuery(string? Model, string? Key, string? Status, string? From, string? To, string? User);
 
     private static async Task<Results<EmptyHttpResult, ContentHttpResult, ForbidHttpResult>> ExportAsync(
         HttpContext http, [AsParameters] ExportQuery query, UsageQueries usage, ModelCatalog catalog, CurrentUser currentUser)
@@ -40,7 +40,7 @@ public static class UsageEndpoints
 
         var models = (await catalog.AllAsync(http.RequestAborted)).Select(m => m.Id).ToList();
         var keys = (await usage.KeysAsync(userId, http.RequestAborted)).Select(k => k.Id).ToList();
-        var (filter, errors) = RequestFilter.Parse(query.Model, query.Key, query.Status, query.From, query.To, models, keys);
+        var (filter, errors) = RequestFilter.Parse(query.Model, query.Key, query.Status, query.From, query.To, models, keys, query.User);
         if (errors.Count > 0)
         {
             return TypedResults.Text(string.Join(" ", errors.Select(e => e.Message)), "text/plain; charset=utf-8", statusCode: StatusCodes.Status400BadRequest);

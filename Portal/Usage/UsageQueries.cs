@@ -14,7 +14,8 @@ public sealed record ModelUsage(string ModelId, int Requests, long PromptTokens,
 public sealed record RequestRow(
     long Id, DateTime At, string RequestId, string ModelId, string? ApiKeyId, string? KeyName,
     int PromptTokens, int CompletionTokens, int ReasoningTokens, long CostMicros,
-    int LatencyMs, int? TimeToFirstTokenMs, int Status, string? ErrorCode, string Provenance, bool Stream, int Requests)
+    int LatencyMs, int? TimeToFirstTokenMs, int Status, string? ErrorCode, string Provenance, bool Stream, int Requests,
+    int CachedTokens = 0, long InputPriceMicros = 0, long CachedInputPriceMicros = 0, long OutputPriceMicros = 0, string? EndUser = null)
 {
     public bool Ok => Status < 400 && ErrorCode is null;
 
@@ -226,6 +227,11 @@ public sealed class UsageQueries(IDbContextFactory<PortalDbContext> dbFactory, C
             RequestOutcome.Error => records.Where(r => r.Status >= 400 || r.ErrorCode != null),
             _ => records,
         };
+        if (filter.EndUser is { } endUser)
+        {
+            records = records.Where(r => r.EndUser == endUser);
+        }
+
         if (filter.FromUtc is { } from)
         {
             records = records.Where(r => r.CreatedAt >= from);
@@ -250,6 +256,7 @@ public sealed class UsageQueries(IDbContextFactory<PortalDbContext> dbFactory, C
             : withKeys.OrderByDescending(x => x.r.CreatedAt).ThenByDescending(x => x.r.Id);
         return ordered.Select(x => new RequestRow(x.r.Id, x.r.CreatedAt, x.r.RequestId, x.r.ModelId, x.r.ApiKeyId, x.KeyName,
             x.r.PromptTokens, x.r.CompletionTokens, x.r.ReasoningTokens, x.r.CostMicros,
-            x.r.LatencyMs, x.r.TimeToFirstTokenMs, x.r.Status, x.r.ErrorCode, x.r.Provenance, x.r.Stream, x.r.Requests));
+            x.r.LatencyMs, x.r.TimeToFirstTokenMs, x.r.Status, x.r.ErrorCode, x.r.Provenance, x.r.Stream, x.r.Requests,
+            x.r.CachedTokens, x.r.InputPriceMicros, x.r.CachedInputPriceMicros, x.r.OutputPriceMicros, x.r.EndUser));
     }
 }

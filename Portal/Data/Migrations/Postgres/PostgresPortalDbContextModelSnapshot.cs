@@ -476,6 +476,9 @@ namespace Portal.Data.Migrations.Postgres
                     b.Property<string>("ApiKeyId")
                         .HasColumnType("text");
 
+                    b.Property<long>("CachedInputPriceMicros")
+                        .HasColumnType("bigint");
+
                     b.Property<int>("CachedTokens")
                         .HasColumnType("integer");
 
@@ -487,6 +490,10 @@ namespace Portal.Data.Migrations.Postgres
 
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("EndUser")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
 
                     b.Property<string>("ErrorCode")
                         .HasMaxLength(64)
@@ -551,6 +558,8 @@ namespace Portal.Data.Migrations.Postgres
 
                     b.HasIndex("UserId", "CreatedAt");
 
+                    b.HasIndex("UserId", "EndUser", "CreatedAt");
+
                     b.ToTable("UsageRecords", (string)null);
                 });
 
@@ -570,6 +579,9 @@ namespace Portal.Data.Migrations.Postgres
 
                     b.Property<int>("AudioPartTokens")
                         .HasColumnType("integer");
+
+                    b.Property<long?>("CachedInputPriceMicros")
+                        .HasColumnType("bigint");
 
                     b.Property<int>("ContextLength")
                         .HasColumnType("integer");

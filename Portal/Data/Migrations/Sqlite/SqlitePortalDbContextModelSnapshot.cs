@@ -461,6 +461,9 @@ namespace Portal.Data.Migrations.Sqlite
                     b.Property<string>("ApiKeyId")
                         .HasColumnType("TEXT");
 
+                    b.Property<long>("CachedInputPriceMicros")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("CachedTokens")
                         .HasColumnType("INTEGER");
 
@@ -471,6 +474,10 @@ namespace Portal.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("EndUser")
+                        .HasMaxLength(256)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("ErrorCode")
@@ -536,6 +543,8 @@ namespace Portal.Data.Migrations.Sqlite
 
                     b.HasIndex("UserId", "CreatedAt");
 
+                    b.HasIndex("UserId", "EndUser", "CreatedAt");
+
                     b.ToTable("UsageRecords", (string)null);
                 });
 
@@ -554,6 +563,9 @@ namespace Portal.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.Property<int>("AudioPartTokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("CachedInputPriceMicros")
                         .HasColumnType("INTEGER");
 
                     b.Property<int>("ContextLength")
