@@ -252,6 +252,35 @@ namespace Portal.Data.Migrations.Postgres
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
+            modelBuilder.Entity("Portal.Alerts.AlertSettings", b =>
+                {
+                    b.Property<string>("UserId")
+                        .HasColumnType("text");
+
+                    b.Property<DateTime?>("LowBalanceAlertedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long?>("LowBalanceThresholdMicros")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("UserId");
+
+                    b.ToTable("AlertSettings", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Alerts.UpstreamAlert", b =>
+                {
+                    b.Property<int>("UpstreamId")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("LastAlertAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("UpstreamId");
+
+                    b.ToTable("UpstreamAlerts", (string)null);
+                });
+
             modelBuilder.Entity("Portal.ApiKeys.ApiKey", b =>
                 {
                     b.Property<string>("Id")
@@ -996,6 +1025,15 @@ namespace Portal.Data.Migrations.Postgres
                     b.HasOne("Portal.Account.PortalUser", null)
                         .WithMany()
                         .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Alerts.AlertSettings", b =>
+                {
+                    b.HasOne("Portal.Account.PortalUser", null)
+                        .WithOne()
+                        .HasForeignKey("Portal.Alerts.AlertSettings", "UserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -243,6 +243,35 @@ namespace Portal.Data.Migrations.Sqlite
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
+            modelBuilder.Entity("Portal.Alerts.AlertSettings", b =>
+                {
+                    b.Property<string>("UserId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LowBalanceAlertedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("LowBalanceThresholdMicros")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("UserId");
+
+                    b.ToTable("AlertSettings", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Alerts.UpstreamAlert", b =>
+                {
+                    b.Property<int>("UpstreamId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("LastAlertAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("UpstreamId");
+
+                    b.ToTable("UpstreamAlerts", (string)null);
+                });
+
             modelBuilder.Entity("Portal.ApiKeys.ApiKey", b =>
                 {
                     b.Property<string>("Id")
@@ -959,6 +988,15 @@ namespace Portal.Data.Migrations.Sqlite
                     b.HasOne("Portal.Account.PortalUser", null)
                         .WithMany()
                         .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Alerts.AlertSettings", b =>
+                {
+                    b.HasOne("Portal.Account.PortalUser", null)
+                        .WithOne()
+                        .HasForeignKey("Portal.Alerts.AlertSettings", "UserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

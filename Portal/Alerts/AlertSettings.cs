@@ -1,0 +1,29 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Portal.Account;
+
+namespace Portal.Alerts;
+
+/// <summary>
+/// A user's low-balance alert (ADR XX): the threshold, and whether the alert has gone out since the
+/// balance last rose above it. <see cref="LowBalanceAlertedAt"/> is the "armed" flag: null means armed,
+/// and a conditional update from null to a time is what decides that exactly one email goes out.
+/// </summary>
+public sealed class AlertSettings
+{
+    public required string UserId { get; set; }
+    /// <summary>Below this balance the user is mailed once; null: no alert.</summary>
+    public long? LowBalanceThresholdMicros { get; set; }
+    /// <summary>When the alert went out; null while it is armed.</summary>
+    public DateTime? LowBalanceAlertedAt { get; set; }
+}
+
+internal sealed class AlertSettingsConfiguration : IEntityTypeConfiguration<AlertSettings>
+{
+    public void Configure(EntityTypeBuilder<AlertSettings> builder)
+    {
+        builder.ToTable("AlertSettings");
+        builder.HasKey(a => a.UserId);
+        builder.HasOne<PortalUser>().WithOne().HasForeignKey<AlertSettings>(a => a.UserId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
