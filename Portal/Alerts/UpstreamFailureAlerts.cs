@@ -59,6 +59,9 @@ public sealed class UpstreamFailureAlerts(IDbContextFactory<PortalDbContext> dbF
         }
     }
 
+    /// <summary>The upstream's failed attempts since its last answer, as this instance counted them.</summary>
+    internal int InARow(int upstreamId) => _streaks.TryGetValue(upstreamId, out var streak) ? Volatile.Read(ref streak.Count) : 0;
+
     private TimeSpan Window => TimeSpan.FromMinutes(options.Value.UpstreamAlertMinutes);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
