@@ -16,6 +16,10 @@ public sealed class AlertSettings
     public long? LowBalanceThresholdMicros { get; set; }
     /// <summary>When the alert went out; null while it is armed.</summary>
     public DateTime? LowBalanceAlertedAt { get; set; }
+    /// <summary>Where alert events are posted, signed (ADR XX); null: no webhook.</summary>
+    public string? WebhookUrl { get; set; }
+    /// <summary>The webhook's signing secret, protected with ASP.NET Core Data Protection: it must be read back to sign.</summary>
+    public string? ProtectedWebhookSecret { get; set; }
 }
 
 internal sealed class AlertSettingsConfiguration : IEntityTypeConfiguration<AlertSettings>
@@ -24,6 +28,8 @@ internal sealed class AlertSettingsConfiguration : IEntityTypeConfiguration<Aler
     {
         builder.ToTable("AlertSettings");
         builder.HasKey(a => a.UserId);
+        builder.Property(a => a.WebhookUrl).HasMaxLength(WebhookAddress.MaxLength);
+        builder.Property(a => a.ProtectedWebhookSecret).HasMaxLength(1000);
         builder.HasOne<PortalUser>().WithOne().HasForeignKey<AlertSettings>(a => a.UserId).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -8,6 +8,19 @@ public static class AlertsExtensions
         builder.Services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<LowBalanceAlerts>();
         builder.Services.AddHostedService<LowBalanceSweep>();
+        builder.Services.AddSingleton<Webhooks>();
+        builder.Services.AddSingleton<WebhookSender>();
+        var development = builder.Environment.IsDevelopment();
+        builder.Services.AddHttpClient(WebhookSender.HttpClientName, client => client.Timeout = WebhookSender.Timeout)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                // The address checked must be the one connected to: no redirects, no proxy, and outside
+                // Development a connect callback that refuses inward addresses (ADR XX).
+                AllowAutoRedirect = false,
+                UseProxy = false,
+                ConnectTimeout = TimeSpan.FromSeconds(10),
+                ConnectCallback = development ? null : WebhookSender.ConnectPubliclyAsync,
+            });
         builder.Services.AddSingleton<UpstreamFailureAlerts>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<UpstreamFailureAlerts>());
         return builder;

@@ -16,7 +16,7 @@ public sealed record LowBalanceSetting(long? ThresholdMicros, DateTime? AlertedA
 /// so sweeps racing on one instance or on several sharing PostgreSQL send one between them. A grant
 /// that brings the balance back to the threshold arms it again (<c>CreditsLedger.GrantAsync</c>).
 /// </summary>
-public sealed class LowBalanceAlerts(IDbContextFactory<PortalDbContext> dbFactory, EmailOutbox outbox, TimeProvider time,
+public sealed class LowBalanceAlerts(IDbContextFactory<PortalDbContext> dbFactory, EmailOutbox outbox, Webhooks webhooks, TimeProvider time,
     IOptions<EmailOptions> email, ILogger<LowBalanceAlerts> logger)
 {
     public const string Kind = "low-balance";
@@ -65,7 +65,7 @@ public sealed class LowBalanceAlerts(IDbContextFactory<PortalDbContext> dbFactor
                 join b in db.CreditBalances on a.UserId equals b.UserId
                 join u in db.Users on a.UserId equals u.Id
                 where a.LowBalanceAlertedAt == null && a.LowBalanceThresholdMicros != null && b.BalanceMicros < a.LowBalanceThresholdMicros
-                select new { a.UserId, u.Email, b.BalanceMicros, Threshold = a.LowBalanceThresholdMicros!.Value })
+                select new { a.UserId, u.Email, a.WebhookUrl, b.BalanceMicros, Threshold = a.LowBalanceThresholdMicros!.Value })
             .ToListAsync(cancellationToken);
         var mailed = 0;
         foreach (var user in below)
@@ -78,9 +78,19 @@ public sealed class LowBalanceAlerts(IDbContextFactory<PortalDbContext> dbFactor
                 .Where(a => a.UserId == user.UserId && a.LowBalanceAlertedAt == null
                     && db.CreditBalances.Any(b => b.UserId == a.UserId && b.BalanceMicros < a.LowBalanceThresholdMicros))
                 .ExecuteUpdateAsync(s => s.SetProperty(a => a.LowBalanceAlertedAt, now), cancellationToken);
-            if (won == 1 && !string.IsNullOrEmpty(user.Email))
+            if (won == 1)
             {
-                outbox.Add(db, Kind, user.UserId, user.Email, $"Your Portal balance is below {Money.Format(user.Threshold)}", Body(user.BalanceMicros, user.Threshold));
+                if (!string.IsNullOrEmpty(user.Email))
+                {
+                    outbox.Add(db, Kind, user.UserId, user.Email, $"Your Portal balance is below {Money.Format(user.Threshold)}", Body(user.BalanceMicros, user.Threshold));
+                }
+
+                if (user.WebhookUrl is { } url)
+                {
+                    webhooks.Add(db, user.UserId, url, Webhooks.LowBalanceEvent,
+                        new { BalanceUsd = Money.ToUsd(user.BalanceMicros), ThresholdUsd = Money.ToUsd(user.Threshold) });
+                }
+
                 await db.SaveChangesAsync(cancellationToken);
                 mailed++;
             }

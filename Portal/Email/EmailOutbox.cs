@@ -26,12 +26,12 @@ public sealed class EmailOutbox(IDbContextFactory<PortalDbContext> dbFactory, Ti
     /// Adds the message to <paramref name="db"/> without saving: for a caller whose transaction must
     /// commit the message with its own change, or neither. Call <see cref="Wake"/> once it has committed.
     /// </summary>
-    public void Add(PortalDbContext db, string kind, string? userId, string to, string subject, string body)
+    public void Add(PortalDbContext db, string kind, string? userId, string to, string subject, string body, OutboxChannel channel = OutboxChannel.Email)
     {
         var now = time.GetUtcNow().UtcDateTime;
         db.OutboxMessages.Add(new OutboxMessage
         {
-            Kind = kind, UserId = userId, To = to, Subject = subject, Body = body,
+            Kind = kind, Channel = channel, UserId = userId, To = to, Subject = subject, Body = body,
             State = OutboxState.Queued, CreatedAt = now, NextAttemptAt = now,
         });
     }
@@ -52,7 +52,7 @@ public sealed class EmailOutbox(IDbContextFactory<PortalDbContext> dbFactory, Ti
         var page = await db.OutboxMessages.AsNoTracking().OrderByDescending(m => m.Id).Skip(Math.Max(0, skip)).Take(Math.Clamp(take, 1, 200))
             .Select(m => new OutboxMessage
             {
-                Id = m.Id, Kind = m.Kind, UserId = m.UserId, To = m.To, Subject = m.Subject, Body = "", State = m.State, Attempts = m.Attempts,
+                Id = m.Id, Kind = m.Kind, Channel = m.Channel, UserId = m.UserId, To = m.To, Subject = m.Subject, Body = "", State = m.State, Attempts = m.Attempts,
                 LastError = m.LastError, CreatedAt = m.CreatedAt, NextAttemptAt = m.NextAttemptAt, SentAt = m.SentAt, File = m.File,
             })
             .ToListAsync(cancellationToken);

@@ -263,6 +263,14 @@ namespace Portal.Data.Migrations.Postgres
                     b.Property<long?>("LowBalanceThresholdMicros")
                         .HasColumnType("bigint");
 
+                    b.Property<string>("ProtectedWebhookSecret")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<string>("WebhookUrl")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
                     b.HasKey("UserId");
 
                     b.ToTable("AlertSettings", (string)null);
@@ -840,6 +848,9 @@ namespace Portal.Data.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(8000)
                         .HasColumnType("character varying(8000)");
+
+                    b.Property<int>("Channel")
+                        .HasColumnType("integer");
 
                     b.Property<Guid?>("ClaimToken")
                         .HasColumnType("uuid");

@@ -254,6 +254,14 @@ namespace Portal.Data.Migrations.Sqlite
                     b.Property<long?>("LowBalanceThresholdMicros")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("ProtectedWebhookSecret")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("WebhookUrl")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
                     b.HasKey("UserId");
 
                     b.ToTable("AlertSettings", (string)null);
@@ -819,6 +827,9 @@ namespace Portal.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasMaxLength(8000)
                         .HasColumnType("TEXT");
+
+                    b.Property<int>("Channel")
+                        .HasColumnType("INTEGER");
 
                     b.Property<Guid?>("ClaimToken")
                         .HasColumnType("TEXT");
