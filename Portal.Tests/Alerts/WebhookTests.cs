@@ -8,6 +8,7 @@ using Portal.Audit;
 using Portal.Billing;
 using Portal.Email;
 using Portal.Tests.Admin;
+using Portal.Tests.Docs;
 using Portal.Tests.Gateway;
 
 namespace Portal.Tests.Alerts;
@@ -121,6 +122,49 @@ public sealed class WebhookTests
         var row = await app.InStoreAsync(db => db.OutboxMessages.SingleAsync(m => m.Channel == OutboxChannel.Webhook));
         Assert.Equal((OutboxState.Failed, 1), (row.State, row.Attempts));
         Assert.Contains("webhooks go to public addresses only", row.LastError);
+    }
+
+    [Fact]
+    public async Task TheDocsVerificationExampleAcceptsARealDeliveryAndRefusesATamperedOrStaleOne()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync(200);
+        await using var app = new PortalApplication();
+        var user = await app.CreateUserAsync(Email, Password);
+        var secret = await app.Service<Webhooks>().SetAsync(user.Id, new Uri(receiver.Url));
+        await app.Service<Webhooks>().QueueTestAsync(user.Id);
+        await app.SendMailAsync();
+        var delivery = Assert.Single(receiver.Deliveries);
+        var example = Assert.Single(DocsSource.CodeBlocks("py"), b => b.Page.Slug == "webhooks").Code;
+        var folder = Directory.CreateTempSubdirectory("portal-webhook-py-").FullName;
+        try
+        {
+            var script = Path.Combine(folder, "verify.py");
+            await File.WriteAllTextAsync(script, example + """
+
+                import os
+                import sys
+                body = open(sys.argv[1], "rb").read()
+                now = float(sys.argv[2]) if len(sys.argv) > 2 else None
+                print(verify(os.environ["SECRET"], os.environ["SIGNATURE"], body, now=now))
+                """);
+            var genuine = Path.Combine(folder, "genuine.json");
+            var tampered = Path.Combine(folder, "tampered.json");
+            await File.WriteAllTextAsync(genuine, delivery.Body);
+            await File.WriteAllTextAsync(tampered, delivery.Body.Replace("test", "tesT", StringComparison.Ordinal));
+            var environment = new Dictionary<string, string> { ["SECRET"] = secret, ["SIGNATURE"] = delivery.Headers["Portal-Signature"] };
+            // The test's clock is not the machine's: "now" is given, at the delivery's time or ten minutes on.
+            var then = Timestamp(delivery).ToString(CultureInfo.InvariantCulture);
+            var late = (Timestamp(delivery) + 600).ToString(CultureInfo.InvariantCulture);
+
+            Assert.Equal("True", (await ExternalCommand.RunAsync("python3", [script, genuine, then], folder, environment)).Stdout.Trim());
+            Assert.Equal("False", (await ExternalCommand.RunAsync("python3", [script, tampered, then], folder, environment)).Stdout.Trim());
+            Assert.Equal("False", (await ExternalCommand.RunAsync("python3", [script, genuine, late], folder, environment)).Stdout.Trim());
+            Assert.Equal("False", (await ExternalCommand.RunAsync("python3", [script, genuine, then], folder, new Dictionary<string, string>(environment) { ["SECRET"] = "whsec_other" })).Stdout.Trim());
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     [Theory]
