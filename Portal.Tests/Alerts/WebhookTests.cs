@@ -36,6 +36,8 @@ public sealed class WebhookTests
 
         var tested = await (await browser.SubmitFormAsync("/settings/profile", "webhook-test", new Dictionary<string, string>())).PageAsync();
         Assert.Single(Html.Successes(tested));
+        var again = await (await browser.SubmitFormAsync("/settings/profile", "webhook-test", new Dictionary<string, string>())).PageAsync();
+        Assert.Equal(["A test event went out moments ago. Try again in 30 seconds."], Html.Errors(again));
         await app.SendMailAsync();
         var failed = Assert.Single(receiver.Deliveries);
         var row = await app.InStoreAsync(db => db.OutboxMessages.SingleAsync(m => m.Channel == OutboxChannel.Webhook));
@@ -115,7 +117,7 @@ public sealed class WebhookTests
         // As if the name had resolved to a public address when saved and to loopback since (DNS rebinding).
         await app.Service<Webhooks>().SetAsync(user.Id, new Uri(receiver.Url));
 
-        Assert.True(await app.Service<Webhooks>().QueueTestAsync(user.Id));
+        Assert.Equal(Webhooks.WebhookTest.Queued, await app.Service<Webhooks>().QueueTestAsync(user.Id));
         await app.SendMailAsync();
 
         Assert.Empty(receiver.Deliveries);

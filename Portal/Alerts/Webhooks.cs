@@ -18,6 +18,10 @@ public sealed class Webhooks(IDbContextFactory<PortalDbContext> dbFactory, IData
     public const string ProtectorPurpose = "Portal.WebhookSecrets";
     public const string LowBalanceEvent = "balance.low";
     public const string TestEvent = "test";
+    /// <summary>The outbox kinds of webhook rows: events, and test events (whose cooldown is counted from the outbox).</summary>
+    public const string EventKind = "webhook";
+    public const string TestKind = "webhook-test";
+    public static readonly TimeSpan TestCooldown = TimeSpan.FromSeconds(30);
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     public async Task<string?> UrlOfAsync(string userId, CancellationToken cancellationToken = default)
@@ -51,32 +55,47 @@ public sealed class Webhooks(IDbContextFactory<PortalDbContext> dbFactory, IData
             .SetProperty(a => a.WebhookUrl, (string?)null).SetProperty(a => a.ProtectedWebhookSecret, (string?)null), cancellationToken);
     }
 
-    /// <summary>Queues a test event; false when the user has no webhook.</summary>
-    public async Task<bool> QueueTestAsync(string userId, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Queues a test event, at most one per <see cref="TestCooldown"/> per account: the button must not
+    /// turn Portal into a way to flood someone else's URL.
+    /// </summary>
+    public async Task<WebhookTest> QueueTestAsync(string userId, CancellationToken cancellationToken = default)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         if (await UrlOfAsync(userId, cancellationToken) is not { } url)
         {
-            return false;
+            return WebhookTest.NoWebhook;
         }
 
-        Add(db, userId, url, TestEvent, new { message = "A test event from Portal's profile page." });
+        if (await outbox.LastQueuedAsync(userId, TestKind, cancellationToken) is { } last && time.GetUtcNow().UtcDateTime - last < TestCooldown)
+        {
+            return WebhookTest.TooSoon;
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        Add(db, userId, url, TestEvent, new { message = "A test event from Portal's profile page." }, TestKind);
         await db.SaveChangesAsync(cancellationToken);
         outbox.Wake();
-        return true;
+        return WebhookTest.Queued;
     }
 
     /// <summary>Adds an event for <paramref name="url"/> to <paramref name="db"/> without saving, for the caller's transaction.</summary>
-    public void Add(PortalDbContext db, string userId, string url, string type, object data)
+    public void Add(PortalDbContext db, string userId, string url, string type, object data, string kind = EventKind)
     {
         var body = JsonSerializer.Serialize(new WebhookEvent("evt_" + Guid.NewGuid().ToString("N"), type, time.GetUtcNow().ToUnixTimeSeconds(), data), Json);
-        outbox.Add(db, "webhook", userId, url, type, body, OutboxChannel.Webhook);
+        outbox.Add(db, kind, userId, url, type, body, OutboxChannel.Webhook);
     }
 
     /// <summary>The secret to sign with, or null when the webhook is gone.</summary>
     internal string Unprotect(string protectedSecret) => protection.CreateProtector(ProtectorPurpose).Unprotect(protectedSecret);
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    public enum WebhookTest
+    {
+        Queued,
+        NoWebhook,
+        TooSoon,
+    }
 
     private sealed record WebhookEvent(string Id, string Type, long Created, object Data);
 }
