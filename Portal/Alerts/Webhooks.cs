@@ -85,7 +85,7 @@ public sealed class Webhooks(IDbContextFactory<PortalDbContext> dbFactory, IData
         outbox.Add(db, kind, userId, url, type, body, OutboxChannel.Webhook);
     }
 
-    /// <summary>The secret to sign with, or null when the webhook is gone.</summary>
+    /// <summary>The secret to sign with, from its protected form.</summary>
     internal string Unprotect(string protectedSecret) => protection.CreateProtector(ProtectorPurpose).Unprotect(protectedSecret);
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
