@@ -92,11 +92,12 @@ public class HotPathBenchmarks
         http.Response.Body = Stream.Null;
         var sink = new HttpCompletionSink(http.Response);
         var accumulator = new CompletionAccumulator();
+        var reply = new ReplyWriter("chatcmpl-req_1", 1764000000, "glm-5", null);
         while (await reader.NextAsync(CancellationToken.None) is { } chunk)
         {
             accumulator.Add(chunk);
-            await sink.ChunkAsync(chunk with { Id = "chatcmpl-req_1", Model = "glm-5", Created = 1764000000, Usage = null }, CancellationToken.None);
-            accumulator.Delivered(chunk);
+            await sink.ChunkAsync(chunk.Facts, reply.Chunk(chunk), CancellationToken.None);
+            accumulator.Delivered(chunk.Facts);
         }
     }
 

@@ -93,7 +93,7 @@ public sealed class DocsExamplesTests : IDisposable
                 "model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "top_k", "seed", "stop", "n",
                 "stream", "stream_options", "stream_options.include_usage", "tools", "tool_choice", "parallel_tool_calls",
                 "response_format", "thinking", "reasoning_effort", "do_sample", "frequency_penalty", "presence_penalty",
-                "request_id", "user", "user_id",
+                "logprobs", "top_logprobs", "request_id", "user", "user_id",
             }.Order(),
             parameters.Order());
 

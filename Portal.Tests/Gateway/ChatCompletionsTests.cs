@@ -218,4 +218,68 @@ public sealed class ChatCompletionsTests : IDisposable
         Assert.Equal(60, key["rate_limit"]!["requests"]!.GetValue<int>());
         Assert.DoesNotContain(account.Key, key.ToJsonString());
     }
+
+    [Fact]
+    public async Task TheSimulatedUpstreamAnswersLogprobsWhenAskedWithoutChangingTheReply()
+    {
+        var account = await _app.CreateApiAccountAsync();
+        var chat = _app.OpenAiChat(account.Key);
+        List<ChatMessage> messages = [new UserChatMessage("Name three rivers.")];
+
+        ChatCompletion plain = await chat.CompleteChatAsync(messages, new ChatCompletionOptions { MaxOutputTokenCount = 30 });
+        ChatCompletion withLogprobs = await chat.CompleteChatAsync(messages, new ChatCompletionOptions { MaxOutputTokenCount = 30, IncludeLogProbabilities = true, TopLogProbabilityCount = 3 });
+        var streamed = new List<ChatTokenLogProbabilityDetails>();
+        await foreach (var update in chat.CompleteChatStreamingAsync(messages, new ChatCompletionOptions { MaxOutputTokenCount = 30, IncludeLogProbabilities = true, TopLogProbabilityCount = 3 }))
+        {
+            streamed.AddRange(update.ContentTokenLogProbabilities);
+        }
+
+        Assert.Empty(plain.ContentTokenLogProbabilities);
+        Assert.Equal(plain.Content[0].Text, withLogprobs.Content[0].Text);
+        var tokens = withLogprobs.ContentTokenLogProbabilities;
+        Assert.Equal(plain.Content[0].Text, string.Concat(tokens.Select(t => t.Token))); // one entry per token, in order
+        Assert.All(tokens, t =>
+        {
+            Assert.Equal(3, t.TopLogProbabilities.Count);
+            Assert.Equal((t.Token, t.LogProbability), (t.TopLogProbabilities[0].Token, t.TopLogProbabilities[0].LogProbability));
+            Assert.True(t.LogProbability <= 0 && t.TopLogProbabilities[2].LogProbability < t.TopLogProbabilities[1].LogProbability);
+            Assert.Equal(t.Token, System.Text.Encoding.UTF8.GetString(t.Utf8Bytes!.Value.Span));
+        });
+        Assert.Equal(tokens.Select(t => (t.Token, t.LogProbability)), streamed.Select(t => (t.Token, t.LogProbability)));
+    }
+
+    [Fact]
+    public async Task TheClientsRequestIdIsEchoedInTheReplyAndEveryChunk()
+    {
+        var account = await _app.CreateApiAccountAsync();
+        var client = _app.ApiClient(account.Key);
+
+        var reply = JsonNode.Parse(await (await client.PostChatAsync("""{"model":"glm-5","messages":[{"role":"user","content":"Hi"}],"max_tokens":5,"request_id":"order-7731"}""")).Content.ReadAsStringAsync())!;
+        var stream = await (await client.PostChatAsync("""{"model":"glm-5","messages":[{"role":"user","content":"Hi"}],"max_tokens":5,"stream":true,"stream_options":{"include_usage":true},"request_id":"order-7732"}""")).Content.ReadAsStringAsync();
+        var chunks = stream.Split("\n\n", StringSplitOptions.RemoveEmptyEntries).Where(e => e != "data: [DONE]").Select(e => JsonNode.Parse(e["data: ".Length..])!).ToList();
+        var without = JsonNode.Parse(await (await client.PostChatAsync("""{"model":"glm-5","messages":[{"role":"user","content":"Hi"}],"max_tokens":5}""")).Content.ReadAsStringAsync())!;
+
+        Assert.Equal("order-7731", reply["request_id"]!.GetValue<string>());
+        Assert.True(chunks.Count > 2);
+        Assert.All(chunks, c => Assert.Equal("order-7732", c["request_id"]!.GetValue<string>()));
+        Assert.Null(without["request_id"]);
+    }
+
+    [Theory]
+    [InlineData("""{"logprobs":"yes"}""", "logprobs")]
+    [InlineData("""{"logprobs":true,"top_logprobs":21}""", "top_logprobs")]
+    [InlineData("""{"top_logprobs":2}""", "top_logprobs")]
+    [InlineData("""{"request_id":"abc"}""", "request_id")]
+    public async Task LogprobsAndRequestIdOutOfBoundsAreRefusedNamingTheParam(string fields, string param)
+    {
+        var account = await _app.CreateApiAccountAsync();
+        var body = JsonNode.Parse(fields)!.AsObject();
+        body["model"] = "glm-5";
+        body["messages"] = JsonNode.Parse("""[{"role":"user","content":"Hi"}]""");
+
+        var response = await _app.ApiClient(account.Key).PostChatAsync(body.ToJsonString());
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(param, JsonNode.Parse(await response.Content.ReadAsStringAsync())!["error"]!["param"]!.GetValue<string>());
+    }
 }

@@ -114,7 +114,7 @@ public sealed class RequestDeadlineTests : IDisposable
             return Count >= count ? Count : throw new TimeoutException($"only {Count} of {count} chunks arrived");
         }
 
-        public Task ChunkAsync(ChatChunk chunk, CancellationToken cancellationToken)
+        public Task ChunkAsync(ChatChunk chunk, ReadOnlyMemory<byte> json, CancellationToken cancellationToken)
         {
             cancellationToken.ThrowIfCancellationRequested();
             Started = true;
@@ -130,7 +130,7 @@ public sealed class RequestDeadlineTests : IDisposable
 
         public Task DoneAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-        public Task CompletionAsync(ChatCompletion completion, CancellationToken cancellationToken) =>
+        public Task CompletionAsync(ReadOnlyMemory<byte> json, CancellationToken cancellationToken) =>
             throw new InvalidOperationException("a streaming request gets no whole reply");
 
         public Task ErrorAsync(ApiError error)

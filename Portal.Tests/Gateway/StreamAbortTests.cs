@@ -88,7 +88,7 @@ public sealed class StreamAbortTests : IDisposable
 
         public bool Left { get; private set; }
 
-        public Task ChunkAsync(ChatChunk chunk, CancellationToken cancellationToken)
+        public Task ChunkAsync(ChatChunk chunk, ReadOnlyMemory<byte> json, CancellationToken cancellationToken)
         {
             ThrowIfLeft();
             Started = true;
@@ -109,7 +109,7 @@ public sealed class StreamAbortTests : IDisposable
             return Task.CompletedTask;
         }
 
-        public Task CompletionAsync(ChatCompletion completion, CancellationToken cancellationToken) =>
+        public Task CompletionAsync(ReadOnlyMemory<byte> json, CancellationToken cancellationToken) =>
             throw new InvalidOperationException("a streaming request gets no whole reply");
 
         public Task ErrorAsync(ApiError error) => Task.CompletedTask; // nobody left to tell

@@ -26,7 +26,7 @@ public sealed class UpstreamReaderTests
         var contents = new List<string?>();
         while (await reader.NextAsync(CancellationToken.None) is { } chunk)
         {
-            contents.Add(chunk.Choices[0].Delta.Content);
+            contents.Add(chunk.Facts.Choices[0].Delta.Content);
         }
 
         return contents;

@@ -197,7 +197,9 @@ public sealed class OpenApiDocumentTests : IDisposable
         using var broken = await SseReader.OpenAsync(await client.PostChatStreamingAsync("""{"model":"kimi-k2","messages":[{"role":"user","content":"Hi"}],"stream":true}"""));
         var brokenEvents = await broken.RestAsync();
         Assert.Contains("\"error\"", brokenEvents[^1]);
-        Assert.All(brokenEvents, data => contract.AssertValid(dataSchema, data));
+        // The chunks before it are the provider's, with its own fields (system_fingerprint…) passed on
+        // as it wrote them (ADR 24): the document cannot list them all. The error envelope is Portal's.
+        contract.AssertValid(dataSchema, brokenEvents[^1]);
     }
 
     [Fact]

@@ -69,6 +69,13 @@ public static partial class ChatRequestValidator
         var stop = Stop(body);
         var n = OptionalInt(body, "n", 1, 16) ?? 1;
         var stream = OptionalBool(body, "stream") ?? false;
+        var logprobs = OptionalBool(body, "logprobs") ?? false;
+        var topLogprobs = OptionalInt(body, "top_logprobs", 0, 20) ?? 0;
+        if (topLogprobs > 0 && !logprobs)
+        {
+            throw Invalid("'top_logprobs' needs 'logprobs': true.", "top_logprobs");
+        }
+
         var includeUsage = false;
         if (body["stream_options"] is { } streamOptions)
         {
@@ -130,6 +137,8 @@ public static partial class ChatRequestValidator
             N = n,
             Stream = stream,
             IncludeUsage = includeUsage,
+            Logprobs = logprobs,
+            TopLogprobs = topLogprobs,
             Tools = tools,
             ToolChoice = toolChoice,
             ToolChoiceName = toolChoiceName,
@@ -138,6 +147,7 @@ public static partial class ChatRequestValidator
             Thinking = thinking,
             ReasoningEffort = effort,
             User = user,
+            RequestId = requestId,
         };
         return new Result(request, model, null);
     }

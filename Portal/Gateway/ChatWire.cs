@@ -14,6 +14,8 @@ public sealed record ChatChunk
     public string Object { get; init; } = "chat.completion.chunk";
     public required long Created { get; init; }
     public required string Model { get; init; }
+    /// <summary>The client's <c>request_id</c>, echoed.</summary>
+    public string? RequestId { get; init; }
     public IReadOnlyList<ChunkChoice> Choices { get; init; } = [];
     public ChatUsage? Usage { get; init; }
 }
@@ -22,8 +24,18 @@ public sealed record ChunkChoice
 {
     public int Index { get; init; }
     public ChatDelta Delta { get; init; } = new();
+    /// <summary>Written by the simulated upstream; a provider's are relayed as it wrote them, not read.</summary>
+    public ChoiceLogprobs? Logprobs { get; init; }
     public string? FinishReason { get; init; }
 }
+
+/// <summary><c>logprobs</c> of a choice: one entry per token of its content.</summary>
+public sealed record ChoiceLogprobs(IReadOnlyList<TokenLogprob> Content);
+
+/// <summary>A token, its log probability, its UTF-8 bytes and, when asked, the likeliest alternatives.</summary>
+public sealed record TokenLogprob(string Token, double Logprob, IReadOnlyList<int> Bytes, IReadOnlyList<TopLogprob> TopLogprobs);
+
+public sealed record TopLogprob(string Token, double Logprob, IReadOnlyList<int> Bytes);
 
 public sealed record ChatDelta
 {
@@ -76,6 +88,8 @@ public sealed record ChatCompletion
     public string Object { get; init; } = "chat.completion";
     public required long Created { get; init; }
     public required string Model { get; init; }
+    /// <summary>The client's <c>request_id</c>, echoed.</summary>
+    public string? RequestId { get; init; }
     public required IReadOnlyList<CompletionChoice> Choices { get; init; }
     public ChatUsage? Usage { get; init; }
 }
@@ -84,6 +98,7 @@ public sealed record CompletionChoice
 {
     public int Index { get; init; }
     public required AssistantMessage Message { get; init; }
+    public ChoiceLogprobs? Logprobs { get; init; }
     public string? FinishReason { get; init; }
 }
 
@@ -143,6 +158,9 @@ public sealed record ChatRequest
     public int N { get; init; } = 1;
     public bool Stream { get; init; }
     public bool IncludeUsage { get; init; }
+    public bool Logprobs { get; init; }
+    /// <summary>How many alternatives <c>logprobs</c> lists per token (0–20).</summary>
+    public int TopLogprobs { get; init; }
     /// <summary>Function tools offered (other tool types are passed through but not simulated).</summary>
     public IReadOnlyList<FunctionTool> Tools { get; init; } = [];
     public ToolChoice ToolChoice { get; init; } = ToolChoice.Auto;
@@ -155,6 +173,8 @@ public sealed record ChatRequest
     public bool? Thinking { get; init; }
     public string? ReasoningEffort { get; init; }
     public string? User { get; init; }
+    /// <summary>The client's <c>request_id</c>: echoed in the reply, not sent to the provider.</summary>
+    public string? RequestId { get; init; }
 }
 
 public sealed record ChatMessage(string Role, string Text, string? ToolCallId = null, bool HasToolCalls = false);

@@ -12,14 +12,20 @@ public sealed class CompletionAccumulator
     private readonly StringBuilder _delivered = new();
 
     public ChatUsage? ReportedUsage { get; private set; }
+
+    /// <summary>The provider's <c>usage</c> as it wrote it, for the fields Portal does not read (ADR 24).</summary>
+    public byte[]? ReportedUsageJson { get; private set; }
+
     public bool AnyOutput { get; private set; }
 
     /// <summary>Takes in one upstream chunk.</summary>
-    public void Add(ChatChunk chunk)
+    public void Add(UpstreamChunk upstream)
     {
+        var chunk = upstream.Facts;
         if (chunk.Usage is not null)
         {
             ReportedUsage = chunk.Usage;
+            ReportedUsageJson = upstream.Usage;
         }
 
         foreach (var choice in chunk.Choices)
@@ -42,6 +48,11 @@ public sealed class CompletionAccumulator
                 tool.Id ??= call.Id;
                 tool.Name ??= call.Function?.Name;
                 tool.Arguments.Append(call.Function?.Arguments);
+            }
+
+            if (choice.Logprobs is { } logprobs)
+            {
+                (state.Logprobs ??= []).AddRange(logprobs.Content);
             }
 
             state.FinishReason = choice.FinishReason ?? state.FinishReason;
@@ -85,6 +96,7 @@ public sealed class CompletionAccumulator
     {
         Index = pair.Key,
         FinishReason = pair.Value.FinishReason,
+        Logprobs = pair.Value.Logprobs is { } logprobs ? new ChoiceLogprobs(logprobs) : null,
         Message = new AssistantMessage
         {
             Content = pair.Value.ToolCalls.Count > 0 && pair.Value.Content.Length == 0 ? null : pair.Value.Content.ToString(),
@@ -104,6 +116,7 @@ public sealed class CompletionAccumulator
         public StringBuilder Content { get; } = new();
         public StringBuilder Reasoning { get; } = new();
         public SortedDictionary<int, ToolState> ToolCalls { get; } = [];
+        public List<TokenLogprob>? Logprobs { get; set; }
         public string? FinishReason { get; set; }
     }
 

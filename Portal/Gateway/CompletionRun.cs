@@ -37,6 +37,7 @@ internal sealed class CompletionRun(
     CancellationToken deadline)
 {
     private readonly CompletionAccumulator _accumulator = new();
+    private ReplyWriter _reply = null!; // made when the run starts, with its created time
     private int? _firstTokenMs;
     private string? _upstream; // the upstream that answered, or the last that failed
     // Part of the reply reached the client. Not the sink's Started: keep-alive comments start the
@@ -55,16 +56,17 @@ internal sealed class CompletionRun(
     public async Task ExecuteAsync(CancellationToken aborted)
     {
         var created = dependencies.Time.GetUtcNow().ToUnixTimeSeconds();
+        _reply = new ReplyWriter(CompletionId, created, model.Id, request.RequestId);
         var chunks = UpstreamAsync(created, aborted);
         try
         {
             if (request.Stream)
             {
-                await StreamAsync(chunks, created, aborted);
+                await StreamAsync(chunks, aborted);
             }
             else
             {
-                await CompleteAsync(chunks, created, aborted);
+                await CompleteAsync(chunks, aborted);
             }
         }
         catch (Exception) when (aborted.IsCancellationRequested && deadline.IsCancellationRequested)
@@ -161,16 +163,18 @@ internal sealed class CompletionRun(
         }
     }
 
-    private IAsyncEnumerable<ChatChunk> UpstreamAsync(long created, CancellationToken cancellationToken) =>
+    private IAsyncEnumerable<UpstreamChunk> UpstreamAsync(long created, CancellationToken cancellationToken) =>
         model.IsSimulated
-            ? dependencies.Simulated.StreamAsync(request, model, CompletionId, created, cancellationToken)
+            ? dependencies.Simulated.StreamAsync(request, model, CompletionId, created, cancellationToken).Select(made => (UpstreamChunk)made)
             : dependencies.Http.StreamAsync(request, model, upstream => _upstream = $"{upstream.Id}:{upstream.UpstreamModel}", cancellationToken);
 
-    private async Task CompleteAsync(IAsyncEnumerable<ChatChunk> chunks, long created, CancellationToken cancellationToken)
+    private async Task CompleteAsync(IAsyncEnumerable<UpstreamChunk> chunks, CancellationToken cancellationToken)
     {
+        UpstreamChunk? whole = null; // the provider's reply, relayed as it wrote it; otherwise assembled from chunks
         await foreach (var chunk in chunks.WithCancellation(cancellationToken))
         {
             Observe(chunk);
+            whole = chunk.Whole ? chunk : null;
         }
 
         var usage = await SettleFinishedAsync();
@@ -181,14 +185,7 @@ internal sealed class CompletionRun(
 
         try
         {
-            await sink.CompletionAsync(new ChatCompletion
-            {
-                Id = CompletionId,
-                Created = created,
-                Model = model.Id,
-                Choices = _accumulator.Choices(),
-                Usage = usage,
-            }, cancellationToken);
+            await sink.CompletionAsync(_reply.Completion(whole, _accumulator.Choices, usage, _accumulator.ReportedUsageJson), cancellationToken);
         }
         catch (Exception e) when (e is IOException or OperationCanceledException && clientGone.IsCancellationRequested)
         {
@@ -196,7 +193,7 @@ internal sealed class CompletionRun(
         }
     }
 
-    private async Task StreamAsync(IAsyncEnumerable<ChatChunk> chunks, long created, CancellationToken cancellationToken)
+    private async Task StreamAsync(IAsyncEnumerable<UpstreamChunk> chunks, CancellationToken cancellationToken)
     {
         var keepAlive = TimeSpan.FromSeconds(dependencies.Options.KeepAliveSeconds);
         Task? keepAliveTimer = null;
@@ -225,27 +222,31 @@ internal sealed class CompletionRun(
 
             var chunk = upstream.Current;
             Observe(chunk);
-            if (chunk.Choices.Count == 0)
+            var facts = chunk.Facts;
+            if (facts.Choices.Count == 0 && (facts.Usage is not null || chunk.Members is null))
             {
                 continue; // the upstream's usage chunk; ours follows settlement
             }
 
-            await sink.ChunkAsync(chunk with { Id = CompletionId, Model = model.Id, Created = created, Usage = null }, cancellationToken);
-            _accumulator.Delivered(chunk);
-            _delivered = true;
-            RecordProgressIfDue();
+            await sink.ChunkAsync(facts, _reply.Chunk(chunk), cancellationToken);
+            if (facts.Choices.Count > 0) // not a provider's note without choices (a prompt's filter results)
+            {
+                _accumulator.Delivered(facts);
+                _delivered = true;
+                RecordProgressIfDue();
+            }
         }
 
         var usage = await SettleFinishedAsync();
         if (request.IncludeUsage)
         {
-            await sink.ChunkAsync(new ChatChunk { Id = CompletionId, Created = created, Model = model.Id, Usage = usage }, cancellationToken);
+            await sink.ChunkAsync(new ChatChunk { Id = CompletionId, Created = 0, Model = model.Id, Usage = usage }, _reply.UsageChunk(usage, _accumulator.ReportedUsageJson), cancellationToken);
         }
 
         await sink.DoneAsync(cancellationToken);
     }
 
-    private void Observe(ChatChunk chunk)
+    private void Observe(UpstreamChunk chunk)
     {
         _accumulator.Add(chunk);
         // A non-streamed reply arrives whole: its first token's time is unknown.

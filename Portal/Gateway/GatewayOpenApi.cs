@@ -229,7 +229,8 @@ public static class GatewayOpenApi
                     `chat.completion.chunk` object (`ChatChunk`): `choices[].delta` holds the increments of `role`,
                     `content`, `reasoning_content` and `tool_calls`; the last choice chunk has `finish_reason`; with
                     `stream_options.include_usage` a final chunk has `choices: []` and `usage`. The stream ends with
-                    `data: [DONE]`. If it fails after it has begun, the last event is the error envelope
+                    `data: [DONE]`. Every field the provider writes in a chunk (`logprobs`, `system_fingerprint`, filter
+                    results…) is passed on as it wrote it. If it fails after it has begun, the last event is the error envelope
                     (`ErrorEnvelope`) instead, and no `[DONE]` follows. Comment lines (`: keep-alive`) may come
                     while the model is silent. `x-sse-data` gives the schema of the JSON on the `data:` lines.
                     """,
@@ -338,7 +339,9 @@ public static class GatewayOpenApi
             ["do_sample"] = Boolean(null),
             ["frequency_penalty"] = Number(-2, 2, null),
             ["presence_penalty"] = Number(-2, 2, null),
-            ["request_id"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null, MinLength = 6, MaxLength = 64 },
+            ["logprobs"] = Boolean("Return each output token's log probability in `choices[].logprobs`."),
+            ["top_logprobs"] = Integer(0, 20, "With `logprobs`, how many of the likeliest tokens to list at each position."),
+            ["request_id"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null, MinLength = 6, MaxLength = 64, Description = "Your id for the request, echoed as `request_id` in the reply and every chunk; not sent to the provider." },
             ["user"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null, MaxLength = 256, Description = "Your identifier for the end user." },
             ["user_id"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null, MaxLength = 256, Description = "Read as `user` when `user` is absent." },
         },

@@ -7,10 +7,10 @@ public sealed class HttpCompletionSink(HttpResponse response) : ICompletionSink
 
     public bool Started => response.HasStarted;
 
-    public async Task ChunkAsync(ChatChunk chunk, CancellationToken cancellationToken)
+    public async Task ChunkAsync(ChatChunk chunk, ReadOnlyMemory<byte> json, CancellationToken cancellationToken)
     {
         await StartAsync(cancellationToken);
-        await _sse.WriteAsync(chunk, cancellationToken);
+        await _sse.WriteAsync(json, cancellationToken);
     }
 
     public async Task KeepAliveAsync(CancellationToken cancellationToken)
@@ -25,8 +25,12 @@ public sealed class HttpCompletionSink(HttpResponse response) : ICompletionSink
         await _sse.WriteDoneAsync(cancellationToken);
     }
 
-    public Task CompletionAsync(ChatCompletion completion, CancellationToken cancellationToken) =>
-        response.WriteAsJsonAsync(completion, Wire.Json, cancellationToken);
+    public async Task CompletionAsync(ReadOnlyMemory<byte> json, CancellationToken cancellationToken)
+    {
+        response.ContentType = "application/json; charset=utf-8";
+        response.ContentLength = json.Length;
+        await response.Body.WriteAsync(json, cancellationToken);
+    }
 
     public async Task ErrorAsync(ApiError error)
     {

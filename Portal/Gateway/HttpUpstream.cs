@@ -31,7 +31,7 @@ public sealed partial class HttpUpstream(
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _keys = new(StringComparer.Ordinal);
 
     /// <param name="trying">Told which upstream each attempt goes to: the last one named answered, or failed last.</param>
-    public async IAsyncEnumerable<ChatChunk> StreamAsync(ChatRequest request, ModelInfo model, Action<UpstreamInfo> trying,
+    public async IAsyncEnumerable<UpstreamChunk> StreamAsync(ChatRequest request, ModelInfo model, Action<UpstreamInfo> trying,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ApiError failure = ApiError.Upstream($"No upstream is available for '{model.Id}'.");
@@ -91,7 +91,7 @@ public sealed partial class HttpUpstream(
                 // silent connection here is retried like a failed connect. A reply that arrived but is
                 // unreadable or too large is not: the provider has done the work and billed for it.
                 var reader = new UpstreamReader(response, upstream, options.Value, logger);
-                ChatChunk? first;
+                UpstreamChunk? first;
                 try
                 {
                     first = await reader.NextAsync(cancellationToken);
@@ -128,7 +128,7 @@ public sealed partial class HttpUpstream(
     }
 
     /// <summary>A chunk after the first: a failure here ends the reply (no retry), but still counts.</summary>
-    private async Task<ChatChunk?> NextAsync(UpstreamReader reader, ModelInfo model, CancellationToken cancellationToken)
+    private async Task<UpstreamChunk?> NextAsync(UpstreamReader reader, ModelInfo model, CancellationToken cancellationToken)
     {
         try
         {
@@ -256,6 +256,7 @@ public sealed partial class HttpUpstream(
         var body = (JsonObject)request.Raw.DeepClone();
         body["model"] = upstream.UpstreamModel;
         body.Remove("max_completion_tokens");
+        body.Remove("request_id"); // Portal's to echo; OpenAI refuses fields it does not know
         body["max_tokens"] = request.MaxTokens;
         body["stream"] = request.Stream;
         if (request.Stream)

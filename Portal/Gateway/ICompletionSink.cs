@@ -9,8 +9,9 @@ public interface ICompletionSink
     /// <summary>Something has been delivered: an error can no longer replace the reply.</summary>
     bool Started { get; }
 
-    /// <summary>A streamed chunk (also the final usage chunk when the client asked for it).</summary>
-    Task ChunkAsync(ChatChunk chunk, CancellationToken cancellationToken);
+    /// <summary>A streamed chunk (also the final usage chunk when the client asked for it): what it says,
+    /// and its JSON as the client receives it (valid only until the call returns).</summary>
+    Task ChunkAsync(ChatChunk chunk, ReadOnlyMemory<byte> json, CancellationToken cancellationToken);
 
     /// <summary>The upstream is silent; keep the connection open.</summary>
     Task KeepAliveAsync(CancellationToken cancellationToken);
@@ -18,8 +19,8 @@ public interface ICompletionSink
     /// <summary>The stream is complete.</summary>
     Task DoneAsync(CancellationToken cancellationToken);
 
-    /// <summary>The whole reply of a non-streaming request.</summary>
-    Task CompletionAsync(ChatCompletion completion, CancellationToken cancellationToken);
+    /// <summary>The whole reply of a non-streaming request, as JSON.</summary>
+    Task CompletionAsync(ReadOnlyMemory<byte> json, CancellationToken cancellationToken);
 
     /// <summary>The request failed: an error response before anything was delivered, an error event after.</summary>
     Task ErrorAsync(ApiError error);

@@ -24,6 +24,16 @@ public sealed class SseWriter(HttpResponse response)
         await response.StartAsync(cancellationToken);
     }
 
+    /// <summary>One event of JSON already written.</summary>
+    public async Task WriteAsync(ReadOnlyMemory<byte> json, CancellationToken cancellationToken)
+    {
+        var writer = response.BodyWriter;
+        writer.Write(DataPrefix);
+        writer.Write(json.Span);
+        writer.Write(EventEnd);
+        await writer.FlushAsync(cancellationToken);
+    }
+
     public async Task WriteAsync<T>(T payload, CancellationToken cancellationToken)
     {
         var writer = response.BodyWriter;

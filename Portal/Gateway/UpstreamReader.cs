@@ -19,7 +19,7 @@ internal sealed class UpstreamReader(HttpResponseMessage response, UpstreamInfo 
     private bool _finished;
 
     /// <summary>The next chunk, or null once the provider said <c>[DONE]</c>.</summary>
-    public async Task<ChatChunk?> NextAsync(CancellationToken cancellationToken)
+    public async Task<UpstreamChunk?> NextAsync(CancellationToken cancellationToken)
     {
         if (_finished)
         {
@@ -46,7 +46,7 @@ internal sealed class UpstreamReader(HttpResponseMessage response, UpstreamInfo 
                         throw ReplyTooLarge();
                     }
 
-                    return AsChunk(await DeserializeAsync(new CappedStream(stream, options.MaxUpstreamReplyBytes, ReplyTooLarge), timeout.Token));
+                    return await ReadWholeAsync(new CappedStream(stream, options.MaxUpstreamReplyBytes, ReplyTooLarge), timeout.Token);
                 }
 
                 _body = PipeReader.Create(stream);
@@ -76,7 +76,7 @@ internal sealed class UpstreamReader(HttpResponseMessage response, UpstreamInfo 
         response.Dispose();
     }
 
-    private async Task<ChatChunk?> NextEventAsync(PipeReader body, CancellationToken cancellationToken)
+    private async Task<UpstreamChunk?> NextEventAsync(PipeReader body, CancellationToken cancellationToken)
     {
         // Lines are read and parsed as UTF-8 bytes, as they arrive: no string per line, no transcoding.
         while (true)
@@ -113,7 +113,7 @@ internal sealed class UpstreamReader(HttpResponseMessage response, UpstreamInfo 
     }
 
     /// <summary>True for a line with a chunk, or with <c>[DONE]</c> (the chunk null); false for other lines.</summary>
-    private bool TryReadEvent(ReadOnlySequence<byte> sequence, out ChatChunk? chunk)
+    private bool TryReadEvent(ReadOnlySequence<byte> sequence, out UpstreamChunk? chunk)
     {
         chunk = null;
         ReadOnlySpan<byte> line = sequence.IsSingleSegment ? sequence.FirstSpan : sequence.ToArray();
@@ -136,10 +136,10 @@ internal sealed class UpstreamReader(HttpResponseMessage response, UpstreamInfo 
 
         try
         {
-            chunk = JsonSerializer.Deserialize<ChatChunk>(data, Wire.Json);
-            return chunk is not null;
+            chunk = UpstreamJson.Read(data, whole: false);
+            return true;
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
         {
             logger.LogWarning("Upstream {UpstreamId} sent an event that is not a chat chunk", upstream.Id);
             throw new UpstreamException(ApiError.Upstream("The upstream sent a malformed event."), retryable: false);
@@ -184,14 +184,15 @@ internal sealed class UpstreamReader(HttpResponseMessage response, UpstreamInfo 
         return false;
     }
 
-    private async Task<ChatCompletion> DeserializeAsync(Stream stream, CancellationToken cancellationToken)
+    private async Task<UpstreamChunk> ReadWholeAsync(Stream stream, CancellationToken cancellationToken)
     {
+        using var bytes = new MemoryStream();
+        await stream.CopyToAsync(bytes, cancellationToken);
         try
         {
-            return await JsonSerializer.DeserializeAsync<ChatCompletion>(stream, Wire.Json, cancellationToken)
-                ?? throw new UpstreamException(ApiError.Upstream("The upstream sent an empty reply."), retryable: false);
+            return UpstreamJson.Read(bytes.GetBuffer().AsSpan(0, (int)bytes.Length), whole: true);
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
         {
             logger.LogWarning("Upstream {UpstreamId} answered with a reply that is not a chat completion", upstream.Id);
             throw new UpstreamException(ApiError.Upstream("The upstream sent a malformed reply."), retryable: false);
@@ -214,32 +215,6 @@ internal sealed class UpstreamReader(HttpResponseMessage response, UpstreamInfo 
         bytes % (1024 * 1024) == 0 ? $"{bytes / (1024 * 1024)} MB"
         : bytes % 1024 == 0 ? $"{bytes / 1024} KB"
         : $"{bytes} bytes";
-
-    private static ChatChunk AsChunk(ChatCompletion completion) => new()
-    {
-        Id = completion.Id,
-        Created = completion.Created,
-        Model = completion.Model,
-        Usage = completion.Usage,
-        Choices = completion.Choices.Select(c => new ChunkChoice
-        {
-            Index = c.Index,
-            FinishReason = c.FinishReason,
-            Delta = new ChatDelta
-            {
-                Role = "assistant",
-                Content = c.Message.Content,
-                ReasoningContent = c.Message.ReasoningContent,
-                ToolCalls = c.Message.ToolCalls?.Select((t, i) => new ToolCallDelta
-                {
-                    Index = i,
-                    Id = t.Id,
-                    Type = t.Type,
-                    Function = new FunctionCallDelta { Name = t.Function.Name, Arguments = t.Function.Arguments },
-                }).ToList(),
-            },
-        }).ToList(),
-    };
 
     /// <summary>Reads a reply and throws once more than <paramref name="limit"/> bytes of it have arrived.</summary>
     private sealed class CappedStream(Stream inner, int limit, Func<UpstreamException> tooLarge) : Stream

@@ -13,7 +13,7 @@ internal sealed class PlaygroundSink(PlaygroundMessage reply, Action render, Tim
 
     public bool Started { get; private set; }
 
-    public Task ChunkAsync(ChatChunk chunk, CancellationToken cancellationToken)
+    public Task ChunkAsync(ChatChunk chunk, ReadOnlyMemory<byte> json, CancellationToken cancellationToken)
     {
         Started = true;
         foreach (var choice in chunk.Choices.Where(c => c.Index == 0))
@@ -35,7 +35,7 @@ internal sealed class PlaygroundSink(PlaygroundMessage reply, Action render, Tim
 
     public Task DoneAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task CompletionAsync(ChatCompletion completion, CancellationToken cancellationToken) =>
+    public Task CompletionAsync(ReadOnlyMemory<byte> json, CancellationToken cancellationToken) =>
         throw new InvalidOperationException("The playground always streams.");
 
     public Task ErrorAsync(ApiError error)

@@ -50,6 +50,11 @@ internal sealed record SimulatedChoice(IReadOnlyList<SimulatedStep> Steps, int C
         }
 
         steps.Add(new SimulatedStep(new ChunkChoice { Index = index, FinishReason = finish }, 0));
+        if (request.Logprobs)
+        {
+            WithLogprobs(steps, request.TopLogprobs, Seeded(request, model, index));
+        }
+
         return new SimulatedChoice(steps, reasoningTokens + outputTokens, reasoningTokens, finish);
     }
 
@@ -192,6 +197,36 @@ internal sealed record SimulatedChoice(IReadOnlyList<SimulatedStep> Steps, int C
         }
 
         return StableRandom.From(parts);
+    }
+
+    /// <summary>
+    /// <c>logprobs</c> for each content token: made-up but stable numbers (no model computed them), the
+    /// token itself the likeliest, and as alternatives other tokens of the same reply, each less likely.
+    /// Drawn from a generator of their own, so asking for them does not change the reply.
+    /// </summary>
+    private static void WithLogprobs(List<SimulatedStep> steps, int top, StableRandom random)
+    {
+        var tokens = steps.Select(s => s.Choice.Delta.Content).Where(c => !string.IsNullOrEmpty(c)).Distinct().ToList()!;
+        for (var i = 0; i < steps.Count; i++)
+        {
+            if (steps[i].Choice.Delta.Content is not { Length: > 0 } token)
+            {
+                continue;
+            }
+
+            var logprob = -random.Next(0, 1500) / 1000.0;
+            var alternatives = new List<TopLogprob> { new(token, logprob, Bytes(token)) };
+            foreach (var other in tokens.Where(t => t != token).Take(Math.Max(0, top - 1)))
+            {
+                logprob -= random.Next(250, 3000) / 1000.0;
+                alternatives.Add(new TopLogprob(other!, Math.Round(logprob, 3), Bytes(other!)));
+            }
+
+            var entry = new TokenLogprob(token, alternatives[0].Logprob, Bytes(token), top == 0 ? [] : alternatives);
+            steps[i] = steps[i] with { Choice = steps[i].Choice with { Logprobs = new ChoiceLogprobs([entry]) } };
+        }
+
+        static int[] Bytes(string token) => System.Text.Encoding.UTF8.GetBytes(token).Select(b => (int)b).ToArray();
     }
 
     private const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
