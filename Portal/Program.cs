@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using MudBlazor.Services;
 using Portal.Account;
 using Portal.Admin;
+using Portal.Alerts;
 using Portal.ApiKeys;
 using Portal.Billing;
 using Portal.Catalog;
@@ -35,6 +36,7 @@ builder.AddPortalStore();                                      // SQLite by defa
 builder.AddStoredDataProtection();                             // cookie and secret keys shared through the store, encrypted with a secret kept outside it (ADR 14)
 builder.AddAccounts();                                         // Identity: sign-up, sign-in, lockout, roles, email links
 builder.AddEmail();                                            // mail through a durable outbox in the store: SMTP, or .eml files in the data folder (ADR 23)
+builder.AddAlerts();                                           // low-balance emails and the admins' alert about a failing upstream, swept beside the gateway (ADR 26)
 builder.AddReverseProxy();                                     // client address and scheme from nginx's X-Forwarded-* headers
 builder.AddObservability();                                    // gateway metrics and their /metrics exporter
 builder.AddCatalog();                                          // models, prices, upstreams: the gateway reads them from a one-second snapshot

@@ -22,6 +22,8 @@ public static class AuditActions
     public const string PasswordReset = "account.password_reset";
     public const string EmailConfirm = "account.email_confirm";
     public const string EmailChange = "account.email_change";
+    public const string LowBalanceAlert = "account.low_balance_alert";
+    public const string WebhookChange = "account.webhook_change";
 }
 
 /// <summary>Who did it: an admin (user id and the email they had then), or the command line.</summary>

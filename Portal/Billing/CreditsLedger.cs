@@ -56,6 +56,16 @@ public sealed class CreditsLedger(IDbContextFactory<PortalDbContext> dbFactory, 
             CreatedAt = time.GetUtcNow().UtcDateTime,
         });
         await db.SaveChangesAsync(cancellationToken);
+        if (amountMicros > 0)
+        {
+            // Credits that bring the balance back up to the user's low-balance threshold arm its alert
+            // again (ADR 26): here, in the grant's transaction, so the settlement path never asks.
+            await db.AlertSettings
+                .Where(a => a.UserId == userId && a.LowBalanceAlertedAt != null
+                    && db.CreditBalances.Any(b => b.UserId == userId && b.BalanceMicros >= a.LowBalanceThresholdMicros))
+                .ExecuteUpdateAsync(s => s.SetProperty(a => a.LowBalanceAlertedAt, (DateTime?)null), cancellationToken);
+        }
+
         if (alsoRecord is not null)
         {
             await alsoRecord(db, cancellationToken);

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Portal.Account;
+using Portal.Alerts;
 using Portal.ApiKeys;
 using Portal.Audit;
 using Portal.Catalog;
@@ -29,6 +30,8 @@ public abstract class PortalDbContext(DbContextOptions options) : IdentityDbCont
     public DbSet<InstanceLease> InstanceLeases => Set<InstanceLease>();
     public DbSet<RequestProgress> RequestProgress => Set<RequestProgress>();
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
+    public DbSet<AlertSettings> AlertSettings => Set<AlertSettings>();
+    public DbSet<UpstreamAlert> UpstreamAlerts => Set<UpstreamAlert>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

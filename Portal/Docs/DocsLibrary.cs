@@ -40,6 +40,7 @@ public sealed class DocsLibrary
         new("errors", "Errors", "API reference"),
         new("billing", "Billing", "Account and limits"),
         new("rate-limits", "Rate limits", "Account and limits"),
+        new("webhooks", "Alerts and webhooks", "Account and limits"),
     ];
 
     private readonly ConcurrentDictionary<string, Lazy<DocPage>> _rendered = new(StringComparer.Ordinal);

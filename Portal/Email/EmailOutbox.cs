@@ -16,15 +16,24 @@ public sealed class EmailOutbox(IDbContextFactory<PortalDbContext> dbFactory, Ti
     /// <summary>Writes the message to the outbox and wakes this instance's sender.</summary>
     public async Task QueueAsync(string kind, string? userId, string to, string subject, string body, CancellationToken cancellationToken = default)
     {
-        var now = time.GetUtcNow().UtcDateTime;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        db.OutboxMessages.Add(new OutboxMessage
-        {
-            Kind = kind, UserId = userId, To = to, Subject = subject, Body = body,
-            State = OutboxState.Queued, CreatedAt = now, NextAttemptAt = now,
-        });
+        Add(db, kind, userId, to, subject, body);
         await db.SaveChangesAsync(cancellationToken);
         Wake();
+    }
+
+    /// <summary>
+    /// Adds the message to <paramref name="db"/> without saving: for a caller whose transaction must
+    /// commit the message with its own change, or neither. Call <see cref="Wake"/> once it has committed.
+    /// </summary>
+    public void Add(PortalDbContext db, string kind, string? userId, string to, string subject, string body, OutboxChannel channel = OutboxChannel.Email)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        db.OutboxMessages.Add(new OutboxMessage
+        {
+            Kind = kind, Channel = channel, UserId = userId, To = to, Subject = subject, Body = body,
+            State = OutboxState.Queued, CreatedAt = now, NextAttemptAt = now,
+        });
     }
 
     /// <summary>When this account was last sent a message of <paramref name="kind"/> (queued counts), if ever.</summary>
@@ -43,7 +52,7 @@ public sealed class EmailOutbox(IDbContextFactory<PortalDbContext> dbFactory, Ti
         var page = await db.OutboxMessages.AsNoTracking().OrderByDescending(m => m.Id).Skip(Math.Max(0, skip)).Take(Math.Clamp(take, 1, 200))
             .Select(m => new OutboxMessage
             {
-                Id = m.Id, Kind = m.Kind, UserId = m.UserId, To = m.To, Subject = m.Subject, Body = "", State = m.State, Attempts = m.Attempts,
+                Id = m.Id, Kind = m.Kind, Channel = m.Channel, UserId = m.UserId, To = m.To, Subject = m.Subject, Body = "", State = m.State, Attempts = m.Attempts,
                 LastError = m.LastError, CreatedAt = m.CreatedAt, NextAttemptAt = m.NextAttemptAt, SentAt = m.SentAt, File = m.File,
             })
             .ToListAsync(cancellationToken);
@@ -62,7 +71,8 @@ public sealed class EmailOutbox(IDbContextFactory<PortalDbContext> dbFactory, Ti
         }
     }
 
-    private void Wake()
+    /// <summary>Tells this instance's sender that a message is waiting.</summary>
+    public void Wake()
     {
         try
         {

@@ -3,6 +3,13 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Portal.Email;
 
+/// <summary>How a row leaves: as mail, or as a signed POST to a user's webhook (ADR 26), with the same claims and backoff.</summary>
+public enum OutboxChannel
+{
+    Email = 0,
+    Webhook = 1,
+}
+
 public enum OutboxState
 {
     Queued = 0,
@@ -22,6 +29,8 @@ public sealed class OutboxMessage
     public required string Kind { get; set; }
     /// <summary>The account it concerns, when there is one. Not a foreign key: the outbox outlives accounts.</summary>
     public string? UserId { get; set; }
+    /// <summary>Mail, or a webhook delivery whose <see cref="To"/> is the URL and <see cref="Body"/> the JSON event.</summary>
+    public OutboxChannel Channel { get; set; }
     public required string To { get; set; }
     public required string Subject { get; set; }
     /// <summary>Plain text. Emptied once sent: its links are one-time secrets the store need not keep.</summary>

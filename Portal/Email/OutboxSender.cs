@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using MimeKit;
+using Portal.Alerts;
 using Portal.Data;
 
 namespace Portal.Email;
@@ -14,7 +15,7 @@ namespace Portal.Email;
 /// <see cref="EmailOptions.RetrySeconds"/>, doubling up to an hour, and after
 /// <see cref="EmailOptions.MaxAttempts"/> the row is marked failed; nothing is deleted.
 /// </summary>
-public sealed class OutboxSender(IDbContextFactory<PortalDbContext> dbFactory, EmailOutbox outbox, IMailTransport transport, TimeProvider time,
+public sealed class OutboxSender(IDbContextFactory<PortalDbContext> dbFactory, EmailOutbox outbox, IMailTransport transport, WebhookSender webhooks, TimeProvider time,
     IOptions<EmailOptions> options, IHostEnvironment environment, ILogger<OutboxSender> logger) : BackgroundService
 {
     public static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
@@ -95,7 +96,15 @@ public sealed class OutboxSender(IDbContextFactory<PortalDbContext> dbFactory, E
         Exception? failure = null;
         try
         {
-            file = await transport.SendAsync(ToMime(row), cancellationToken);
+            if (row.Channel == OutboxChannel.Webhook)
+            {
+                // A user's webhook event (ADR 26): the same claims and backoff, another way out.
+                await webhooks.SendAsync(row, cancellationToken);
+            }
+            else
+            {
+                file = await transport.SendAsync(ToMime(row), cancellationToken);
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -117,7 +126,7 @@ public sealed class OutboxSender(IDbContextFactory<PortalDbContext> dbFactory, E
         }
 
         var settings = options.Value;
-        var failed = attempts >= settings.MaxAttempts;
+        var failed = attempts >= settings.MaxAttempts || failure is PermanentDeliveryException;
         var backoff = TimeSpan.FromSeconds(settings.RetrySeconds) * Math.Pow(2, Math.Min(attempts - 1, 20));
         var next = now + (backoff < MaxBackoff ? backoff : MaxBackoff);
         // The exception's message only: MailKit's name the server and what it answered, never the password.

@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
+using Portal.Alerts;
 using Portal.Catalog;
 using Portal.Observability;
 
@@ -19,7 +20,8 @@ namespace Portal.Gateway;
 /// refusal of the request reaches the client in the provider's words (ADR 21).
 /// </summary>
 public sealed partial class HttpUpstream(
-    HttpClient http, IDataProtectionProvider protection, GatewayMetrics metrics, IOptions<GatewayOptions> options, ILogger<HttpUpstream> logger)
+    HttpClient http, IDataProtectionProvider protection, GatewayMetrics metrics, UpstreamFailureAlerts alerts, IOptions<GatewayOptions> options,
+    ILogger<HttpUpstream> logger)
 {
     public const string ProtectorPurpose = "Portal.UpstreamKeys";
     private const int AttemptsPerUpstream = 2;
@@ -59,6 +61,12 @@ public sealed partial class HttpUpstream(
                     var code = error!.Relayed ? "provider_refused" : error.Code;
                     metrics.UpstreamFailed(model.Id, code);
                     logger.LogWarning("Upstream {UpstreamId} attempt {Attempt} failed: {Code}", upstream.Id, attempt + 1, code);
+                    if (!error.Relayed)
+                    {
+                        // The upstream's own trouble, not a refusal of this request: it counts towards the admins' alert.
+                        alerts.Failed(upstream, model.Id, code);
+                    }
+
                     if (then == Then.GiveUp)
                     {
                         throw new UpstreamException(error, retryable: false);
@@ -94,6 +102,7 @@ public sealed partial class HttpUpstream(
                     failure = e.Error;
                     metrics.UpstreamFailed(model.Id, e.Error.Code);
                     logger.LogWarning("Upstream {UpstreamId} attempt {Attempt} failed before its first chunk: {Code}", upstream.Id, attempt + 1, e.Error.Code);
+                    alerts.Failed(upstream, model.Id, e.Error.Code);
                     if (!e.Retryable)
                     {
                         throw;
@@ -102,6 +111,7 @@ public sealed partial class HttpUpstream(
                     continue;
                 }
 
+                alerts.Succeeded(upstream);
                 using (reader)
                 {
                     for (var chunk = first; chunk is not null; chunk = await NextAsync(reader, model, cancellationToken))

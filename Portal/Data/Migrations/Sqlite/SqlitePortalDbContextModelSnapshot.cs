@@ -243,6 +243,43 @@ namespace Portal.Data.Migrations.Sqlite
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
+            modelBuilder.Entity("Portal.Alerts.AlertSettings", b =>
+                {
+                    b.Property<string>("UserId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LowBalanceAlertedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("LowBalanceThresholdMicros")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ProtectedWebhookSecret")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("WebhookUrl")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("UserId");
+
+                    b.ToTable("AlertSettings", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Alerts.UpstreamAlert", b =>
+                {
+                    b.Property<int>("UpstreamId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("LastAlertAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("UpstreamId");
+
+                    b.ToTable("UpstreamAlerts", (string)null);
+                });
+
             modelBuilder.Entity("Portal.ApiKeys.ApiKey", b =>
                 {
                     b.Property<string>("Id")
@@ -803,6 +840,9 @@ namespace Portal.Data.Migrations.Sqlite
                         .HasMaxLength(8000)
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("Channel")
+                        .HasColumnType("INTEGER");
+
                     b.Property<Guid?>("ClaimToken")
                         .HasColumnType("TEXT");
 
@@ -971,6 +1011,15 @@ namespace Portal.Data.Migrations.Sqlite
                     b.HasOne("Portal.Account.PortalUser", null)
                         .WithMany()
                         .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Alerts.AlertSettings", b =>
+                {
+                    b.HasOne("Portal.Account.PortalUser", null)
+                        .WithOne()
+                        .HasForeignKey("Portal.Alerts.AlertSettings", "UserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
