@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Portal.Data;
@@ -34,7 +35,10 @@ public static class AccountExtensions
                 options.DefaultSignInScheme = IdentityConstants.ExternalScheme;
             })
             .AddIdentityCookies();
-        builder.Services.AddAuthorization();
+        // Admin pages need the admin role and, when Accounts:RequireTwoFactorForAdmins says so, a second factor (ADR XX).
+        AdminPolicy.Add(builder.Services.AddAuthorizationBuilder());
+        builder.Services.AddScoped<IAuthorizationHandler, AdminTwoFactorHandler>();
+        builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, AdminTwoFactorRedirect>();
 
         builder.Services.AddIdentityCore<PortalUser>(options =>
             {

@@ -22,6 +22,10 @@ public static class AuditActions
     public const string PasswordReset = "account.password_reset";
     public const string EmailConfirm = "account.email_confirm";
     public const string EmailChange = "account.email_change";
+    // Second factors (ADR XX): turned on or off, new recovery codes. A sign-in with a second factor is a SignIn whose details name it.
+    public const string TwoFactorEnable = "account.two_factor_enable";
+    public const string TwoFactorDisable = "account.two_factor_disable";
+    public const string RecoveryCodesRegenerate = "account.recovery_codes_regenerate";
 }
 
 /// <summary>Who did it: an admin (user id and the email they had then), or the command line.</summary>
