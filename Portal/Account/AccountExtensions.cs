@@ -25,6 +25,7 @@ public static class AccountExtensions
         builder.Services.AddScoped<AccountEmails>();
         builder.Services.AddSingleton<AccountAudit>();
         builder.Services.AddSingleton<EmailVerification>();
+        builder.Services.AddScoped<PasskeySignIn>();
         // The links in account mail (verify, reset, change email) expire after Accounts:EmailLinkMinutes.
         builder.Services.AddOptions<DataProtectionTokenProviderOptions>().Configure<Microsoft.Extensions.Options.IOptions<AccountOptions>>(
             (tokens, accounts) => tokens.TokenLifespan = TimeSpan.FromMinutes(accounts.Value.EmailLinkMinutes));

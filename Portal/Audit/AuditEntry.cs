@@ -26,6 +26,9 @@ public static class AuditActions
     public const string TwoFactorEnable = "account.two_factor_enable";
     public const string TwoFactorDisable = "account.two_factor_disable";
     public const string RecoveryCodesRegenerate = "account.recovery_codes_regenerate";
+    public const string PasskeyAdd = "account.passkey_add";
+    public const string PasskeyRename = "account.passkey_rename";
+    public const string PasskeyRemove = "account.passkey_remove";
 }
 
 /// <summary>Who did it: an admin (user id and the email they had then), or the command line.</summary>
