@@ -29,6 +29,7 @@ public static class AuditActions
     public const string PasskeyAdd = "account.passkey_add";
     public const string PasskeyRename = "account.passkey_rename";
     public const string PasskeyRemove = "account.passkey_remove";
+    public const string SessionEnd = "account.session_end";
 }
 
 /// <summary>Who did it: an admin (user id and the email they had then), or the command line.</summary>

@@ -29,6 +29,7 @@ public abstract class PortalDbContext(DbContextOptions options) : IdentityDbCont
     public DbSet<InstanceLease> InstanceLeases => Set<InstanceLease>();
     public DbSet<RequestProgress> RequestProgress => Set<RequestProgress>();
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
+    public DbSet<UserSession> UserSessions => Set<UserSession>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
