@@ -93,6 +93,7 @@ public sealed class TwoFactorJourneyTests(ITestOutputHelper output) : IAsyncLife
             await page.GetByTestId("add-passkey").ClickAsync();
             await Expect(page.GetByRole(AriaRole.Region, new() { Name = "Passkeys" }).GetByRole(AriaRole.Status)).ToContainTextAsync("Passkey added as \"Passkey 1\"");
             await Expect(page.GetByTestId("passkeys").Locator("li")).ToHaveCountAsync(1);
+            await ScreenshotIfAskedAsync(page, "security-with-passkey");
 
             await SignOutAsync(page);
             await login.GotoAsync();
@@ -109,6 +110,16 @@ public sealed class TwoFactorJourneyTests(ITestOutputHelper output) : IAsyncLife
         finally
         {
             await context.CloseAsync();
+        }
+    }
+
+    /// <summary>With PORTAL_SCREENSHOTS set (the screenshot tools' folder): what this Portal alone shows, in the light theme.</summary>
+    private static async Task ScreenshotIfAskedAsync(IPage page, string name)
+    {
+        if (Environment.GetEnvironmentVariable("PORTAL_SCREENSHOTS") is { Length: > 0 } folder)
+        {
+            Directory.CreateDirectory(folder);
+            await page.ScreenshotAsync(new() { Path = Path.Combine(folder, $"{name}-light-1280x720.png"), FullPage = true });
         }
     }
 
