@@ -51,7 +51,20 @@ public sealed class UserSessions(IDbContextFactory<PortalDbContext> dbFactory, T
             return; // signed in before sessions were kept: the security stamp still governs it
         }
 
-        if (!await IsActiveAsync(id, context.HttpContext.RequestAborted))
+        bool active;
+        try
+        {
+            active = await IsActiveAsync(id, context.HttpContext.RequestAborted);
+        }
+        catch (Exception e) when (StoreOutage.IsOutage(e))
+        {
+            // The store is unavailable: let the request on to the page (or error page), which says so
+            // with a 503 and needs the same store for anything it would show or change.
+            AddClaim(context.Principal, id);
+            return;
+        }
+
+        if (!active)
         {
             context.RejectPrincipal();
             await context.HttpContext.SignOutAsync(context.Scheme.Name);
