@@ -116,6 +116,8 @@ public sealed class PortalApplication(IReadOnlyDictionary<string, string?>? sett
         builder.UseSetting("Accounts:WelcomeCreditsUsd", "0");
         // Tests sign up and create keys everywhere; the tests of email verification turn it on.
         builder.UseSetting("Accounts:RequireConfirmedEmail", "false");
+        // Tests make admins everywhere; the tests of the admins' second factor turn it on.
+        builder.UseSetting("Accounts:RequireTwoFactorForAdmins", "false");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

@@ -113,6 +113,7 @@ app.MapStaticAssets();                                         // wwwroot and _c
 app.MapObservability();                                        // /healthz, /readyz, /metrics (ADR 5: who may read it)
 app.MapGateway();                                              // /api/v1 and its OpenAPI document: switch, key and rate limit on the route group
 app.MapUsage();                                                // the dashboard's CSV export
+app.MapPasskeys();                                             // the WebAuthn options wwwroot/passkeys.js fetches (ADR 27)
 app.MapThemeSwitch();                                          // the light/dark toggle of pages without a circuit
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 

@@ -202,6 +202,8 @@ public sealed class PortalServer : IAsyncDisposable
         start.Environment["Store__DataFolder"] = _dataFolder;
         // Journeys sign up and create keys at once; the verification journey turns this on and reads the mail.
         start.Environment["Accounts__RequireConfirmedEmail"] = "false";
+        // Admin journeys use an admin made by the CLI, without a second factor.
+        start.Environment["Accounts__RequireTwoFactorForAdmins"] = "false";
         // A steady pace, slow enough that a person (or a test) can press Stop mid-reply.
         start.Environment["Simulation__TokensPerSecond"] = "40";
         foreach (var (name, value) in _settings)

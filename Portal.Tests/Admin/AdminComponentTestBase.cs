@@ -31,6 +31,7 @@ public abstract class AdminComponentTestBase : ComponentTestBase
         Services.AddSingleton(App.Service<Portal.Email.EmailOutbox>());
         Services.AddSingleton(App.Service<Microsoft.Extensions.Options.IOptions<Portal.Email.EmailOptions>>());
         Services.AddSingleton(App.Service<Portal.Email.EmlFolderTransport>());
+        Services.AddSingleton(App.Service<Microsoft.Extensions.Options.IOptions<AccountOptions>>()); // the guard reads Accounts:RequireTwoFactorForAdmins
         Services.AddScoped<AdminGuard>();
         // Where MudBlazor shows dialogs, snackbars and popovers, as the interactive layout does.
         Dialogs = Render<MudDialogProvider>();

@@ -1,6 +1,7 @@
 using System.Reflection;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
 using Portal.Account;
 using Portal.Admin;
 
@@ -28,7 +29,18 @@ public sealed class AdminPageAccessTests
             .ToList();
 
         Assert.Equal(AdminPages.Select(row => (string)row[0]).Order(), pages.SelectMany(p => p.GetCustomAttributes<RouteAttribute>()).Select(r => r.Template).Order());
-        Assert.All(pages, page => Assert.Equal(Roles.Admin, page.GetCustomAttribute<AuthorizeAttribute>()?.Roles));
+        Assert.All(pages, page => Assert.Equal(AdminPolicy.Name, page.GetCustomAttribute<AuthorizeAttribute>()?.Policy));
+    }
+
+    [Fact]
+    public async Task TheAdminPolicyRequiresTheAdminRoleAndTheSecondFactorCheck()
+    {
+        await using var app = new PortalApplication();
+        var policy = await app.Services.GetRequiredService<IAuthorizationPolicyProvider>().GetPolicyAsync(AdminPolicy.Name);
+
+        Assert.NotNull(policy);
+        Assert.Contains(policy.Requirements, r => r is Microsoft.AspNetCore.Authorization.Infrastructure.RolesAuthorizationRequirement roles && roles.AllowedRoles.SequenceEqual([Roles.Admin]));
+        Assert.Contains(policy.Requirements, r => r is AdminTwoFactorRequirement);
     }
 
     [Theory]

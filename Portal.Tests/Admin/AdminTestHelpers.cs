@@ -41,7 +41,7 @@ public static class AdminTestHelpers
 
     public static AdminGuard GuardFor(this PortalApplication app, string? userId, params string[] roles) =>
         new(new CurrentUser(FixedAuthenticationState.For(userId, roles), app.Service<IOptions<IdentityOptions>>()),
-            app.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>());
+            app.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>(), app.Service<IOptions<AccountOptions>>());
 
     public static T Service<T>(this PortalApplication app)
         where T : notnull => app.Services.GetRequiredService<T>();

@@ -25,6 +25,8 @@ public sealed class AuthorizationTests : IDisposable
         PublicForm,
         /// <summary>A mailed link's page: anyone may open it; without a valid link it explains why, with 400.</summary>
         PublicLink,
+        /// <summary>Posted by wwwroot/passkeys.js (PasskeyOptionsTests say who may); nothing to GET.</summary>
+        PasskeyOptions,
     }
 
     /// <summary>
@@ -56,6 +58,12 @@ public sealed class AuthorizationTests : IDisposable
         ["/playground"] = (Access.SignedIn, "/playground"),
         ["/settings/apikeys"] = (Access.SignedIn, "/settings/apikeys"),
         ["/settings/profile"] = (Access.SignedIn, "/settings/profile"),
+        ["/settings/security"] = (Access.SignedIn, "/settings/security"),
+        ["/settings/security/authenticator"] = (Access.SignedIn, "/settings/security/authenticator"),
+        ["/login/two-factor"] = (Access.Public, "/login/two-factor"),
+        ["/login/recovery-code"] = (Access.Public, "/login/recovery-code"),
+        ["/account/passkey/creation-options"] = (Access.PasskeyOptions, "/account/passkey/creation-options"),
+        ["/account/passkey/request-options"] = (Access.PasskeyOptions, "/account/passkey/request-options"),
         ["/admin"] = (Access.Admin, "/admin"),
         ["/admin/models"] = (Access.Admin, "/admin/models"),
         ["/admin/upstreams"] = (Access.Admin, "/admin/upstreams"),
@@ -102,7 +110,7 @@ public sealed class AuthorizationTests : IDisposable
                 Access.Public => HttpStatusCode.OK,
                 Access.SignedIn or Access.Admin => HttpStatusCode.Redirect,
                 Access.ApiKey => HttpStatusCode.Unauthorized,
-                Access.PublicForm => HttpStatusCode.NotFound, // GET: there is no such page
+                Access.PublicForm or Access.PasskeyOptions => HttpStatusCode.NotFound, // GET: there is no such page
                 Access.PublicLink => HttpStatusCode.BadRequest,
                 _ => HttpStatusCode.Forbidden,
             };

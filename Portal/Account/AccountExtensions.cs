@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Portal.Data;
@@ -10,6 +11,8 @@ public static class AccountExtensions
     public const string LogoutPath = "/logout";
     public const string AccessDeniedPath = "/access-denied";
     public static readonly TimeSpan SecurityCheckInterval = TimeSpan.FromMinutes(1);
+    /// <summary>A sign-in lasts this long unused (sliding); the sessions list shows sessions seen within it.</summary>
+    public static readonly TimeSpan CookieLifetime = TimeSpan.FromDays(14);
 
     public static IHostApplicationBuilder AddAccounts(this IHostApplicationBuilder builder)
     {
@@ -24,6 +27,8 @@ public static class AccountExtensions
         builder.Services.AddScoped<AccountEmails>();
         builder.Services.AddSingleton<AccountAudit>();
         builder.Services.AddSingleton<EmailVerification>();
+        builder.Services.AddScoped<PasskeySignIn>();
+        builder.Services.AddSingleton<UserSessions>();
         // The links in account mail (verify, reset, change email) expire after Accounts:EmailLinkMinutes.
         builder.Services.AddOptions<DataProtectionTokenProviderOptions>().Configure<Microsoft.Extensions.Options.IOptions<AccountOptions>>(
             (tokens, accounts) => tokens.TokenLifespan = TimeSpan.FromMinutes(accounts.Value.EmailLinkMinutes));
@@ -34,7 +39,10 @@ public static class AccountExtensions
                 options.DefaultSignInScheme = IdentityConstants.ExternalScheme;
             })
             .AddIdentityCookies();
-        builder.Services.AddAuthorization();
+        // Admin pages need the admin role and, when Accounts:RequireTwoFactorForAdmins says so, a second factor (ADR 27).
+        AdminPolicy.Add(builder.Services.AddAuthorizationBuilder());
+        builder.Services.AddScoped<IAuthorizationHandler, AdminTwoFactorHandler>();
+        builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, AdminTwoFactorRedirect>();
 
         builder.Services.AddIdentityCore<PortalUser>(options =>
             {
@@ -70,7 +78,20 @@ public static class AccountExtensions
             options.Cookie.HttpOnly = true;
             options.Cookie.SameSite = SameSiteMode.Lax;
             options.SlidingExpiration = true;
-            options.ExpireTimeSpan = TimeSpan.FromDays(14);
+            options.ExpireTimeSpan = CookieLifetime;
+            // Each sign-in is a session in the store that the account can see and end (ADR 27);
+            // Identity's security stamp check (set by AddIdentityCookies) runs first.
+            var stampCheck = options.Events.OnValidatePrincipal;
+            options.Events.OnSigningIn = context => context.HttpContext.RequestServices.GetRequiredService<UserSessions>().OnSigningInAsync(context);
+            options.Events.OnSigningOut = context => context.HttpContext.RequestServices.GetRequiredService<UserSessions>().OnSigningOutAsync(context);
+            options.Events.OnValidatePrincipal = async context =>
+            {
+                await stampCheck(context);
+                if (context.Principal is not null)
+                {
+                    await context.HttpContext.RequestServices.GetRequiredService<UserSessions>().OnValidatePrincipalAsync(context);
+                }
+            };
         });
         return builder;
     }

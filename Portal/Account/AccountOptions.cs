@@ -44,4 +44,11 @@ public sealed class AccountOptions
     /// <summary>The shortest wait between two verification (or reset) mails to one account.</summary>
     [System.ComponentModel.DataAnnotations.Range(0, 86_400)]
     public int EmailResendSeconds { get; set; } = 60;
+
+    /// <summary>
+    /// An admin must have two-factor sign-in (an authenticator app) turned on before the admin pages
+    /// work; without it they are sent to set it up. On by default; off in Development, so a fresh
+    /// checkout's first admin is not stopped. The admin command line is not affected (ADR 27).
+    /// </summary>
+    public bool RequireTwoFactorForAdmins { get; set; } = true;
 }

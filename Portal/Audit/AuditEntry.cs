@@ -24,6 +24,14 @@ public static class AuditActions
     public const string EmailChange = "account.email_change";
     public const string LowBalanceAlert = "account.low_balance_alert";
     public const string WebhookChange = "account.webhook_change";
+    // Second factors (ADR 27): turned on or off, new recovery codes. A sign-in with a second factor is a SignIn whose details name it.
+    public const string TwoFactorEnable = "account.two_factor_enable";
+    public const string TwoFactorDisable = "account.two_factor_disable";
+    public const string RecoveryCodesRegenerate = "account.recovery_codes_regenerate";
+    public const string PasskeyAdd = "account.passkey_add";
+    public const string PasskeyRename = "account.passkey_rename";
+    public const string PasskeyRemove = "account.passkey_remove";
+    public const string SessionEnd = "account.session_end";
 }
 
 /// <summary>Who did it: an admin (user id and the email they had then), or the command line.</summary>

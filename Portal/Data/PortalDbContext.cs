@@ -32,6 +32,7 @@ public abstract class PortalDbContext(DbContextOptions options) : IdentityDbCont
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
     public DbSet<AlertSettings> AlertSettings => Set<AlertSettings>();
     public DbSet<UpstreamAlert> UpstreamAlerts => Set<UpstreamAlert>();
+    public DbSet<UserSession> UserSessions => Set<UserSession>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
