@@ -7,7 +7,7 @@ namespace Portal.E2E.Tools;
 /// <summary>
 /// Not a check: saves the second-factor pages in both themes, on a desktop and a phone — the security
 /// page before and after, the authenticator set-up, the recovery codes, the code and recovery-code
-/// steps of a sign-in. (A passkey needs a host name, not the fixture's 127.0.0.1: TwoFactorJourneyTests
+/// steps of a sign-in. (A passkey needs a host name, not the fixture's 127.0.0.1: TrustedAccountJourneyTests
 /// saves the page with one.) <c>PORTAL_SCREENSHOTS=/tmp/shots dotnet test Portal.E2E --filter TwoFactorScreenshotTool</c>
 /// </summary>
 [Collection(PortalCollection.Name)]
