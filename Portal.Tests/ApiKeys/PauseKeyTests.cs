@@ -20,6 +20,7 @@ public sealed class PauseKeyTests : ApiKeysPageTestBase
 
         Button(page, "Pause").Click();
 
+        page.WaitForElement("[data-testid=pause-dialog]");
         var dialog = page.Find("[role=dialog]");
         Assert.Equal("Pause “ci”?", page.Find($"#{dialog.GetAttribute("aria-labelledby")}").TextContent);
         Assert.Contains(key.Masked(), dialog.QuerySelector("[data-testid=pause-dialog]")!.TextContent);
@@ -40,6 +41,7 @@ public sealed class PauseKeyTests : ApiKeysPageTestBase
         var page = RenderPageAs(user);
 
         Button(page, "Pause").Click();
+        page.WaitForElement("[data-testid=pause-dialog]"); // the dialog opens asynchronously
         Button(page, "Pause key").Click();
 
         page.WaitForAssertion(() => Assert.Equal("Paused", StatusOf(page, key.Id)), TimeSpan.FromSeconds(10));

@@ -51,6 +51,7 @@ public sealed class RevokeKeyTests : ApiKeysPageTestBase
         var (key, plaintext) = await KeyService.CreateAsync(user.Id, new NewApiKey("ci"));
         var page = RenderPageAs(user);
         Button(page, "Revoke").Click();
+        page.WaitForElement("[data-testid=revoke-dialog]"); // the dialog opens asynchronously
 
         Button(page, "Revoke key").Click();
 

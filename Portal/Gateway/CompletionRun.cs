@@ -165,8 +165,17 @@ internal sealed class CompletionRun(
 
     private IAsyncEnumerable<UpstreamChunk> UpstreamAsync(long created, CancellationToken cancellationToken) =>
         model.IsSimulated
-            ? dependencies.Simulated.StreamAsync(request, model, CompletionId, created, cancellationToken).Select(made => (UpstreamChunk)made)
+            ? Made(dependencies.Simulated.StreamAsync(request, model, CompletionId, created, cancellationToken))
             : dependencies.Http.StreamAsync(request, model, upstream => _upstream = $"{upstream.Id}:{upstream.UpstreamModel}", cancellationToken);
+
+    /// <summary>The simulated upstream's chunks, as the relay takes them: typed, with nothing else to pass on.</summary>
+    private static async IAsyncEnumerable<UpstreamChunk> Made(IAsyncEnumerable<ChatChunk> chunks)
+    {
+        await foreach (var chunk in chunks)
+        {
+            yield return chunk;
+        }
+    }
 
     private async Task CompleteAsync(IAsyncEnumerable<UpstreamChunk> chunks, CancellationToken cancellationToken)
     {
@@ -205,8 +214,12 @@ internal sealed class CompletionRun(
             {
                 // Upstream silent: comment lines keep proxies and clients from timing out. One timer
                 // serves many chunks, so a fast stream doesn't pay for a timer per chunk.
+                // Once the run is cancelled, the timer is done at once: wait for the upstream, which stops
+                // for the same token, rather than spin (on the playground's circuit the upstream's next
+                // step waits for this very thread).
                 var pending = next.AsTask();
-                while (await Task.WhenAny(pending, keepAliveTimer ??= Task.Delay(keepAlive, dependencies.Time, cancellationToken)) != pending)
+                while (!cancellationToken.IsCancellationRequested
+                    && await Task.WhenAny(pending, keepAliveTimer ??= Task.Delay(keepAlive, dependencies.Time, cancellationToken)) != pending)
                 {
                     keepAliveTimer = null;
                     await sink.KeepAliveAsync(cancellationToken);
