@@ -40,7 +40,7 @@ public sealed class ClientTextTests
     [Fact]
     public void StoredClientTextHasNoControlCharactersNoHalfPairsAndFitsItsColumn()
     {
-        Assert.Equal("unknown", UsageRecord.Refused("req_1", "u", null, null, 400, "invalid_request_error", DateTime.UnixEpoch).ModelId);
+        Assert.Equal("unknown", UsageRecord.Refused(FrontDoor.ChatCompletions, "req_1", "u", null, null, 400, "invalid_request_error", DateTime.UnixEpoch).ModelId);
         Assert.Equal("glm-5", UsageRecord.ClientText("glm-5", 128));
         Assert.Equal("a\uFFFDb\uFFFD", UsageRecord.ClientText("a\0b\u009F", 128));
         Assert.Equal("\uFFFDx", UsageRecord.ClientText("\uD83Dx", 128)); // a lone surrogate from the client

@@ -156,8 +156,8 @@ public sealed class GroupCommitTests : IAsyncLifetime
             // What clients wrote as their model: a NUL, and an emoji where the column's length ends.
             records =
             [
-                writer.RecordAsync(UsageRecord.Refused("req_nul", account.UserId, account.KeyId, "\0", 404, "model_not_found", now)),
-                writer.RecordAsync(UsageRecord.Refused("req_emoji", account.UserId, account.KeyId, new string('a', 127) + "\U0001F600", 404, "model_not_found", now)),
+                writer.RecordAsync(UsageRecord.Refused(FrontDoor.ChatCompletions, "req_nul", account.UserId, account.KeyId, "\0", 404, "model_not_found", now)),
+                writer.RecordAsync(UsageRecord.Refused(FrontDoor.ChatCompletions, "req_emoji", account.UserId, account.KeyId, new string('a', 127) + "\U0001F600", 404, "model_not_found", now)),
             ];
         }
 

@@ -90,7 +90,7 @@ public sealed class RequestDeadlineTests : IDisposable
     private Task StartAsync(ApiAccount account, string requestId, RecordingSink sink, CancellationToken leave = default)
     {
         JsonNode body = JsonNode.Parse("""{"model":"glm-5","messages":[{"role":"user","content":"Write at length."}],"max_tokens":400,"stream":true}""")!;
-        return Task.Run(() => _app.Services.GetRequiredService<ChatGateway>().RunAsync(new Payer(account.UserId, null), body, requestId, sink, leave));
+        return Task.Run(() => _app.Services.GetRequiredService<ChatGateway>().RunAsync(FrontDoor.ChatCompletions, new Payer(account.UserId, null), body, requestId, sink, leave));
     }
 
     /// <summary>A streaming client that reads everything and remembers the error it was told.</summary>

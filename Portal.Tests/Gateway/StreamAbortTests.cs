@@ -56,7 +56,7 @@ public sealed class StreamAbortTests : IDisposable
 
         // The reply is settled as finished once the upstream is done; the client's departure shows
         // only when the usage chunk is written after that, and must not settle the request again.
-        await _app.Services.GetRequiredService<ChatGateway>().RunAsync(new Payer(account.UserId, null), body, requestId, sink, leave.Token);
+        await _app.Services.GetRequiredService<ChatGateway>().RunAsync(FrontDoor.ChatCompletions, new Payer(account.UserId, null), body, requestId, sink, leave.Token);
 
         Assert.True(sink.Left, "the client never reached the finish chunk");
         var kinds = await _app.InStoreAsync(db => db.Ledger.Where(e => e.RequestId == requestId).Select(e => e.Kind).OrderBy(k => k).ToListAsync());

@@ -67,7 +67,7 @@ public sealed class DashboardAccessTests : IAsyncLifetime
         Assert.Equal("portal-requests.csv", response.Content.Headers.ContentDisposition?.FileNameStar ?? response.Content.Headers.ContentDisposition?.FileName?.Trim('"'));
         var lines = csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(RequestsCsv.Header.TrimEnd(), lines[0]);
-        Assert.Equal($"2026-11-22T09:30:00.000Z,{ada.RequestId},glm-5,laptop,12,34,0,0.000123,850,120,200,,reported,false,1,0,0.000000,0.000000,0.000000,", lines[1]);
+        Assert.Equal($"2026-11-22T09:30:00.000Z,{ada.RequestId},glm-5,laptop,12,34,0,0.000123,850,120,200,,reported,false,1,0,0.000000,0.000000,0.000000,,chat/completions", lines[1]);
         Assert.Equal(2, lines.Length);
         Assert.DoesNotContain(bob.RequestId, csv);
     }
@@ -93,7 +93,7 @@ public sealed class DashboardAccessTests : IAsyncLifetime
         var lines = csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(2, lines.Length);
         Assert.StartsWith($"2026-11-22T09:30:00.000Z,{viaHostile.RequestId},kimi-k2,\"'=HYPERLINK(\"\"http://evil.test\"\",\"\"x\"\"),1\",", lines[1]);
-        Assert.EndsWith(",502,upstream_error,reported,false,1,0,0.000000,0.000000,0.000000,", lines[1]);
+        Assert.EndsWith(",502,upstream_error,reported,false,1,0,0.000000,0.000000,0.000000,,chat/completions", lines[1]);
     }
 
     [Fact]
@@ -106,7 +106,7 @@ public sealed class DashboardAccessTests : IAsyncLifetime
         (forCustomer.EndUser, forCustomer.CachedTokens) = ("customer-7", 1_500);
         (forCustomer.InputPriceMicros, forCustomer.CachedInputPriceMicros, forCustomer.OutputPriceMicros) = (1_500_000, 300_000, 5_000_000);
         var forOther = Record(ada.Id, now.AddMinutes(-1));
-        forOther.EndUser = "customer-8, \"quoted\"";
+        (forOther.EndUser, forOther.Api) = ("customer-8, \"quoted\"", FrontDoor.Messages);
         var bobs = Record(bob.Id, now);
         bobs.EndUser = "customer-7"; // the same id, another account's
         await _app.AddAsync(forCustomer, forOther, bobs, Record(ada.Id, now.AddMinutes(-2)));
@@ -115,11 +115,11 @@ public sealed class DashboardAccessTests : IAsyncLifetime
         var all = (await browser.Client.GetStringAsync(UsageEndpoints.CsvPath)).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         var filtered = (await browser.Client.GetStringAsync($"{UsageEndpoints.CsvPath}?user=customer-7")).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
 
-        Assert.EndsWith(",cached_tokens,input_usd_per_1m,cached_input_usd_per_1m,output_usd_per_1m,end_user", all[0]);
+        Assert.EndsWith(",cached_tokens,input_usd_per_1m,cached_input_usd_per_1m,output_usd_per_1m,end_user,api", all[0]);
         Assert.Equal(4, all.Length);
-        Assert.EndsWith(",1,1500,1.500000,0.300000,5.000000,customer-7", all[1]);
-        Assert.EndsWith(",\"customer-8, \"\"quoted\"\"\"", all[2]);
-        Assert.EndsWith(",0,0.000000,0.000000,0.000000,", all[3]);
+        Assert.EndsWith(",1,1500,1.500000,0.300000,5.000000,customer-7,chat/completions", all[1]);
+        Assert.EndsWith(",\"customer-8, \"\"quoted\"\"\",messages", all[2]);
+        Assert.EndsWith(",0,0.000000,0.000000,0.000000,,chat/completions", all[3]);
         Assert.Equal([forCustomer.RequestId], filtered.Skip(1).Select(line => line.Split(',')[1]));
         Assert.DoesNotContain(bobs.RequestId, string.Concat(all));
     }

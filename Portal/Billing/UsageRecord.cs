@@ -16,6 +16,37 @@ public static class Provenance
 }
 
 /// <summary>
+/// Which of the gateway's APIs a request came in through, as a usage record keeps it: the route under
+/// <c>/api/v1</c>. Every API runs the same billing (<see cref="Gateway.ChatGateway"/>); the playground
+/// speaks chat completions.
+/// </summary>
+public static class FrontDoor
+{
+    public const string ChatCompletions = "chat/completions";
+    public const string Messages = "messages";
+    public const string Responses = "responses";
+
+    /// <summary>The longest name the store keeps.</summary>
+    public const int MaxLength = 32;
+
+    private static readonly string[] Routes = [ChatCompletions, Messages, Responses];
+
+    /// <summary>The API whose route under <c>/api/v1</c> a request's path is in (chat completions for any other).</summary>
+    public static string Of(PathString path)
+    {
+        foreach (var route in Routes)
+        {
+            if (path.StartsWithSegments($"{Gateway.GatewayApi.Prefix}/{route}", StringComparison.OrdinalIgnoreCase))
+            {
+                return route;
+            }
+        }
+
+        return ChatCompletions;
+    }
+}
+
+/// <summary>
 /// One request through the gateway, whatever its outcome, with the prices in force then; or, for
 /// refusals past an account's recorded allowance, several alike refusals of one minute together
 /// (<see cref="Requests"/>, <see cref="Gateway.RefusalLog"/>).
@@ -28,6 +59,8 @@ public sealed class UsageRecord
     /// <summary>Null for playground calls.</summary>
     public string? ApiKeyId { get; set; }
     public required string ModelId { get; set; }
+    /// <summary>The API the request came in through (<see cref="FrontDoor"/>).</summary>
+    public string Api { get; set; } = FrontDoor.ChatCompletions;
     /// <summary>Which upstream answered: "simulated" or the upstream's id and model.</summary>
     public string? Upstream { get; set; }
     public int PromptTokens { get; set; }
@@ -72,8 +105,9 @@ public sealed class UsageRecord
 
     /// <summary>A request refused before anything was held (bad input, 402, 403, 429…): no tokens, no cost.</summary>
     /// <param name="model">What the client asked for (made storable by <see cref="ClientText"/>), or null when it named none.</param>
-    public static UsageRecord Refused(string requestId, string userId, string? apiKeyId, string? model, int status, string errorCode, DateTime at, int latencyMs = 0) => new()
+    public static UsageRecord Refused(string api, string requestId, string userId, string? apiKeyId, string? model, int status, string errorCode, DateTime at, int latencyMs = 0) => new()
     {
+        Api = api,
         RequestId = requestId,
         UserId = userId,
         ApiKeyId = apiKeyId,
@@ -117,6 +151,7 @@ internal sealed class UsageRecordConfiguration : IEntityTypeConfiguration<UsageR
         builder.ToTable("UsageRecords");
         builder.Property(r => r.RequestId).HasMaxLength(64);
         builder.Property(r => r.ModelId).HasMaxLength(UsageRecord.ModelIdMaxLength);
+        builder.Property(r => r.Api).HasMaxLength(FrontDoor.MaxLength);
         builder.Property(r => r.Upstream).HasMaxLength(300);
         builder.Property(r => r.ErrorCode).HasMaxLength(64);
         builder.Property(r => r.Provenance).HasMaxLength(16);

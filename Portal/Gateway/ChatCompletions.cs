@@ -12,7 +12,7 @@ public static class ChatCompletions
         var (body, lease) = await reader.ReadAsync(http.Request, key.UserId);
         using (lease)
         {
-            await gateway.RunAsync(new Payer(key.UserId, key), body, http.RequestId(), new HttpCompletionSink(http.Response), http.RequestAborted);
+            await gateway.RunAsync(FrontDoor.ChatCompletions, new Payer(key.UserId, key), body, http.RequestId(), new HttpCompletionSink(http.Response), http.RequestAborted);
         }
     }
 }

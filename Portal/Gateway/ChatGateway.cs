@@ -33,7 +33,8 @@ public sealed class ChatGateway(
     /// <param name="aborted">Fires when the client leaves or presses Stop: a stream's upstream call is
     /// cancelled and the request is charged for what was delivered; a non-streamed reply is finished and
     /// charged as the upstream reports it (ADR 8).</param>
-    public async Task RunAsync(Payer payer, ChatBody body, string requestId, ICompletionSink sink, CancellationToken aborted)
+    /// <param name="api">The API the request came in through (<see cref="FrontDoor"/>), for its usage record.</param>
+    public async Task RunAsync(string api, Payer payer, ChatBody body, string requestId, ICompletionSink sink, CancellationToken aborted)
     {
         var started = time.GetTimestamp();
         if (!drain.TryEnter())
@@ -44,7 +45,7 @@ public sealed class ChatGateway(
 
         try
         {
-            await ServeAsync(payer, body, requestId, sink, started, aborted);
+            await ServeAsync(api, payer, body, requestId, sink, started, aborted);
         }
         finally
         {
@@ -52,7 +53,7 @@ public sealed class ChatGateway(
         }
     }
 
-    private async Task ServeAsync(Payer payer, ChatBody body, string requestId, ICompletionSink sink, long started, CancellationToken aborted)
+    private async Task ServeAsync(string api, Payer payer, ChatBody body, string requestId, ICompletionSink sink, long started, CancellationToken aborted)
     {
         // A keyed request came through /api/v1, whose route group has checked the switch already
         // (StatusExtensions.RequireApiSwitchOn); the playground's come straight here.
@@ -68,21 +69,21 @@ public sealed class ChatGateway(
             : new ChatRequestValidator.Result(null, null, body.Error);
         if (validated.Error is { } invalid)
         {
-            await RefuseAsync(sink, payer, requestId, started, (body.Json as JsonObject)?["model"]?.ToString(), validated.Model, invalid);
+            await RefuseAsync(api, sink, payer, requestId, started, (body.Json as JsonObject)?["model"]?.ToString(), validated.Model, invalid);
             return;
         }
 
         var (request, model) = (validated.Request!, validated.Model!);
         if (payer.Key is { } key && !key.MayUse(model.Id))
         {
-            await RefuseAsync(sink, payer, requestId, started, model.Id, model, ApiError.Forbidden($"This API key may not use the model '{model.Id}'.", "model"));
+            await RefuseAsync(api, sink, payer, requestId, started, model.Id, model, ApiError.Forbidden($"This API key may not use the model '{model.Id}'.", "model"));
             return;
         }
 
         var held = await holds.TryHoldAsync(payer, requestId, request, model);
         if (held.Refusal is { } refusal)
         {
-            await RefuseAsync(sink, payer, requestId, started, model.Id, model, ApiError.InsufficientQuota(refusal));
+            await RefuseAsync(api, sink, payer, requestId, started, model.Id, model, ApiError.InsufficientQuota(refusal));
             return;
         }
 
@@ -96,7 +97,7 @@ public sealed class ChatGateway(
             using var stop = request.Stream
                 ? CancellationTokenSource.CreateLinkedTokenSource(aborted, drain.GraceOver, deadline.Token)
                 : CancellationTokenSource.CreateLinkedTokenSource(drain.GraceOver, deadline.Token);
-            await new CompletionRun(_run, sink, payer, request, model, requestId, started, held.HoldMicros, aborted, deadline.Token).ExecuteAsync(stop.Token);
+            await new CompletionRun(_run, sink, api, payer, request, model, requestId, started, held.HoldMicros, aborted, deadline.Token).ExecuteAsync(stop.Token);
         }
         finally
         {
@@ -112,9 +113,9 @@ public sealed class ChatGateway(
 
     /// <param name="model">What the client asked for, for its usage record.</param>
     /// <param name="known">The catalog model, if the request named one: metrics never carry client text.</param>
-    private async Task RefuseAsync(ICompletionSink sink, Payer payer, string requestId, long started, string? model, ModelInfo? known, ApiError error)
+    private async Task RefuseAsync(string api, ICompletionSink sink, Payer payer, string requestId, long started, string? model, ModelInfo? known, ApiError error)
     {
-        await refusals.RecordAsync(UsageRecord.Refused(requestId, payer.UserId, payer.Key?.KeyId, model, error.Status, error.Code,
+        await refusals.RecordAsync(UsageRecord.Refused(api, requestId, payer.UserId, payer.Key?.KeyId, model, error.Status, error.Code,
             time.GetUtcNow().UtcDateTime, latencyMs: (int)time.GetElapsedTime(started).TotalMilliseconds));
         metrics.Completed(known?.Id ?? "unknown", error.Status, time.GetElapsedTime(started), null, 0, 0, 0);
         await sink.ErrorAsync(error);

@@ -27,6 +27,7 @@ internal sealed record RunDependencies(
 internal sealed class CompletionRun(
     RunDependencies dependencies,
     ICompletionSink sink,
+    string api,
     Payer payer,
     ChatRequest request,
     ModelInfo model,
@@ -365,6 +366,7 @@ internal sealed class CompletionRun(
         var details = _accumulator.ReportedUsage;
         return new UsageRecord
         {
+            Api = api,
             RequestId = requestId,
             UserId = payer.UserId,
             ApiKeyId = payer.Key?.KeyId,

@@ -12,7 +12,7 @@ namespace Portal.Gateway;
 /// <list type="bullet">
 /// <item>The first <see cref="GatewayOptions.RecordedRefusalsPerMinute"/> refusals of an account in a
 /// minute get a usage record each, as every request does.</item>
-/// <item>Past that, alike refusals (same key, model, status and error code) are counted together and
+/// <item>Past that, alike refusals (same API, key, model, status and error code) are counted together and
 /// written as one record per minute whose <see cref="UsageRecord.Requests"/> says how many they were,
 /// once the minute is over (a sweep every few seconds) and on shutdown.</item>
 /// <item>From <see cref="GatewayOptions.RefusalsPerMinute"/> refusals on, <see cref="Throttled"/> says
@@ -191,7 +191,7 @@ public sealed class RefusalLog : IAsyncDisposable, IDisposable
     /// <summary>One account's refusals in its current minute; guarded by locking it.</summary>
     private sealed class Account(long minute)
     {
-        private readonly Dictionary<(string? KeyId, string ModelId, int Status, string? ErrorCode), Aggregate> _aggregates = [];
+        private readonly Dictionary<(string Api, string? KeyId, string ModelId, int Status, string? ErrorCode), Aggregate> _aggregates = [];
 
         public long Minute { get; set; } = minute;
         public int Refusals { get; set; }
@@ -200,7 +200,7 @@ public sealed class RefusalLog : IAsyncDisposable, IDisposable
 
         public void Add(UsageRecord refused)
         {
-            var kind = (refused.ApiKeyId, refused.ModelId, refused.Status, refused.ErrorCode);
+            var kind = (refused.Api, refused.ApiKeyId, refused.ModelId, refused.Status, refused.ErrorCode);
             if (_aggregates.TryGetValue(kind, out var aggregate))
             {
                 aggregate.Count++;

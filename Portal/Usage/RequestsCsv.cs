@@ -14,7 +14,7 @@ public static class RequestsCsv
 {
     public const string Header =
         "time_utc,request_id,model,key,prompt_tokens,completion_tokens,reasoning_tokens,cost_usd,latency_ms,time_to_first_token_ms,status,error_code,provenance,stream,requests,"
-        + "cached_tokens,input_usd_per_1m,cached_input_usd_per_1m,output_usd_per_1m,end_user\r\n";
+        + "cached_tokens,input_usd_per_1m,cached_input_usd_per_1m,output_usd_per_1m,end_user,api\r\n";
 
     public static string Line(RequestRow row)
     {
@@ -41,7 +41,8 @@ public static class RequestsCsv
         Append(line, Price(row.InputPriceMicros));
         Append(line, Price(row.CachedInputPriceMicros));
         Append(line, Price(row.OutputPriceMicros));
-        line.Append(Cell(row.EndUser)).Append("\r\n");
+        Append(line, Cell(row.EndUser));
+        line.Append(Cell(row.Api)).Append("\r\n");
         return line.ToString();
     }
 

@@ -96,14 +96,15 @@ public sealed record UsageRequest(
     [property: Description("How many requests this row stands for: more than 1 for alike refusals recorded together.")] int Requests,
     [property: Description("The prompt tokens the provider served from its cache (part of prompt_tokens), billed at prices.cached_input.")] int CachedTokens,
     [property: Description("The prices it was charged at, in US dollars per 1M tokens.")] RequestPrices Prices,
-    [property: Description("The end-user id the request sent in 'user' (or 'user_id'); absent when it sent none.")] string? User)
+    [property: Description("The end-user id the request sent in 'user' (or 'user_id'); absent when it sent none.")] string? User,
+    [property: Description("The API it came in through: \"chat/completions\", \"messages\" or \"responses\" (its route under /api/v1).")] string Api)
 {
     public static UsageRequest From(RequestRow row) => new(
         row.RequestId, "usage.request", new DateTimeOffset(DateTime.SpecifyKind(row.At, DateTimeKind.Utc)).ToUnixTimeSeconds(),
         row.ModelId, row.ApiKeyId is null ? "playground" : "api", row.ApiKeyId, row.KeyName,
         row.PromptTokens, row.CompletionTokens, row.ReasoningTokens, Money.ToUsd(row.CostMicros),
         row.LatencyMs, row.TimeToFirstTokenMs, row.Status, row.ErrorCode, row.Provenance, row.Stream, row.Requests,
-        row.CachedTokens, new RequestPrices(Money.ToUsd(row.InputPriceMicros), Money.ToUsd(row.CachedInputPriceMicros), Money.ToUsd(row.OutputPriceMicros)), row.EndUser);
+        row.CachedTokens, new RequestPrices(Money.ToUsd(row.InputPriceMicros), Money.ToUsd(row.CachedInputPriceMicros), Money.ToUsd(row.OutputPriceMicros)), row.EndUser, row.Api);
 }
 
 /// <summary>The prices a request was charged at, in US dollars per 1M tokens: cost = (prompt − cached) × input + cached × cached_input + completion × output.</summary>

@@ -15,7 +15,8 @@ public sealed record RequestRow(
     long Id, DateTime At, string RequestId, string ModelId, string? ApiKeyId, string? KeyName,
     int PromptTokens, int CompletionTokens, int ReasoningTokens, long CostMicros,
     int LatencyMs, int? TimeToFirstTokenMs, int Status, string? ErrorCode, string Provenance, bool Stream, int Requests,
-    int CachedTokens = 0, long InputPriceMicros = 0, long CachedInputPriceMicros = 0, long OutputPriceMicros = 0, string? EndUser = null)
+    int CachedTokens = 0, long InputPriceMicros = 0, long CachedInputPriceMicros = 0, long OutputPriceMicros = 0, string? EndUser = null,
+    string Api = FrontDoor.ChatCompletions)
 {
     public bool Ok => Status < 400 && ErrorCode is null;
 
@@ -257,6 +258,6 @@ public sealed class UsageQueries(IDbContextFactory<PortalDbContext> dbFactory, C
         return ordered.Select(x => new RequestRow(x.r.Id, x.r.CreatedAt, x.r.RequestId, x.r.ModelId, x.r.ApiKeyId, x.KeyName,
             x.r.PromptTokens, x.r.CompletionTokens, x.r.ReasoningTokens, x.r.CostMicros,
             x.r.LatencyMs, x.r.TimeToFirstTokenMs, x.r.Status, x.r.ErrorCode, x.r.Provenance, x.r.Stream, x.r.Requests,
-            x.r.CachedTokens, x.r.InputPriceMicros, x.r.CachedInputPriceMicros, x.r.OutputPriceMicros, x.r.EndUser));
+            x.r.CachedTokens, x.r.InputPriceMicros, x.r.CachedInputPriceMicros, x.r.OutputPriceMicros, x.r.EndUser, x.r.Api));
     }
 }
