@@ -157,7 +157,7 @@ public sealed class GroupCommitTests : IAsyncLifetime
             records =
             [
                 writer.RecordAsync(UsageRecord.Refused(FrontDoor.ChatCompletions, "req_nul", account.UserId, account.KeyId, "\0", 404, "model_not_found", now)),
-                writer.RecordAsync(UsageRecord.Refused(FrontDoor.ChatCompletions, "req_emoji", account.UserId, account.KeyId, new string('a', 127) + "\U0001F600", 404, "model_not_found", now)),
+                writer.RecordAsync(UsageRecord.Refused(FrontDoor.Messages, "req_emoji", account.UserId, account.KeyId, new string('a', 127) + "\U0001F600", 404, "model_not_found", now)),
             ];
         }
 
@@ -166,8 +166,9 @@ public sealed class GroupCommitTests : IAsyncLifetime
         // No batch failed and was retried write by write.
         Assert.DoesNotContain(app.Logs.Entries, e => e.Message.Contains("ledger batch", StringComparison.Ordinal));
         Assert.InRange(writer.CommittedTransactions - before, 1, writer.Lanes + 1);
-        var models = await app.InStoreAsync(db => db.UsageRecords.OrderBy(r => r.RequestId).Select(r => r.ModelId).ToListAsync());
-        Assert.Equal([new string('a', 127), "\uFFFD"], models);
+        var stored = await app.InStoreAsync(db => db.UsageRecords.OrderBy(r => r.RequestId).Select(r => new { r.ModelId, r.Api }).ToListAsync());
+        Assert.Equal([new string('a', 127), "\uFFFD"], stored.Select(r => r.ModelId));
+        Assert.Equal([FrontDoor.Messages, FrontDoor.ChatCompletions], stored.Select(r => r.Api));
         Assert.Equal(Money.FromUsd(1m) - 10 * 100, await app.BalanceAsync(account.UserId));
         await app.AssertLedgerConsistentAsync();
     }
