@@ -1,9 +1,8 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
-using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
 using Portal.Alerts;
@@ -178,7 +177,7 @@ public sealed partial class HttpUpstream(
         timeout.CancelAfter(upstream.Timeout);
         var message = new HttpRequestMessage(HttpMethod.Post, upstream.BaseUrl.TrimEnd('/') + "/chat/completions")
         {
-            Content = new StringContent(UpstreamBody(request, upstream).ToJsonString(), Encoding.UTF8, "application/json"),
+            Content = new ReadOnlyMemoryContent(UpstreamBody(request, upstream.UpstreamModel)) { Headers = { ContentType = new("application/json") } },
         };
         if (upstream.ProtectedApiKey is { } protectedKey)
         {
@@ -249,25 +248,51 @@ public sealed partial class HttpUpstream(
         GiveUp,
     }
 
-    /// <summary>The client's body with the upstream's model name, the effective max_tokens and, on a stream, usage asked for.</summary>
+    /// <summary>Client fields Portal writes itself, or drops, in <see cref="UpstreamBody"/>.</summary>
+    private static readonly HashSet<string> Rewritten = ["model", "max_completion_tokens", "request_id", "max_tokens", "stream", "stream_options"];
+
+    /// <summary>
+    /// The client's body with the upstream's model name, the effective max_tokens and, on a stream, usage
+    /// asked for; <c>request_id</c> is Portal's to echo (OpenAI refuses fields it does not know), and
+    /// <c>stream_options</c> goes only with a stream (providers refuse it without). Written as UTF-8 straight
+    /// from the parsed body: the client's other fields are copied, never cloned or turned into a string.
+    /// </summary>
     /// <remarks>The hold counts these bytes too: a field added here must fit <see cref="TokenEstimator.ForwardedFieldsBytes"/> (ADR 13).</remarks>
-    private static JsonObject UpstreamBody(ChatRequest request, UpstreamInfo upstream)
+    internal static ReadOnlyMemory<byte> UpstreamBody(ChatRequest request, string upstreamModel)
     {
-        var body = (JsonObject)request.Raw.DeepClone();
-        body["model"] = upstream.UpstreamModel;
-        body.Remove("max_completion_tokens");
-        body.Remove("request_id"); // Portal's to echo; OpenAI refuses fields it does not know
-        body["max_tokens"] = request.MaxTokens;
-        body["stream"] = request.Stream;
-        if (request.Stream)
+        var buffer = new ArrayBufferWriter<byte>((int)Math.Clamp(request.BodyBytes + 256, 256, int.MaxValue));
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = Wire.Json.Encoder }))
         {
-            body["stream_options"] = new JsonObject { ["include_usage"] = true };
-        }
-        else
-        {
-            body.Remove("stream_options"); // providers refuse it without stream
+            json.WriteStartObject();
+            json.WriteString("model"u8, upstreamModel);
+            foreach (var (name, value) in request.Raw)
+            {
+                if (!Rewritten.Contains(name))
+                {
+                    json.WritePropertyName(name);
+                    if (value is null)
+                    {
+                        json.WriteNullValue();
+                    }
+                    else
+                    {
+                        value.WriteTo(json);
+                    }
+                }
+            }
+
+            json.WriteNumber("max_tokens"u8, request.MaxTokens);
+            json.WriteBoolean("stream"u8, request.Stream);
+            if (request.Stream)
+            {
+                json.WriteStartObject("stream_options"u8);
+                json.WriteBoolean("include_usage"u8, true);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndObject();
         }
 
-        return body;
+        return buffer.WrittenMemory;
     }
 }
