@@ -38,6 +38,28 @@ public sealed class SharedRateLimitTests : PostgresAppTest
     }
 
     [PostgresFact]
+    public async Task RequestsArrivingTogetherAreDecidedInFewRoundTripsEachKeyExactlyToItsLimit()
+    {
+        var keys = new[] { (await App.CreateApiAccountAsync(credits: 0)).KeyId, (await App.CreateApiAccountAsync(credits: 0)).KeyId };
+        var limiter = SharedLimiter();
+        var limits = new Dictionary<string, int> { [keys[0]] = 30, [keys[1]] = 45, ["deleted-key"] = 60 };
+
+        // 300 requests at once over three keys, one of them without an ApiKeys row (deleted meanwhile).
+        var decisions = await Task.WhenAll(Enumerable.Range(0, 300).Select(i =>
+        {
+            var key = limits.Keys.ElementAt(i % 3);
+            return Task.Run(async () => (Key: key, Decision: await limiter.AcquireAsync(key, limits[key], CancellationToken.None)));
+        }));
+
+        Assert.Equal(30, decisions.Count(d => d.Key == keys[0] && d.Decision.Allowed));
+        Assert.Equal(45, decisions.Count(d => d.Key == keys[1] && d.Decision.Allowed));
+        Assert.DoesNotContain(decisions, d => d.Key == "deleted-key" && d.Decision.Allowed); // no bucket, no allowance, no error for the others
+        // The allowed requests of a key count its bucket down one by one: remaining 29, 28 … 0.
+        Assert.Equal(Enumerable.Range(0, 30).Reverse(), decisions.Where(d => d.Key == keys[0] && d.Decision.Allowed).Select(d => d.Decision.Remaining).Order().Reverse());
+        Assert.InRange(limiter.RoundTrips, 1, 150);
+    }
+
+    [PostgresFact]
     public async Task SharedAndInMemoryLimitersGiveTheSameAnswers()
     {
         var account = await App.CreateApiAccountAsync(credits: 0);

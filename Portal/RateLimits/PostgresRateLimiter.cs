@@ -1,52 +1,157 @@
+using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using NpgsqlTypes;
 using Portal.Data;
 
 namespace Portal.RateLimits;
 
 /// <summary>
-/// The rate limiter of instances sharing a PostgreSQL store (ADR 7): each request takes from the key's
-/// bucket with one statement — insert or conditionally advance the row, and read it back when refused —
-/// so a key's limit holds however many instances serve it. Time is each instance's clock (they are
-/// expected to agree within milliseconds, as NTP keeps them).
+/// The rate limiter of instances sharing a PostgreSQL store (ADR 7, batched by ADR 28): the requests
+/// that arrive while one round trip is out go together in the next, one statement for all their keys —
+/// each key's row locked (in key order, so instances cannot deadlock), as many of its requests
+/// taken as its bucket holds, in arrival order — so a key's limit holds however many instances serve
+/// it, at one round trip per batch instead of one per request. Time is each instance's clock (they
+/// are expected to agree within milliseconds, as NTP keeps them).
 /// </summary>
-public sealed class PostgresRateLimiter(TimeProvider time, IOptions<StoreOptions> store) : IRateLimiter
+public sealed class PostgresRateLimiter : IRateLimiter, IAsyncDisposable
 {
-    // $1 key, $2 now, $3 interval, $4 capacity (limit × interval). The row lock taken by ON CONFLICT
-    // orders concurrent requests for one key; the WHERE is checked against the newest row.
-    private const string Sql = """
-        WITH taken AS (
-            INSERT INTO "RateLimitBuckets" AS b ("KeyId", "FullAt") VALUES ($1, $2 + $3)
-            ON CONFLICT ("KeyId") DO UPDATE SET "FullAt" = GREATEST(b."FullAt", $2) + $3
-            WHERE GREATEST(b."FullAt", $2) + $3 - $2 <= $4
-            RETURNING "FullAt")
-        SELECT true, "FullAt" FROM taken
-        UNION ALL
-        SELECT false, "FullAt" FROM "RateLimitBuckets" WHERE "KeyId" = $1 AND NOT EXISTS (SELECT FROM taken)
+    /// <summary>Makes the buckets of keys seen for the first time, full; a key deleted meanwhile gets none.</summary>
+    private const string Create = """
+        INSERT INTO "RateLimitBuckets" ("KeyId", "FullAt")
+        SELECT k, 0 FROM unnest($1::text[]) AS k WHERE EXISTS (SELECT FROM "ApiKeys" WHERE "Id" = k) ORDER BY k
+        ON CONFLICT ("KeyId") DO NOTHING
         """;
 
-    private readonly string _connectionString = store.Value.ConnectionString!;
+    // $1 keys (distinct), $2 requests per key, $3 interval, $4 capacity (limit × interval), $5 now.
+    // FOR UPDATE reads each row's newest version once its lock is taken, so the room is counted on
+    // what other instances have taken up to that moment.
+    private const string Take = """
+        WITH asked AS (SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::bigint[]) AS a("KeyId", n, step, cap)),
+        locked AS (SELECT "KeyId", GREATEST("FullAt", $5) AS base FROM "RateLimitBuckets" WHERE "KeyId" = ANY($1) ORDER BY "KeyId" FOR UPDATE),
+        taken AS (SELECT "KeyId", base, step, LEAST(n, GREATEST(0, (cap - (base - $5)) / step)) AS took FROM asked JOIN locked USING ("KeyId")),
+        moved AS (UPDATE "RateLimitBuckets" b SET "FullAt" = t.base + t.took * t.step FROM taken t WHERE b."KeyId" = t."KeyId" AND t.took > 0)
+        SELECT "KeyId", took, base FROM taken
+        """;
 
-    public async ValueTask<RateDecision> AcquireAsync(string keyId, int limit, CancellationToken cancellationToken)
+    /// <summary>The most requests one round trip decides; more wait for the next.</summary>
+    private const int MaxBatch = 512;
+
+    private readonly TimeProvider _time;
+    private readonly string _connectionString;
+    private readonly Channel<Asked> _asked = Channel.CreateUnbounded<Asked>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _loop;
+    private long _roundTrips;
+
+    public PostgresRateLimiter(TimeProvider time, IOptions<StoreOptions> store)
     {
-        var interval = RateBucket.Interval(limit);
-        var now = (time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks / (TimeSpan.TicksPerMillisecond / 1000);
-
+        _time = time;
         // The same connection string as the store's, so the same Npgsql pool.
+        _connectionString = store.Value.ConnectionString!;
+        _loop = Task.Run(DecideAsync);
+    }
+
+    /// <summary>How many round trips decided requests so far (each decides a batch).</summary>
+    internal long RoundTrips => Interlocked.Read(ref _roundTrips);
+
+    public ValueTask<RateDecision> AcquireAsync(string keyId, int limit, CancellationToken cancellationToken)
+    {
+        var asked = new Asked(keyId, limit);
+        return _asked.Writer.TryWrite(asked)
+            ? new ValueTask<RateDecision>(asked.Decision.Task.WaitAsync(cancellationToken))
+            : ValueTask.FromException<RateDecision>(new ObjectDisposedException(nameof(PostgresRateLimiter)));
+    }
+
+    private async Task DecideAsync()
+    {
+        var batch = new List<Asked>(MaxBatch);
+        while (await _asked.Reader.WaitToReadAsync())
+        {
+            while (batch.Count < MaxBatch && _asked.Reader.TryRead(out var asked))
+            {
+                batch.Add(asked);
+            }
+
+            try
+            {
+                await DecideAsync(batch);
+            }
+            catch (Exception e)
+            {
+                // The store is unreachable or refused the statement: every request of the batch fails as
+                // its own statement would have (ADR 19).
+                foreach (var asked in batch)
+                {
+                    asked.Decision.TrySetException(e);
+                }
+            }
+
+            batch.Clear();
+        }
+    }
+
+    private async Task DecideAsync(List<Asked> batch)
+    {
+        // One row per key, its requests in arrival order; a key asked with two limits at once (its limit
+        // just changed) is taken from at the newest.
+        var keys = batch.GroupBy(a => a.KeyId, StringComparer.Ordinal).Select(g => (KeyId: g.Key, Asked: g.ToList(), Limit: g.Last().Limit)).ToList();
+        var now = (_time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks / (TimeSpan.TicksPerMillisecond / 1000);
+
+        // A pooled connection for the round trip only: the pool is the store's, and small (ADR 19).
         await using var connection = new NpgsqlConnection(_connectionString);
-        await connection.OpenAsync(cancellationToken);
-        await using var command = new NpgsqlCommand(Sql, connection)
+        await connection.OpenAsync();
+        await using var statements = new NpgsqlBatch(connection)
         {
-            Parameters = { new() { Value = keyId }, new() { Value = now }, new() { Value = interval }, new() { Value = limit * interval } },
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand(Create) { Parameters = { new() { Value = keys.Select(k => k.KeyId).ToArray() } } },
+                new NpgsqlBatchCommand(Take)
+                {
+                    Parameters =
+                    {
+                        new() { Value = keys.Select(k => k.KeyId).ToArray() },
+                        new() { Value = keys.Select(k => k.Asked.Count).ToArray() },
+                        new() { Value = keys.Select(k => RateBucket.Interval(k.Limit)).ToArray() },
+                        new() { Value = keys.Select(k => k.Limit * RateBucket.Interval(k.Limit)).ToArray() },
+                        new() { Value = now, NpgsqlDbType = NpgsqlDbType.Bigint },
+                    },
+                },
+            },
         };
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken))
+
+        Interlocked.Increment(ref _roundTrips);
+        var taken = new Dictionary<string, (int Took, long Base)>(keys.Count, StringComparer.Ordinal);
+        await using (var reader = await statements.ExecuteReaderAsync())
         {
-            // Refused while another request created the row after this statement's snapshot.
-            return RateBucket.Refused(limit, null, now);
+            // The reader starts at the first statement with rows: the insert returns none.
+            while (await reader.ReadAsync())
+            {
+                taken[reader.GetString(0)] = ((int)reader.GetInt64(1), reader.GetInt64(2));
+            }
         }
 
-        var fullAt = reader.GetInt64(1);
-        return reader.GetBoolean(0) ? RateBucket.Allowed(limit, fullAt, now) : RateBucket.Refused(limit, fullAt, now);
+        foreach (var (keyId, asked, limit) in keys)
+        {
+            var step = RateBucket.Interval(limit);
+            // A key without a bucket row was deleted: it has no allowance.
+            var (took, start) = taken.GetValueOrDefault(keyId, (0, now));
+            for (var i = 0; i < asked.Count; i++)
+            {
+                asked[i].Decision.TrySetResult(i < took
+                    ? RateBucket.Allowed(limit, start + (i + 1) * step, now)
+                    : RateBucket.Refused(limit, start + took * step, now));
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _asked.Writer.TryComplete();
+        await _loop;
+    }
+
+    private sealed record Asked(string KeyId, int Limit)
+    {
+        public TaskCompletionSource<RateDecision> Decision { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }
