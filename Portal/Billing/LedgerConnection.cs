@@ -285,7 +285,8 @@ internal sealed class LedgerConnection : IDisposable
             return results;
         }
 
-        // SQLite: in-process, so no round trips to save; prepared statements are reused instead.
+        // SQLite: in-process, so no round trips to save; prepared statements are reused instead, and run
+        // synchronously (Microsoft.Data.Sqlite's async methods are the same work wrapped in a task).
         for (var i = 0; i < results.Length; i++)
         {
             var statement = step.Statements[i];
@@ -298,12 +299,12 @@ internal sealed class LedgerConnection : IDisposable
 
             if (!statement.Read)
             {
-                results[i] = new StepResult(statement, await command.ExecuteNonQueryAsync(), null);
+                results[i] = new StepResult(statement, command.ExecuteNonQuery(), null);
                 continue;
             }
 
-            await using var reader = await command.ExecuteReaderAsync();
-            results[i] = await reader.ReadAsync()
+            using var reader = command.ExecuteReader();
+            results[i] = reader.Read()
                 ? new StepResult(statement, 1, reader.IsDBNull(0) ? null : reader.GetInt64(0))
                 : new StepResult(statement, 0, null);
         }
