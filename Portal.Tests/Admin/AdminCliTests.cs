@@ -9,6 +9,26 @@ public sealed class AdminCliTests
     private const string Password = "correct horse battery";
 
     [Fact]
+    public async Task GenerateCodesPrintsTheBatchOnceAsCsvAndStoresOnlyHashes()
+    {
+        await using var app = new PortalApplication();
+
+        var made = await app.RunCliAsync("generate-codes", "--amount", "2.5", "--count", "4", "--note", "Workshop", "--expires-days", "30");
+        var bad = await app.RunCliAsync("generate-codes", "--amount", "2.5", "--count", "5000", "--note", "Too many");
+
+        Assert.Equal(AdminCli.Ok, made.ExitCode);
+        var lines = made.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("code,value_usd,expires_at_utc,batch", lines[0]);
+        var codes = lines.Skip(1).Select(l => l.Split(',')[0]).ToList();
+        Assert.Equal(4, codes.Count);
+        var hashes = await app.InStoreAsync(db => db.RedemptionCodes.Select(c => c.Hash).ToListAsync());
+        Assert.Equal(hashes.Order(), codes.Select(c => Portal.Codes.CodeFormat.HashOf(Portal.Codes.CodeFormat.Canonical(c)!)).Order());
+        Assert.Equal(AdminCli.Usage, bad.ExitCode);
+        Assert.Contains("from 1 to 1,000", bad.Stderr);
+        Assert.Equal(1, await app.InStoreAsync(db => db.CodeBatches.CountAsync()));
+    }
+
+    [Fact]
     public async Task SetPricesChangesAModelsPricesThroughTheCatalogChecksAndAuditsIt()
     {
         await using var app = new PortalApplication();

@@ -38,6 +38,9 @@ public static class AdminCli
           pause-key   --id KEY_ID                        pause a key: refused (401 api_key_paused) until resumed
           resume-key  --id KEY_ID                        resume a paused key
           list-keys   --email E                          an account's keys, without secrets
+          generate-codes --amount USD --count N --note TEXT [--expires-days D]
+                                                         make a batch of redemption codes (at most 1000);
+                                                         prints them once, as CSV on standard output
           api --on | --off                               switch the public API on or off (503 when off)
           add-upstream --model M --url BASE_URL --upstream-model NAME [--key-env VAR] [--priority P] [--timeout SECONDS]
                                                          serve a model from an OpenAI-compatible provider; the
@@ -83,6 +86,7 @@ public static class AdminCli
                 "pause-key" => await PauseKeyAsync(sp, options, stdout, stderr, pause: true),
                 "resume-key" => await PauseKeyAsync(sp, options, stdout, stderr, pause: false),
                 "list-keys" => await ListKeysAsync(sp, options, stdout, stderr),
+                "generate-codes" => await GenerateCodesAsync(sp, options, stdout, stderr),
                 "api" => await SwitchApiAsync(sp, options, stdout),
                 "add-upstream" => await AddUpstreamAsync(sp, options, stdout, stderr),
                 "list-upstreams" => await ListUpstreamsAsync(sp, options, stdout),
@@ -231,6 +235,33 @@ public static class AdminCli
             stderr.WriteLine($"error: {user.Email}'s balance is smaller than {Money.Format(-amount)}; nothing was deducted.");
             return Failed;
         }
+    }
+
+    /// <summary>The admin page's batch, with the page's checks; the CSV goes to standard output, once (ADR XX).</summary>
+    private static async Task<int> GenerateCodesAsync(IServiceProvider sp, CliArguments options, TextWriter stdout, TextWriter stderr)
+    {
+        var form = new Codes.NewCodeBatch
+        {
+            Value = options.Required("amount"),
+            Count = options.Required("count"),
+            Note = options.Required("note"),
+            ExpiresInDays = options.Optional("expires-days") ?? "",
+        };
+        options.EnsureAllUsed();
+        var (result, batch) = await sp.GetRequiredService<Codes.RedemptionCodes>().GenerateAsync(AdminCaller.Cli, form);
+        if (batch is null)
+        {
+            foreach (var error in result.Errors.Values.Append(result.Problem).OfType<string>())
+            {
+                stderr.WriteLine($"error: {error}");
+            }
+
+            return Usage;
+        }
+
+        stderr.WriteLine($"{result.Done} Batch #{batch.Batch.Id}'s codes follow as CSV; they are shown once, so keep the output:");
+        stdout.Write(Codes.CodesCsv.Of(batch));
+        return Ok;
     }
 
     private static async Task<int> CreateKeyAsync(IServiceProvider sp, CliArguments options, TextWriter stdout, TextWriter stderr)
