@@ -342,6 +342,18 @@ namespace Portal.Data.Migrations.Postgres
                         .HasMaxLength(2048)
                         .HasColumnType("character varying(2048)");
 
+                    b.Property<long?>("BudgetMicros")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("BudgetPeriod")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("BudgetPeriodStart")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("BudgetSpentMicros")
+                        .HasColumnType("bigint");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 

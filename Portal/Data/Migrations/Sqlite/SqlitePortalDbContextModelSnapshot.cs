@@ -333,6 +333,18 @@ namespace Portal.Data.Migrations.Sqlite
                         .HasMaxLength(2048)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("BudgetMicros")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("BudgetPeriod")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("BudgetPeriodStart")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("BudgetSpentMicros")
+                        .HasColumnType("INTEGER");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
