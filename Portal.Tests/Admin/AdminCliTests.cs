@@ -9,6 +9,24 @@ public sealed class AdminCliTests
     private const string Password = "correct horse battery";
 
     [Fact]
+    public async Task CreateKeyTakesABudgetThatResetsAndRefusesHalfOfOne()
+    {
+        await using var app = new PortalApplication();
+        await app.CreateUserAsync("ada@example.com", Password);
+
+        var made = await app.RunCliAsync("create-key", "--email", "ada@example.com", "--name", "ci", "--budget", "5", "--budget-period", "week");
+        var half = await app.RunCliAsync("create-key", "--email", "ada@example.com", "--name", "ci", "--budget", "5");
+        var odd = await app.RunCliAsync("create-key", "--email", "ada@example.com", "--name", "ci", "--budget", "5", "--budget-period", "fortnight");
+
+        Assert.Equal(AdminCli.Ok, made.ExitCode);
+        var key = await app.InStoreAsync(db => db.ApiKeys.SingleAsync());
+        Assert.Equal((Portal.ApiKeys.BudgetPeriod.Week, (long?)5_000_000), (key.BudgetPeriod, key.BudgetMicros));
+        Assert.Equal((AdminCli.Usage, AdminCli.Usage), (half.ExitCode, odd.ExitCode));
+        Assert.Contains("go together", half.Stderr);
+        Assert.Contains("day, week or month", odd.Stderr);
+    }
+
+    [Fact]
     public async Task GenerateCodesPrintsTheBatchOnceAsCsvAndStoresOnlyHashes()
     {
         await using var app = new PortalApplication();

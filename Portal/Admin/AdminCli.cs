@@ -32,7 +32,8 @@ public static class AdminCli
           set-role    --email E --role Admin|User        make an account an admin, or not
           list-users                                     list accounts with their role
           grant-credits --email E --amount USD --reason R  add credits (negative USD deducts)
-          create-key  --email E --name N [--rate-limit RPM] [--spend-cap USD] [--models a,b] [--expires-days D]
+          create-key  --email E --name N [--rate-limit RPM] [--spend-cap USD] [--budget USD --budget-period day|week|month]
+                      [--models a,b] [--expires-days D]
                                                          create an API key; prints it once
           revoke-key  --id KEY_ID                        revoke a key (ids: list-keys)
           pause-key   --id KEY_ID                        pause a key: refused (401 api_key_paused) until resumed
@@ -272,7 +273,26 @@ public static class AdminCli
         var spendCap = options.OptionalUsd("spend-cap");
         var models = options.Optional("models")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var expiresDays = options.OptionalInt("expires-days", 1, 3650);
+        var budget = options.OptionalUsd("budget");
+        var period = options.Optional("budget-period");
         options.EnsureAllUsed();
+        if ((budget is null) != (period is null))
+        {
+            throw new CliUsageException("--budget and --budget-period go together: e.g. --budget 5 --budget-period day.");
+        }
+
+        KeyBudget? keyBudget = null;
+        if (budget is { } amount)
+        {
+            keyBudget = new KeyBudget(period!.ToLowerInvariant() switch
+            {
+                "day" => BudgetPeriod.Day,
+                "week" => BudgetPeriod.Week,
+                "month" => BudgetPeriod.Month,
+                _ => throw new CliUsageException($"--budget-period must be day, week or month, not '{period}'."),
+            }, amount > 0 ? amount : throw new CliUsageException("--budget must be more than 0."));
+        }
+
         if (name.Length > 100)
         {
             throw new CliUsageException("--name is at most 100 characters.");
@@ -285,7 +305,7 @@ public static class AdminCli
 
         var now = sp.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
         var (key, plaintext) = await sp.GetRequiredService<ApiKeyService>().CreateAsync(user.Id,
-            new NewApiKey(name, expiresDays is { } d ? now.AddDays(d) : null, spendCap, models, rateLimit));
+            new NewApiKey(name, expiresDays is { } d ? now.AddDays(d) : null, spendCap, models, rateLimit, keyBudget));
         stderr.WriteLine($"Created key '{key.Name}' (id {key.Id}) for {user.Email}. It is shown once; store it now:");
         stdout.WriteLine(plaintext);
         return Ok;
