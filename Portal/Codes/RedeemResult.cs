@@ -1,3 +1,4 @@
+using System.Globalization;
 using Portal.Billing;
 
 namespace Portal.Codes;
@@ -13,7 +14,7 @@ public sealed record RedeemResult(RedeemOutcome Outcome, long AmountMicros = 0, 
         RedeemOutcome.Redeemed => $"Code redeemed: {Money.Format(AmountMicros)} was added to your balance.",
         RedeemOutcome.AlreadyRedeemed => "This code has already been redeemed; each code works once.",
         RedeemOutcome.Expired => ExpiredAt is { } at
-            ? $"This code expired on {at:yyyy-MM-dd HH:mm} UTC and can no longer be redeemed."
+            ? string.Create(CultureInfo.InvariantCulture, $"This code expired on {at:yyyy-MM-dd HH:mm} UTC and can no longer be redeemed.")
             : "This code has expired and can no longer be redeemed.",
         RedeemOutcome.Revoked => "This code was withdrawn by its issuer and can no longer be redeemed.",
         RedeemOutcome.Throttled => "Too many attempts to redeem a code. Wait an hour, then try again.",
