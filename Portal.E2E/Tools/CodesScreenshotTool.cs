@@ -23,7 +23,7 @@ public sealed class CodesScreenshotTool(PortalFixture portal, ITestOutputHelper 
                 var name = $"{theme}-{viewport.Width}x{viewport.Height}";
 
                 var admin = await ThemedPageAsync(theme, Portal.Admin, viewport);
-                await admin.GotoAsync("/admin/codes");
+                await GotoInteractiveAsync(admin, "/admin/codes");
                 await admin.Locator("#codes-value").FillAsync("-5");
                 await admin.GetByTestId("codes-generate").ClickAsync();
                 await Expect(admin.Locator("#codes-value-error")).ToBeVisibleAsync();
@@ -43,19 +43,21 @@ public sealed class CodesScreenshotTool(PortalFixture portal, ITestOutputHelper 
                 var csv = await Portal.Server.RunAdminAsync("generate-codes", "--amount", "10", "--count", "1", "--note", "screenshots");
                 var code = Regex.Match(csv, @"PORTAL(-[0-9A-Z]{5}){4}").Value;
                 var page = await ThemedPageAsync(theme, user, viewport);
-                await page.GotoAsync("/dashboard");
+                await GotoInteractiveAsync(page, "/dashboard");
                 await page.GetByTestId("redeem-input").FillAsync(code);
                 await page.GetByTestId("redeem-submit").ClickAsync();
                 await Expect(page.GetByTestId("redeem-message")).ToContainTextAsync("$10.00 was added");
+                await page.Locator(".shell[data-interactive=true]").WaitForAsync(new() { State = WaitForSelectorState.Attached });
                 await page.GetByTestId("redeem-card").ScrollIntoViewIfNeededAsync();
                 await ScreenshotAsync(page, folder, $"codes-redeemed-{name}");
                 await page.GetByTestId("redeem-input").FillAsync(code);
                 await page.GetByTestId("redeem-submit").ClickAsync();
                 await Expect(page.GetByTestId("redeem-message")).ToContainTextAsync("already been redeemed");
-                await page.GetByTestId("redeem-card").ScrollIntoViewIfNeededAsync();
+                await page.Locator(".shell[data-interactive=true]").WaitForAsync(new() { State = WaitForSelectorState.Attached });
+                await page.GetByTestId("redeem-message").ScrollIntoViewIfNeededAsync();
                 await ScreenshotAsync(page, folder, $"codes-redeem-used-{name}", fullPage: false);
 
-                await page.GotoAsync("/settings/apikeys");
+                await GotoInteractiveAsync(page, "/settings/apikeys");
                 await page.GetByRole(AriaRole.Button, new() { Name = "Create key" }).First.ClickAsync();
                 await page.Locator("#key-name").FillAsync("budgeted");
                 await page.Locator("#key-budget").FillAsync("lots");
@@ -70,4 +72,11 @@ public sealed class CodesScreenshotTool(PortalFixture portal, ITestOutputHelper 
             }
         }
     });
+
+    /// <summary>Opens <paramref name="path"/> and waits for its circuit, so typing and clicking reach the server.</summary>
+    private static async Task GotoInteractiveAsync(IPage page, string path)
+    {
+        await page.GotoAsync(path);
+        await page.Locator(".shell[data-interactive=true]").WaitForAsync(new() { State = WaitForSelectorState.Attached });
+    }
 }
