@@ -6,6 +6,7 @@ using Portal.Alerts;
 using Portal.ApiKeys;
 using Portal.Billing;
 using Portal.Catalog;
+using Portal.Codes;
 using Portal.Components;
 using Portal.Components.Theme;
 using Portal.Data;
@@ -47,6 +48,7 @@ builder.AddGateway();                                          // /api/v1's rela
 builder.AddDocs();                                              // /docs: Markdown compiled in, rendered once per page
 builder.AddAdmin();                                            // admin editors, their role re-checks and the audit log
 builder.AddUsage();                                            // dashboard queries and its CSV export
+builder.AddCodes();                                            // redemption codes: admins' batches, redeemed once on the dashboard
 builder.AddStatus();                                           // the API switch and the public status page
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices(mud =>                         // MudBlazor: dialogs, snackbars (at the bottom: clear of the app bar and page actions), popovers
@@ -113,6 +115,7 @@ app.MapStaticAssets();                                         // wwwroot and _c
 app.MapObservability();                                        // /healthz, /readyz, /metrics (ADR 5: who may read it)
 app.MapGateway();                                              // /api/v1 and its OpenAPI document: switch, key and rate limit on the route group
 app.MapUsage();                                                // the dashboard's CSV export
+app.MapCodes();                                                // the dashboard's "Redeem a code" form
 app.MapPasskeys();                                             // the WebAuthn options wwwroot/passkeys.js fetches (ADR 27)
 app.MapThemeSwitch();                                          // the light/dark toggle of pages without a circuit
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

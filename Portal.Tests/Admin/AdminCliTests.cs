@@ -9,6 +9,44 @@ public sealed class AdminCliTests
     private const string Password = "correct horse battery";
 
     [Fact]
+    public async Task CreateKeyTakesABudgetThatResetsAndRefusesHalfOfOne()
+    {
+        await using var app = new PortalApplication();
+        await app.CreateUserAsync("ada@example.com", Password);
+
+        var made = await app.RunCliAsync("create-key", "--email", "ada@example.com", "--name", "ci", "--budget", "5", "--budget-period", "week");
+        var half = await app.RunCliAsync("create-key", "--email", "ada@example.com", "--name", "ci", "--budget", "5");
+        var odd = await app.RunCliAsync("create-key", "--email", "ada@example.com", "--name", "ci", "--budget", "5", "--budget-period", "fortnight");
+
+        Assert.Equal(AdminCli.Ok, made.ExitCode);
+        var key = await app.InStoreAsync(db => db.ApiKeys.SingleAsync());
+        Assert.Equal((Portal.ApiKeys.BudgetPeriod.Week, (long?)5_000_000), (key.BudgetPeriod, key.BudgetMicros));
+        Assert.Equal((AdminCli.Usage, AdminCli.Usage), (half.ExitCode, odd.ExitCode));
+        Assert.Contains("go together", half.Stderr);
+        Assert.Contains("day, week or month", odd.Stderr);
+    }
+
+    [Fact]
+    public async Task GenerateCodesPrintsTheBatchOnceAsCsvAndStoresOnlyHashes()
+    {
+        await using var app = new PortalApplication();
+
+        var made = await app.RunCliAsync("generate-codes", "--amount", "2.5", "--count", "4", "--note", "Workshop", "--expires-days", "30");
+        var bad = await app.RunCliAsync("generate-codes", "--amount", "2.5", "--count", "5000", "--note", "Too many");
+
+        Assert.Equal(AdminCli.Ok, made.ExitCode);
+        var lines = made.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("code,value_usd,expires_at_utc,batch", lines[0]);
+        var codes = lines.Skip(1).Select(l => l.Split(',')[0]).ToList();
+        Assert.Equal(4, codes.Count);
+        var hashes = await app.InStoreAsync(db => db.RedemptionCodes.Select(c => c.Hash).ToListAsync());
+        Assert.Equal(hashes.Order(), codes.Select(c => Portal.Codes.CodeFormat.HashOf(Portal.Codes.CodeFormat.Canonical(c)!)).Order());
+        Assert.Equal(AdminCli.Usage, bad.ExitCode);
+        Assert.Contains("from 1 to 1,000", bad.Stderr);
+        Assert.Equal(1, await app.InStoreAsync(db => db.CodeBatches.CountAsync()));
+    }
+
+    [Fact]
     public async Task SetPricesChangesAModelsPricesThroughTheCatalogChecksAndAuditsIt()
     {
         await using var app = new PortalApplication();

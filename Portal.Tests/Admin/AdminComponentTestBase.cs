@@ -27,6 +27,7 @@ public abstract class AdminComponentTestBase : ComponentTestBase
         Services.AddSingleton(App.Service<UpstreamAdmin>());
         Services.AddSingleton(App.Service<Microsoft.Extensions.Options.IOptions<Portal.Gateway.GatewayOptions>>());
         Services.AddSingleton(App.Service<ServiceAdmin>());
+        Services.AddSingleton(App.Service<Portal.Codes.RedemptionCodes>());
         Services.AddSingleton(App.Service<UpstreamConnectionTest>());
         Services.AddSingleton(App.Service<Portal.Email.EmailOutbox>());
         Services.AddSingleton(App.Service<Microsoft.Extensions.Options.IOptions<Portal.Email.EmailOptions>>());

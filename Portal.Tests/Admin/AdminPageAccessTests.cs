@@ -17,6 +17,7 @@ public sealed class AdminPageAccessTests
         { "/admin/models", "Models and prices" },
         { "/admin/upstreams", "Upstreams" },
         { "/admin/service", "API and usage" },
+        { "/admin/codes", "Redemption codes" },
         { "/admin/audit", "Audit log" },
         { "/admin/outbox", "Outbox" },
     };

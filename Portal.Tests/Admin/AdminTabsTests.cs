@@ -13,6 +13,7 @@ public sealed class AdminTabsTests : ComponentTestBase
     [InlineData("/admin", "Users")]
     [InlineData("/admin/models", "Models")]
     [InlineData("/admin/upstreams?model=glm-5", "Upstreams")]
+    [InlineData("/admin/codes", "Codes")]
     [InlineData("/admin/audit", "Audit log")]
     [InlineData("/admin/outbox", "Outbox")]
     public void EachSectionIsALinkToItsOwnAddressAndTheCurrentOneIsMarked(string address, string current)
@@ -22,7 +23,7 @@ public sealed class AdminTabsTests : ComponentTestBase
         var tabs = Render<AdminTabs>();
 
         var links = tabs.FindAll("nav[aria-label='Admin sections'] a");
-        Assert.Equal(["/admin", "/admin/models", "/admin/upstreams", "/admin/service", "/admin/audit", "/admin/outbox"], links.Select(a => a.GetAttribute("href")));
+        Assert.Equal(["/admin", "/admin/models", "/admin/upstreams", "/admin/service", "/admin/codes", "/admin/audit", "/admin/outbox"], links.Select(a => a.GetAttribute("href")));
         Assert.Equal([current], links.Where(a => a.ClassList.Contains("active")).Select(a => a.TextContent.Trim()));
     }
 }

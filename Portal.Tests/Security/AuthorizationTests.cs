@@ -27,6 +27,8 @@ public sealed class AuthorizationTests : IDisposable
         PublicLink,
         /// <summary>Posted by wwwroot/passkeys.js (PasskeyOptionsTests say who may); nothing to GET.</summary>
         PasskeyOptions,
+        /// <summary>Posted by a signed-in user's form with its antiforgery token (SqliteRedemptionCodeTests); nothing to GET.</summary>
+        SignedInForm,
     }
 
     /// <summary>
@@ -55,6 +57,7 @@ public sealed class AuthorizationTests : IDisposable
         ["/status"] = (Access.Public, "/status"),
         ["/dashboard"] = (Access.SignedIn, "/dashboard"),
         ["/dashboard/requests.csv"] = (Access.SignedIn, "/dashboard/requests.csv"),
+        ["/dashboard/redeem"] = (Access.SignedInForm, "/dashboard/redeem"),
         ["/playground"] = (Access.SignedIn, "/playground"),
         ["/settings/apikeys"] = (Access.SignedIn, "/settings/apikeys"),
         ["/settings/profile"] = (Access.SignedIn, "/settings/profile"),
@@ -69,6 +72,7 @@ public sealed class AuthorizationTests : IDisposable
         ["/admin/upstreams"] = (Access.Admin, "/admin/upstreams"),
         ["/admin/service"] = (Access.Admin, "/admin/service"),
         ["/admin/audit"] = (Access.Admin, "/admin/audit"),
+        ["/admin/codes"] = (Access.Admin, "/admin/codes"),
         ["/admin/outbox"] = (Access.Admin, "/admin/outbox"),
         ["/api/v1/models"] = (Access.ApiKey, "/api/v1/models"),
         ["/api/v1/models/{**id}"] = (Access.ApiKey, "/api/v1/models/glm-5"),
@@ -110,7 +114,7 @@ public sealed class AuthorizationTests : IDisposable
                 Access.Public => HttpStatusCode.OK,
                 Access.SignedIn or Access.Admin => HttpStatusCode.Redirect,
                 Access.ApiKey => HttpStatusCode.Unauthorized,
-                Access.PublicForm or Access.PasskeyOptions => HttpStatusCode.NotFound, // GET: there is no such page
+                Access.PublicForm or Access.PasskeyOptions or Access.SignedInForm => HttpStatusCode.NotFound, // GET: there is no such page
                 Access.PublicLink => HttpStatusCode.BadRequest,
                 _ => HttpStatusCode.Forbidden,
             };
@@ -179,6 +183,7 @@ public sealed class AuthorizationTests : IDisposable
     [InlineData("/signup", "signup")]
     [InlineData("/logout", "logout")]
     [InlineData("/settings/profile", "change-password")]
+    [InlineData("/dashboard", "redeem")]
     public async Task AccountFormsRefuseAPostWithoutItsAntiforgeryToken(string url, string formName)
     {
         await _app.CreateUserAsync("ada@example.com", Password);

@@ -31,6 +31,17 @@ public sealed class AccountOptions
     public int SignUpsPerHourPerIp { get; set; } = 5;
 
     /// <summary>
+    /// Attempts to redeem a code one account may make per hour, right or wrong: with 100 random bits
+    /// per code guessing is hopeless anyway, this keeps it from costing the store (ADR 29).
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 100_000)]
+    public int CodeRedemptionsPerHourPerAccount { get; set; } = 10;
+
+    /// <summary>Attempts to redeem a code one client address may make per hour (all its accounts together).</summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 100_000)]
+    public int CodeRedemptionsPerHourPerIp { get; set; } = 30;
+
+    /// <summary>
     /// An account must verify its email (follow the link mailed at sign-up) before it may create API
     /// keys or spend through the API or the playground; it can sign in and look around before. On by
     /// default; off in Development, so a fresh checkout works without reading mail.

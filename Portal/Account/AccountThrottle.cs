@@ -10,7 +10,8 @@ namespace Portal.Account;
 /// (or many passwords on an unknown email, which has no lockout). Every attempt counts, so parallel
 /// guesses can't slip past a check. Fixed one-minute windows, kept in memory per instance.
 /// Sign-ups are limited per client address and hour: each one may come with welcome credits, and
-/// a script creating accounts should not be able to farm them (or fill the store).
+/// a script creating accounts should not be able to farm them (or fill the store). Attempts to
+/// redeem a code are limited per account and per address and hour, right or wrong (ADR 29).
 /// </summary>
 public sealed class AccountThrottle : IDisposable
 {
@@ -23,6 +24,8 @@ public sealed class AccountThrottle : IDisposable
         {
             "ip" => PerWindow(limits.LoginAttemptsPerMinutePerIp, TimeSpan.FromMinutes(1)),
             "email" => PerWindow(limits.LoginAttemptsPerMinutePerEmail, TimeSpan.FromMinutes(1)),
+            "redeem-account" => PerWindow(limits.CodeRedemptionsPerHourPerAccount, TimeSpan.FromHours(1)),
+            "redeem-ip" => PerWindow(limits.CodeRedemptionsPerHourPerIp, TimeSpan.FromHours(1)),
             _ => PerWindow(limits.SignUpsPerHourPerIp, TimeSpan.FromHours(1)),
         }));
     }
@@ -45,6 +48,19 @@ public sealed class AccountThrottle : IDisposable
     {
         using var lease = _limiter.AttemptAcquire("signup:" + ClientAddress.Of(http));
         return lease.IsAcquired;
+    }
+
+    /// <summary>Counts one attempt to redeem a code; false when the client or the account has used up this hour's.</summary>
+    public bool TryAttemptRedeem(HttpContext http, string accountId)
+    {
+        using var byClient = _limiter.AttemptAcquire("redeem-ip:" + ClientAddress.Of(http));
+        if (!byClient.IsAcquired)
+        {
+            return false;
+        }
+
+        using var byAccount = _limiter.AttemptAcquire("redeem-account:" + accountId);
+        return byAccount.IsAcquired;
     }
 
     public void Dispose() => _limiter.Dispose();

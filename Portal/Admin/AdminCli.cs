@@ -32,12 +32,16 @@ public static class AdminCli
           set-role    --email E --role Admin|User        make an account an admin, or not
           list-users                                     list accounts with their role
           grant-credits --email E --amount USD --reason R  add credits (negative USD deducts)
-          create-key  --email E --name N [--rate-limit RPM] [--spend-cap USD] [--models a,b] [--expires-days D]
+          create-key  --email E --name N [--rate-limit RPM] [--spend-cap USD] [--budget USD --budget-period day|week|month]
+                      [--models a,b] [--expires-days D]
                                                          create an API key; prints it once
           revoke-key  --id KEY_ID                        revoke a key (ids: list-keys)
           pause-key   --id KEY_ID                        pause a key: refused (401 api_key_paused) until resumed
           resume-key  --id KEY_ID                        resume a paused key
           list-keys   --email E                          an account's keys, without secrets
+          generate-codes --amount USD --count N --note TEXT [--expires-days D]
+                                                         make a batch of redemption codes (at most 1000);
+                                                         prints them once, as CSV on standard output
           api --on | --off                               switch the public API on or off (503 when off)
           add-upstream --model M --url BASE_URL --upstream-model NAME [--key-env VAR] [--priority P] [--timeout SECONDS]
                                                          serve a model from an OpenAI-compatible provider; the
@@ -83,6 +87,7 @@ public static class AdminCli
                 "pause-key" => await PauseKeyAsync(sp, options, stdout, stderr, pause: true),
                 "resume-key" => await PauseKeyAsync(sp, options, stdout, stderr, pause: false),
                 "list-keys" => await ListKeysAsync(sp, options, stdout, stderr),
+                "generate-codes" => await GenerateCodesAsync(sp, options, stdout, stderr),
                 "api" => await SwitchApiAsync(sp, options, stdout),
                 "add-upstream" => await AddUpstreamAsync(sp, options, stdout, stderr),
                 "list-upstreams" => await ListUpstreamsAsync(sp, options, stdout),
@@ -233,6 +238,33 @@ public static class AdminCli
         }
     }
 
+    /// <summary>The admin page's batch, with the page's checks; the CSV goes to standard output, once (ADR 29).</summary>
+    private static async Task<int> GenerateCodesAsync(IServiceProvider sp, CliArguments options, TextWriter stdout, TextWriter stderr)
+    {
+        var form = new Codes.NewCodeBatch
+        {
+            Value = options.Required("amount"),
+            Count = options.Required("count"),
+            Note = options.Required("note"),
+            ExpiresInDays = options.Optional("expires-days") ?? "",
+        };
+        options.EnsureAllUsed();
+        var (result, batch) = await sp.GetRequiredService<Codes.RedemptionCodes>().GenerateAsync(AdminCaller.Cli, form);
+        if (batch is null)
+        {
+            foreach (var error in result.Errors.Values.Append(result.Problem).OfType<string>())
+            {
+                stderr.WriteLine($"error: {error}");
+            }
+
+            return Usage;
+        }
+
+        stderr.WriteLine($"{result.Done} Batch #{batch.Batch.Id}'s codes follow as CSV; they are shown once, so keep the output:");
+        stdout.Write(Codes.CodesCsv.Of(batch));
+        return Ok;
+    }
+
     private static async Task<int> CreateKeyAsync(IServiceProvider sp, CliArguments options, TextWriter stdout, TextWriter stderr)
     {
         var email = options.Required("email");
@@ -241,7 +273,26 @@ public static class AdminCli
         var spendCap = options.OptionalUsd("spend-cap");
         var models = options.Optional("models")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var expiresDays = options.OptionalInt("expires-days", 1, 3650);
+        var budget = options.OptionalUsd("budget");
+        var period = options.Optional("budget-period");
         options.EnsureAllUsed();
+        if ((budget is null) != (period is null))
+        {
+            throw new CliUsageException("--budget and --budget-period go together: e.g. --budget 5 --budget-period day.");
+        }
+
+        KeyBudget? keyBudget = null;
+        if (budget is { } amount)
+        {
+            keyBudget = new KeyBudget(period!.ToLowerInvariant() switch
+            {
+                "day" => BudgetPeriod.Day,
+                "week" => BudgetPeriod.Week,
+                "month" => BudgetPeriod.Month,
+                _ => throw new CliUsageException($"--budget-period must be day, week or month, not '{period}'."),
+            }, amount > 0 ? amount : throw new CliUsageException("--budget must be more than 0."));
+        }
+
         if (name.Length > 100)
         {
             throw new CliUsageException("--name is at most 100 characters.");
@@ -254,7 +305,7 @@ public static class AdminCli
 
         var now = sp.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
         var (key, plaintext) = await sp.GetRequiredService<ApiKeyService>().CreateAsync(user.Id,
-            new NewApiKey(name, expiresDays is { } d ? now.AddDays(d) : null, spendCap, models, rateLimit));
+            new NewApiKey(name, expiresDays is { } d ? now.AddDays(d) : null, spendCap, models, rateLimit, keyBudget));
         stderr.WriteLine($"Created key '{key.Name}' (id {key.Id}) for {user.Email}. It is shown once; store it now:");
         stdout.WriteLine(plaintext);
         return Ok;

@@ -24,6 +24,16 @@ public sealed class ApiKey
     /// <summary>Most this key may spend in total, micro-dollars; null = no cap beyond the balance.</summary>
     public long? SpendCapMicros { get; set; }
     public long SpentMicros { get; set; }
+    /// <summary>How often the budget starts again; <see cref="BudgetPeriod.None"/>: no budget (ADR 29).</summary>
+    public BudgetPeriod BudgetPeriod { get; set; }
+    /// <summary>Most this key may spend per period, micro-dollars; null = no budget.</summary>
+    public long? BudgetMicros { get; set; }
+    /// <summary>The start (Unix seconds, UTC) of the period <see cref="BudgetSpentMicros"/> counts; 0 before any.</summary>
+    public long BudgetPeriodStart { get; set; }
+    /// <summary>Spent (holds included) in the period starting at <see cref="BudgetPeriodStart"/>.</summary>
+    public long BudgetSpentMicros { get; set; }
+
+    public KeyBudget? Budget => KeyBudget.Of(BudgetPeriod, BudgetMicros);
     /// <summary>Model ids this key may call, comma-separated; empty = all.</summary>
     public string AllowedModels { get; set; } = "";
     /// <summary>Requests per minute; null = the configured default.</summary>
@@ -61,6 +71,7 @@ internal sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKey>
         builder.Property(k => k.Prefix).HasMaxLength(32);
         builder.Property(k => k.Last4).HasMaxLength(4);
         builder.Property(k => k.AllowedModels).HasMaxLength(2048);
+        builder.Ignore(k => k.Budget);
         builder.HasIndex(k => k.Hash).IsUnique();
         builder.HasIndex(k => k.UserId);
         builder.HasOne<PortalUser>().WithMany().HasForeignKey(k => k.UserId).OnDelete(DeleteBehavior.Cascade);

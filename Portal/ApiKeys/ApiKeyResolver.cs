@@ -71,7 +71,7 @@ public sealed class ApiKeyResolver(IDbContextFactory<PortalDbContext> dbFactory,
         return new AuthenticatedKey(key.Id, key.UserId, key.Name, key.Prefix, key.Last4, key.CreatedAt, key.LastUsedAt,
             key.AllowedModels.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal),
             options.Value.RequestsPerMinuteFor(key.RateLimitPerMinute, gateway.Value.DefaultRequestsPerMinute), key.SpendCapMicros, key.SpentMicros,
-            found!.EmailConfirmed)
+            found!.EmailConfirmed, key.Budget)
         {
             Paused = key.PausedAt is not null,
         };

@@ -7,7 +7,7 @@ using Portal.Data;
 namespace Portal.ApiKeys;
 
 public sealed record NewApiKey(string Name, DateTime? ExpiresAt = null, long? SpendCapMicros = null,
-    IReadOnlyList<string>? AllowedModels = null, int? RateLimitPerMinute = null);
+    IReadOnlyList<string>? AllowedModels = null, int? RateLimitPerMinute = null, KeyBudget? Budget = null);
 
 public sealed record KeyPage(IReadOnlyList<ApiKey> Keys, int Total);
 
@@ -52,6 +52,8 @@ public sealed class ApiKeyService(IDbContextFactory<PortalDbContext> dbFactory, 
             SpendCapMicros = request.SpendCapMicros,
             AllowedModels = string.Join(',', request.AllowedModels ?? []),
             RateLimitPerMinute = request.RateLimitPerMinute,
+            BudgetPeriod = request.Budget?.Period ?? BudgetPeriod.None,
+            BudgetMicros = request.Budget?.AmountMicros,
         };
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);

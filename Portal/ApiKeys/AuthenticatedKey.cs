@@ -15,7 +15,9 @@ public sealed record AuthenticatedKey(
     long? SpendCapMicros,
     long SpentMicros,
     /// <summary>Whether the key's owner has verified their email (see <c>Accounts:RequireConfirmedEmail</c>).</summary>
-    bool OwnerEmailConfirmed = true)
+    bool OwnerEmailConfirmed = true,
+    /// <summary>The key's budget that resets, if it has one (ADR 29).</summary>
+    KeyBudget? Budget = null)
 {
     /// <summary>The owner paused the key: it is known, but refused until resumed.</summary>
     public bool Paused { get; init; }

@@ -25,6 +25,11 @@ public sealed class KeyForm(int maxRateLimit)
 
     public string RateLimit { get; set; } = "";
 
+    /// <summary>The budget that resets, USD per <see cref="BudgetPeriod"/>, as typed; empty: none (ADR 29).</summary>
+    public string Budget { get; set; } = "";
+
+    public BudgetPeriod BudgetPeriod { get; set; } = BudgetPeriod.Day;
+
     public HashSet<string> Models { get; } = new(StringComparer.Ordinal);
 
     /// <summary>The first day a key can be set to expire on, given the time now.</summary>
@@ -59,13 +64,22 @@ public sealed class KeyForm(int maxRateLimit)
             errors[nameof(RateLimit)] = rateError;
         }
 
+        if (!TryParseUsd(Budget, "budget", out _, out var budgetError))
+        {
+            errors[nameof(Budget)] = budgetError;
+        }
+        else if (BudgetPeriod is not (BudgetPeriod.Day or BudgetPeriod.Week or BudgetPeriod.Month))
+        {
+            errors[nameof(BudgetPeriod)] = "Pick a day, a week or a month.";
+        }
+
         return errors;
     }
 
     /// <summary>The request to create the key; only call once <see cref="Check"/> found nothing wrong.</summary>
     public NewApiKey ToRequest()
     {
-        if (!TryParseSpendCap(out var cap, out _) || !TryParseRateLimit(out var rate, out _))
+        if (!TryParseSpendCap(out var cap, out _) || !TryParseRateLimit(out var rate, out _) || !TryParseUsd(Budget, "budget", out var budget, out _))
         {
             throw new InvalidOperationException("The form was not checked before use.");
         }
@@ -75,14 +89,18 @@ public sealed class KeyForm(int maxRateLimit)
             ExpiresOn?.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc),
             cap,
             Models.Count == 0 ? null : Models.Order(StringComparer.Ordinal).ToList(),
-            rate);
+            rate,
+            budget is { } amount ? new KeyBudget(BudgetPeriod, amount) : null);
     }
 
-    private bool TryParseSpendCap(out long? micros, out string error)
+    private bool TryParseSpendCap(out long? micros, out string error) => TryParseUsd(SpendCap, "spend cap", out micros, out error);
+
+    /// <summary>An optional positive amount in USD: the spend cap's rules, for the cap and the budget alike.</summary>
+    private static bool TryParseUsd(string typed, string what, out long? micros, out string error)
     {
         micros = null;
         error = "";
-        var text = SpendCap.Trim().TrimStart('$').Trim();
+        var text = typed.Trim().TrimStart('$').Trim();
         if (text.Length == 0)
         {
             return true;
@@ -97,7 +115,7 @@ public sealed class KeyForm(int maxRateLimit)
 
         if (usd <= 0)
         {
-            error = "A spend cap must be more than $0. Leave it empty for no cap.";
+            error = $"A {what} must be more than $0. Leave it empty for no {(what == "budget" ? "budget" : "cap")}.";
             return false;
         }
 
@@ -109,7 +127,7 @@ public sealed class KeyForm(int maxRateLimit)
 
         if (usd > MaxSpendCapUsd)
         {
-            error = "A spend cap can be at most $1,000,000,000. Leave it empty for no cap.";
+            error = $"A {what} can be at most $1,000,000,000. Leave it empty for no {(what == "budget" ? "budget" : "cap")}.";
             return false;
         }
 

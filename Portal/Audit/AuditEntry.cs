@@ -15,6 +15,8 @@ public static class AuditActions
     public const string UpstreamDelete = "upstream.delete";
     public const string ApiSwitch = "api.switch";
     public const string RoleSet = "role.set";
+    public const string CodesGenerate = "codes.generate";
+    public const string CodesRevoke = "codes.revoke";
     // Account events, by the account itself (or, for a failed sign-in, by whoever tried): the security log.
     public const string SignIn = "account.sign_in";
     public const string SignInFailed = "account.sign_in_failed";
@@ -32,6 +34,8 @@ public static class AuditActions
     public const string PasskeyRename = "account.passkey_rename";
     public const string PasskeyRemove = "account.passkey_remove";
     public const string SessionEnd = "account.session_end";
+    /// <summary>A redemption code turned into credits (the admins see the batch; never the code).</summary>
+    public const string CodeRedeem = "account.code_redeem";
 }
 
 /// <summary>Who did it: an admin (user id and the email they had then), or the command line.</summary>

@@ -12,8 +12,23 @@ internal sealed class LedgerConnection : IDisposable
 {
     private const string Debit = """UPDATE "CreditBalances" SET "BalanceMicros" = "BalanceMicros" - @p1 WHERE "UserId" = @p0 AND "BalanceMicros" >= @p1""";
     private const string Credit = """UPDATE "CreditBalances" SET "BalanceMicros" = "BalanceMicros" + @p1 WHERE "UserId" = @p0""";
-    private const string KeySpend = """UPDATE "ApiKeys" SET "SpentMicros" = "SpentMicros" + @p1 WHERE "Id" = @p0 AND ("SpendCapMicros" IS NULL OR "SpentMicros" + @p1 <= "SpendCapMicros")""";
-    private const string KeyRefund = """UPDATE "ApiKeys" SET "SpentMicros" = "SpentMicros" - @p1 WHERE "Id" = @p0""";
+    // The key's lifetime cap and its budget that resets (ADR 29) in one conditional update: @p2 is the
+    // budget period the request falls in; a later one than the row's starts the period's spend afresh
+    // (no job resets it), an earlier one (a lagging clock) counts in the row's. A key without a budget
+    // passes 0, which never starts a period.
+    private const string KeySpend = """
+        UPDATE "ApiKeys" SET "SpentMicros" = "SpentMicros" + @p1,
+          "BudgetSpentMicros" = CASE WHEN @p2 > "BudgetPeriodStart" THEN @p1 ELSE "BudgetSpentMicros" + @p1 END,
+          "BudgetPeriodStart" = CASE WHEN @p2 > "BudgetPeriodStart" THEN @p2 ELSE "BudgetPeriodStart" END
+        WHERE "Id" = @p0 AND ("SpendCapMicros" IS NULL OR "SpentMicros" + @p1 <= "SpendCapMicros")
+          AND ("BudgetMicros" IS NULL OR (CASE WHEN @p2 > "BudgetPeriodStart" THEN 0 ELSE "BudgetSpentMicros" END) + @p1 <= "BudgetMicros")
+        """;
+    // A refund comes off the budget only in the period its hold counted in.
+    private const string KeyRefund = """
+        UPDATE "ApiKeys" SET "SpentMicros" = "SpentMicros" - @p1,
+          "BudgetSpentMicros" = CASE WHEN "BudgetPeriodStart" = @p2 THEN "BudgetSpentMicros" - @p1 ELSE "BudgetSpentMicros" END
+        WHERE "Id" = @p0
+        """;
     private const string Entry = """INSERT INTO "LedgerEntries" ("UserId", "Kind", "AmountMicros", "RequestId", "ApiKeyId", "CreatedAt", "Reason", "InstanceId") VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7)""";
     // A long stream's progress (ADR 20): one row per request, replaced at each report, gone with its settlement.
     private const string Progress = """
@@ -25,7 +40,15 @@ internal sealed class LedgerConnection : IDisposable
     // changes nothing, because SQLite has no SELECT … FOR UPDATE; only a settlement whose cost
     // exceeds its hold needs them (ADR 13).
     private const string ReadBalance = """UPDATE "CreditBalances" SET "BalanceMicros" = "BalanceMicros" WHERE "UserId" = @p0 RETURNING "BalanceMicros" """;
-    private const string ReadKeyRoom = """UPDATE "ApiKeys" SET "SpentMicros" = "SpentMicros" WHERE "Id" = @p0 RETURNING "SpendCapMicros" - "SpentMicros" """;
+    // The key's room: the smaller of its cap's and its budget's in period @p1 (null: neither limits it).
+    private const string ReadKeyRoom = """
+        UPDATE "ApiKeys" SET "SpentMicros" = "SpentMicros" WHERE "Id" = @p0
+        RETURNING CASE
+          WHEN "BudgetMicros" IS NULL THEN "SpendCapMicros" - "SpentMicros"
+          WHEN "SpendCapMicros" IS NULL OR "SpendCapMicros" - "SpentMicros" > "BudgetMicros" - (CASE WHEN @p1 > "BudgetPeriodStart" THEN 0 ELSE "BudgetSpentMicros" END)
+            THEN "BudgetMicros" - (CASE WHEN @p1 > "BudgetPeriodStart" THEN 0 ELSE "BudgetSpentMicros" END)
+          ELSE "SpendCapMicros" - "SpentMicros" END
+        """;
     private const string Usage = """
         INSERT INTO "UsageRecords" ("RequestId", "UserId", "ApiKeyId", "ModelId", "Upstream", "PromptTokens", "CompletionTokens",
           "ReasoningTokens", "CachedTokens", "CostMicros", "InputPriceMicros", "OutputPriceMicros", "Stream", "LatencyMs",
@@ -107,17 +130,18 @@ internal sealed class LedgerConnection : IDisposable
         var keys = new Step();
         foreach (var hold in holds.Where(h => h.ApiKeyId is not null && debited.Contains(h)))
         {
-            keys.Add(hold, KeySpend, hold.ApiKeyId, hold.Amount);
+            keys.Add(hold, KeySpend, hold.ApiKeyId, hold.Amount, hold.BudgetPeriodStart);
         }
 
         foreach (var settle in settles.Where(s => s.Settlement.ApiKeyId is not null && s.Refund > 0))
         {
-            keys.Add(settle, KeyRefund, settle.Settlement.ApiKeyId, settle.Refund);
+            keys.Add(settle, KeyRefund, settle.Settlement.ApiKeyId, settle.Refund, settle.Settlement.BudgetPeriodStart);
         }
 
         foreach (var keyId in excess.Select(s => s.Settlement.ApiKeyId).OfType<string>().Distinct())
         {
-            keys.AddRead(excess.First(s => s.Settlement.ApiKeyId == keyId), ReadKeyRoom, keyId);
+            var first = excess.First(s => s.Settlement.ApiKeyId == keyId);
+            keys.AddRead(first, ReadKeyRoom, keyId, first.Settlement.BudgetPeriodStart);
         }
 
         var keyStep = await RunStepAsync(keys.InLockOrder(), transaction);
@@ -158,7 +182,7 @@ internal sealed class LedgerConnection : IDisposable
             if (s.ApiKeyId is { } key && keyRoom.ContainsKey(key))
             {
                 keyRoom[key] -= settle.ExcessCharged;
-                entries.AddChecked(settle, KeySpend, key, settle.ExcessCharged);
+                entries.AddChecked(settle, KeySpend, key, settle.ExcessCharged, s.BudgetPeriodStart);
             }
         }
 
@@ -373,7 +397,7 @@ internal sealed class LedgerConnection : IDisposable
 
         public void Add(LedgerWrite write, string sql, params object?[] values) => Statements.Add(new(write, sql, values));
 
-        public void AddRead(LedgerWrite write, string sql, string row) => Statements.Add(new(write, sql, [row], Read: true));
+        public void AddRead(LedgerWrite write, string sql, string row, params object?[] more) => Statements.Add(new(write, sql, [row, .. more], Read: true));
 
         public void AddChecked(LedgerWrite write, string sql, params object?[] values) => Statements.Add(new(write, sql, values, Checked: true));
 

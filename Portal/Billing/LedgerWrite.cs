@@ -15,8 +15,10 @@ internal abstract class LedgerWrite<T> : LedgerWrite
     public override void Fail(Exception error) => _done.TrySetException(error);
 }
 
-internal sealed class HoldWrite(string userId, string? apiKeyId, string requestId, long amount, DateTime now, string instanceId) : LedgerWrite<HoldOutcome>
+internal sealed class HoldWrite(string userId, string? apiKeyId, string requestId, long amount, DateTime now, string instanceId, long budgetPeriodStart = 0) : LedgerWrite<HoldOutcome>
 {
+    /// <summary>The start of the key's budget period the hold counts in (Unix seconds); 0 for a key without a budget (ADR 29).</summary>
+    public long BudgetPeriodStart { get; } = budgetPeriodStart;
     /// <summary>The lease of the instance taking the hold (ADR 20).</summary>
     public string InstanceId { get; } = instanceId;
     public string UserId { get; } = userId;

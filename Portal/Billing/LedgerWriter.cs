@@ -16,7 +16,10 @@ public enum HoldOutcome
 
 /// <summary>What a finished request owes: its hold is released and the real cost charged, once (beyond the hold only as far as the balance goes: ADR 13).</summary>
 /// <param name="ClearsProgress">The request recorded its progress in the store: the row goes with the settlement (ADR 20).</param>
-public sealed record Settlement(string UserId, string? ApiKeyId, string RequestId, long HoldMicros, long ChargeMicros, bool ClearsProgress = false);
+/// <param name="BudgetPeriodStart">The key's budget period its hold counted in (ADR 29): a refund comes off that period's spend only
+/// while it is still the key's current one. 0 when unknown (recovered holds): nothing comes off, so a budget is never overspent.</param>
+public sealed record Settlement(string UserId, string? ApiKeyId, string RequestId, long HoldMicros, long ChargeMicros, bool ClearsProgress = false,
+    long BudgetPeriodStart = 0);
 
 /// <summary>
 /// Group commit for the gateway's ledger writes (ADR 6): a writer takes every hold, settlement and
@@ -89,12 +92,13 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
     /// Reserves a request's worst case before the upstream call: debits it (and adds it to the key's
     /// spend), or says why it can't. It cannot be abandoned half-way, so it takes no token.
     /// </summary>
-    public async Task<HoldOutcome> TryHoldAsync(string userId, string? apiKeyId, string requestId, long amountMicros)
+    /// <param name="budgetPeriodStart">The key's budget period the request falls in (Unix seconds, <see cref="ApiKeys.KeyBudget"/>); 0 without a budget.</param>
+    public async Task<HoldOutcome> TryHoldAsync(string userId, string? apiKeyId, string requestId, long amountMicros, long budgetPeriodStart = 0)
     {
         _running[requestId] = 0; // before the hold can exist in the store
         try
         {
-            var outcome = await Enqueue(new HoldWrite(userId, apiKeyId, requestId, amountMicros, _time.GetUtcNow().UtcDateTime, _instanceId));
+            var outcome = await Enqueue(new HoldWrite(userId, apiKeyId, requestId, amountMicros, _time.GetUtcNow().UtcDateTime, _instanceId, budgetPeriodStart));
             if (outcome != HoldOutcome.Held)
             {
                 _running.TryRemove(requestId, out _);

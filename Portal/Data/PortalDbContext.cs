@@ -5,6 +5,7 @@ using Portal.Alerts;
 using Portal.ApiKeys;
 using Portal.Audit;
 using Portal.Catalog;
+using Portal.Codes;
 using Portal.Billing;
 using Portal.Email;
 
@@ -33,6 +34,8 @@ public abstract class PortalDbContext(DbContextOptions options) : IdentityDbCont
     public DbSet<AlertSettings> AlertSettings => Set<AlertSettings>();
     public DbSet<UpstreamAlert> UpstreamAlerts => Set<UpstreamAlert>();
     public DbSet<UserSession> UserSessions => Set<UserSession>();
+    public DbSet<CodeBatch> CodeBatches => Set<CodeBatch>();
+    public DbSet<RedemptionCode> RedemptionCodes => Set<RedemptionCode>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -34,6 +34,7 @@ internal sealed class CompletionRun(
     string requestId,
     long started,
     long hold,
+    long budgetPeriodStart,
     CancellationToken clientGone,
     CancellationToken deadline)
 {
@@ -353,7 +354,7 @@ internal sealed class CompletionRun(
             await progress; // committed (or failed) first, so its row cannot outlive the settlement that deletes it
         }
 
-        await dependencies.Ledger.SettleAsync(new Settlement(payer.UserId, payer.Key?.KeyId, requestId, hold, cost, ClearsProgress: _progress is not null), record);
+        await dependencies.Ledger.SettleAsync(new Settlement(payer.UserId, payer.Key?.KeyId, requestId, hold, cost, ClearsProgress: _progress is not null, BudgetPeriodStart: budgetPeriodStart), record);
         _charged = record.CostMicros;
 
         dependencies.Metrics.Completed(model.Id, status, dependencies.Time.GetElapsedTime(started),

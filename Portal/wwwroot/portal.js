@@ -44,3 +44,16 @@ window.portal.setTheme = function (mode) {
     write();
     media.addEventListener("change", write);
 })();
+
+// Hands text to the browser as a file download, without it ever being at an address on the server:
+// a batch's redemption codes are downloaded once this way from the admin page (ADR 29).
+window.portal.download = function (fileName, text, type) {
+    const url = URL.createObjectURL(new Blob([text], { type: type || "text/plain" }));
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = fileName;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+};

@@ -333,6 +333,18 @@ namespace Portal.Data.Migrations.Sqlite
                         .HasMaxLength(2048)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("BudgetMicros")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("BudgetPeriod")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("BudgetPeriodStart")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("BudgetSpentMicros")
+                        .HasColumnType("INTEGER");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
@@ -827,6 +839,73 @@ namespace Portal.Data.Migrations.Sqlite
                     b.ToTable("ModelUpstreams", (string)null);
                 });
 
+            modelBuilder.Entity("Portal.Codes.CodeBatch", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Note")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("RevokedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ValueMicros")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("CodeBatches", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Codes.RedemptionCode", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("BatchId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Hash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("RedeemedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RedeemedBy")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("BatchId");
+
+                    b.HasIndex("Hash")
+                        .IsUnique();
+
+                    b.ToTable("RedemptionCodes", (string)null);
+                });
+
             modelBuilder.Entity("Portal.Data.DataProtectionKey", b =>
                 {
                     b.Property<int>("Id")
@@ -1121,6 +1200,15 @@ namespace Portal.Data.Migrations.Sqlite
                     b.HasOne("Portal.Catalog.CatalogModel", null)
                         .WithMany("Upstreams")
                         .HasForeignKey("ModelId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Codes.RedemptionCode", b =>
+                {
+                    b.HasOne("Portal.Codes.CodeBatch", null)
+                        .WithMany()
+                        .HasForeignKey("BatchId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
