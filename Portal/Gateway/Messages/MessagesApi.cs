@@ -25,7 +25,7 @@ public static class MessagesApi
             .AddOpenApiOperationTransformer(MessagesOpenApi.DescribeMessagesAsync);
         api.MapPost("/messages/count_tokens", CountTokensAsync).WithMetadata(new RequestSizeLimitAttribute(ChatBodyReader.MaxBodyBytes + 1))
             .WithName("countMessageTokens").WithTags("Messages").WithSummary("The input tokens a Messages request would be billed for, by Portal's token rule; free")
-            .WithApiErrors(400, 402, 404, 413, 415)
+            .WithApiErrors(400, 402, 403, 404, 413, 415)
             .AddOpenApiOperationTransformer(MessagesOpenApi.DescribeCountTokensAsync);
     }
 
