@@ -257,6 +257,15 @@ public sealed class MessagesApiTests : IDisposable
 
         // 3 per request, 4 per message, and the text: "Be brief." = Be, brie, f, "." and "Hello there" = Hell, o, ther, e (Portal's token rule).
         Assert.Equal(3 + 4 + 4 + 4 + 4, count.InputTokens);
+
+        // With thinking (whose budget must be below max_tokens, which count_tokens does not take).
+        var thinking = await _app.Anthropic(account.Key).Messages.CountTokens(new MessageCountTokensParams
+        {
+            Model = "glm-5",
+            Thinking = new ThinkingConfigEnabled { BudgetTokens = 2048 },
+            Messages = [new UserMessageParam { Content = "Hello there" }],
+        });
+        Assert.Equal(3 + 4 + 4, thinking.InputTokens);
         Assert.Equal(Money.FromUsd(1m), await _app.BalanceAsync(account.UserId));
         Assert.Equal(0, await _app.InStoreAsync(db => db.UsageRecords.CountAsync(r => r.UserId == account.UserId)));
         Assert.Equal(0, await _app.InStoreAsync(db => db.Ledger.CountAsync(e => e.UserId == account.UserId && e.Kind != LedgerKind.Grant)));

@@ -123,14 +123,29 @@ public sealed class MessagesUpstreamTests : IDisposable
     [Fact]
     public async Task AProviderThatFailsMidStreamEndsItWithAnAnthropicErrorEvent()
     {
-        var abort = new TaskCompletionSource();
-        abort.SetResult();
+        // The provider breaks off only once the client has the first text: the failure is mid-stream.
+        var abort = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var provider = await FakeUpstream.StartAsync(Reply.StreamThenAbort(abort.Task, Chunks.Content("Hello")));
         await _app.AddUpstreamAsync("glm-5", provider.BaseUrl, "upstream-glm-5");
         var account = await _app.CreateApiAccountAsync(credits: 1m);
 
-        var response = await _app.ApiClient(account.Key).PostMessagesAsync("""{"model":"glm-5","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"Hi"}]}""");
-        var stream = await response.Content.ReadAsStringAsync();
+        var response = await _app.ApiClient(account.Key).SendAsync(new HttpRequestMessage(HttpMethod.Post, "/api/v1/messages")
+        {
+            Content = new StringContent("""{"model":"glm-5","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"Hi"}]}""", Encoding.UTF8, "application/json"),
+        }, HttpCompletionOption.ResponseHeadersRead);
+        var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        var read = new StringBuilder();
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            read.Append(line).Append('\n');
+            if (line.Contains("\"text_delta\"", StringComparison.Ordinal))
+            {
+                abort.SetResult();
+                break;
+            }
+        }
+
+        var stream = read + await reader.ReadToEndAsync();
 
         Assert.StartsWith("event: message_start\n", stream);
         Assert.Contains("event: content_block_delta\n", stream);
@@ -141,5 +156,54 @@ public sealed class MessagesUpstreamTests : IDisposable
         var record = await _app.WaitForUsageRecordAsync(account.UserId);
         Assert.Equal((FrontDoor.Messages, Provenance.Partial), (record.Api, record.Provenance));
         await _app.AssertLedgerConsistentAsync();
+    }
+
+    [Fact]
+    public async Task ToolCallsAProviderNumbersAllZeroAreStillSeparateToolUseBlocks()
+    {
+        JsonObject Call(string id, string name, string arguments) => Chunks.Delta(new JsonObject
+        {
+            ["tool_calls"] = new JsonArray(new JsonObject { ["index"] = 0, ["id"] = id, ["type"] = "function", ["function"] = new JsonObject { ["name"] = name, ["arguments"] = arguments } }),
+        });
+        await using var provider = await FakeUpstream.StartAsync(Reply.Stream(
+            Call("call_a", "get_weather", """{"city":"Paris"}"""),
+            Call("call_b", "get_time", """{"zone":"CET"}"""),
+            Chunks.Delta(new JsonObject(), "tool_calls"),
+            Chunks.Usage(prompt: 30, completion: 12)));
+        await _app.AddUpstreamAsync("glm-5", provider.BaseUrl, "upstream-glm-5");
+        var account = await _app.CreateApiAccountAsync();
+
+        // The SDK's own aggregator assembles the message from the events, as applications do.
+        var message = await Anthropic.SseAggregatorExtensions.Aggregate(_app.Anthropic(account.Key).Messages.CreateStreaming(new MessageCreateParams
+        {
+            Model = "glm-5",
+            MaxTokens = 100,
+            Messages = [new UserMessageParam { Content = "Weather and time in Paris?" }],
+        }));
+
+        var calls = message.Content.Select(b => b.Value).OfType<ToolUseBlock>().ToList();
+        Assert.Equal([("call_a", "get_weather", "Paris"), ("call_b", "get_time", "CET")],
+            calls.Select(c => (c.ID, c.Name, c.Input.Values.Single().GetString())));
+        Assert.Equal("tool_use", message.StopReason!.Raw());
+    }
+
+    [Fact]
+    public async Task AProviderThatFailsBeforeAnyReplyIsAnAnthropicApiErrorAndCostsNothing()
+    {
+        await using var provider = await FakeUpstream.StartAsync(Reply.Error(500, "boom"));
+        await _app.AddUpstreamAsync("glm-5", provider.BaseUrl, "upstream-glm-5");
+        var account = await _app.CreateApiAccountAsync(credits: 1m);
+
+        var failed = await Assert.ThrowsAnyAsync<Anthropic.Exceptions.Anthropic5xxException>(() => _app.Anthropic(account.Key).Messages.Create(new MessageCreateParams
+        {
+            Model = "glm-5",
+            MaxTokens = 20,
+            Messages = [new UserMessageParam { Content = "Hi" }],
+        }));
+
+        Assert.Equal(HttpStatusCode.BadGateway, failed.StatusCode);
+        Assert.Equal(Money.FromUsd(1m), await _app.BalanceAsync(account.UserId));
+        var record = await _app.WaitForUsageRecordAsync(account.UserId);
+        Assert.Equal((FrontDoor.Messages, 502), (record.Api, record.Status));
     }
 }

@@ -55,7 +55,8 @@ public static class MessagesApi
         {
             if (body.Json is JsonObject json)
             {
-                json["max_tokens"] ??= 1; // count_tokens takes no max_tokens
+                // count_tokens takes no max_tokens: any value above a thinking budget does (the validator caps it).
+                json["max_tokens"] ??= int.MaxValue;
             }
 
             var chat = Translate(body);

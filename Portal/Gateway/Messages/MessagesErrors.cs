@@ -70,7 +70,9 @@ public static class MessagesErrors
                 headers["anthropic-ratelimit-requests-remaining"] = headers["x-ratelimit-remaining-requests"];
                 if (ParseDuration(headers["x-ratelimit-reset-requests"].ToString()) is { } reset)
                 {
-                    headers["anthropic-ratelimit-requests-reset"] = (time.GetUtcNow() + reset).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+                    // Rounded up to the second: the window is never said to open before it does.
+                    var at = time.GetUtcNow().ToUniversalTime() + reset + TimeSpan.FromTicks(TimeSpan.TicksPerSecond - 1);
+                    headers["anthropic-ratelimit-requests-reset"] = at.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
                 }
             }
 

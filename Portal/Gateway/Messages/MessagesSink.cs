@@ -26,6 +26,7 @@ public sealed class MessagesSink(HttpResponse response, string id, string model)
     private Block _block;
     private int _blockIndex = -1;
     private int _toolIndex = -1; // the chat tool call the open tool_use block is
+    private string? _toolId;
     private string? _finishReason;
     private ChatUsage? _usage;
 
@@ -57,9 +58,10 @@ public sealed class MessagesSink(HttpResponse response, string id, string model)
 
             foreach (var call in delta.ToolCalls ?? [])
             {
-                if (_block != Block.ToolUse || call.Index != _toolIndex)
+                // A new call has a new index, or (from providers that number every call 0) a new id.
+                if (_block != Block.ToolUse || call.Index != _toolIndex || (call.Id is not null && call.Id != _toolId))
                 {
-                    _toolIndex = call.Index;
+                    (_toolIndex, _toolId) = (call.Index, call.Id);
                     await OpenAsync(Block.ToolUse, MessagesReply.ToolUse(call.Id ?? "", call.Function?.Name ?? "", []), cancellationToken, force: true);
                 }
 
