@@ -50,7 +50,7 @@ public sealed class OpenApiDocumentTests : IDisposable
         var operations = document["paths"]!.AsObject()
             .SelectMany(path => path.Value!.AsObject().Select(op => $"{op.Key.ToUpperInvariant()} {path.Key}"))
             .Order();
-        Assert.Equal(["GET /credits", "GET /key", "GET /models", "GET /models/{id}", "GET /usage", "POST /chat/completions"], operations);
+        Assert.Equal(["GET /credits", "GET /key", "GET /models", "GET /models/{id}", "GET /usage", "POST /chat/completions", "POST /messages", "POST /messages/count_tokens"], operations);
 
         var bearer = document["components"]!["securitySchemes"]!["bearer"]!;
         Assert.Equal(("http", "bearer"), (bearer["type"]!.GetValue<string>(), bearer["scheme"]!.GetValue<string>()));
@@ -61,10 +61,12 @@ public sealed class OpenApiDocumentTests : IDisposable
                 var where = $"{method} {path}";
                 Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""[{"bearer":[]}]"""), operation!["security"]), $"{where} does not ask for the key");
                 var responses = operation["responses"]!.AsObject();
-                Assert.All(EveryOperationsErrors, status => Assert.True(responses.ContainsKey(status), $"{where} has no {status}"));
+                // The Messages API answers in Anthropic's envelope, with 529 where the others say 503.
+                var anthropic = path.StartsWith("/messages", StringComparison.Ordinal);
+                Assert.All(anthropic ? ["401", "429", "500", "529"] : EveryOperationsErrors, status => Assert.True(responses.ContainsKey(status), $"{where} has no {status}"));
                 foreach (var (status, described) in responses.Where(r => r.Key != "200"))
                 {
-                    Assert.Equal("#/components/schemas/ErrorEnvelope", described!["content"]?["application/json"]?["schema"]?["$ref"]?.GetValue<string>());
+                    Assert.Equal(anthropic ? "#/components/schemas/MessagesError" : "#/components/schemas/ErrorEnvelope", described!["content"]?["application/json"]?["schema"]?["$ref"]?.GetValue<string>());
                     Assert.NotNull(described["headers"]?["x-request-id"]);
                 }
             }
@@ -79,6 +81,8 @@ public sealed class OpenApiDocumentTests : IDisposable
         Assert.Empty(ChatErrors("get", "/credits"));
         Assert.Empty(ChatErrors("get", "/key"));
         Assert.Equal(["400"], ChatErrors("get", "/usage"));
+        Assert.Equal(["400", "402", "403", "404", "413", "415", "502", "504", "529"], ChatErrors("post", "/messages"));
+        Assert.Equal(["400", "402", "403", "404", "413", "415", "529"], ChatErrors("post", "/messages/count_tokens"));
     }
 
     [Fact]

@@ -75,8 +75,9 @@ public sealed class PlaygroundSessionTests
 
         var samples = CodeSamples.For(body, "http://portal.test/");
 
-        Assert.Equal(["curl", "Python", "JavaScript", "C#"], samples.Select(s => s.Label));
-        Assert.All(samples, s => Assert.Contains("http://portal.test/api/v1", s.Code));
+        Assert.Equal(["curl", "Python", "JavaScript", "C#", "Anthropic curl", "Anthropic Python"], samples.Select(s => s.Label));
+        Assert.All(samples.Take(5), s => Assert.Contains("http://portal.test/api/v1", s.Code));
+        Assert.Contains("base_url=\"http://portal.test/api\"", samples[5].Code);
         Assert.All(samples, s => Assert.Contains(CodeSamples.KeyVariable, s.Code));
         Assert.DoesNotContain("sk-portal-", string.Concat(samples.Select(s => s.Code)));
         var curl = samples[0].Code;
@@ -84,6 +85,19 @@ public sealed class PlaygroundSessionTests
         Assert.True(JsonNode.DeepEquals(body, JsonNode.Parse(json)));
         Assert.Contains("extra_body={\"thinking\": {\"type\": \"enabled\"}}", samples[1].Code);
         Assert.Contains("MaxOutputTokenCount = 256", samples[3].Code);
+
+        // The Anthropic samples: a Messages body the Messages API takes, holding the same conversation.
+        var messagesCurl = samples[4].Code;
+        Assert.Contains("/api/v1/messages", messagesCurl);
+        var messagesBody = JsonNode.Parse(messagesCurl[(messagesCurl.IndexOf("-d '", StringComparison.Ordinal) + 4)..messagesCurl.LastIndexOf('\'')])!;
+        var translated = Portal.Gateway.Messages.MessagesTranslator.Translate(messagesBody);
+        Assert.Null(translated.Error);
+        Assert.Equal(
+            body["messages"]!.AsArray().Select(m => (m!["role"]!.GetValue<string>(), m["content"]!.GetValue<string>())),
+            translated.Chat!["messages"]!.AsArray().Select(m => (m!["role"]!.GetValue<string>(), m["content"]!.GetValue<string>())));
+        Assert.Equal(256, messagesBody["max_tokens"]!.GetValue<int>());
+        Assert.Contains("client.messages.stream(", samples[5].Code);
+        Assert.Contains("max_tokens=256,", samples[5].Code);
     }
 
     [Fact]

@@ -80,6 +80,8 @@ public sealed class AuthorizationTests : IDisposable
         ["/api/v1/key"] = (Access.ApiKey, "/api/v1/key"),
         ["/api/v1/usage"] = (Access.ApiKey, "/api/v1/usage"),
         ["/api/v1/chat/completions"] = (Access.ApiKey, "/api/v1/chat/completions"),
+        ["/api/v1/messages"] = (Access.ApiKey, "/api/v1/messages"),
+        ["/api/v1/messages/count_tokens"] = (Access.ApiKey, "/api/v1/messages/count_tokens"),
         ["/api/v1/openapi.json"] = (Access.Public, "/api/v1/openapi.json"),
     };
 
@@ -106,8 +108,8 @@ public sealed class AuthorizationTests : IDisposable
         using var browser = _app.CreateBrowser();
         foreach (var (pattern, (access, sample)) in Routes)
         {
-            var response = access == Access.ApiKey && pattern.EndsWith("completions", StringComparison.Ordinal)
-                ? await browser.Client.PostChatAsync("""{"model":"glm-5","messages":[{"role":"user","content":"hi"}]}""")
+            var response = access == Access.ApiKey && (pattern.EndsWith("completions", StringComparison.Ordinal) || pattern.StartsWith("/api/v1/messages", StringComparison.Ordinal))
+                ? await browser.Client.PostAsync(sample, new StringContent("""{"model":"glm-5","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}""", System.Text.Encoding.UTF8, "application/json"))
                 : await browser.GetAsync(sample);
             var expected = access switch
             {

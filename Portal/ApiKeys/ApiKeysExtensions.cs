@@ -6,7 +6,7 @@ namespace Portal.ApiKeys;
 
 public static class ApiKeysExtensions
 {
-    /// <summary>A request needs a live key in <c>Authorization: Bearer …</c>; the key goes into <see cref="CurrentApiKey"/>.</summary>
+    /// <summary>A request needs a live key in <c>Authorization: Bearer …</c> or <c>x-api-key</c>; the key goes into <see cref="CurrentApiKey"/>.</summary>
     public static TBuilder RequireApiKey<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
         builder.AddEndpointFilter(AuthenticateAsync);
 
@@ -19,14 +19,16 @@ public static class ApiKeysExtensions
             return ApiError.TooManyInvalidKeys(retryAfter).ToResult();
         }
 
+        // Anthropic's clients send the key as x-api-key (the Messages API, ADR XX); any route takes either.
         var header = http.Request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        var presented = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : http.Request.Headers["x-api-key"].ToString().Trim();
+        if (presented.Length == 0)
         {
-            return ApiError.InvalidKey("Send your API key as 'Authorization: Bearer sk-portal-…'. Create one at /settings/apikeys.").ToResult();
+            return ApiError.InvalidKey("Send your API key as 'Authorization: Bearer sk-portal-…' (or 'x-api-key: sk-portal-…'). Create one at /settings/apikeys.").ToResult();
         }
 
         var resolver = http.RequestServices.GetRequiredService<ApiKeyResolver>();
-        if (await resolver.ResolveAsync(header["Bearer ".Length..].Trim(), http.RequestAborted) is not { } key)
+        if (await resolver.ResolveAsync(presented, http.RequestAborted) is not { } key)
         {
             throttle.Failed(http);
             return ApiError.InvalidKey("The API key is not valid: unknown, revoked or expired.").ToResult();

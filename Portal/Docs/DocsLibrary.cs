@@ -36,6 +36,7 @@ public sealed class DocsLibrary
         new("chat-completions", "Chat completions", "API reference"),
         new("streaming", "Streaming", "API reference"),
         new("function-calling", "Function calling", "API reference"),
+        new("messages", "Messages (Anthropic)", "API reference"),
         new("models", "Models", "API reference"),
         new("errors", "Errors", "API reference"),
         new("billing", "Billing", "Account and limits"),

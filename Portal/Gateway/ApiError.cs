@@ -108,9 +108,14 @@ public sealed record ApiError(int Status, string Code, string Type, string Messa
 
     public ErrorEnvelope ToEnvelope() => new(new ErrorBody(Message, Type, Relayed ? RelayedCode : Code, Param));
 
-    /// <summary>Writes this error as the response, with <c>Retry-After</c> when it has one.</summary>
+    /// <summary>Writes this error as the response, with <c>Retry-After</c> when it has one; in Anthropic's envelope under <c>/api/v1/messages</c>.</summary>
     public Task WriteAsync(HttpResponse response)
     {
+        if (Messages.MessagesErrors.Applies(response.HttpContext))
+        {
+            return Messages.MessagesErrors.WriteAsync(this, response); // Anthropic's envelope (ADR XX)
+        }
+
         response.StatusCode = Status;
         if (RetryAfter is { } retry)
         {

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Mvc;
 using Portal.ApiKeys;
 using Portal.Billing;
 using Portal.Catalog;
+using Portal.Gateway.Messages;
 using Portal.RateLimits;
 using Portal.Status;
 
@@ -47,6 +48,7 @@ public static class GatewayApi
             .WithName("createChatCompletion").WithTags("Chat").WithSummary("Generate a reply to a conversation, whole or streamed")
             .Produces<ChatCompletion>().WithApiErrors(400, 402, 403, 404, 408, 413, 415, 502, 504)
             .AddOpenApiOperationTransformer(GatewayOpenApi.DescribeChatCompletionsAsync);
+        api.MapMessages(); // Anthropic's Messages API, translated onto chat completions (ADR XX)
         endpoints.MapGatewayOpenApi();
 
         return endpoints;

@@ -18,6 +18,11 @@ public static class GatewayErrors
         var requestId = RequestIds.New(http.RequestServices.GetRequiredService<TimeProvider>());
         http.SetRequestId(requestId);
         http.Response.Headers["x-request-id"] = requestId;
+        if (Messages.MessagesErrors.Applies(http))
+        {
+            Messages.MessagesErrors.AddRateLimitHeaders(http);
+        }
+
         // The gateway's category, so that a request's log lines are found in one place.
         var logger = http.RequestServices.GetRequiredService<ILogger<ChatGateway>>();
         using var scope = logger.BeginScope(new RequestLogScope(requestId));

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 
 namespace Portal.Playground;
 
-/// <summary>The playground's current request as code in four languages, with a placeholder key.</summary>
+/// <summary>The playground's current request as code in four languages, and for Anthropic's Messages API, with a placeholder key.</summary>
 public static class CodeSamples
 {
     public const string KeyVariable = "PORTAL_API_KEY";
@@ -18,6 +18,9 @@ public static class CodeSamples
             ("python", "Python", Python(request, apiBase)),
             ("javascript", "JavaScript", JavaScript(json, apiBase)),
             ("csharp", "C#", CSharp(request, apiBase)),
+            // The same conversation through Anthropic's Messages API (AnthropicSamples, docs/messages).
+            ("bash", "Anthropic curl", AnthropicSamples.Curl(request, apiBase)),
+            ("python", "Anthropic Python", AnthropicSamples.Python(request, baseUrl.TrimEnd('/') + "/api")),
         ];
     }
 
@@ -133,7 +136,7 @@ public static class CodeSamples
             """;
     }
 
-    private static string PythonLiteral(JsonNode? node) => node switch
+    internal static string PythonLiteral(JsonNode? node) => node switch
     {
         null => "None",
         JsonValue v when v.TryGetValue(out bool b) => b ? "True" : "False",

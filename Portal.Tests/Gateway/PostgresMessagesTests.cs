@@ -1,0 +1,39 @@
+using Anthropic.Models.Messages;
+using Microsoft.EntityFrameworkCore;
+using Portal.Billing;
+using Portal.Tests.Store;
+
+namespace Portal.Tests.Gateway;
+
+/// <summary>The Messages API's billing and records on a real PostgreSQL.</summary>
+public sealed class PostgresMessagesTests : PostgresAppTest
+{
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["Simulation:TokensPerSecond"] = "0",
+        ["Simulation:FirstTokenDelayMs"] = "0",
+    };
+
+    [PostgresFact]
+    public async Task MessagesWholeAndStreamedAreChargedTheirSettledUsageAndRecordedAsMessagesOnPostgres()
+    {
+        var account = await App.CreateApiAccountAsync(credits: 1m);
+        var client = App.Anthropic(account.Key);
+        var hello = new MessageCreateParams { Model = "glm-5", MaxTokens = 30, Messages = [new UserMessageParam { Content = "Hello from PostgreSQL" }] };
+
+        var whole = await client.Messages.Create(hello);
+        var streamed = new List<RawMessageStreamEvent>();
+        await foreach (var e in client.Messages.CreateStreaming(hello))
+        {
+            streamed.Add(e);
+        }
+
+        Assert.True(streamed[^2].TryPickDelta(out var delta));
+        var records = await App.InStoreAsync(db => db.UsageRecords.Where(r => r.UserId == account.UserId).OrderBy(r => r.Id).ToListAsync());
+        Assert.Equal([(FrontDoor.Messages, false), (FrontDoor.Messages, true)], records.Select(r => (r.Api, r.Stream)));
+        Assert.Equal(((int)whole.Usage.InputTokens, (int)whole.Usage.OutputTokens), (records[0].PromptTokens, records[0].CompletionTokens));
+        Assert.Equal((int)delta!.Usage.OutputTokens, records[1].CompletionTokens);
+        Assert.Equal(Money.FromUsd(1m) - records.Sum(r => r.CostMicros), await App.BalanceAsync(account.UserId));
+        await App.AssertLedgerConsistentAsync();
+    }
+}

@@ -1,0 +1,180 @@
+using System.Buffers;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Portal.Gateway.Messages;
+
+/// <summary>
+/// Delivers a chat completion run as the Messages API answers (ADR XX): a whole reply as an Anthropic
+/// message; a stream as its named events — <c>message_start</c>, per block <c>content_block_start</c>,
+/// <c>content_block_delta</c>s and <c>content_block_stop</c>, then <c>message_delta</c> with the stop
+/// reason and Portal's settled usage, <c>message_stop</c> — with <c>ping</c> events while the upstream is
+/// silent; errors in Anthropic's envelope (<see cref="MessagesErrors"/>).
+/// </summary>
+/// <param name="model">The model as the client named it, echoed in the reply.</param>
+public sealed class MessagesSink(HttpResponse response, string id, string model) : ICompletionSink
+{
+    private enum Block
+    {
+        None,
+        Text,
+        Thinking,
+        ToolUse,
+    }
+
+    private bool _messageStarted;
+    private Block _block;
+    private int _blockIndex = -1;
+    private int _toolIndex = -1; // the chat tool call the open tool_use block is
+    private string? _toolId;
+    private string? _finishReason;
+    private ChatUsage? _usage;
+
+    public bool Started => response.HasStarted;
+
+    public async Task ChunkAsync(ChatChunk chunk, ReadOnlyMemory<byte> json, CancellationToken cancellationToken)
+    {
+        await StartAsync(cancellationToken);
+        if (chunk.Choices.Count == 0)
+        {
+            _usage = chunk.Usage ?? _usage; // Portal's settled usage, asked for by the translation
+            return;
+        }
+
+        foreach (var choice in chunk.Choices.Where(c => c.Index == 0))
+        {
+            var delta = choice.Delta;
+            if (!string.IsNullOrEmpty(delta.ReasoningContent))
+            {
+                await OpenAsync(Block.Thinking, new JsonObject { ["type"] = "thinking", ["thinking"] = "", ["signature"] = "" }, cancellationToken);
+                await DeltaAsync(new JsonObject { ["type"] = "thinking_delta", ["thinking"] = delta.ReasoningContent }, cancellationToken);
+            }
+
+            if (!string.IsNullOrEmpty(delta.Content))
+            {
+                await OpenAsync(Block.Text, new JsonObject { ["type"] = "text", ["text"] = "" }, cancellationToken);
+                await DeltaAsync(new JsonObject { ["type"] = "text_delta", ["text"] = delta.Content }, cancellationToken);
+            }
+
+            foreach (var call in delta.ToolCalls ?? [])
+            {
+                // A new call has a new index, or (from providers that number every call 0) a new id.
+                if (_block != Block.ToolUse || call.Index != _toolIndex || (call.Id is not null && call.Id != _toolId))
+                {
+                    (_toolIndex, _toolId) = (call.Index, call.Id);
+                    await OpenAsync(Block.ToolUse, MessagesReply.ToolUse(call.Id ?? "", call.Function?.Name ?? "", []), cancellationToken, force: true);
+                }
+
+                if (!string.IsNullOrEmpty(call.Function?.Arguments))
+                {
+                    await DeltaAsync(new JsonObject { ["type"] = "input_json_delta", ["partial_json"] = call.Function.Arguments }, cancellationToken);
+                }
+            }
+
+            _finishReason = choice.FinishReason ?? _finishReason;
+        }
+    }
+
+    public async Task KeepAliveAsync(CancellationToken cancellationToken)
+    {
+        await StartAsync(cancellationToken);
+        await WriteEventAsync("ping", new JsonObject { ["type"] = "ping" }, cancellationToken);
+    }
+
+    public async Task DoneAsync(CancellationToken cancellationToken)
+    {
+        await StartAsync(cancellationToken);
+        await CloseBlockAsync(cancellationToken);
+        await WriteEventAsync("message_delta", new JsonObject
+        {
+            ["type"] = "message_delta",
+            ["delta"] = new JsonObject { ["stop_reason"] = MessagesReply.StopReason(_finishReason), ["stop_sequence"] = null },
+            ["usage"] = MessagesReply.Usage(_usage),
+        }, cancellationToken);
+        await WriteEventAsync("message_stop", new JsonObject { ["type"] = "message_stop" }, cancellationToken);
+    }
+
+    public async Task CompletionAsync(ReadOnlyMemory<byte> json, CancellationToken cancellationToken)
+    {
+        var reply = JsonSerializer.SerializeToUtf8Bytes(MessagesReply.Message(id, model, json.Span), Wire.Json);
+        response.ContentType = "application/json; charset=utf-8";
+        response.ContentLength = reply.Length;
+        await response.Body.WriteAsync(reply, cancellationToken);
+    }
+
+    public async Task ErrorAsync(ApiError error)
+    {
+        if (!Started)
+        {
+            await MessagesErrors.WriteAsync(error, response);
+            return;
+        }
+
+        try
+        {
+            await WriteAsync("error", MessagesErrors.Envelope(error), CancellationToken.None);
+        }
+        catch (IOException)
+        {
+            // The client is gone as well; the settlement already stands.
+        }
+    }
+
+    private async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!Started)
+        {
+            response.ContentType = "text/event-stream; charset=utf-8";
+            response.Headers.CacheControl = "no-cache";
+            response.Headers["X-Accel-Buffering"] = "no"; // nginx: relay, don't buffer
+            await response.StartAsync(cancellationToken);
+        }
+
+        if (!_messageStarted)
+        {
+            _messageStarted = true;
+            await WriteEventAsync("message_start", new JsonObject { ["type"] = "message_start", ["message"] = MessagesReply.Head(id, model) }, cancellationToken);
+        }
+    }
+
+    private async Task OpenAsync(Block kind, JsonObject block, CancellationToken cancellationToken, bool force = false)
+    {
+        if (_block == kind && !force)
+        {
+            return;
+        }
+
+        await CloseBlockAsync(cancellationToken);
+        _block = kind;
+        _blockIndex++;
+        await WriteEventAsync("content_block_start", new JsonObject { ["type"] = "content_block_start", ["index"] = _blockIndex, ["content_block"] = block }, cancellationToken);
+    }
+
+    private Task DeltaAsync(JsonObject delta, CancellationToken cancellationToken) =>
+        WriteEventAsync("content_block_delta", new JsonObject { ["type"] = "content_block_delta", ["index"] = _blockIndex, ["delta"] = delta }, cancellationToken);
+
+    private async Task CloseBlockAsync(CancellationToken cancellationToken)
+    {
+        if (_block == Block.None)
+        {
+            return;
+        }
+
+        _block = Block.None;
+        await WriteEventAsync("content_block_stop", new JsonObject { ["type"] = "content_block_stop", ["index"] = _blockIndex }, cancellationToken);
+    }
+
+    private Task WriteEventAsync(string name, JsonObject data, CancellationToken cancellationToken) =>
+        WriteAsync(name, JsonSerializer.SerializeToUtf8Bytes(data, Wire.Json), cancellationToken);
+
+    private async Task WriteAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        var writer = response.BodyWriter;
+        writer.Write("event: "u8);
+        writer.Write(System.Text.Encoding.UTF8.GetBytes(name));
+        writer.Write("\ndata: "u8);
+        writer.Write(data.Span);
+        writer.Write("\n\n"u8);
+        await writer.FlushAsync(cancellationToken);
+    }
+}
