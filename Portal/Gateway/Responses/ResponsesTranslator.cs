@@ -24,6 +24,9 @@ public static class ResponsesTranslator
 
     private const int MaxMetadataPairs = 16;
 
+    /// <summary>How deep a function's <c>parameters</c> begin in a chat completions body: body, tools, tool, function.</summary>
+    private const int ParametersDepth = 4;
+
     public static ResponsesTranslation Translate(JsonNode? root)
     {
         try
@@ -337,6 +340,13 @@ public static class ResponsesTranslator
                         throw Invalid($"'{path}.type' is '{type}': Portal supports only tools of type 'function' (it hosts no web search, file search, computer use, shell or MCP tools).", $"{path}.type");
                     }
 
+                    // Chat completions nests the schema one level deeper (tools[i].function.parameters): it must stay
+                    // within the depth every body is read with, or no upstream could be sent it.
+                    if (tool["parameters"] is { } parameters && Depth(parameters) > ChatBodyReader.MaxDepth - ParametersDepth)
+                    {
+                        throw Invalid($"'{path}.parameters' is nested more than {ChatBodyReader.MaxDepth - ParametersDepth} levels deep.", $"{path}.parameters");
+                    }
+
                     var function = new JsonObject { ["name"] = RequiredString(tool, "name", $"{path}.name") };
                     foreach (var name in (string[])["description", "parameters", "strict"])
                     {
@@ -440,6 +450,14 @@ public static class ResponsesTranslator
                 throw Invalid($"'metadata' must be an object of at most {MaxMetadataPairs} string values.", "metadata");
         }
     }
+
+    /// <summary>Levels of objects and arrays in a value: 0 for a scalar. The body was read at most <see cref="ChatBodyReader.MaxDepth"/> deep, which bounds the recursion.</summary>
+    private static int Depth(JsonNode? node) => node switch
+    {
+        JsonObject o => 1 + o.Select(p => Depth(p.Value)).DefaultIfEmpty(0).Max(),
+        JsonArray a => 1 + a.Select(Depth).DefaultIfEmpty(0).Max(),
+        _ => 0,
+    };
 
     private static string RequiredString(JsonObject o, string name, string path, bool allowEmpty = false) =>
         o[name] is JsonValue v && v.GetValueKind() == JsonValueKind.String && (allowEmpty || v.GetValue<string>().Length > 0)
