@@ -76,6 +76,7 @@ public sealed class AuthorizationTests : IDisposable
         ["/api/v1/key"] = (Access.ApiKey, "/api/v1/key"),
         ["/api/v1/usage"] = (Access.ApiKey, "/api/v1/usage"),
         ["/api/v1/chat/completions"] = (Access.ApiKey, "/api/v1/chat/completions"),
+        ["/api/v1/responses"] = (Access.ApiKey, "/api/v1/responses"),
         ["/api/v1/openapi.json"] = (Access.Public, "/api/v1/openapi.json"),
     };
 
@@ -104,7 +105,9 @@ public sealed class AuthorizationTests : IDisposable
         {
             var response = access == Access.ApiKey && pattern.EndsWith("completions", StringComparison.Ordinal)
                 ? await browser.Client.PostChatAsync("""{"model":"glm-5","messages":[{"role":"user","content":"hi"}]}""")
-                : await browser.GetAsync(sample);
+                : access == Access.ApiKey && pattern.EndsWith("/responses", StringComparison.Ordinal)
+                    ? await browser.Client.PostAsync(sample, new StringContent("""{"model":"glm-5","input":"hi"}""", System.Text.Encoding.UTF8, "application/json"))
+                    : await browser.GetAsync(sample);
             var expected = access switch
             {
                 Access.Public => HttpStatusCode.OK,
