@@ -45,7 +45,7 @@ public sealed class DocsExamplesTests : IDisposable
         else
         {
             Assert.Contains("-H \"Content-Type: application/json\"", curl.Block.Code);
-            Assert.Contains(curl.Path, new[] { "/chat/completions", "/messages", "/messages/count_tokens" });
+            Assert.Contains(curl.Path, (string[])["/chat/completions", "/messages", "/messages/count_tokens", "/responses"]);
             response = await client.PostAsync("/api/v1" + curl.Path, new StringContent(curl.Body, System.Text.Encoding.UTF8, "application/json"));
         }
 

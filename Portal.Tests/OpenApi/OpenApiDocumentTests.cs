@@ -50,7 +50,7 @@ public sealed class OpenApiDocumentTests : IDisposable
         var operations = document["paths"]!.AsObject()
             .SelectMany(path => path.Value!.AsObject().Select(op => $"{op.Key.ToUpperInvariant()} {path.Key}"))
             .Order();
-        Assert.Equal(["GET /credits", "GET /key", "GET /models", "GET /models/{id}", "GET /usage", "POST /chat/completions", "POST /messages", "POST /messages/count_tokens"], operations);
+        Assert.Equal(["GET /credits", "GET /key", "GET /models", "GET /models/{id}", "GET /usage", "POST /chat/completions", "POST /messages", "POST /messages/count_tokens", "POST /responses"], operations);
 
         var bearer = document["components"]!["securitySchemes"]!["bearer"]!;
         Assert.Equal(("http", "bearer"), (bearer["type"]!.GetValue<string>(), bearer["scheme"]!.GetValue<string>()));
@@ -76,6 +76,7 @@ public sealed class OpenApiDocumentTests : IDisposable
         string[] ChatErrors(string method, string path) => document["paths"]![path]![method]!["responses"]!.AsObject()
             .Select(r => r.Key).Except(["200", .. EveryOperationsErrors]).Order().ToArray();
         Assert.Equal(["400", "402", "403", "404", "408", "413", "415", "502", "504"], ChatErrors("post", Chat));
+        Assert.Equal(["400", "402", "403", "404", "408", "413", "415", "502", "504"], ChatErrors("post", "/responses"));
         Assert.Equal(["404"], ChatErrors("get", "/models/{id}"));
         Assert.Empty(ChatErrors("get", "/models"));
         Assert.Empty(ChatErrors("get", "/credits"));
@@ -204,6 +205,41 @@ public sealed class OpenApiDocumentTests : IDisposable
         // The chunks before it are the provider's, with its own fields (system_fingerprint…) passed on
         // as it wrote them (ADR 24): the document cannot list them all. The error envelope is Portal's.
         contract.AssertValid(dataSchema, brokenEvents[^1]);
+    }
+
+    [Fact]
+    public async Task ResponsesRepliesAndEventsMatchTheDocument()
+    {
+        var contract = await OpenApiContract.FetchAsync(_app);
+        var client = _app.ApiClient((await _app.CreateApiAccountAsync()).Key);
+        async Task<string> Post(string body, HttpStatusCode expected)
+        {
+            var response = await client.PostAsync("/api/v1/responses", new StringContent(body, Encoding.UTF8, "application/json"));
+            Assert.True(expected == response.StatusCode, $"expected {expected}, got {response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+            return await contract.AssertReplyMatchesAsync(response, "post", "/responses");
+        }
+
+        Assert.Contains("\"object\":\"response\"", await Post("""{"model":"glm-5","input":"Hello","max_output_tokens":20}""", HttpStatusCode.OK));
+        Assert.Contains("\"function_call\"", await Post("""
+            {"model":"glm-5","input":"Weather?","tools":[{"type":"function","name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}],"tool_choice":"required"}
+            """, HttpStatusCode.OK));
+        Assert.Contains("\"reasoning\"", await Post("""{"model":"deepseek-r1","input":"Why?","max_output_tokens":60}""", HttpStatusCode.OK));
+        await Post("""{"model":"glm-5","input":"Hi","tools":[{"type":"file_search"}]}""", HttpStatusCode.BadRequest);
+        await Post("""{"model":"no-such-model","input":"Hi"}""", HttpStatusCode.NotFound);
+
+        var dataSchema = contract.ResponseSchema("post", "/responses", 200, "text/event-stream")[..^"/schema".Length] + "/" + GatewayOpenApi.StreamDataExtension;
+        var stream = await client.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/api/v1/responses")
+        {
+            Content = new StringContent("""{"model":"glm-5","input":"Stream a short answer.","max_output_tokens":20,"stream":true}""", Encoding.UTF8, "application/json"),
+        }, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal("text/event-stream", stream.Content.Headers.ContentType?.MediaType);
+        using var reader = await SseReader.OpenAsync(stream);
+        var events = await reader.RestAsync();
+        Assert.True(events.Count > 5, $"only {events.Count} events");
+        Assert.All(events, data => contract.AssertValid(dataSchema, data));
+        var last = JsonNode.Parse(events[^1])!;
+        Assert.Equal("response.incomplete", last["type"]!.GetValue<string>());
+        contract.AssertValid(contract.ResponseSchema("post", "/responses", 200), last["response"]!.ToJsonString());
     }
 
     [Fact]

@@ -75,9 +75,9 @@ public sealed class PlaygroundSessionTests
 
         var samples = CodeSamples.For(body, "http://portal.test/");
 
-        Assert.Equal(["curl", "Python", "JavaScript", "C#", "Anthropic curl", "Anthropic Python"], samples.Select(s => s.Label));
-        Assert.All(samples.Take(5), s => Assert.Contains("http://portal.test/api/v1", s.Code));
-        Assert.Contains("base_url=\"http://portal.test/api\"", samples[5].Code);
+        Assert.Equal(["curl", "Python", "JavaScript", "C#", "curl (Responses API)", "Python (Responses API)", "curl (Messages API)", "Python (Anthropic SDK)"], samples.Select(s => s.Label));
+        Assert.All(samples.Take(7), s => Assert.Contains("http://portal.test/api/v1", s.Code));
+        Assert.Contains("base_url=\"http://portal.test/api\"", samples[7].Code);
         Assert.All(samples, s => Assert.Contains(CodeSamples.KeyVariable, s.Code));
         Assert.DoesNotContain("sk-portal-", string.Concat(samples.Select(s => s.Code)));
         var curl = samples[0].Code;
@@ -98,6 +98,34 @@ public sealed class PlaygroundSessionTests
         Assert.Equal(256, messagesBody["max_tokens"]!.GetValue<int>());
         Assert.Contains("client.messages.stream(", samples[5].Code);
         Assert.Contains("max_tokens=256,", samples[5].Code);
+    }
+
+    [Fact]
+    public void TheResponsesSamplesAskForTheSameConversationAsTheChatRequest()
+    {
+        var session = Conversation();
+        session.Settings.ResponseFormat = ResponseFormatChoice.JsonSchema;
+        session.Settings.SchemaName = "city_answer";
+        var structured = Glm with { SupportsStructuredOutputs = true };
+        var body = session.BuildRequest(structured);
+
+        var samples = CodeSamples.For(body, "http://portal.test/");
+
+        var curl = samples[4].Code;
+        Assert.StartsWith("curl http://portal.test/api/v1/responses", curl);
+        var responses = JsonNode.Parse(curl[(curl.IndexOf("-d '", StringComparison.Ordinal) + 4)..curl.LastIndexOf('\'')]);
+        // Translated back by the gateway, it is the playground's request: the same messages, limits and format.
+        var translated = Portal.Gateway.Responses.ResponsesTranslator.Translate(responses);
+        Assert.Null(translated.Error);
+        foreach (var name in (string[])["model", "messages", "max_tokens", "response_format", "stream"])
+        {
+            Assert.True(JsonNode.DeepEquals(body[name], translated.Chat![name]), $"{name}: {body[name]?.ToJsonString()} became {translated.Chat![name]?.ToJsonString()}");
+        }
+
+        Assert.Contains("client.responses.create(", samples[5].Code);
+        Assert.Contains("max_output_tokens=256", samples[5].Code);
+        Assert.Contains("text={\"format\": {\"type\": \"json_schema\", \"name\": \"city_answer\"", samples[5].Code);
+        Assert.Contains("response.output_text.delta", samples[5].Code);
     }
 
     [Fact]

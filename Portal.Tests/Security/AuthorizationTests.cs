@@ -82,6 +82,7 @@ public sealed class AuthorizationTests : IDisposable
         ["/api/v1/chat/completions"] = (Access.ApiKey, "/api/v1/chat/completions"),
         ["/api/v1/messages"] = (Access.ApiKey, "/api/v1/messages"),
         ["/api/v1/messages/count_tokens"] = (Access.ApiKey, "/api/v1/messages/count_tokens"),
+        ["/api/v1/responses"] = (Access.ApiKey, "/api/v1/responses"),
         ["/api/v1/openapi.json"] = (Access.Public, "/api/v1/openapi.json"),
     };
 
@@ -110,7 +111,9 @@ public sealed class AuthorizationTests : IDisposable
         {
             var response = access == Access.ApiKey && (pattern.EndsWith("completions", StringComparison.Ordinal) || pattern.StartsWith("/api/v1/messages", StringComparison.Ordinal))
                 ? await browser.Client.PostAsync(sample, new StringContent("""{"model":"glm-5","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}""", System.Text.Encoding.UTF8, "application/json"))
-                : await browser.GetAsync(sample);
+                : access == Access.ApiKey && pattern.EndsWith("/responses", StringComparison.Ordinal)
+                    ? await browser.Client.PostAsync(sample, new StringContent("""{"model":"glm-5","input":"hi"}""", System.Text.Encoding.UTF8, "application/json"))
+                    : await browser.GetAsync(sample);
             var expected = access switch
             {
                 Access.Public => HttpStatusCode.OK,

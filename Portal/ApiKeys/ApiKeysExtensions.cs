@@ -19,7 +19,7 @@ public static class ApiKeysExtensions
             return ApiError.TooManyInvalidKeys(retryAfter).ToResult();
         }
 
-        // Anthropic's clients send the key as x-api-key (the Messages API, ADR XX); any route takes either.
+        // Anthropic's clients send the key as x-api-key (the Messages API, ADR 30); any route takes either.
         var header = http.Request.Headers.Authorization.ToString();
         var presented = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : http.Request.Headers["x-api-key"].ToString().Trim();
         if (presented.Length == 0)

@@ -34,6 +34,7 @@ public sealed class DocsLibrary
         new("quickstart", "Quickstart", "Getting started"),
         new("authentication", "Authentication", "Getting started"),
         new("chat-completions", "Chat completions", "API reference"),
+        new("responses", "Responses API", "API reference"),
         new("streaming", "Streaming", "API reference"),
         new("function-calling", "Function calling", "API reference"),
         new("messages", "Messages (Anthropic)", "API reference"),

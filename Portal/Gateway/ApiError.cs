@@ -113,7 +113,7 @@ public sealed record ApiError(int Status, string Code, string Type, string Messa
     {
         if (Messages.MessagesErrors.Applies(response.HttpContext))
         {
-            return Messages.MessagesErrors.WriteAsync(this, response); // Anthropic's envelope (ADR XX)
+            return Messages.MessagesErrors.WriteAsync(this, response); // Anthropic's envelope (ADR 30)
         }
 
         response.StatusCode = Status;

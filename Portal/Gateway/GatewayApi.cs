@@ -48,7 +48,11 @@ public static class GatewayApi
             .WithName("createChatCompletion").WithTags("Chat").WithSummary("Generate a reply to a conversation, whole or streamed")
             .Produces<ChatCompletion>().WithApiErrors(400, 402, 403, 404, 408, 413, 415, 502, 504)
             .AddOpenApiOperationTransformer(GatewayOpenApi.DescribeChatCompletionsAsync);
-        api.MapMessages(); // Anthropic's Messages API, translated onto chat completions (ADR XX)
+        api.MapMessages(); // Anthropic's Messages API, translated onto chat completions (ADR 30)
+        api.MapPost("/responses", Responses.ResponsesApi.HandleAsync).WithMetadata(new RequestSizeLimitAttribute(ChatBodyReader.MaxBodyBytes + 1))
+            .WithName("createResponse").WithTags("Responses").WithSummary("Generate a response (the OpenAI Responses API), whole or streamed")
+            .Produces(200).WithApiErrors(400, 402, 403, 404, 408, 413, 415, 502, 504)
+            .AddOpenApiOperationTransformer(Responses.ResponsesOpenApi.DescribeAsync);
         endpoints.MapGatewayOpenApi();
 
         return endpoints;

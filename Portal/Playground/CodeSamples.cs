@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 
 namespace Portal.Playground;
 
-/// <summary>The playground's current request as code in four languages, and for Anthropic's Messages API, with a placeholder key.</summary>
+/// <summary>The playground's current request as code in four languages, through the Responses API as curl and Python, and for Anthropic's Messages API, with a placeholder key.</summary>
 public static class CodeSamples
 {
     public const string KeyVariable = "PORTAL_API_KEY";
@@ -12,20 +12,23 @@ public static class CodeSamples
     {
         var apiBase = baseUrl.TrimEnd('/') + "/api/v1";
         var json = PlaygroundSession.Pretty(request);
+        var responses = ResponsesRequest.FromChat(request);
         return
         [
             ("bash", "curl", Curl(json, apiBase)),
             ("python", "Python", Python(request, apiBase)),
             ("javascript", "JavaScript", JavaScript(json, apiBase)),
             ("csharp", "C#", CSharp(request, apiBase)),
+            ("bash", "curl (Responses API)", Curl(PlaygroundSession.Pretty(responses), apiBase, "/responses")),
+            ("python", "Python (Responses API)", PythonResponses(responses, apiBase)),
             // The same conversation through Anthropic's Messages API (AnthropicSamples, docs/messages).
-            ("bash", "Anthropic curl", AnthropicSamples.Curl(request, apiBase)),
-            ("python", "Anthropic Python", AnthropicSamples.Python(request, baseUrl.TrimEnd('/') + "/api")),
+            ("bash", "curl (Messages API)", AnthropicSamples.Curl(request, apiBase)),
+            ("python", "Python (Anthropic SDK)", AnthropicSamples.Python(request, baseUrl.TrimEnd('/') + "/api")),
         ];
     }
 
-    private static string Curl(string json, string apiBase) => $"""
-        curl {apiBase}/chat/completions \
+    private static string Curl(string json, string apiBase, string path = "/chat/completions") => $"""
+        curl {apiBase}{path} \
           -H "Authorization: Bearer ${KeyVariable}" \
           -H "Content-Type: application/json" \
           -d '{json.Replace("'", "'\\''")}'
@@ -63,6 +66,31 @@ public static class CodeSamples
             for chunk in stream:
                 if chunk.choices and chunk.choices[0].delta.content:
                     print(chunk.choices[0].delta.content, end="", flush=True)
+            """);
+        return code.ToString();
+    }
+
+    /// <summary>The same conversation through the Responses API (docs page "Responses API"), with the SDK's <c>client.responses.create</c>.</summary>
+    private static string PythonResponses(JsonObject request, string apiBase)
+    {
+        var code = new StringBuilder($$"""
+            import os
+            from openai import OpenAI
+
+            client = OpenAI(base_url="{{apiBase}}", api_key=os.environ["{{KeyVariable}}"])
+            stream = client.responses.create(
+
+            """);
+        foreach (var (name, value) in request)
+        {
+            code.Append($"    {name}={PythonLiteral(value)},\n");
+        }
+
+        code.Append("""
+            )
+            for event in stream:
+                if event.type == "response.output_text.delta":
+                    print(event.delta, end="", flush=True)
             """);
         return code.ToString();
     }

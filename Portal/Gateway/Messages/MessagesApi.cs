@@ -11,7 +11,7 @@ namespace Portal.Gateway.Messages;
 /// <c>POST /api/v1/messages</c> and <c>/messages/count_tokens</c>, Anthropic's Messages API: the body
 /// is read as a chat request's is (same bounds), translated to chat completions and run by
 /// <see cref="ChatGateway"/> — the same holds, settlement, records and upstreams — with a
-/// <see cref="MessagesSink"/> answering in Anthropic's shapes (ADR XX).
+/// <see cref="MessagesSink"/> answering in Anthropic's shapes (ADR 30).
 /// </summary>
 public static class MessagesApi
 {

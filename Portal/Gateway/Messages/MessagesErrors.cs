@@ -6,7 +6,7 @@ namespace Portal.Gateway.Messages;
 
 /// <summary>
 /// Portal's errors in Anthropic's envelope, <c>{"type":"error","error":{"type","message"}}</c>, with
-/// Anthropic's statuses (the table in docs/messages and ADR XX): 402 stays 402 as <c>billing_error</c>,
+/// Anthropic's statuses (the table in docs/messages and ADR 30): 402 stays 402 as <c>billing_error</c>,
 /// every 503 becomes 529 <c>overloaded_error</c>, which Anthropic's clients wait out and retry. Every
 /// error under <c>/api/v1/messages</c> is written here, the route group's (key, rate limit) included.
 /// </summary>

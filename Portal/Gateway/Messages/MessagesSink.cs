@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 namespace Portal.Gateway.Messages;
 
 /// <summary>
-/// Delivers a chat completion run as the Messages API answers (ADR XX): a whole reply as an Anthropic
+/// Delivers a chat completion run as the Messages API answers (ADR 30): a whole reply as an Anthropic
 /// message; a stream as its named events — <c>message_start</c>, per block <c>content_block_start</c>,
 /// <c>content_block_delta</c>s and <c>content_block_stop</c>, then <c>message_delta</c> with the stop
 /// reason and Portal's settled usage, <c>message_stop</c> — with <c>ping</c> events while the upstream is

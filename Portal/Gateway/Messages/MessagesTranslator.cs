@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 namespace Portal.Gateway.Messages;
 
 /// <summary>
-/// Turns an Anthropic Messages request into the chat completions request the gateway runs (ADR XX:
+/// Turns an Anthropic Messages request into the chat completions request the gateway runs (ADR 30:
 /// the Anthropic Messages API as a translation onto chat completions), or the first problem with it,
 /// its <c>param</c> naming the Anthropic field. Fields the chat request has no place for
 /// (<c>cache_control</c>, <c>service_tier</c>, a thinking block's <c>signature</c>…) are dropped;

@@ -1,10 +1,12 @@
 """A stand-in for the official ``openai`` package, which cannot be installed on these machines.
 
 It offers the part of the SDK that the docs' Python examples use --
-``OpenAI(api_key=..., base_url=...).chat.completions.create(**params)``, whole or streamed -- and
-sends the request the real SDK sends: ``POST {base_url}/chat/completions`` with the keyword
-arguments as the JSON body and the key as a bearer token. Replies are read with attribute access,
-as the SDK's models are (a missing field reads as None), and can be sent back in ``messages``.
+``OpenAI(api_key=..., base_url=...).chat.completions.create(**params)``, whole or streamed, and
+``.responses.create(**params)`` -- and sends the request the real SDK sends: ``POST
+{base_url}/chat/completions`` (or ``/responses``) with the keyword arguments as the JSON body and
+the key as a bearer token. Replies are read with attribute access, as the SDK's models are (a
+missing field reads as None), and can be sent back in ``messages``; a Response has the SDK's
+``output_text``, its messages' text joined.
 """
 
 import json
@@ -37,12 +39,14 @@ def _wrap(value):
 
 
 class _Completions:
+    path = "/chat/completions"
+
     def __init__(self, client):
         self._client = client
 
     def create(self, **params):
         request = urllib.request.Request(
-            self._client.base_url.rstrip("/") + "/chat/completions",
+            self._client.base_url.rstrip("/") + self.path,
             data=json.dumps(params).encode("utf-8"),
             headers={
                 "Authorization": f"Bearer {self._client.api_key}",
@@ -57,7 +61,24 @@ class _Completions:
         if params.get("stream"):
             return _events(response)
         with response:
-            return _wrap(json.load(response))
+            return self._reply(_wrap(json.load(response)))
+
+    def _reply(self, body):
+        return body
+
+
+class _Responses(_Completions):
+    path = "/responses"
+
+    def _reply(self, body):
+        body["output_text"] = "".join(
+            part.text
+            for item in body.output or []
+            if item.type == "message"
+            for part in item.content or []
+            if part.type == "output_text"
+        )
+        return body
 
 
 def _events(response):
@@ -70,7 +91,7 @@ def _events(response):
             if data == "[DONE]":
                 return
             event = json.loads(data)
-            if "error" in event:
+            if "error" in event or event.get("type") == "error":
                 raise APIError(200, data)
             yield _wrap(event)
 
@@ -87,3 +108,4 @@ class OpenAI:
         self.api_key = api_key
         self.base_url = base_url
         self.chat = _Chat(self)
+        self.responses = _Responses(self)

@@ -1,0 +1,14 @@
+using System.Text.Json.Nodes;
+
+namespace Portal.Gateway.Responses;
+
+/// <summary>
+/// A Responses request translated: the chat completions body the gateway runs, and what the Response
+/// object echoes of the request (its <c>instructions</c>, <c>tools</c>, <c>text</c>, <c>metadata</c>…),
+/// or why it could not be translated (ADR "the OpenAI Responses API as a translation onto chat completions").
+/// </summary>
+/// <param name="Echo">The Response object's members that repeat the request, written into every Response Portal sends.</param>
+public sealed record ResponsesTranslation(JsonObject? Chat, JsonObject Echo, bool Stream, ApiError? Error)
+{
+    public static ResponsesTranslation Refused(ApiError error) => new(null, [], false, error);
+}
