@@ -87,7 +87,7 @@ public sealed class PlaygroundSessionTests
         Assert.Contains("MaxOutputTokenCount = 256", samples[3].Code);
 
         // The Anthropic samples: a Messages body the Messages API takes, holding the same conversation.
-        var messagesCurl = samples[4].Code;
+        var messagesCurl = samples[6].Code;
         Assert.Contains("/api/v1/messages", messagesCurl);
         var messagesBody = JsonNode.Parse(messagesCurl[(messagesCurl.IndexOf("-d '", StringComparison.Ordinal) + 4)..messagesCurl.LastIndexOf('\'')])!;
         var translated = Portal.Gateway.Messages.MessagesTranslator.Translate(messagesBody);
@@ -96,8 +96,8 @@ public sealed class PlaygroundSessionTests
             body["messages"]!.AsArray().Select(m => (m!["role"]!.GetValue<string>(), m["content"]!.GetValue<string>())),
             translated.Chat!["messages"]!.AsArray().Select(m => (m!["role"]!.GetValue<string>(), m["content"]!.GetValue<string>())));
         Assert.Equal(256, messagesBody["max_tokens"]!.GetValue<int>());
-        Assert.Contains("client.messages.stream(", samples[5].Code);
-        Assert.Contains("max_tokens=256,", samples[5].Code);
+        Assert.Contains("client.messages.stream(", samples[7].Code);
+        Assert.Contains("max_tokens=256,", samples[7].Code);
     }
 
     [Fact]
