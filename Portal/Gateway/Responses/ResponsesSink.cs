@@ -28,6 +28,9 @@ public sealed class ResponsesSink(HttpResponse response, string responseId, long
 
     public bool Started => response.HasStarted;
 
+    /// <summary>The finished Response as the client got it whole (completed or incomplete); null if it failed or the client left.</summary>
+    public JsonObject? Final { get; private set; }
+
     public async Task ChunkAsync(ChatChunk chunk, ReadOnlyMemory<byte> json, CancellationToken cancellationToken)
     {
         await StartAsync(cancellationToken);
@@ -109,6 +112,7 @@ public sealed class ResponsesSink(HttpResponse response, string responseId, long
             _usage is null ? null : ResponseObject.Usage(_usage), reason);
         Write(status == "completed" ? "response.completed" : "response.incomplete", new JsonObject { ["response"] = final });
         await _sse.FlushAsync(cancellationToken);
+        Final = final;
     }
 
     public async Task CompletionAsync(ReadOnlyMemory<byte> json, CancellationToken cancellationToken)
@@ -118,6 +122,7 @@ public sealed class ResponsesSink(HttpResponse response, string responseId, long
         response.ContentType = "application/json; charset=utf-8";
         response.ContentLength = bytes.Length;
         await response.Body.WriteAsync(bytes, cancellationToken);
+        Final = converted;
     }
 
     public async Task ErrorAsync(ApiError error)
