@@ -121,6 +121,8 @@ public sealed class ResponsesSink(HttpResponse response, string responseId, long
         await response.Body.WriteAsync(bytes, cancellationToken);
     }
 
+    public void TokenLimit(RateLimits.TokenDecision decision) => RateLimits.TokenLimits.WriteHeaders(response, decision);
+
     public async Task ErrorAsync(ApiError error)
     {
         error = ResponsesErrors.InResponsesTerms(error);
