@@ -8,6 +8,9 @@ using OpenAI;
 using OpenAI.Chat;
 using Portal.ApiKeys;
 using Portal.Catalog;
+using Portal.Docs;
+using Portal.Gateway;
+using Portal.Tests.Docs;
 using Portal.Tests.Gateway;
 using static Portal.Tests.Gateway.GatewayFixtures;
 
@@ -213,6 +216,20 @@ public sealed class TokenRateLimitTests : IDisposable
         var next = await client.PostChatAsync("""{"model":"glm-5","stream":true,"messages":[{"role":"user","content":"Say hi."}],"max_tokens":1500}""");
         Assert.Equal(HttpStatusCode.OK, next.StatusCode);
         Assert.InRange(long.Parse(Header(next, "x-ratelimit-remaining-tokens")), 0, 2000 - worstCase - 1);
+    }
+
+    [Fact]
+    public async Task TheRateLimitsPageDocumentsTheTokenHeadersSentAndTheRealRefusal()
+    {
+        var account = await _app.CreateApiAccountAsync(key: new NewApiKey("tpm", TokensPerMinute: 40_000));
+
+        var reply = await _app.ApiClient(account.Key).PostChatAsync(Body("glm-5", 10));
+
+        var sent = reply.Headers.Select(h => h.Key.ToLowerInvariant()).Where(h => h.StartsWith("x-ratelimit-", StringComparison.Ordinal) && h.EndsWith("-tokens", StringComparison.Ordinal)).Order();
+        var documented = DocsSource.TableRows(DocsSource.Page("rate-limits"), "Token header").Select(row => row[0].Trim('`')).Order();
+        Assert.Equal(sent, documented);
+        var refusal = ApiError.TokensRateLimited(TimeSpan.FromSeconds(9), 40_000, "glm-5", 9_120, 3_500);
+        Assert.Contains($"\"message\": \"{refusal.Message}\"", DocsLibrary.Source(DocsSource.Page("rate-limits")));
     }
 
     private ChatClient Sdk(string key, string model = "glm-5") =>

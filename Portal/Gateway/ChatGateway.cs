@@ -102,7 +102,17 @@ public sealed class ChatGateway(
             tokens = taken.Lease;
         }
 
-        var held = await holds.TryHoldAsync(payer, requestId, request, model);
+        HoldResult held;
+        try
+        {
+            held = await holds.TryHoldAsync(payer, requestId, request, model);
+        }
+        catch when (tokens is not null)
+        {
+            tokenLimits.Settle(tokens, used: 0); // the store failed the hold: nothing ran
+            throw;
+        }
+
         if (held.Refusal is { } refusal)
         {
             if (tokens is not null)
