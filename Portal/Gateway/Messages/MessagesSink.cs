@@ -102,6 +102,8 @@ public sealed class MessagesSink(HttpResponse response, string id, string model)
         await response.Body.WriteAsync(reply, cancellationToken);
     }
 
+    public void TokenLimit(RateLimits.TokenDecision decision) => RateLimits.TokenLimits.WriteHeaders(response, decision);
+
     public async Task ErrorAsync(ApiError error)
     {
         if (!Started)
