@@ -17,6 +17,9 @@ public static class AuditActions
     public const string RoleSet = "role.set";
     public const string CodesGenerate = "codes.generate";
     public const string CodesRevoke = "codes.revoke";
+    public const string OrganizationCreate = "organization.create";
+    public const string OrganizationKeyCreate = "organization.key_create";
+    public const string OrganizationKeyRevoke = "organization.key_revoke";
     // Account events, by the account itself (or, for a failed sign-in, by whoever tried): the security log.
     public const string SignIn = "account.sign_in";
     public const string SignInFailed = "account.sign_in_failed";

@@ -1,0 +1,10 @@
+namespace Portal.Organizations;
+
+public static class OrganizationsExtensions
+{
+    public static IHostApplicationBuilder AddOrganizations(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<OrganizationService>();
+        return builder;
+    }
+}
