@@ -176,3 +176,38 @@ public sealed class OrganizationMemberTests : IDisposable
         Assert.Equal(OrganizationRole.Owner, await _app.Organizations().RoleOfAsync(second.UserId, org.Id));
     }
 }
+
+/// <summary>The last-owner rule under concurrency: the organization's row lock orders member changes, on SQLite and PostgreSQL.</summary>
+public abstract class LastOwnerRaceTests : Portal.Tests.Store.StoreAppTest
+{
+    [Fact]
+    public virtual async Task TwoOwnersSteppingDownAtOnceLeaveOneOwner()
+    {
+        var members = App.Services.GetRequiredService<OrganizationMembers>();
+        for (var round = 0; round < 5; round++)
+        {
+            var org = await App.CreateOrganizationAsync($"Race {round}");
+            var second = await App.AddMemberWithKeyAsync(org, OrganizationRole.Owner);
+
+            var results = await Task.WhenAll(
+                Task.Run(() => members.SetRoleAsync(OrganizationFixtures.ActorFor(org.OwnerId), org.Id, org.OwnerId, OrganizationRole.Admin)),
+                Task.Run(() => members.SetRoleAsync(OrganizationFixtures.ActorFor(second.UserId), org.Id, second.UserId, OrganizationRole.Admin)));
+
+            Assert.Single(results, r => r.Done);
+            Assert.Equal(1, await App.InStoreAsync(db => db.OrganizationMembers.CountAsync(m => m.OrganizationId == org.Id && m.Role == OrganizationRole.Owner)));
+        }
+    }
+}
+
+public sealed class SqliteLastOwnerRaceTests : LastOwnerRaceTests
+{
+    protected override bool OnPostgres => false;
+}
+
+public sealed class PostgresLastOwnerRaceTests : LastOwnerRaceTests
+{
+    protected override bool OnPostgres => true;
+
+    [Portal.Tests.Store.PostgresFact]
+    public override Task TwoOwnersSteppingDownAtOnceLeaveOneOwner() => base.TwoOwnersSteppingDownAtOnceLeaveOneOwner();
+}

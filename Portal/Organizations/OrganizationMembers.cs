@@ -142,6 +142,7 @@ public sealed class OrganizationMembers(IDbContextFactory<PortalDbContext> dbFac
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+        await LockAsync(db, organizationId, cancellationToken);
         var mine = await RoleAsync(db, organizationId, actor, cancellationToken);
         var member = await db.OrganizationMembers.FirstOrDefaultAsync(m => m.OrganizationId == organizationId && m.UserId == memberId, cancellationToken);
         if (mine is not { } my || member is null || !MayGrant(my, member.Role) || !MayGrant(my, role))
@@ -172,6 +173,7 @@ public sealed class OrganizationMembers(IDbContextFactory<PortalDbContext> dbFac
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+        await LockAsync(db, organizationId, cancellationToken);
         var mine = await RoleAsync(db, organizationId, actor, cancellationToken);
         var member = await db.OrganizationMembers.FirstOrDefaultAsync(m => m.OrganizationId == organizationId && m.UserId == memberId, cancellationToken);
         var leaving = memberId == actor.UserId;
@@ -207,6 +209,14 @@ public sealed class OrganizationMembers(IDbContextFactory<PortalDbContext> dbFac
     private static async Task<OrganizationRole?> RoleAsync(PortalDbContext db, string organizationId, AuditActor actor, CancellationToken cancellationToken) =>
         await db.OrganizationMembers.Where(m => m.OrganizationId == organizationId && m.UserId == actor.UserId)
             .Select(m => (OrganizationRole?)m.Role).FirstOrDefaultAsync(cancellationToken);
+
+    /// <summary>
+    /// Locks the organization's row until the transaction ends (a write that changes nothing: SQLite has
+    /// no SELECT … FOR UPDATE), so role changes and removals in one organization happen one at a time
+    /// and two owners stepping down at once cannot both pass the last-owner check on PostgreSQL.
+    /// </summary>
+    private static Task LockAsync(PortalDbContext db, string organizationId, CancellationToken cancellationToken) =>
+        db.Organizations.Where(o => o.Id == organizationId).ExecuteUpdateAsync(s => s.SetProperty(o => o.Name, o => o.Name), cancellationToken);
 
     private static async Task<bool> IsLastOwnerAsync(PortalDbContext db, string organizationId, CancellationToken cancellationToken) =>
         await db.OrganizationMembers.CountAsync(m => m.OrganizationId == organizationId && m.Role == OrganizationRole.Owner, cancellationToken) <= 1;
