@@ -14,6 +14,7 @@ using Portal.Docs;
 using Portal.Email;
 using Portal.Gateway;
 using Portal.Observability;
+using Portal.Organizations;
 using Portal.RateLimits;
 using Portal.Security;
 using Portal.Status;
@@ -49,6 +50,7 @@ builder.AddDocs();                                              // /docs: Markdo
 builder.AddAdmin();                                            // admin editors, their role re-checks and the audit log
 builder.AddUsage();                                            // dashboard queries and its CSV export
 builder.AddCodes();                                            // redemption codes: admins' batches, redeemed once on the dashboard
+builder.AddOrganizations();                                    // organizations: members and roles, their own keys and balance (ADR 34)
 builder.AddStatus();                                           // the API switch and the public status page
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices(mud =>                         // MudBlazor: dialogs, snackbars (at the bottom: clear of the app bar and page actions), popovers

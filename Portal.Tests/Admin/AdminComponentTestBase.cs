@@ -34,6 +34,9 @@ public abstract class AdminComponentTestBase : ComponentTestBase
         Services.AddSingleton(App.Service<Portal.Email.EmlFolderTransport>());
         Services.AddSingleton(App.Service<Microsoft.Extensions.Options.IOptions<AccountOptions>>()); // the guard reads Accounts:RequireTwoFactorForAdmins
         Services.AddScoped<AdminGuard>();
+        Services.AddSingleton(App.Service<OrganizationAdmin>());
+        // The invitation's accept page, tested beside the admin's Organizations page (OrganizationPagesTests).
+        Services.AddSingleton(App.Service<Portal.Organizations.OrganizationMembers>());
         // Where MudBlazor shows dialogs, snackbars and popovers, as the interactive layout does.
         Dialogs = Render<MudDialogProvider>();
         Snackbars = Render<MudSnackbarProvider>();

@@ -18,6 +18,7 @@ public sealed class AdminPageAccessTests
         { "/admin/upstreams", "Upstreams" },
         { "/admin/service", "API and usage" },
         { "/admin/codes", "Redemption codes" },
+        { "/admin/organizations", "Organizations" },
         { "/admin/audit", "Audit log" },
         { "/admin/outbox", "Outbox" },
     };

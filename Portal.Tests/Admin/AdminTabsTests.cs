@@ -11,6 +11,7 @@ public sealed class AdminTabsTests : ComponentTestBase
 {
     [Theory]
     [InlineData("/admin", "Users")]
+    [InlineData("/admin/organizations", "Organizations")]
     [InlineData("/admin/models", "Models")]
     [InlineData("/admin/upstreams?model=glm-5", "Upstreams")]
     [InlineData("/admin/codes", "Codes")]
@@ -23,7 +24,7 @@ public sealed class AdminTabsTests : ComponentTestBase
         var tabs = Render<AdminTabs>();
 
         var links = tabs.FindAll("nav[aria-label='Admin sections'] a");
-        Assert.Equal(["/admin", "/admin/models", "/admin/upstreams", "/admin/service", "/admin/codes", "/admin/audit", "/admin/outbox"], links.Select(a => a.GetAttribute("href")));
+        Assert.Equal(["/admin", "/admin/organizations", "/admin/models", "/admin/upstreams", "/admin/service", "/admin/codes", "/admin/audit", "/admin/outbox"], links.Select(a => a.GetAttribute("href")));
         Assert.Equal([current], links.Where(a => a.ClassList.Contains("active")).Select(a => a.TextContent.Trim()));
     }
 }

@@ -73,6 +73,8 @@ public sealed class AuthorizationTests : IDisposable
         ["/admin/service"] = (Access.Admin, "/admin/service"),
         ["/admin/audit"] = (Access.Admin, "/admin/audit"),
         ["/admin/codes"] = (Access.Admin, "/admin/codes"),
+        ["/admin/organizations"] = (Access.Admin, "/admin/organizations"),
+        ["/orgs/accept"] = (Access.SignedIn, "/orgs/accept"),
         ["/admin/outbox"] = (Access.Admin, "/admin/outbox"),
         ["/api/v1/models"] = (Access.ApiKey, "/api/v1/models"),
         ["/api/v1/models/{**id}"] = (Access.ApiKey, "/api/v1/models/glm-5"),

@@ -11,6 +11,7 @@ public static class AdminExtensions
         // Scoped: in a circuit it reads that circuit's user, on every action.
         builder.Services.AddScoped<AdminGuard>();
         builder.Services.AddSingleton<UserAdmin>();
+        builder.Services.AddSingleton<OrganizationAdmin>();
         builder.Services.AddSingleton<CatalogAdmin>();
         builder.Services.AddSingleton<UpstreamAdmin>();
         builder.Services.AddSingleton<ServiceAdmin>();

@@ -4,6 +4,7 @@ using Portal.Account;
 using Portal.Audit;
 using Portal.Billing;
 using Portal.Data;
+using Portal.Organizations;
 
 namespace Portal.Admin;
 
@@ -66,7 +67,7 @@ public sealed class UserAdmin(IDbContextFactory<PortalDbContext> dbFactory, Cred
     }
 
     /// <summary>
-    /// Grants or deducts credits through the ledger, with the admin as actor and an audit entry in
+    /// Grants or deducts credits of a user or an organization through the ledger, with the admin as actor and an audit entry in
     /// the same transaction. A deduction larger than the balance is refused and changes nothing.
     /// </summary>
     public async Task<EditResult> AdjustCreditsAsync(AdminCaller caller, string userId, CreditAdjustment change, CancellationToken cancellationToken = default)
@@ -95,7 +96,13 @@ public sealed class UserAdmin(IDbContextFactory<PortalDbContext> dbFactory, Cred
 
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
-            if (await db.Users.Where(u => u.Id == userId).Select(u => u.Email).FirstOrDefaultAsync(cancellationToken) is not { } email)
+            // The account is a user or an organization (ADR 34): both are credited through the same ledger.
+            var (email, target) = await db.Users.Where(u => u.Id == userId).Select(u => u.Email).FirstOrDefaultAsync(cancellationToken) is { } address
+                ? (address, $"user:{address}")
+                : await db.Organizations.Where(o => o.Id == userId).Select(o => o.Name).FirstOrDefaultAsync(cancellationToken) is { } name
+                    ? (name, OrganizationService.TargetOf(userId))
+                    : (null, null);
+            if (email is null || target is null)
             {
                 return EditResult.Refused("That account no longer exists.");
             }
@@ -105,7 +112,7 @@ public sealed class UserAdmin(IDbContextFactory<PortalDbContext> dbFactory, Cred
             try
             {
                 var balance = await ledger.GrantAsync(userId, signed, reason, caller.Actor.UserId,
-                    (tx, ct) => audit.AppendAsync(tx, caller.Actor, action, $"user:{email}",
+                    (tx, ct) => audit.AppendAsync(tx, caller.Actor, action, target,
                         new { userId, amountUsd = UsdInput.Format(micros), reason }, ct),
                     cancellationToken);
                 return EditResult.Success(change.Deduct

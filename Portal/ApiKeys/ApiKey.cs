@@ -4,11 +4,20 @@ using Portal.Account;
 
 namespace Portal.ApiKeys;
 
-/// <summary>A user's API key. Only its SHA-256 hash is kept; the plaintext is shown once at creation.</summary>
+/// <summary>
+/// An API key of a user, or of an organization (<see cref="OrganizationId"/>). Only its SHA-256 hash is
+/// kept; the plaintext is shown once at creation.
+/// </summary>
 public sealed class ApiKey
 {
     public required string Id { get; set; }
+    /// <summary>The user who owns the key; on an organization's key, the member who created it.</summary>
     public required string UserId { get; set; }
+    /// <summary>The organization whose credit the key spends; null for a personal key (ADR 34).</summary>
+    public string? OrganizationId { get; set; }
+
+    /// <summary>The account that pays for the key's requests: its organization, or its user.</summary>
+    public string AccountId => OrganizationId ?? UserId;
     public required string Name { get; set; }
     /// <summary>SHA-256 of the full key, lowercase hex.</summary>
     public required string Hash { get; set; }
@@ -74,8 +83,12 @@ internal sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKey>
         builder.Property(k => k.Last4).HasMaxLength(4);
         builder.Property(k => k.AllowedModels).HasMaxLength(2048);
         builder.Ignore(k => k.Budget);
+        builder.Ignore(k => k.AccountId);
+        builder.Property(k => k.OrganizationId).HasMaxLength(36);
         builder.HasIndex(k => k.Hash).IsUnique();
         builder.HasIndex(k => k.UserId);
         builder.HasOne<PortalUser>().WithMany().HasForeignKey(k => k.UserId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasIndex(k => k.OrganizationId);
+        builder.HasOne<Organizations.Organization>().WithMany().HasForeignKey(k => k.OrganizationId).OnDelete(DeleteBehavior.Cascade);
     }
 }

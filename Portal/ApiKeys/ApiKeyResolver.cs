@@ -75,6 +75,7 @@ public sealed class ApiKeyResolver(IDbContextFactory<PortalDbContext> dbFactory,
         {
             Paused = key.PausedAt is not null,
             TokensPerMinute = key.TokensPerMinute,
+            OrganizationId = key.OrganizationId,
         };
     }
 }

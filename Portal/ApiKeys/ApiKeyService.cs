@@ -20,7 +20,11 @@ public enum KeyOrder
     Spent,
 }
 
-/// <summary>Creates, lists and revokes keys. The plaintext exists only in the return value of <see cref="CreateAsync"/>.</summary>
+/// <summary>
+/// Creates, lists and revokes a user's own keys (an organization's keys are managed through
+/// <see cref="Organizations.OrganizationService"/>, which checks the member's role first). The plaintext exists
+/// only in the return value of <see cref="CreateAsync"/>.
+/// </summary>
 public sealed class ApiKeyService(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time, IOptions<ApiKeyOptions> options)
 {
     public const string KeyPrefix = "sk-portal-";
@@ -28,7 +32,9 @@ public sealed class ApiKeyService(IDbContextFactory<PortalDbContext> dbFactory, 
     private const string Base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
     /// <exception cref="ArgumentOutOfRangeException">The request asks for more requests per minute than <c>ApiKeys:MaxRequestsPerMinute</c> allows.</exception>
-    public async Task<(ApiKey Key, string Plaintext)> CreateAsync(string userId, NewApiKey request, CancellationToken cancellationToken = default)
+    /// <param name="organizationId">The organization whose key it is (the caller has checked the user may make one there); null: the user's own key.</param>
+    public async Task<(ApiKey Key, string Plaintext)> CreateAsync(string userId, NewApiKey request, CancellationToken cancellationToken = default,
+        string? organizationId = null)
     {
         // The form and the CLI say so in their own words first; this guards every other caller.
         var ceiling = options.Value.MaxRequestsPerMinute;
@@ -49,6 +55,7 @@ public sealed class ApiKeyService(IDbContextFactory<PortalDbContext> dbFactory, 
         {
             Id = Guid.NewGuid().ToString(),
             UserId = userId,
+            OrganizationId = organizationId,
             Name = request.Name.Trim(),
             Hash = HashOf(plaintext),
             Prefix = plaintext[..(KeyPrefix.Length + 4)],
@@ -77,7 +84,7 @@ public sealed class ApiKeyService(IDbContextFactory<PortalDbContext> dbFactory, 
         CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var mine = db.ApiKeys.AsNoTracking().Where(k => k.UserId == userId);
+        var mine = db.ApiKeys.AsNoTracking().Where(k => k.UserId == userId && k.OrganizationId == null);
         var total = await mine.CountAsync(cancellationToken);
         var ordered = order switch
         {
@@ -98,7 +105,7 @@ public sealed class ApiKeyService(IDbContextFactory<PortalDbContext> dbFactory, 
     public async Task<int> CountAsync(string userId, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return await db.ApiKeys.CountAsync(k => k.UserId == userId, cancellationToken);
+        return await db.ApiKeys.CountAsync(k => k.UserId == userId && k.OrganizationId == null, cancellationToken);
     }
 
     /// <summary>Revokes one of the user's keys; false when the user has no such live key.</summary>
@@ -107,7 +114,7 @@ public sealed class ApiKeyService(IDbContextFactory<PortalDbContext> dbFactory, 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var now = time.GetUtcNow().UtcDateTime;
         return await db.ApiKeys
-            .Where(k => k.Id == keyId && k.UserId == userId && k.RevokedAt == null)
+            .Where(k => k.Id == keyId && k.UserId == userId && k.OrganizationId == null && k.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, now), cancellationToken) == 1;
     }
 
@@ -117,7 +124,7 @@ public sealed class ApiKeyService(IDbContextFactory<PortalDbContext> dbFactory, 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var now = time.GetUtcNow().UtcDateTime;
         return await db.ApiKeys
-            .Where(k => k.Id == keyId && k.UserId == userId && k.RevokedAt == null && k.PausedAt == null)
+            .Where(k => k.Id == keyId && k.UserId == userId && k.OrganizationId == null && k.RevokedAt == null && k.PausedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(k => k.PausedAt, now), cancellationToken) == 1;
     }
 
@@ -126,7 +133,7 @@ public sealed class ApiKeyService(IDbContextFactory<PortalDbContext> dbFactory, 
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         return await db.ApiKeys
-            .Where(k => k.Id == keyId && k.UserId == userId && k.RevokedAt == null && k.PausedAt != null)
+            .Where(k => k.Id == keyId && k.UserId == userId && k.OrganizationId == null && k.RevokedAt == null && k.PausedAt != null)
             .ExecuteUpdateAsync(s => s.SetProperty(k => k.PausedAt, (DateTime?)null), cancellationToken) == 1;
     }
 

@@ -25,5 +25,14 @@ public sealed record AuthenticatedKey(
     /// <summary>The key's own tokens-per-minute limit on each model; null: each model's default applies (ADR 33).</summary>
     public int? TokensPerMinute { get; init; }
 
+    /// <summary>The organization whose credit the key spends; null for a personal key (ADR 34). <see cref="UserId"/> is then the member who created it.</summary>
+    public string? OrganizationId { get; init; }
+
+    /// <summary>The account the key's requests are billed to and its usage is kept under: its organization, or its owner.</summary>
+    public string AccountId => OrganizationId ?? UserId;
+
+    /// <summary>On an organization's key, the member whose key it is, for the usage records; null on a personal key.</summary>
+    public string? MemberId => OrganizationId is null ? null : UserId;
+
     public bool MayUse(string modelId) => AllowedModels.Count == 0 || AllowedModels.Contains(modelId);
 }

@@ -17,6 +17,14 @@ public static class AuditActions
     public const string RoleSet = "role.set";
     public const string CodesGenerate = "codes.generate";
     public const string CodesRevoke = "codes.revoke";
+    public const string OrganizationCreate = "organization.create";
+    public const string OrganizationKeyCreate = "organization.key_create";
+    public const string OrganizationKeyRevoke = "organization.key_revoke";
+    public const string OrganizationInvite = "organization.invite";
+    public const string OrganizationJoin = "organization.join";
+    public const string OrganizationRoleSet = "organization.role_set";
+    public const string OrganizationRemove = "organization.remove_member";
+    public const string OrganizationLeave = "organization.leave";
     // Account events, by the account itself (or, for a failed sign-in, by whoever tried): the security log.
     public const string SignIn = "account.sign_in";
     public const string SignInFailed = "account.sign_in_failed";

@@ -1,12 +1,12 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
-using Portal.Account;
 
 namespace Portal.Billing;
 
-/// <summary>The running sum of a user's ledger, kept beside it so a debit is one conditional UPDATE.</summary>
+/// <summary>The running sum of an account's ledger, kept beside it so a debit is one conditional UPDATE.</summary>
 public sealed class CreditBalance
 {
+    /// <summary>The account: a user's id, or an organization's (ADR 34).</summary>
     public required string UserId { get; set; }
     public long BalanceMicros { get; set; }
 }
@@ -17,6 +17,6 @@ internal sealed class CreditBalanceConfiguration : IEntityTypeConfiguration<Cred
     {
         builder.ToTable("CreditBalances");
         builder.HasKey(b => b.UserId);
-        builder.HasOne<PortalUser>().WithOne().HasForeignKey<CreditBalance>(b => b.UserId).OnDelete(DeleteBehavior.Cascade);
+        // No foreign key to users: the account may be an organization (ADR 34).
     }
 }

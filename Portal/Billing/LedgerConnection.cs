@@ -52,8 +52,8 @@ internal sealed class LedgerConnection : IDisposable
     private const string Usage = """
         INSERT INTO "UsageRecords" ("RequestId", "UserId", "ApiKeyId", "ModelId", "Upstream", "PromptTokens", "CompletionTokens",
           "ReasoningTokens", "CachedTokens", "CostMicros", "InputPriceMicros", "OutputPriceMicros", "Stream", "LatencyMs",
-          "TimeToFirstTokenMs", "Status", "ErrorCode", "Provenance", "CreatedAt", "Requests", "CachedInputPriceMicros", "EndUser", "Api")
-        VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8, @p9, @p10, @p11, @p12, @p13, @p14, @p15, @p16, @p17, @p18, @p19, @p20, @p21, @p22)
+          "TimeToFirstTokenMs", "Status", "ErrorCode", "Provenance", "CreatedAt", "Requests", "CachedInputPriceMicros", "EndUser", "Api", "MemberId")
+        VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8, @p9, @p10, @p11, @p12, @p13, @p14, @p15, @p16, @p17, @p18, @p19, @p20, @p21, @p22, @p23)
         """;
 
     private readonly PortalDbContext _db;
@@ -249,7 +249,7 @@ internal sealed class LedgerConnection : IDisposable
     private static void AddUsage(Step step, LedgerWrite write, UsageRecord r) =>
         step.Add(write, Usage, r.RequestId, r.UserId, r.ApiKeyId, r.ModelId, r.Upstream, r.PromptTokens, r.CompletionTokens,
             r.ReasoningTokens, r.CachedTokens, r.CostMicros, r.InputPriceMicros, r.OutputPriceMicros, r.Stream, r.LatencyMs,
-            r.TimeToFirstTokenMs, r.Status, r.ErrorCode, r.Provenance, r.CreatedAt, r.Requests, r.CachedInputPriceMicros, r.EndUser, r.Api);
+            r.TimeToFirstTokenMs, r.Status, r.ErrorCode, r.Provenance, r.CreatedAt, r.Requests, r.CachedInputPriceMicros, r.EndUser, r.Api, r.MemberId);
 
     /// <summary>Rows affected by each statement of the step, in order, and what a read returned.</summary>
     private async Task<IReadOnlyList<StepResult>> RunStepAsync(Step step, DbTransaction transaction)

@@ -1,6 +1,5 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
-using Portal.Account;
 
 namespace Portal.Billing;
 
@@ -17,12 +16,13 @@ public static class LedgerKind
 }
 
 /// <summary>
-/// One append-only movement of a user's credits. A balance is the sum of its entries (ADR 3).
+/// One append-only movement of an account's credits. A balance is the sum of its entries (ADR 3).
 /// Request entries are unique per (request, kind), which makes settlement idempotent.
 /// </summary>
 public sealed class LedgerEntry
 {
     public long Id { get; set; }
+    /// <summary>The account whose credits moved: a user, or an organization (ADR 34).</summary>
     public required string UserId { get; set; }
     public required string Kind { get; set; }
     public long AmountMicros { get; set; }
@@ -49,6 +49,6 @@ internal sealed class LedgerEntryConfiguration : IEntityTypeConfiguration<Ledger
         builder.Property(e => e.InstanceId).HasMaxLength(Data.InstanceLeases.IdLength);
         builder.HasIndex(e => new { e.RequestId, e.Kind }).IsUnique();
         builder.HasIndex(e => new { e.UserId, e.Id });
-        builder.HasOne<PortalUser>().WithMany().HasForeignKey(e => e.UserId).OnDelete(DeleteBehavior.Cascade);
+        // No foreign key to users: the account may be an organization (ADR 34).
     }
 }

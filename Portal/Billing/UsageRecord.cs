@@ -1,7 +1,6 @@
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
-using Portal.Account;
 
 namespace Portal.Billing;
 
@@ -55,7 +54,10 @@ public sealed class UsageRecord
 {
     public long Id { get; set; }
     public required string RequestId { get; set; }
+    /// <summary>The account that paid: a user, or an organization (ADR 34).</summary>
     public required string UserId { get; set; }
+    /// <summary>On an organization's record: the member whose key made the request. Null on a user's own records.</summary>
+    public string? MemberId { get; set; }
     /// <summary>Null for playground calls.</summary>
     public string? ApiKeyId { get; set; }
     public required string ModelId { get; set; }
@@ -105,11 +107,12 @@ public sealed class UsageRecord
 
     /// <summary>A request refused before anything was held (bad input, 402, 403, 429…): no tokens, no cost.</summary>
     /// <param name="model">What the client asked for (made storable by <see cref="ClientText"/>), or null when it named none.</param>
-    public static UsageRecord Refused(string api, string requestId, string userId, string? apiKeyId, string? model, int status, string errorCode, DateTime at, int latencyMs = 0) => new()
+    public static UsageRecord Refused(string api, string requestId, string userId, string? apiKeyId, string? model, int status, string errorCode, DateTime at, int latencyMs = 0, string? memberId = null) => new()
     {
         Api = api,
         RequestId = requestId,
         UserId = userId,
+        MemberId = memberId,
         ApiKeyId = apiKeyId,
         ModelId = model is null ? "unknown" : ClientText(model, ModelIdMaxLength),
         Status = status,
@@ -162,6 +165,7 @@ internal sealed class UsageRecordConfiguration : IEntityTypeConfiguration<UsageR
         builder.HasIndex(r => new { r.UserId, r.EndUser, r.CreatedAt });
         // The status page reads each model's last hour and day.
         builder.HasIndex(r => new { r.ModelId, r.CreatedAt });
-        builder.HasOne<PortalUser>().WithMany().HasForeignKey(r => r.UserId).OnDelete(DeleteBehavior.Cascade);
+        builder.Property(r => r.MemberId).HasMaxLength(64);
+        // No foreign key to users: the account may be an organization (ADR 34).
     }
 }

@@ -37,6 +37,9 @@ public abstract class PortalDbContext(DbContextOptions options) : IdentityDbCont
     public DbSet<CodeBatch> CodeBatches => Set<CodeBatch>();
     public DbSet<RedemptionCode> RedemptionCodes => Set<RedemptionCode>();
     public DbSet<Gateway.Responses.StoredResponse> StoredResponses => Set<Gateway.Responses.StoredResponse>();
+    public DbSet<Organizations.Organization> Organizations => Set<Organizations.Organization>();
+    public DbSet<Organizations.OrganizationMember> OrganizationMembers => Set<Organizations.OrganizationMember>();
+    public DbSet<Organizations.OrganizationInvitation> OrganizationInvitations => Set<Organizations.OrganizationInvitation>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

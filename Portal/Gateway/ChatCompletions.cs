@@ -9,10 +9,10 @@ public static class ChatCompletions
     public static async Task HandleAsync(HttpContext http, CurrentApiKey current, ChatBodyReader reader, ChatGateway gateway)
     {
         var key = current.Key;
-        var (body, lease) = await reader.ReadAsync(http.Request, key.UserId);
+        var (body, lease) = await reader.ReadAsync(http.Request, key.AccountId);
         using (lease)
         {
-            await gateway.RunAsync(FrontDoor.ChatCompletions, new Payer(key.UserId, key), body, http.RequestId(), new HttpCompletionSink(http.Response), http.RequestAborted);
+            await gateway.RunAsync(FrontDoor.ChatCompletions, new Payer(key.AccountId, key), body, http.RequestId(), new HttpCompletionSink(http.Response), http.RequestAborted);
         }
     }
 }

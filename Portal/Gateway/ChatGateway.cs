@@ -153,7 +153,7 @@ public sealed class ChatGateway(
     private async Task RefuseAsync(string api, ICompletionSink sink, Payer payer, string requestId, long started, string? model, ModelInfo? known, ApiError error)
     {
         await refusals.RecordAsync(UsageRecord.Refused(api, requestId, payer.UserId, payer.Key?.KeyId, model, error.Status, error.Code,
-            time.GetUtcNow().UtcDateTime, latencyMs: (int)time.GetElapsedTime(started).TotalMilliseconds));
+            time.GetUtcNow().UtcDateTime, latencyMs: (int)time.GetElapsedTime(started).TotalMilliseconds, memberId: payer.Key?.MemberId));
         metrics.Completed(known?.Id ?? "unknown", error.Status, time.GetElapsedTime(started), null, 0, 0, 0);
         await sink.ErrorAsync(error);
     }

@@ -381,6 +381,7 @@ internal sealed class CompletionRun(
             Api = api,
             RequestId = requestId,
             UserId = payer.UserId,
+            MemberId = payer.Key?.MemberId,
             ApiKeyId = payer.Key?.KeyId,
             ModelId = model.Id,
             Upstream = model.IsSimulated ? "simulated" : _upstream,

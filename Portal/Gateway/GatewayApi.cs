@@ -78,7 +78,7 @@ public static class GatewayApi
 
     private static async Task<JsonHttpResult<CreditsReply>> GetCreditsAsync(CurrentApiKey current, CreditsLedger ledger, CancellationToken cancellationToken)
     {
-        var summary = await ledger.SummaryAsync(current.Key.UserId, cancellationToken);
+        var summary = await ledger.SummaryAsync(current.Key.AccountId, cancellationToken);
         return TypedResults.Json(new CreditsReply(CreditsData.From(summary)), Wire.Json);
     }
 

@@ -66,7 +66,7 @@ public static class RateLimitExtensions
             // A refused completion is still a request of this key's: it belongs in the usage records.
             var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
             await http.RequestServices.GetRequiredService<RefusalLog>().RecordAsync(
-                UsageRecord.Refused(FrontDoor.Of(http.Request.Path), http.RequestId(), key.UserId, key.KeyId, model: null, refused.Status, refused.Code, now));
+                UsageRecord.Refused(FrontDoor.Of(http.Request.Path), http.RequestId(), key.AccountId, key.KeyId, model: null, refused.Status, refused.Code, now, memberId: key.MemberId));
         }
 
         return refused.ToResult();
@@ -77,7 +77,7 @@ public static class RateLimitExtensions
         var http = context.HttpContext;
         var key = http.RequestServices.GetRequiredService<CurrentApiKey>().Key;
         var refusals = http.RequestServices.GetRequiredService<RefusalLog>();
-        if (refusals.Throttled(key.UserId) is not { } retryAfter)
+        if (refusals.Throttled(key.AccountId) is not { } retryAfter)
         {
             return await next(context);
         }
@@ -87,7 +87,7 @@ public static class RateLimitExtensions
         {
             http.RequestServices.GetRequiredService<GatewayMetrics>().Completed("unknown", refused.Status, TimeSpan.Zero, null, 0, 0, 0);
             var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
-            await refusals.RecordAsync(UsageRecord.Refused(FrontDoor.Of(http.Request.Path), http.RequestId(), key.UserId, key.KeyId, model: null, refused.Status, refused.Code, now));
+            await refusals.RecordAsync(UsageRecord.Refused(FrontDoor.Of(http.Request.Path), http.RequestId(), key.AccountId, key.KeyId, model: null, refused.Status, refused.Code, now, memberId: key.MemberId));
         }
 
         return refused.ToResult();

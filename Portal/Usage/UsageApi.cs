@@ -31,7 +31,7 @@ public static class UsageApi
     public static async Task<Results<JsonHttpResult<UsageList>, ApiErrorResult>> ListAsync(
         [AsParameters] UsageQuery query, CurrentApiKey current, UsageQueries usage, ModelCatalog catalog, CancellationToken cancellationToken)
     {
-        var userId = current.Key.UserId;
+        var userId = current.Key.AccountId; // an organization key lists its organization's requests
         var limit = DefaultLimit;
         if (query.Limit is { } text && (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > UsageQueries.MaxPageSize))
         {

@@ -167,7 +167,7 @@ public sealed class UsageQueries(IDbContextFactory<PortalDbContext> dbFactory, C
     public async Task<IReadOnlyList<(string Id, string Name)>> KeysAsync(string userId, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var keys = await db.ApiKeys.Where(k => k.UserId == userId).OrderBy(k => k.Name).ThenBy(k => k.CreatedAt)
+        var keys = await db.ApiKeys.Where(k => k.OrganizationId == userId || (k.UserId == userId && k.OrganizationId == null)).OrderBy(k => k.Name).ThenBy(k => k.CreatedAt)
             .Select(k => new { k.Id, k.Name }).ToListAsync(cancellationToken);
         return keys.Select(k => (k.Id, k.Name)).ToList();
     }

@@ -32,14 +32,14 @@ public static class MessagesApi
     public static async Task HandleAsync(HttpContext http, CurrentApiKey current, ChatBodyReader reader, ChatGateway gateway)
     {
         var key = current.Key;
-        var (body, lease) = await reader.ReadAsync(http.Request, key.UserId);
+        var (body, lease) = await reader.ReadAsync(http.Request, key.AccountId);
         using (lease)
         {
             var requestId = http.RequestId();
             var chat = Translate(body);
             var model = (body.Json as JsonObject)?["model"] is JsonValue name && name.TryGetValue<string>(out var sent) ? sent : "";
             var sink = new MessagesSink(http.Response, "msg_" + requestId, model);
-            await gateway.RunAsync(FrontDoor.Messages, new Payer(key.UserId, key), chat, requestId, sink, http.RequestAborted);
+            await gateway.RunAsync(FrontDoor.Messages, new Payer(key.AccountId, key), chat, requestId, sink, http.RequestAborted);
         }
     }
 
@@ -50,7 +50,7 @@ public static class MessagesApi
     public static async Task CountTokensAsync(HttpContext http, CurrentApiKey current, ChatBodyReader reader, ModelCatalog catalog, IOptions<GatewayOptions> options)
     {
         var key = current.Key;
-        var (body, lease) = await reader.ReadAsync(http.Request, key.UserId);
+        var (body, lease) = await reader.ReadAsync(http.Request, key.AccountId);
         using (lease)
         {
             if (body.Json is JsonObject json)

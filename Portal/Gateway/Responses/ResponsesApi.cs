@@ -26,7 +26,7 @@ public static class ResponsesApi
     public static async Task HandleAsync(HttpContext http, CurrentApiKey current, ChatBodyReader reader, ChatGateway gateway, ModelCatalog catalog, ResponseStore store, TimeProvider time)
     {
         var key = current.Key;
-        var (body, lease) = await reader.ReadAsync(http.Request, key.UserId);
+        var (body, lease) = await reader.ReadAsync(http.Request, key.AccountId);
         using (lease)
         {
             var requestId = http.RequestId();
@@ -47,7 +47,7 @@ public static class ResponsesApi
             var requested = translation.Chat?["model"] is JsonValue m && m.TryGetValue(out string? name) ? name : "";
             var model = (await catalog.CurrentAsync(http.RequestAborted)).Find(requested)?.Id ?? requested;
             var sink = new ResponsesSink(http.Response, responseId, time.GetUtcNow().ToUnixTimeSeconds(), model, translation.Echo);
-            await gateway.RunAsync(FrontDoor.Responses, new Payer(key.UserId, key), chat, requestId, sink, http.RequestAborted);
+            await gateway.RunAsync(FrontDoor.Responses, new Payer(key.AccountId, key), chat, requestId, sink, http.RequestAborted);
             if (storing && sink.Final is { } final && body.Json?["input"] is JsonArray conversation)
             {
                 await store.SaveAsync(key.UserId, responseId, conversation, final);
