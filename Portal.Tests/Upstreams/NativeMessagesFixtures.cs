@@ -59,7 +59,8 @@ public static class NativeMessagesFixtures
         http.Response.ContentType = "text/event-stream";
         foreach (var e in events)
         {
-            await http.Response.WriteAsync($"event: {e["type"]}\ndata: {e.ToJsonString()}\n\n", cancellationToken);
+            // The event line is the fake's own framing: only the data line carries what a test makes up.
+            await http.Response.WriteAsync($"event: {e["type"]!.GetValue<string>().ReplaceLineEndings(" ")}\ndata: {e.ToJsonString()}\n\n", cancellationToken);
             await http.Response.Body.FlushAsync(cancellationToken);
         }
     }

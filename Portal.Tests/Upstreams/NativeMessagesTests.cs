@@ -229,6 +229,65 @@ public sealed class NativeMessagesTests : IDisposable
         await _app.AssertLedgerConsistentAsync();
     }
 
+    [Fact]
+    public async Task AProvidersErrorEventMidStreamEndsTheStreamWithAnErrorEventAndChargesWhatGotThrough()
+    {
+        await using var provider = await FakeUpstream.StartAsync(Stream(
+            MessageStart(input: 25),
+            BlockStart(0, new JsonObject { ["type"] = "text", ["text"] = "" }),
+            BlockDelta(0, new JsonObject { ["type"] = "text_delta", ["text"] = "Half a" }),
+            new JsonObject { ["type"] = "error", ["error"] = new JsonObject { ["type"] = "overloaded_error", ["message"] = "Overloaded" } }));
+        await _app.AddUpstreamAsync("glm-5", provider.BaseUrl, "upstream-glm-5", messagesBaseUrl: provider.MessagesBaseUrl());
+        var account = await _app.CreateApiAccountAsync(credits: 1m);
+
+        var response = await _app.ApiClient(account.Key).PostMessagesAsync("""{"model":"glm-5","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"Hi"}]}""");
+        var stream = await response.Content.ReadAsStringAsync();
+
+        Assert.StartsWith("event: message_start\n", stream);
+        Assert.Contains("\"text\":\"Half a\"", stream);
+        var last = stream.TrimEnd().Split("\n\n")[^1];
+        Assert.StartsWith("event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"api_error\"", last);
+        Assert.Contains("overloaded_error", last);
+        Assert.DoesNotContain("message_stop", stream);
+        var record = await _app.WaitForUsageRecordAsync(account.UserId);
+        Assert.Equal((Provenance.Partial, 25), (record.Provenance, record.PromptTokens));
+        Assert.Equal(Money.FromUsd(1m) - record.CostMicros, await _app.BalanceAsync(account.UserId));
+    }
+
+    [Fact]
+    public async Task AProviderEventWhoseTypeWouldAddLinesToTheStreamIsMalformedAndNotRelayed()
+    {
+        await using var provider = await FakeUpstream.StartAsync(Stream(
+            MessageStart(input: 25),
+            new JsonObject { ["type"] = "ping\ndata: {\"injected\":true}" }));
+        await _app.AddUpstreamAsync("glm-5", provider.BaseUrl, "upstream-glm-5", messagesBaseUrl: provider.MessagesBaseUrl());
+        var account = await _app.CreateApiAccountAsync(credits: 1m);
+
+        var response = await _app.ApiClient(account.Key).PostMessagesAsync("""{"model":"glm-5","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"Hi"}]}""");
+        var stream = await response.Content.ReadAsStringAsync();
+
+        Assert.DoesNotContain("injected", stream);
+        Assert.Contains("The upstream sent a malformed event.", stream);
+        var record = await _app.WaitForUsageRecordAsync(account.UserId);
+        Assert.Equal((502, 0L), (record.Status, record.CostMicros)); // nothing but the head reached the client
+    }
+
+    [Fact]
+    public async Task AProviderThatAnswersAStreamWithOneMessageBecomesEventsTheSdkAssembles()
+    {
+        await using var provider = await FakeUpstream.StartAsync(Reply.Json(WholeMessage()));
+        await _app.AddUpstreamAsync("glm-5", provider.BaseUrl, "upstream-glm-5", messagesBaseUrl: provider.MessagesBaseUrl());
+        var account = await _app.CreateApiAccountAsync(credits: 1m);
+
+        var message = await Anthropic.SseAggregatorExtensions.Aggregate(_app.Anthropic(account.Key).Messages.CreateStreaming(
+            new MessageCreateParams { Model = "glm-5", MaxTokens = 2000, Messages = [new UserMessageParam { Content = "Capital of France?" }] }));
+
+        var thinking = Assert.IsType<ThinkingBlock>(message.Content[0].Value);
+        Assert.Equal(("sig-abc", "Paris", "stop_sequence", "END", 20L), (thinking.Signature, Assert.IsType<TextBlock>(message.Content[1].Value).Text, message.StopReason!.Raw(), message.StopSequence, message.Usage.OutputTokens));
+        var record = await _app.InStoreAsync(db => db.UsageRecords.SingleAsync(r => r.UserId == account.UserId));
+        Assert.Equal((550, 400, 20), (record.PromptTokens, record.CachedTokens, record.CompletionTokens));
+    }
+
     [Theory]
     [InlineData(529, "overloaded_error", 502, 2)] // tried again, then the next upstream (unreachable): Portal's 502
     [InlineData(400, "invalid_request_error", 400, 1)] // the provider's refusal of the request, in its words
