@@ -16,7 +16,8 @@ namespace Portal.Gateway;
 /// usage, so a cut-short reply can be counted), a non-streaming one for one reply (ADR 8); either kind
 /// of answer is read as chunks, so both share one path. Tries the model's upstreams by priority; each gets retries with exponential backoff on connection failure, timeout,
 /// 429 or 5xx — all before the first chunk, so the client never sees a half-reply twice. A provider's
-/// refusal of the request reaches the client in the provider's words (ADR 21).
+/// refusal of the request reaches the client in the provider's words (ADR 21). A Messages request goes to
+/// an upstream's Anthropic Messages endpoint as the client sent it, where the upstream has one (ADR XX).
 /// </summary>
 public sealed partial class HttpUpstream(
     HttpClient http, IDataProtectionProvider protection, GatewayMetrics metrics, UpstreamFailureAlerts alerts, IOptions<GatewayOptions> options,

@@ -26,7 +26,8 @@ internal sealed class NativeMessagesJson
     public UpstreamChunk? ReadEvent(ReadOnlySpan<byte> data, out bool end)
     {
         end = false;
-        using var document = Parse(data);
+        var json = data.ToArray(); // parsed, and kept for the client
+        using var document = Parse(json);
         var root = document.RootElement;
         // The type names the SSE event the client gets: a provider's can't add lines to it.
         var type = TypeOf(root) is { Length: > 0 and <= 64 } named && named.All(c => c is (>= 'a' and <= 'z') or '_')
@@ -60,13 +61,14 @@ internal sealed class NativeMessagesJson
                 break;
         }
 
-        return new UpstreamChunk(Facts(choices), Native: new NativeEvent(type, data.ToArray()));
+        return new UpstreamChunk(Facts(choices), Native: new NativeEvent(type, json));
     }
 
     /// <summary>A non-streamed reply: the whole message.</summary>
     /// <exception cref="JsonException">Not a message (an error object answered with a 200, too).</exception>
-    public UpstreamChunk ReadMessage(ReadOnlySpan<byte> json)
+    public UpstreamChunk ReadMessage(ReadOnlySpan<byte> reply)
     {
+        var json = reply.ToArray();
         using var document = Parse(json);
         var root = document.RootElement;
         if (TypeOf(root) != "message" || !root.TryGetProperty("content"u8, out var content) || content.ValueKind != JsonValueKind.Array)
@@ -87,17 +89,17 @@ internal sealed class NativeMessagesJson
             index++;
         }
 
-        return new UpstreamChunk(Facts(choices), Whole: true, Native: new NativeEvent("message", json.ToArray()));
+        return new UpstreamChunk(Facts(choices), Whole: true, Native: new NativeEvent("message", json));
     }
 
-    private static JsonDocument Parse(ReadOnlySpan<byte> json)
+    private static JsonDocument Parse(byte[] json)
     {
         if (!System.Text.Unicode.Utf8.IsValid(json))
         {
             throw new JsonException("The reply is not UTF-8.");
         }
 
-        var document = JsonDocument.Parse(json.ToArray(), Options);
+        var document = JsonDocument.Parse(json, Options);
         if (document.RootElement.ValueKind != JsonValueKind.Object)
         {
             document.Dispose();
