@@ -6,7 +6,8 @@ namespace Portal.E2E.Tools;
 
 /// <summary>
 /// Not a check: saves what cached-input prices, end users and the playground's response formats changed —
-/// the playground's parameters with a JSON schema (and a structured reply, and a schema it refuses), the
+/// the playground's parameters with a JSON schema (and a structured reply, and a schema it refuses, and the
+/// request as Responses and Messages code), the
 /// model editor's cached-input price, the dashboard filtered by an end user with a request opened — light
 /// and dark, desktop and phone. <c>PORTAL_SCREENSHOTS=/tmp/shots dotnet test Portal.E2E --filter ExtrasScreenshotTool</c>
 /// </summary>
@@ -55,6 +56,19 @@ public sealed class ExtrasScreenshotTool(PortalFixture portal, ITestOutputHelper
         await schema.BlurAsync();
         await Expect(playground.Page.Locator("#schema-text-error")).ToContainTextAsync("not valid JSON");
         await ScreenshotAsync(playground.Page, folder, $"playground-schema-error-{size}");
+
+        // The view-code dialog on the tabs of the other front doors (the schema is valid again first).
+        await schema.FillAsync("{\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\"}}}");
+        await schema.BlurAsync();
+        await playground.ViewCode.ClickAsync();
+        foreach (var (tab, name) in new[] { ("curl (Responses API)", "responses-curl"), ("Python (Anthropic SDK)", "messages-python") })
+        {
+            await playground.CodeTab(tab).ClickAsync();
+            await Expect(playground.CodeTab(tab)).ToHaveAttributeAsync("aria-selected", "true");
+            await ScreenshotAsync(playground.Page, folder, $"playground-code-{name}-{size}", fullPage: false); // the dialog is fixed to the screen
+        }
+
+        await playground.Page.Keyboard.PressAsync("Escape");
     }
 
     private async Task SaveModelEditorAsync(IPage page, string folder, string size)

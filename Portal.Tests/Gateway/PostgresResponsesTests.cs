@@ -29,4 +29,20 @@ public sealed class PostgresResponsesTests : PostgresAppTest
         Assert.Equal((FrontDoor.Responses, cost), (record.Api, record.CostMicros));
         await App.AssertLedgerConsistentAsync();
     }
+
+    [PostgresFact]
+    public async Task AStoredResponseIsContinuedFetchedAndDeletedOnPostgres()
+    {
+        var account = await App.CreateApiAccountAsync(credits: 1m);
+        var client = App.OpenAiResponses(account.Key);
+
+        ResponseResult first = await client.CreateResponseAsync(new CreateResponseOptions("glm-5", [ResponseItem.CreateUserMessageItem("My name is Ada.")]) { MaxOutputTokenCount = 100 });
+        ResponseResult second = await client.CreateResponseAsync(new CreateResponseOptions("glm-5", [ResponseItem.CreateUserMessageItem("What is my name?")]) { PreviousResponseId = first.Id, MaxOutputTokenCount = 100 });
+
+        Assert.True(second.Usage.InputTokenCount > first.Usage.InputTokenCount + first.Usage.OutputTokenCount, "the continued request was not sent the earlier conversation");
+        ResponseResult fetched = await client.GetResponseAsync(second.Id);
+        Assert.Equal(second.GetOutputText(), fetched.GetOutputText());
+        Assert.True((await client.DeleteResponseAsync(first.Id)).Value.Deleted);
+        Assert.Equal([second.Id], await App.InStoreAsync(db => db.StoredResponses.Select(r => r.Id).ToListAsync()));
+    }
 }

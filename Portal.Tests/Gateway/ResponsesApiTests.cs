@@ -223,7 +223,7 @@ public sealed class ResponsesApiTests : IDisposable
         var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
         Assert.Equal(("incomplete", "max_output_tokens"), (body["status"]!.GetValue<string>(), body["incomplete_details"]!["reason"]!.GetValue<string>()));
         Assert.Equal(16, body["usage"]!["output_tokens"]!.GetValue<int>());
-        Assert.False(body["store"]!.GetValue<bool>());
+        Assert.True(body["store"]!.GetValue<bool>()); // kept, as by default (ADR 32)
     }
 
     [Fact]
@@ -250,7 +250,7 @@ public sealed class ResponsesApiTests : IDisposable
         await GatewayFixtures.AssertErrorAsync(await http.PostAsync("/api/v1/responses", Json("""{"model":"glm-5","input":"Hi","max_output_tokens":-5}""")),
             400, "invalid_request_error", "max_output_tokens");
         await GatewayFixtures.AssertErrorAsync(await http.PostAsync("/api/v1/responses", Json("""{"model":"glm-5","input":"Hi","previous_response_id":"resp_1"}""")),
-            400, "unsupported_parameter", "previous_response_id");
+            400, "previous_response_not_found", "previous_response_id");
         await GatewayFixtures.AssertErrorAsync(await http.PostAsync("/api/v1/responses", Json("""{"model":"glm-5"}""")),
             400, "invalid_request_error", "input");
         await GatewayFixtures.AssertErrorAsync(await http.PostAsync("/api/v1/responses", Json("""{"model":"glm-5","input":[{"type":"message","role":"tool","content":"x"}]}""")),

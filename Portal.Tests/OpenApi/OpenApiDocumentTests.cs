@@ -50,7 +50,7 @@ public sealed class OpenApiDocumentTests : IDisposable
         var operations = document["paths"]!.AsObject()
             .SelectMany(path => path.Value!.AsObject().Select(op => $"{op.Key.ToUpperInvariant()} {path.Key}"))
             .Order();
-        Assert.Equal(["GET /credits", "GET /key", "GET /models", "GET /models/{id}", "GET /usage", "POST /chat/completions", "POST /messages", "POST /messages/count_tokens", "POST /responses"], operations);
+        Assert.Equal(["DELETE /responses/{id}", "GET /credits", "GET /key", "GET /models", "GET /models/{id}", "GET /responses/{id}", "GET /usage", "POST /chat/completions", "POST /messages", "POST /messages/count_tokens", "POST /responses"], operations);
 
         var bearer = document["components"]!["securitySchemes"]!["bearer"]!;
         Assert.Equal(("http", "bearer"), (bearer["type"]!.GetValue<string>(), bearer["scheme"]!.GetValue<string>()));
@@ -219,7 +219,15 @@ public sealed class OpenApiDocumentTests : IDisposable
             return await contract.AssertReplyMatchesAsync(response, "post", "/responses");
         }
 
-        Assert.Contains("\"object\":\"response\"", await Post("""{"model":"glm-5","input":"Hello","max_output_tokens":20}""", HttpStatusCode.OK));
+        var created = await Post("""{"model":"glm-5","input":"Hello","max_output_tokens":20}""", HttpStatusCode.OK);
+        Assert.Contains("\"object\":\"response\"", created);
+        // Stored (ADR 32): fetched and deleted as the document says, then not found.
+        var id = JsonNode.Parse(created)!["id"]!.GetValue<string>();
+        Assert.Equal(created, await contract.AssertReplyMatchesAsync(await client.GetAsync($"/api/v1/responses/{id}"), "get", "/responses/{id}"));
+        Assert.Contains("\"deleted\":true", await contract.AssertReplyMatchesAsync(await client.DeleteAsync($"/api/v1/responses/{id}"), "delete", "/responses/{id}"));
+        var gone = await client.GetAsync($"/api/v1/responses/{id}");
+        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        await contract.AssertReplyMatchesAsync(gone, "get", "/responses/{id}");
         Assert.Contains("\"function_call\"", await Post("""
             {"model":"glm-5","input":"Weather?","tools":[{"type":"function","name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}],"tool_choice":"required"}
             """, HttpStatusCode.OK));

@@ -83,6 +83,7 @@ public sealed class AuthorizationTests : IDisposable
         ["/api/v1/messages"] = (Access.ApiKey, "/api/v1/messages"),
         ["/api/v1/messages/count_tokens"] = (Access.ApiKey, "/api/v1/messages/count_tokens"),
         ["/api/v1/responses"] = (Access.ApiKey, "/api/v1/responses"),
+        ["/api/v1/responses/{id}"] = (Access.ApiKey, "/api/v1/responses/resp_0"),
         ["/api/v1/openapi.json"] = (Access.Public, "/api/v1/openapi.json"),
     };
 

@@ -36,6 +36,7 @@ public abstract class PortalDbContext(DbContextOptions options) : IdentityDbCont
     public DbSet<UserSession> UserSessions => Set<UserSession>();
     public DbSet<CodeBatch> CodeBatches => Set<CodeBatch>();
     public DbSet<RedemptionCode> RedemptionCodes => Set<RedemptionCode>();
+    public DbSet<Gateway.Responses.StoredResponse> StoredResponses => Set<Gateway.Responses.StoredResponse>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

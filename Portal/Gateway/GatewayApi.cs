@@ -53,6 +53,13 @@ public static class GatewayApi
             .WithName("createResponse").WithTags("Responses").WithSummary("Generate a response (the OpenAI Responses API), whole or streamed")
             .Produces(200).WithApiErrors(400, 402, 403, 404, 408, 413, 415, 502, 504)
             .AddOpenApiOperationTransformer(Responses.ResponsesOpenApi.DescribeAsync);
+        api.MapGet("/responses/{id}", Responses.ResponsesApi.GetAsync)
+            .WithName("getResponse").WithTags("Responses").WithSummary("A stored response, as it was sent")
+            .Produces(200).WithApiErrors(404)
+            .AddOpenApiOperationTransformer(Responses.ResponsesOpenApi.DescribeStoredAsync);
+        api.MapDelete("/responses/{id}", Responses.ResponsesApi.DeleteAsync)
+            .WithName("deleteResponse").WithTags("Responses").WithSummary("Delete a stored response")
+            .Produces<Responses.ResponsesApi.DeletedResponse>().WithApiErrors(404);
         endpoints.MapGatewayOpenApi();
 
         return endpoints;

@@ -24,6 +24,9 @@ public static class GatewayExtensions
             // biggest cost on the hot path); HttpUpstream logs the failures that matter itself.
             .RemoveAllLoggers();
         builder.Services.AddSingleton<ChatGateway>();
+        // The Responses API's stored responses, per account and bounded (ADR 32).
+        builder.Services.AddOptions<Responses.ResponsesOptions>().BindConfiguration(Responses.ResponsesOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<Responses.ResponseStore>();
         builder.Services.AddSingleton<BodyBudget>();                  // large bodies held at once (ADR 15)
         builder.Services.AddSingleton<ChatBodyReader>();
         // Refusals recorded in bounded volume, and the per-account throttle of accounts refused too often.

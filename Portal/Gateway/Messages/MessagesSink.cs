@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -22,6 +21,7 @@ public sealed class MessagesSink(HttpResponse response, string id, string model)
         ToolUse,
     }
 
+    private readonly SseWriter _sse = new(response);
     private bool _messageStarted;
     private Block _block;
     private int _blockIndex = -1;
@@ -171,7 +171,7 @@ public sealed class MessagesSink(HttpResponse response, string id, string model)
                 return;
             default:
                 await StartAsync(cancellationToken);
-                await WriteAsync(native.Type, native.Json, cancellationToken);
+                await _sse.WriteEventAsync(native.Type, native.Json, cancellationToken);
                 return;
         }
     }
@@ -234,7 +234,7 @@ public sealed class MessagesSink(HttpResponse response, string id, string model)
 
         try
         {
-            await WriteAsync("error", MessagesErrors.Envelope(error), CancellationToken.None);
+            await _sse.WriteEventAsync("error", MessagesErrors.Envelope(error), CancellationToken.None);
         }
         catch (IOException)
         {
@@ -246,10 +246,7 @@ public sealed class MessagesSink(HttpResponse response, string id, string model)
     {
         if (!Started)
         {
-            response.ContentType = "text/event-stream; charset=utf-8";
-            response.Headers.CacheControl = "no-cache";
-            response.Headers["X-Accel-Buffering"] = "no"; // nginx: relay, don't buffer
-            await response.StartAsync(cancellationToken);
+            await _sse.StartAsync(cancellationToken);
         }
 
         if (!_messageStarted)
@@ -287,16 +284,5 @@ public sealed class MessagesSink(HttpResponse response, string id, string model)
     }
 
     private Task WriteEventAsync(string name, JsonObject data, CancellationToken cancellationToken) =>
-        WriteAsync(name, JsonSerializer.SerializeToUtf8Bytes(data, Wire.Json), cancellationToken);
-
-    private async Task WriteAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
-    {
-        var writer = response.BodyWriter;
-        writer.Write("event: "u8);
-        writer.Write(System.Text.Encoding.UTF8.GetBytes(name));
-        writer.Write("\ndata: "u8);
-        writer.Write(data.Span);
-        writer.Write("\n\n"u8);
-        await writer.FlushAsync(cancellationToken);
-    }
+        _sse.WriteEventAsync(name, JsonSerializer.SerializeToUtf8Bytes(data, Wire.Json), cancellationToken);
 }

@@ -60,6 +60,17 @@ public static class ResponsesOpenApi
         return Task.CompletedTask;
     }
 
+    /// <summary><c>GET /responses/{id}</c>: the stored Response object, as <see cref="DescribeAsync"/> describes it.</summary>
+    internal static Task DescribeStoredAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        var document = context.Document ?? throw new InvalidOperationException("The operation has no document.");
+        document.AddComponent(ResponseSchemaId, ResponseSchema());
+        var ok = (OpenApiResponse)operation.Responses!["200"];
+        ok.Description = "The Response object as it was sent when it finished.";
+        ok.Content = new Dictionary<string, OpenApiMediaType> { [JsonType] = new() { Schema = new OpenApiSchemaReference(ResponseSchemaId, document) } };
+        return Task.CompletedTask;
+    }
+
     private static OpenApiSchema RequestSchema() => new()
     {
         Type = JsonSchemaType.Object,
@@ -108,8 +119,8 @@ public static class ResponsesOpenApi
             ["safety_identifier"] = Typed(JsonSchemaType.String, "Same as `user`, and wins over it."),
             ["metadata"] = Typed(JsonSchemaType.Object, "Up to 16 string values, echoed in the Response."),
             ["stream"] = Typed(JsonSchemaType.Boolean, "Stream the Response as server-sent events."),
-            ["store"] = Typed(JsonSchemaType.Boolean, "Accepted; Portal stores no responses, and says `store: false`."),
-            ["previous_response_id"] = new OpenApiSchema { Type = JsonSchemaType.Null, Description = "Not supported (a 400): send the whole conversation in `input`." },
+            ["store"] = Typed(JsonSchemaType.Boolean, "Keep the finished Response for `GET /responses/{id}` and `previous_response_id` (default true); kept for the account only, for `Responses:KeepDays` (30), within its allowance."),
+            ["previous_response_id"] = Typed(JsonSchemaType.String, "Continue a stored Response: its input and output go before this `input` (its `instructions` do not). Unknown, deleted, expired or another account's: 400 `previous_response_not_found`."),
         },
     };
 
@@ -152,9 +163,9 @@ public static class ResponsesOpenApi
             ["instructions"] = Typed(JsonSchemaType.String, null),
             ["max_output_tokens"] = Typed(JsonSchemaType.Integer, null),
             ["parallel_tool_calls"] = Typed(JsonSchemaType.Boolean, null),
-            ["previous_response_id"] = new OpenApiSchema { Type = JsonSchemaType.Null },
+            ["previous_response_id"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null },
             ["reasoning"] = Typed(JsonSchemaType.Object, "`effort`, `summary` as requested."),
-            ["store"] = new OpenApiSchema { Type = JsonSchemaType.Boolean, Description = "Always false: Portal stores no responses." },
+            ["store"] = new OpenApiSchema { Type = JsonSchemaType.Boolean, Description = "Whether Portal keeps this Response (false when asked not to, or when the operator keeps none)." },
             ["temperature"] = Typed(JsonSchemaType.Number, null),
             ["text"] = Typed(JsonSchemaType.Object, "`format` as requested."),
             ["tool_choice"] = new OpenApiSchema { Description = "As requested." },

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -17,8 +16,8 @@ namespace Portal.Gateway.Responses;
 public sealed class ResponsesSink(HttpResponse response, string responseId, long createdAt, string model, JsonObject echo) : ICompletionSink
 {
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = Wire.Json.Encoder };
-    private static readonly byte[] KeepAlive = ": keep-alive\n\n"u8.ToArray();
 
+    private readonly SseWriter _sse = new(response);
     private readonly List<ResponseOutputItem> _output = [];
     private readonly Dictionary<int, ResponseOutputItem> _calls = []; // by the chat tool call's index
     private readonly string _idBase = responseId["resp_".Length..];
@@ -28,6 +27,9 @@ public sealed class ResponsesSink(HttpResponse response, string responseId, long
     private ChatUsage? _usage;
 
     public bool Started => response.HasStarted;
+
+    /// <summary>The finished Response as the client got it whole (completed or incomplete); null if it failed or the client left.</summary>
+    public JsonObject? Final { get; private set; }
 
     public async Task ChunkAsync(ChatChunk chunk, ReadOnlyMemory<byte> json, CancellationToken cancellationToken)
     {
@@ -92,13 +94,13 @@ public sealed class ResponsesSink(HttpResponse response, string responseId, long
             _finishReason = choice.FinishReason ?? _finishReason;
         }
 
-        await response.BodyWriter.FlushAsync(cancellationToken);
+        await _sse.FlushAsync(cancellationToken);
     }
 
     public async Task KeepAliveAsync(CancellationToken cancellationToken)
     {
         await StartAsync(cancellationToken);
-        await response.BodyWriter.WriteAsync(KeepAlive, cancellationToken);
+        await _sse.WriteKeepAliveAsync(cancellationToken);
     }
 
     public async Task DoneAsync(CancellationToken cancellationToken)
@@ -109,7 +111,8 @@ public sealed class ResponsesSink(HttpResponse response, string responseId, long
         var final = ResponseObject.Build(responseId, createdAt, model, echo, status, Items(),
             _usage is null ? null : ResponseObject.Usage(_usage), reason);
         Write(status == "completed" ? "response.completed" : "response.incomplete", new JsonObject { ["response"] = final });
-        await response.BodyWriter.FlushAsync(cancellationToken);
+        await _sse.FlushAsync(cancellationToken);
+        Final = final;
     }
 
     public async Task CompletionAsync(ReadOnlyMemory<byte> json, CancellationToken cancellationToken)
@@ -119,6 +122,7 @@ public sealed class ResponsesSink(HttpResponse response, string responseId, long
         response.ContentType = "application/json; charset=utf-8";
         response.ContentLength = bytes.Length;
         await response.Body.WriteAsync(bytes, cancellationToken);
+        Final = converted;
     }
 
     public async Task ErrorAsync(ApiError error)
@@ -135,7 +139,7 @@ public sealed class ResponsesSink(HttpResponse response, string responseId, long
             Close("incomplete");
             Write("error", new JsonObject { ["code"] = error.Relayed ? error.RelayedCode : error.Code, ["message"] = error.Message, ["param"] = error.Param });
             Write("response.failed", new JsonObject { ["response"] = ResponseObject.Build(responseId, createdAt, model, echo, "failed", Items(), error: error) });
-            await response.BodyWriter.FlushAsync(CancellationToken.None);
+            await _sse.FlushAsync(CancellationToken.None);
         }
         catch (IOException)
         {
@@ -150,10 +154,7 @@ public sealed class ResponsesSink(HttpResponse response, string responseId, long
             return;
         }
 
-        response.ContentType = "text/event-stream; charset=utf-8";
-        response.Headers.CacheControl = "no-cache";
-        response.Headers["X-Accel-Buffering"] = "no"; // nginx: relay, don't buffer
-        await response.StartAsync(cancellationToken);
+        await _sse.StartAsync(cancellationToken);
         var begun = ResponseObject.Build(responseId, createdAt, model, echo, "in_progress", []);
         Write("response.created", new JsonObject { ["response"] = begun });
         Write("response.in_progress", new JsonObject { ["response"] = begun.DeepClone() });
@@ -238,11 +239,7 @@ public sealed class ResponsesSink(HttpResponse response, string responseId, long
     /// <summary>One event: <c>event:</c> its type, <c>data:</c> its JSON with <c>type</c> and <c>sequence_number</c> first. Flushed by the caller.</summary>
     private void Write(string type, JsonObject payload)
     {
-        var writer = response.BodyWriter;
-        writer.Write("event: "u8);
-        writer.Write(System.Text.Encoding.UTF8.GetBytes(type));
-        writer.Write("\ndata: "u8);
-        using (var json = new Utf8JsonWriter(writer, WriterOptions))
+        using (var json = new Utf8JsonWriter(_sse.BeginEvent(type), WriterOptions))
         {
             json.WriteStartObject();
             json.WriteString("type", type);
@@ -263,6 +260,6 @@ public sealed class ResponsesSink(HttpResponse response, string responseId, long
             json.WriteEndObject();
         }
 
-        writer.Write("\n\n"u8);
+        _sse.EndEvent();
     }
 }

@@ -8,7 +8,8 @@ namespace Portal.Gateway.Responses;
 /// or why it could not be translated (ADR "the OpenAI Responses API as a translation onto chat completions").
 /// </summary>
 /// <param name="Echo">The Response object's members that repeat the request, written into every Response Portal sends.</param>
-public sealed record ResponsesTranslation(JsonObject? Chat, JsonObject Echo, bool Stream, ApiError? Error)
+/// <param name="Store">Whether the client wants the Response kept (<c>store</c>, true unless it says false; ADR 32).</param>
+public sealed record ResponsesTranslation(JsonObject? Chat, JsonObject Echo, bool Stream, ApiError? Error, bool Store = false)
 {
     public static ResponsesTranslation Refused(ApiError error) => new(null, [], false, error);
 }

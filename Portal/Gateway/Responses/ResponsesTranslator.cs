@@ -13,10 +13,9 @@ namespace Portal.Gateway.Responses;
 /// </summary>
 public static class ResponsesTranslator
 {
-    /// <summary>Members that need a stored response or a hosted service Portal does not have: refused by name.</summary>
+    /// <summary>Members that need state or a hosted service Portal does not have: refused by name.</summary>
     private static readonly Dictionary<string, string> Unsupported = new()
     {
-        ["previous_response_id"] = "Portal does not store responses: send the whole conversation in 'input' (with 'store': false, as Codex does).",
         ["conversation"] = "Portal does not keep conversations: send the whole conversation in 'input'.",
         ["prompt"] = "Portal has no stored prompt templates: send 'instructions' and 'input'.",
         ["background"] = "Portal does not run responses in the background: send 'stream': true for a long reply.",
@@ -125,7 +124,7 @@ public static class ResponsesTranslator
 
         var metadata = Metadata(body);
         var stream = OptionalBool(body, "stream") ?? false;
-        OptionalBool(body, "store"); // accepted; Portal keeps nothing, and every Response says "store": false
+        var store = OptionalBool(body, "store") ?? true; // OpenAI's default
         chat["stream"] = stream;
         if (stream)
         {
@@ -137,9 +136,9 @@ public static class ResponsesTranslator
             ["instructions"] = instructions,
             ["max_output_tokens"] = maxOutput,
             ["parallel_tool_calls"] = OptionalBool(body, "parallel_tool_calls") ?? true,
-            ["previous_response_id"] = null,
+            ["previous_response_id"] = OptionalString(body, "previous_response_id"), // its conversation is already in 'input' (ResponseHistory)
             ["reasoning"] = new JsonObject { ["effort"] = reasoning?["effort"]?.DeepClone(), ["summary"] = reasoning?["summary"]?.DeepClone() },
-            ["store"] = false,
+            ["store"] = store, // the API says false when it will not keep it
             ["temperature"] = body["temperature"]?.DeepClone() ?? 1,
             ["text"] = text,
             ["tool_choice"] = body["tool_choice"]?.DeepClone() ?? "auto",
@@ -150,7 +149,7 @@ public static class ResponsesTranslator
             ["safety_identifier"] = OptionalString(body, "safety_identifier"),
             ["metadata"] = metadata,
         };
-        return new ResponsesTranslation(chat, echo, stream, null);
+        return new ResponsesTranslation(chat, echo, stream, null, store);
     }
 
     /// <summary><c>input</c>: a string (one user message) or items — messages, function calls and their outputs — into chat messages.</summary>

@@ -2,9 +2,10 @@
 
 It offers the part of the SDK that the docs' Python examples use --
 ``OpenAI(api_key=..., base_url=...).chat.completions.create(**params)``, whole or streamed, and
-``.responses.create(**params)`` -- and sends the request the real SDK sends: ``POST
-{base_url}/chat/completions`` (or ``/responses``) with the keyword arguments as the JSON body and
-the key as a bearer token. Replies are read with attribute access, as the SDK's models are (a
+``.responses.create(**params)``, ``.responses.retrieve(id)`` and ``.responses.delete(id)`` -- and
+sends the request the real SDK sends: ``POST {base_url}/chat/completions`` (or ``/responses``) with
+the keyword arguments as the JSON body, ``GET``/``DELETE {base_url}/responses/{id}``, and the key as
+a bearer token. Replies are read with attribute access, as the SDK's models are (a
 missing field reads as None), and can be sent back in ``messages``; a Response has the SDK's
 ``output_text``, its messages' text joined.
 """
@@ -45,23 +46,26 @@ class _Completions:
         self._client = client
 
     def create(self, **params):
-        request = urllib.request.Request(
-            self._client.base_url.rstrip("/") + self.path,
-            data=json.dumps(params).encode("utf-8"),
-            headers={
-                "Authorization": f"Bearer {self._client.api_key}",
-                "Content-Type": "application/json",
-            },
-            method="POST",
-        )
-        try:
-            response = urllib.request.urlopen(request, timeout=120)
-        except urllib.error.HTTPError as error:
-            raise APIError(error.code, error.read().decode("utf-8")) from None
+        response = self._send("POST", self.path, params)
         if params.get("stream"):
             return _events(response)
         with response:
             return self._reply(_wrap(json.load(response)))
+
+    def _send(self, method, path, params=None):
+        headers = {"Authorization": f"Bearer {self._client.api_key}"}
+        if params is not None:
+            headers["Content-Type"] = "application/json"
+        request = urllib.request.Request(
+            self._client.base_url.rstrip("/") + path,
+            data=None if params is None else json.dumps(params).encode("utf-8"),
+            headers=headers,
+            method=method,
+        )
+        try:
+            return urllib.request.urlopen(request, timeout=120)
+        except urllib.error.HTTPError as error:
+            raise APIError(error.code, error.read().decode("utf-8")) from None
 
     def _reply(self, body):
         return body
@@ -69,6 +73,14 @@ class _Completions:
 
 class _Responses(_Completions):
     path = "/responses"
+
+    def retrieve(self, response_id):
+        with self._send("GET", f"{self.path}/{response_id}") as response:
+            return self._reply(_wrap(json.load(response)))
+
+    def delete(self, response_id):
+        with self._send("DELETE", f"{self.path}/{response_id}") as response:
+            return _wrap(json.load(response))
 
     def _reply(self, body):
         body["output_text"] = "".join(
