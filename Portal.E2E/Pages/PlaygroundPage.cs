@@ -20,9 +20,11 @@ public sealed class PlaygroundPage(IPage page) : BasePage(page)
     public ILocator Thinking => Page.GetByRole(AriaRole.Switch, new() { Name = "Thinking" });
     public ILocator ViewCode => Page.GetByRole(AriaRole.Button, new() { Name = "View code" });
 
-    /// <summary>The "View code" dialog, a MudDialog with a tab per language.</summary>
+    /// <summary>The "View code" dialog, a MudDialog with a choice of API and a tab per language.</summary>
     public ILocator CodeDialog => Page.GetByRole(AriaRole.Dialog, new() { Name = "This request as code" });
     public ILocator CodeSample => CodeDialog.GetByTestId("code-sample");
+    /// <summary>The API the dialog shows the request for (a MudToggleGroup above the language tabs).</summary>
+    public ILocator CodeApi(string api) => CodeDialog.GetByRole(AriaRole.Group, new() { Name = "API" }).GetByRole(AriaRole.Checkbox, new() { Name = api, Exact = true }); // MudToggleItem: role checkbox
     public ILocator CodeTab(string language) => CodeDialog.GetByRole(AriaRole.Tab, new() { Name = language, Exact = true });
 
     /// <summary>Opens the model list (a MudSelect) and picks <paramref name="id"/>.</summary>

@@ -61,8 +61,9 @@ public sealed class ExtrasScreenshotTool(PortalFixture portal, ITestOutputHelper
         await schema.FillAsync("{\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\"}}}");
         await schema.BlurAsync();
         await playground.ViewCode.ClickAsync();
-        foreach (var (tab, name) in new[] { ("curl (Responses API)", "responses-curl"), ("Python (Anthropic SDK)", "messages-python") })
+        foreach (var (api, tab, name) in new[] { ("Responses", "curl", "responses-curl"), ("Messages", "Python (Anthropic SDK)", "messages-python") })
         {
+            await playground.CodeApi(api).ClickAsync();
             await playground.CodeTab(tab).ClickAsync();
             await Expect(playground.CodeTab(tab)).ToHaveAttributeAsync("aria-selected", "true");
             await ScreenshotAsync(playground.Page, folder, $"playground-code-{name}-{size}", fullPage: false); // the dialog is fixed to the screen

@@ -121,6 +121,14 @@ public sealed class PlaygroundComponentTests : ComponentTestBase
         Assert.StartsWith("curl http://localhost/api/v1/chat/completions", dialogs.Find("[data-testid=code-sample]").TextContent);
         dialogs.FindAll(".mud-tab").Single(t => t.TextContent.Trim() == "Python").Click();
         Assert.Contains("from openai import OpenAI", dialogs.Find("[data-testid=code-sample]").TextContent);
+        Assert.Equal(["curl", "Python", "JavaScript", "C#"], dialogs.FindAll(".mud-tab").Select(t => t.TextContent.Trim()));
+
+        // Another API: its own languages, the first one shown.
+        dialogs.Find("[aria-label=API]").QuerySelectorAll("button").Single(b => b.TextContent.Trim() == "Messages").Click();
+        Assert.Equal(["curl", "Python (Anthropic SDK)"], dialogs.FindAll(".mud-tab").Select(t => t.TextContent.Trim()));
+        Assert.StartsWith("curl http://localhost/api/v1/messages", dialogs.Find("[data-testid=code-sample]").TextContent);
+        dialogs.Find("[aria-label=API]").QuerySelectorAll("button").Single(b => b.TextContent.Trim() == "Chat Completions").Click();
+        dialogs.FindAll(".mud-tab").Single(t => t.TextContent.Trim() == "Python").Click();
 
         dialogs.Find("[data-testid=copy-code]").Click();
 

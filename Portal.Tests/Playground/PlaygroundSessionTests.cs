@@ -75,7 +75,9 @@ public sealed class PlaygroundSessionTests
 
         var samples = CodeSamples.For(body, "http://portal.test/");
 
-        Assert.Equal(["curl", "Python", "JavaScript", "C#", "curl (Responses API)", "Python (Responses API)", "curl (Messages API)", "Python (Anthropic SDK)"], samples.Select(s => s.Label));
+        Assert.Equal(
+            ["Chat Completions: curl", "Chat Completions: Python", "Chat Completions: JavaScript", "Chat Completions: C#", "Responses: curl", "Responses: Python", "Messages: curl", "Messages: Python (Anthropic SDK)"],
+            samples.Select(s => $"{s.Api}: {s.Label}"));
         Assert.All(samples.Take(7), s => Assert.Contains("http://portal.test/api/v1", s.Code));
         Assert.Contains("base_url=\"http://portal.test/api\"", samples[7].Code);
         Assert.All(samples, s => Assert.Contains(CodeSamples.KeyVariable, s.Code));

@@ -32,7 +32,7 @@ public static class AdminCli
           set-role    --email E --role Admin|User        make an account an admin, or not
           list-users                                     list accounts with their role
           grant-credits --email E --amount USD --reason R  add credits (negative USD deducts)
-          create-key  --email E --name N [--rate-limit RPM] [--spend-cap USD] [--budget USD --budget-period day|week|month]
+          create-key  --email E --name N [--rate-limit RPM] [--tokens-per-minute TPM] [--spend-cap USD] [--budget USD --budget-period day|week|month]
                       [--models a,b] [--expires-days D]
                                                          create an API key; prints it once
           revoke-key  --id KEY_ID                        revoke a key (ids: list-keys)
@@ -271,6 +271,12 @@ public static class AdminCli
         var name = options.Required("name");
         var rateLimit = options.OptionalInt("rate-limit", KeyForm.MinRateLimit, sp.GetRequiredService<IOptions<ApiKeyOptions>>().Value.MaxRequestsPerMinute);
         var spendCap = options.OptionalUsd("spend-cap");
+        int? tokensPerMinute = null;
+        if (options.Optional("tokens-per-minute") is { } tpm && !KeyForm.TryParseTokensPerMinute(tpm, out tokensPerMinute, out var tpmError))
+        {
+            throw new CliUsageException($"--tokens-per-minute: {tpmError}");
+        }
+
         var models = options.Optional("models")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var expiresDays = options.OptionalInt("expires-days", 1, 3650);
         var budget = options.OptionalUsd("budget");
@@ -305,7 +311,7 @@ public static class AdminCli
 
         var now = sp.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
         var (key, plaintext) = await sp.GetRequiredService<ApiKeyService>().CreateAsync(user.Id,
-            new NewApiKey(name, expiresDays is { } d ? now.AddDays(d) : null, spendCap, models, rateLimit, keyBudget));
+            new NewApiKey(name, expiresDays is { } d ? now.AddDays(d) : null, spendCap, models, rateLimit, keyBudget, tokensPerMinute));
         stderr.WriteLine($"Created key '{key.Name}' (id {key.Id}) for {user.Email}. It is shown once; store it now:");
         stdout.WriteLine(plaintext);
         return Ok;

@@ -32,6 +32,8 @@ public sealed class ModelForm
     public string FilePartTokens { get; set; } = MediaDefaults.OtherPartTokens.ToString(CultureInfo.InvariantCulture);
     public string AudioPartTokens { get; set; } = MediaDefaults.OtherPartTokens.ToString(CultureInfo.InvariantCulture);
     public string VideoPartTokens { get; set; } = MediaDefaults.OtherPartTokens.ToString(CultureInfo.InvariantCulture);
+    /// <summary>Blank: keys without their own limit are not limited in tokens per minute on this model (ADR 33).</summary>
+    public string TokensPerMinute { get; set; } = "";
     public bool Enabled { get; set; } = true;
 }
 
@@ -75,6 +77,7 @@ public sealed partial class CatalogAdmin(IDbContextFactory<PortalDbContext> dbFa
             FilePartTokens = m.FilePartTokens.ToString(CultureInfo.InvariantCulture),
             AudioPartTokens = m.AudioPartTokens.ToString(CultureInfo.InvariantCulture),
             VideoPartTokens = m.VideoPartTokens.ToString(CultureInfo.InvariantCulture),
+            TokensPerMinute = m.TokensPerMinute is { } tpm ? tpm.ToString(CultureInfo.InvariantCulture) : "",
             Enabled = m.Enabled,
         };
     }
@@ -87,6 +90,10 @@ public sealed partial class CatalogAdmin(IDbContextFactory<PortalDbContext> dbFa
         var aliases = SplitAliases(form.Aliases);
         var errors = Validate(form, id, aliases, out var limits, out var prices);
         var media = MediaBounds(form, errors);
+        if (!ApiKeys.KeyForm.TryParseTokensPerMinute(form.TokensPerMinute.Replace(",", "", StringComparison.Ordinal), out var tokensPerMinute, out var tpmError))
+        {
+            errors[nameof(ModelForm.TokensPerMinute)] = tpmError.Replace("each model's default", "no limit", StringComparison.Ordinal);
+        }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -139,6 +146,7 @@ public sealed partial class CatalogAdmin(IDbContextFactory<PortalDbContext> dbFa
         (model.MaxOutputTokens, model.ContextLength) = limits;
         (model.InputPriceMicros, model.OutputPriceMicros, model.CachedInputPriceMicros) = prices;
         (model.ImagePartTokens, model.FilePartTokens, model.AudioPartTokens, model.VideoPartTokens) = media;
+        model.TokensPerMinute = tokensPerMinute;
         model.Enabled = form.Enabled;
         await db.SaveChangesAsync(cancellationToken);
 
@@ -284,6 +292,7 @@ public sealed partial class CatalogAdmin(IDbContextFactory<PortalDbContext> dbFa
         ["filePartTokens"] = m.FilePartTokens,
         ["audioPartTokens"] = m.AudioPartTokens,
         ["videoPartTokens"] = m.VideoPartTokens,
+        ["tokensPerMinute"] = m.TokensPerMinute is { } tpm ? (object)tpm : "no limit",
         ["enabled"] = m.Enabled,
     };
 

@@ -38,6 +38,8 @@ public sealed class ApiKey
     public string AllowedModels { get; set; } = "";
     /// <summary>Requests per minute; null = the configured default.</summary>
     public int? RateLimitPerMinute { get; set; }
+    /// <summary>Tokens per minute on each model; null = each model's default (ADR 33).</summary>
+    public int? TokensPerMinute { get; set; }
 
     /// <summary>What a user may see of the key: <c>sk-portal-AbCd…wxyz</c>.</summary>
     public string Masked() => $"{Prefix}…{Last4}";

@@ -74,6 +74,7 @@ public sealed class ApiKeyResolver(IDbContextFactory<PortalDbContext> dbFactory,
             found!.EmailConfirmed, key.Budget)
         {
             Paused = key.PausedAt is not null,
+            TokensPerMinute = key.TokensPerMinute,
         };
     }
 }

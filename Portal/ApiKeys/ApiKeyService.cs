@@ -7,7 +7,7 @@ using Portal.Data;
 namespace Portal.ApiKeys;
 
 public sealed record NewApiKey(string Name, DateTime? ExpiresAt = null, long? SpendCapMicros = null,
-    IReadOnlyList<string>? AllowedModels = null, int? RateLimitPerMinute = null, KeyBudget? Budget = null);
+    IReadOnlyList<string>? AllowedModels = null, int? RateLimitPerMinute = null, KeyBudget? Budget = null, int? TokensPerMinute = null);
 
 public sealed record KeyPage(IReadOnlyList<ApiKey> Keys, int Total);
 
@@ -38,6 +38,12 @@ public sealed class ApiKeyService(IDbContextFactory<PortalDbContext> dbFactory, 
                 $"A key's request limit must be from {KeyForm.MinRateLimit} to {ceiling} per minute (ApiKeys:MaxRequestsPerMinute).");
         }
 
+        if (request.TokensPerMinute is { } tokens && tokens is < 1 or > RateLimits.TokenLimits.Max)
+        {
+            throw new ArgumentOutOfRangeException(nameof(request), tokens,
+                $"A key's tokens-per-minute limit must be from 1 to {RateLimits.TokenLimits.Max}.");
+        }
+
         var plaintext = KeyPrefix + RandomNumberGenerator.GetString(Base62, RandomLength);
         var key = new ApiKey
         {
@@ -52,6 +58,7 @@ public sealed class ApiKeyService(IDbContextFactory<PortalDbContext> dbFactory, 
             SpendCapMicros = request.SpendCapMicros,
             AllowedModels = string.Join(',', request.AllowedModels ?? []),
             RateLimitPerMinute = request.RateLimitPerMinute,
+            TokensPerMinute = request.TokensPerMinute,
             BudgetPeriod = request.Budget?.Period ?? BudgetPeriod.None,
             BudgetMicros = request.Budget?.AmountMicros,
         };

@@ -22,5 +22,8 @@ public sealed record AuthenticatedKey(
     /// <summary>The owner paused the key: it is known, but refused until resumed.</summary>
     public bool Paused { get; init; }
 
+    /// <summary>The key's own tokens-per-minute limit on each model; null: each model's default applies (ADR 33).</summary>
+    public int? TokensPerMinute { get; init; }
+
     public bool MayUse(string modelId) => AllowedModels.Count == 0 || AllowedModels.Contains(modelId);
 }

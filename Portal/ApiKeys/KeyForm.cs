@@ -25,6 +25,9 @@ public sealed class KeyForm(int maxRateLimit)
 
     public string RateLimit { get; set; } = "";
 
+    /// <summary>Tokens per minute on each model, as typed; empty: each model's default (ADR 33).</summary>
+    public string TokensPerMinute { get; set; } = "";
+
     /// <summary>The budget that resets, USD per <see cref="BudgetPeriod"/>, as typed; empty: none (ADR 29).</summary>
     public string Budget { get; set; } = "";
 
@@ -64,6 +67,11 @@ public sealed class KeyForm(int maxRateLimit)
             errors[nameof(RateLimit)] = rateError;
         }
 
+        if (!TryParseTokensPerMinute(TokensPerMinute, out _, out var tokensError))
+        {
+            errors[nameof(TokensPerMinute)] = tokensError;
+        }
+
         if (!TryParseUsd(Budget, "budget", out _, out var budgetError))
         {
             errors[nameof(Budget)] = budgetError;
@@ -79,7 +87,8 @@ public sealed class KeyForm(int maxRateLimit)
     /// <summary>The request to create the key; only call once <see cref="Check"/> found nothing wrong.</summary>
     public NewApiKey ToRequest()
     {
-        if (!TryParseSpendCap(out var cap, out _) || !TryParseRateLimit(out var rate, out _) || !TryParseUsd(Budget, "budget", out var budget, out _))
+        if (!TryParseSpendCap(out var cap, out _) || !TryParseRateLimit(out var rate, out _) || !TryParseUsd(Budget, "budget", out var budget, out _)
+            || !TryParseTokensPerMinute(TokensPerMinute, out var tokens, out _))
         {
             throw new InvalidOperationException("The form was not checked before use.");
         }
@@ -90,7 +99,8 @@ public sealed class KeyForm(int maxRateLimit)
             cap,
             Models.Count == 0 ? null : Models.Order(StringComparer.Ordinal).ToList(),
             rate,
-            budget is { } amount ? new KeyBudget(BudgetPeriod, amount) : null);
+            budget is { } amount ? new KeyBudget(BudgetPeriod, amount) : null,
+            tokens);
     }
 
     private bool TryParseSpendCap(out long? micros, out string error) => TryParseUsd(SpendCap, "spend cap", out micros, out error);
@@ -132,6 +142,28 @@ public sealed class KeyForm(int maxRateLimit)
         }
 
         micros = Money.FromUsd(usd);
+        return true;
+    }
+
+    /// <summary>An optional whole number of tokens per minute, 1 to <see cref="RateLimits.TokenLimits.Max"/>; the CLI shares it.</summary>
+    public static bool TryParseTokensPerMinute(string typed, out int? perMinute, out string error)
+    {
+        perMinute = null;
+        error = "";
+        var text = typed.Trim();
+        if (text.Length == 0)
+        {
+            return true;
+        }
+
+        var range = $"from 1 to {RateLimits.TokenLimits.Max.ToString("N0", CultureInfo.InvariantCulture)}";
+        if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) || value < 1 || value > RateLimits.TokenLimits.Max)
+        {
+            error = $"Enter a whole number of tokens per minute {range}, or leave it empty for each model's default.";
+            return false;
+        }
+
+        perMinute = (int)value;
         return true;
     }
 

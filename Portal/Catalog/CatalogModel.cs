@@ -34,6 +34,8 @@ public sealed class CatalogModel
     public int FilePartTokens { get; set; } = MediaDefaults.OtherPartTokens;
     public int AudioPartTokens { get; set; } = MediaDefaults.OtherPartTokens;
     public int VideoPartTokens { get; set; } = MediaDefaults.OtherPartTokens;
+    /// <summary>Tokens per minute a key may use on this model unless the key sets its own; null = no limit (ADR 33).</summary>
+    public int? TokensPerMinute { get; set; }
     public bool Enabled { get; set; } = true;
     public DateTime CreatedAt { get; set; }
     public List<ModelUpstream> Upstreams { get; set; } = [];

@@ -23,6 +23,8 @@ public sealed record ModelInfo
     public int FilePartTokens { get; init; } = MediaDefaults.OtherPartTokens;
     public int AudioPartTokens { get; init; } = MediaDefaults.OtherPartTokens;
     public int VideoPartTokens { get; init; } = MediaDefaults.OtherPartTokens;
+    /// <summary>The default tokens-per-minute limit of a key on this model; null = none (ADR 33).</summary>
+    public int? TokensPerMinute { get; init; }
     public bool Enabled { get; init; } = true;
     public long Created { get; init; }
     public IReadOnlyList<UpstreamInfo> Upstreams { get; init; } = [];
@@ -49,6 +51,7 @@ public sealed record ModelInfo
         FilePartTokens = m.FilePartTokens,
         AudioPartTokens = m.AudioPartTokens,
         VideoPartTokens = m.VideoPartTokens,
+        TokensPerMinute = m.TokensPerMinute,
         Enabled = m.Enabled,
         Created = new DateTimeOffset(DateTime.SpecifyKind(m.CreatedAt, DateTimeKind.Utc)).ToUnixTimeSeconds(),
         Upstreams = m.Upstreams.Where(u => u.Enabled).OrderBy(u => u.Priority).ThenBy(u => u.Id)

@@ -54,5 +54,6 @@ public sealed class PostgresPortalDbContext(DbContextOptions<PostgresPortalDbCon
         base.OnModelCreating(builder);
         // State only instances sharing the store need (SQLite serves one instance, which keeps it in memory).
         RateLimits.RateLimitBucket.Configure(builder);
+        RateLimits.TokenLimitBucket.Configure(builder);
     }
 }

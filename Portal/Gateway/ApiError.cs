@@ -68,6 +68,13 @@ public sealed record ApiError(int Status, string Code, string Type, string Messa
             $"Rate limit of {limit} requests per minute reached for this key. Retry after {Math.Ceiling(retryAfter.TotalSeconds)} s.")
         { RetryAfter = retryAfter };
 
+    /// <summary>The key's tokens-per-minute bucket on the model has less room than the request's worst case (ADR 33).</summary>
+    public static ApiError TokensRateLimited(TimeSpan retryAfter, int limit, string modelId, long requested, long remaining) =>
+        new(429, "rate_limit_exceeded", "rate_limit_error",
+            $"Rate limit of {Count(limit)} tokens per minute (TPM) reached for this key on '{modelId}': this request may use up to {Count(requested)} tokens " +
+            $"(its prompt plus max_tokens) and {Count(remaining)} are left. Retry after {Math.Ceiling(retryAfter.TotalSeconds)} s, or lower max_tokens.")
+        { RetryAfter = retryAfter };
+
     public static ApiError TooManyInvalidKeys(TimeSpan retryAfter) =>
         new(429, "rate_limit_exceeded", "rate_limit_error",
             $"Too many requests with invalid API keys from your address. Retry after {Math.Ceiling(retryAfter.TotalSeconds)} s.")
@@ -105,6 +112,8 @@ public sealed record ApiError(int Status, string Code, string Type, string Messa
 
     public static ApiError Internal(string requestId) =>
         new(500, "internal_error", "server_error", $"Something went wrong on our side. Quote request id {requestId} if you report it.");
+
+    private static string Count(long n) => n.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
 
     public ErrorEnvelope ToEnvelope() => new(new ErrorBody(Message, Type, Relayed ? RelayedCode : Code, Param));
 

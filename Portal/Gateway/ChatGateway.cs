@@ -4,6 +4,7 @@ using Portal.Billing;
 using Portal.Catalog;
 using Portal.Gateway.Simulation;
 using Portal.Observability;
+using Portal.RateLimits;
 using Portal.Status;
 
 namespace Portal.Gateway;
@@ -16,6 +17,7 @@ namespace Portal.Gateway;
 public sealed class ChatGateway(
     ModelCatalog catalog,
     CreditHolds holds,
+    TokenLimits tokenLimits,
     LedgerWriter ledger,
     RefusalLog refusals,
     ApiSwitch apiSwitch,
@@ -27,7 +29,7 @@ public sealed class ChatGateway(
     IOptions<GatewayOptions> options,
     ILogger<ChatGateway> logger)
 {
-    private readonly RunDependencies _run = new(simulated, http, ledger, time, options.Value, logger, metrics, drain.GraceOver);
+    private readonly RunDependencies _run = new(simulated, http, ledger, tokenLimits, time, options.Value, logger, metrics, drain.GraceOver);
 
     /// <param name="body">The request JSON, or why it could not be read.</param>
     /// <param name="aborted">Fires when the client leaves or presses Stop: a stream's upstream call is
@@ -87,9 +89,44 @@ public sealed class ChatGateway(
             return;
         }
 
-        var held = await holds.TryHoldAsync(payer, requestId, request, model);
+        // The key's tokens per minute first: a request refused here never touches the balance (ADR 33).
+        TokenLease? tokens = null;
+        if (payer.Key is { } limited)
+        {
+            var worstCase = TokenEstimator.PromptTokensUpperBound(request, model) + (long)request.MaxTokens * request.N;
+            var taken = await tokenLimits.TakeAsync(limited, model, worstCase, request.MaxTokens, request.N);
+            if (taken.Decision is { } decision)
+            {
+                sink.TokenLimit(decision);
+            }
+
+            if (taken.Refusal is { } tooMany)
+            {
+                await RefuseAsync(api, sink, payer, requestId, started, model.Id, model, tooMany);
+                return;
+            }
+
+            tokens = taken.Lease;
+        }
+
+        HoldResult held;
+        try
+        {
+            held = await holds.TryHoldAsync(payer, requestId, request, model);
+        }
+        catch when (tokens is not null)
+        {
+            tokenLimits.Settle(tokens, used: 0); // the store failed the hold: nothing ran
+            throw;
+        }
+
         if (held.Refusal is { } refusal)
         {
+            if (tokens is not null)
+            {
+                tokenLimits.Settle(tokens, used: 0);
+            }
+
             await RefuseAsync(api, sink, payer, requestId, started, model.Id, model, ApiError.InsufficientQuota(refusal));
             return;
         }
@@ -104,7 +141,7 @@ public sealed class ChatGateway(
             using var stop = request.Stream
                 ? CancellationTokenSource.CreateLinkedTokenSource(aborted, drain.GraceOver, deadline.Token)
                 : CancellationTokenSource.CreateLinkedTokenSource(drain.GraceOver, deadline.Token);
-            await new CompletionRun(_run, sink, api, payer, request, model, requestId, started, held.HoldMicros, held.BudgetPeriodStart, aborted, deadline.Token).ExecuteAsync(stop.Token);
+            await new CompletionRun(_run, sink, api, payer, request, model, requestId, started, held.HoldMicros, held.BudgetPeriodStart, tokens, aborted, deadline.Token).ExecuteAsync(stop.Token);
         }
         finally
         {

@@ -12,6 +12,7 @@ internal sealed record RunDependencies(
     SimulatedUpstream Simulated,
     HttpUpstream Http,
     LedgerWriter Ledger,
+    RateLimits.TokenLimits TokenLimits,
     TimeProvider Time,
     GatewayOptions Options,
     ILogger Logger,
@@ -35,6 +36,7 @@ internal sealed class CompletionRun(
     long started,
     long hold,
     long budgetPeriodStart,
+    RateLimits.TokenLease? tokens,
     CancellationToken clientGone,
     CancellationToken deadline)
 {
@@ -361,6 +363,15 @@ internal sealed class CompletionRun(
         if (_charged is { } settled)
         {
             return settled;
+        }
+
+        if (tokens is not null)
+        {
+            // The key's tokens-per-minute bucket keeps what was used, the rest of the worst case goes back
+            // (all of it when nothing is charged). Once, before the store is written: a settlement the
+            // store refuses still used what it used.
+            dependencies.TokenLimits.Settle(tokens, charge ? (long)prompt + completion : 0);
+            tokens = null;
         }
 
         var cost = charge ? Cost(prompt, completion) : 0;

@@ -83,7 +83,7 @@ public sealed record KeyData(
         $"{key.Prefix}…{key.Last4}",
         UnixSeconds(key.CreatedAt),
         key.LastUsedAt is { } used ? UnixSeconds(used) : null,
-        new KeyRateLimit(key.RequestsPerMinute, "1m"),
+        new KeyRateLimit(key.RequestsPerMinute, "1m", key.TokensPerMinute),
         Money.ToUsd(key.SpentMicros),
         key.SpendCapMicros is { } cap ? Money.ToUsd(cap) : null,
         key.AllowedModels.Count == 0 ? null : key.AllowedModels.Order().ToList());
@@ -91,5 +91,6 @@ public sealed record KeyData(
     private static long UnixSeconds(DateTime utc) => new DateTimeOffset(DateTime.SpecifyKind(utc, DateTimeKind.Utc)).ToUnixTimeSeconds();
 }
 
-/// <summary>The key's request limit: <c>requests</c> per <c>interval</c>.</summary>
-public sealed record KeyRateLimit(int Requests, string Interval);
+/// <summary>The key's limits: <c>requests</c> per <c>interval</c>, and its own <c>tokens</c> per minute on each model.</summary>
+public sealed record KeyRateLimit(int Requests, string Interval,
+    [property: Description("The key's own tokens-per-minute limit on each model; absent when each model's default applies (see x-ratelimit-limit-tokens).")] int? Tokens = null);

@@ -32,6 +32,8 @@ public sealed class HttpCompletionSink(HttpResponse response) : ICompletionSink
         await response.Body.WriteAsync(json, cancellationToken);
     }
 
+    public void TokenLimit(RateLimits.TokenDecision decision) => RateLimits.TokenLimits.WriteHeaders(response, decision);
+
     public async Task ErrorAsync(ApiError error)
     {
         if (!Started)

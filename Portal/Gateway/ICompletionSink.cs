@@ -22,6 +22,11 @@ public interface ICompletionSink
     /// <summary>The whole reply of a non-streaming request, as JSON.</summary>
     Task CompletionAsync(ReadOnlyMemory<byte> json, CancellationToken cancellationToken);
 
+    /// <summary>The key's tokens-per-minute figures, before anything is written: headers for an HTTP reply; the playground has no key.</summary>
+    void TokenLimit(RateLimits.TokenDecision decision)
+    {
+    }
+
     /// <summary>The request failed: an error response before anything was delivered, an error event after.</summary>
     Task ErrorAsync(ApiError error);
 

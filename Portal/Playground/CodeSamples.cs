@@ -1,29 +1,45 @@
 using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Portal.Playground;
 
-/// <summary>The playground's current request as code in four languages, through the Responses API as curl and Python, and for Anthropic's Messages API, with a placeholder key.</summary>
+/// <summary>One sample of the request: the API it calls, its language (for highlighting), its tab's label and the code.</summary>
+public sealed record CodeSample(string Api, string Language, string Label, string Code);
+
+/// <summary>
+/// The playground's current request as code with a placeholder key: through chat completions in four
+/// languages, through the Responses API as curl and Python, and through Anthropic's Messages API as curl
+/// and Anthropic's Python SDK.
+/// </summary>
 public static class CodeSamples
 {
     public const string KeyVariable = "PORTAL_API_KEY";
 
-    public static IReadOnlyList<(string Language, string Label, string Code)> For(JsonObject request, string baseUrl)
+    public const string ChatApi = "Chat Completions";
+    public const string ResponsesApi = "Responses";
+    public const string MessagesApi = "Messages";
+
+    /// <summary>Python literals as a reader writes them: quotes as \", other text as is (Python 3 source is UTF-8).</summary>
+    private static readonly JsonSerializerOptions Readable = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static IReadOnlyList<CodeSample> For(JsonObject request, string baseUrl)
     {
         var apiBase = baseUrl.TrimEnd('/') + "/api/v1";
         var json = PlaygroundSession.Pretty(request);
         var responses = ResponsesRequest.FromChat(request);
         return
         [
-            ("bash", "curl", Curl(json, apiBase)),
-            ("python", "Python", Python(request, apiBase)),
-            ("javascript", "JavaScript", JavaScript(json, apiBase)),
-            ("csharp", "C#", CSharp(request, apiBase)),
-            ("bash", "curl (Responses API)", Curl(PlaygroundSession.Pretty(responses), apiBase, "/responses")),
-            ("python", "Python (Responses API)", PythonResponses(responses, apiBase)),
+            new(ChatApi, "bash", "curl", Curl(json, apiBase)),
+            new(ChatApi, "python", "Python", Python(request, apiBase)),
+            new(ChatApi, "javascript", "JavaScript", JavaScript(json, apiBase)),
+            new(ChatApi, "csharp", "C#", CSharp(request, apiBase)),
+            new(ResponsesApi, "bash", "curl", Curl(PlaygroundSession.Pretty(responses), apiBase, "/responses")),
+            new(ResponsesApi, "python", "Python", PythonResponses(responses, apiBase)),
             // The same conversation through Anthropic's Messages API (AnthropicSamples, docs/messages).
-            ("bash", "curl (Messages API)", AnthropicSamples.Curl(request, apiBase)),
-            ("python", "Python (Anthropic SDK)", AnthropicSamples.Python(request, baseUrl.TrimEnd('/') + "/api")),
+            new(MessagesApi, "bash", "curl", AnthropicSamples.Curl(request, apiBase)),
+            new(MessagesApi, "python", "Python (Anthropic SDK)", AnthropicSamples.Python(request, baseUrl.TrimEnd('/') + "/api")),
         ];
     }
 
@@ -170,10 +186,10 @@ public static class CodeSamples
         JsonValue v when v.TryGetValue(out bool b) => b ? "True" : "False",
         JsonObject o => "{" + string.Join(", ", o.Select(p => $"{PythonString(p.Key)}: {PythonLiteral(p.Value)}")) + "}",
         JsonArray a => "[" + string.Join(", ", a.Select(PythonLiteral)) + "]",
-        _ => node.ToJsonString(),
+        _ => node.ToJsonString(Readable),
     };
 
-    private static string PythonString(string s) => JsonValue.Create(s).ToJsonString();
+    private static string PythonString(string s) => JsonValue.Create(s).ToJsonString(Readable);
 
     /// <summary>A C# string literal: only what C# needs escaped is (JSON's encoder would write quotes as \u0022).</summary>
     private static string CSharpString(string s)

@@ -11,7 +11,7 @@ namespace Portal.RateLimits;
 public static class RateLimitExtensions
 {
     /// <summary>
-    /// Each key's request limit: the store's bucket on PostgreSQL (several instances share it, ADR 7),
+    /// Each key's request and token limits: the store's bucket on PostgreSQL (several instances share it, ADR 7),
     /// the in-memory one on SQLite (one instance).
     /// </summary>
     public static IHostApplicationBuilder AddRateLimits(this IHostApplicationBuilder builder)
@@ -20,6 +20,12 @@ public static class RateLimitExtensions
         builder.Services.AddSingleton<IRateLimiter>(sp => sp.GetRequiredService<IOptions<StoreOptions>>().Value.Provider == StoreProvider.Postgres
             ? ActivatorUtilities.CreateInstance<PostgresRateLimiter>(sp)
             : sp.GetRequiredService<RequestRateLimiter>());
+        // Tokens per minute the same way: shared through the store on PostgreSQL, in memory on SQLite (ADR 33).
+        builder.Services.AddSingleton<TokenRateLimiter>();
+        builder.Services.AddSingleton<ITokenLimiter>(sp => sp.GetRequiredService<IOptions<StoreOptions>>().Value.Provider == StoreProvider.Postgres
+            ? ActivatorUtilities.CreateInstance<PostgresTokenLimiter>(sp)
+            : sp.GetRequiredService<TokenRateLimiter>());
+        builder.Services.AddSingleton<TokenLimits>();
         return builder;
     }
 
@@ -88,7 +94,7 @@ public static class RateLimitExtensions
     }
 
     /// <summary>OpenAI's style: "1s", "6m0s", "250ms".</summary>
-    private static string FormatDuration(TimeSpan span) => span switch
+    internal static string FormatDuration(TimeSpan span) => span switch
     {
         { TotalSeconds: < 1 } => $"{Math.Ceiling(span.TotalMilliseconds):0}ms",
         { TotalMinutes: < 1 } => $"{Math.Ceiling(span.TotalSeconds):0}s",

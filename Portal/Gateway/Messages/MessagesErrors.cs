@@ -56,7 +56,7 @@ public static class MessagesErrors
     /// <summary>
     /// Anthropic's rate-limit headers beside Portal's <c>x-ratelimit-*</c> (RateLimitExtensions), written as
     /// the response starts: <c>anthropic-ratelimit-requests-limit</c>, <c>-remaining</c> and <c>-reset</c>
-    /// (an RFC 3339 time).
+    /// (an RFC 3339 time), and the same for <c>-tokens-</c>.
     /// </summary>
     public static void AddRateLimitHeaders(HttpContext http)
     {
@@ -64,20 +64,26 @@ public static class MessagesErrors
         http.Response.OnStarting(() =>
         {
             var headers = http.Response.Headers;
-            if (headers.TryGetValue("x-ratelimit-limit-requests", out var limit))
-            {
-                headers["anthropic-ratelimit-requests-limit"] = limit;
-                headers["anthropic-ratelimit-requests-remaining"] = headers["x-ratelimit-remaining-requests"];
-                if (ParseDuration(headers["x-ratelimit-reset-requests"].ToString()) is { } reset)
-                {
-                    // Rounded up to the second: the window is never said to open before it does.
-                    var at = time.GetUtcNow().ToUniversalTime() + reset + TimeSpan.FromTicks(TimeSpan.TicksPerSecond - 1);
-                    headers["anthropic-ratelimit-requests-reset"] = at.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
-                }
-            }
-
+            var now = time.GetUtcNow().ToUniversalTime();
+            Mirror(headers, "requests", now);
+            Mirror(headers, "tokens", now); // only when the key has a tokens-per-minute limit on the model (ADR 33)
             return Task.CompletedTask;
         });
+    }
+
+    private static void Mirror(IHeaderDictionary headers, string what, DateTimeOffset now)
+    {
+        if (headers.TryGetValue($"x-ratelimit-limit-{what}", out var limit))
+        {
+            headers[$"anthropic-ratelimit-{what}-limit"] = limit;
+            headers[$"anthropic-ratelimit-{what}-remaining"] = headers[$"x-ratelimit-remaining-{what}"];
+            if (ParseDuration(headers[$"x-ratelimit-reset-{what}"].ToString()) is { } reset)
+            {
+                // Rounded up to the second: the window is never said to open before it does.
+                var at = now + reset + TimeSpan.FromTicks(TimeSpan.TicksPerSecond - 1);
+                headers[$"anthropic-ratelimit-{what}-reset"] = at.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+            }
+        }
     }
 
     /// <summary>Reads OpenAI's durations as RateLimitExtensions writes them: "250ms", "6s", "6m0s".</summary>

@@ -224,6 +224,8 @@ public sealed class MessagesSink(HttpResponse response, string id, string model)
         return usage;
     }
 
+    public void TokenLimit(RateLimits.TokenDecision decision) => RateLimits.TokenLimits.WriteHeaders(response, decision);
+
     public async Task ErrorAsync(ApiError error)
     {
         if (!Started)

@@ -125,6 +125,8 @@ public sealed class ResponsesSink(HttpResponse response, string responseId, long
         Final = converted;
     }
 
+    public void TokenLimit(RateLimits.TokenDecision decision) => RateLimits.TokenLimits.WriteHeaders(response, decision);
+
     public async Task ErrorAsync(ApiError error)
     {
         error = ResponsesErrors.InResponsesTerms(error);

@@ -398,6 +398,9 @@ namespace Portal.Data.Migrations.Postgres
                     b.Property<long>("SpentMicros")
                         .HasColumnType("bigint");
 
+                    b.Property<int?>("TokensPerMinute")
+                        .HasColumnType("integer");
+
                     b.Property<string>("UserId")
                         .IsRequired()
                         .HasColumnType("text");
@@ -719,6 +722,9 @@ namespace Portal.Data.Migrations.Postgres
 
                     b.Property<bool>("SupportsTools")
                         .HasColumnType("boolean");
+
+                    b.Property<int?>("TokensPerMinute")
+                        .HasColumnType("integer");
 
                     b.Property<int>("VideoPartTokens")
                         .HasColumnType("integer");
@@ -1101,6 +1107,26 @@ namespace Portal.Data.Migrations.Postgres
                     NpgsqlEntityTypeBuilderExtensions.IsUnlogged(b, true);
                 });
 
+            modelBuilder.Entity("Portal.RateLimits.TokenLimitBucket", b =>
+                {
+                    b.Property<string>("KeyId")
+                        .HasMaxLength(36)
+                        .HasColumnType("character varying(36)");
+
+                    b.Property<string>("ModelId")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<long>("FullAt")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("KeyId", "ModelId");
+
+                    b.ToTable("TokenLimitBuckets", (string)null);
+
+                    NpgsqlEntityTypeBuilderExtensions.IsUnlogged(b, true);
+                });
+
             modelBuilder.Entity("Portal.Status.PortalSetting", b =>
                 {
                     b.Property<string>("Key")
@@ -1305,6 +1331,15 @@ namespace Portal.Data.Migrations.Postgres
                     b.HasOne("Portal.ApiKeys.ApiKey", null)
                         .WithOne()
                         .HasForeignKey("Portal.RateLimits.RateLimitBucket", "KeyId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.RateLimits.TokenLimitBucket", b =>
+                {
+                    b.HasOne("Portal.ApiKeys.ApiKey", null)
+                        .WithMany()
+                        .HasForeignKey("KeyId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

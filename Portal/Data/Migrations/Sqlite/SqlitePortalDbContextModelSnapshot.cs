@@ -389,6 +389,9 @@ namespace Portal.Data.Migrations.Sqlite
                     b.Property<long>("SpentMicros")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int?>("TokensPerMinute")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("UserId")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -703,6 +706,9 @@ namespace Portal.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.Property<bool>("SupportsTools")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("TokensPerMinute")
                         .HasColumnType("INTEGER");
 
                     b.Property<int>("VideoPartTokens")
