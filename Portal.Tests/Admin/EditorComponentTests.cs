@@ -145,6 +145,30 @@ public sealed class EditorComponentTests : AdminComponentTestBase
     }
 
     [Fact]
+    public async Task TheMessagesEndpointIsRefusedWithItsOwnErrorWhenBadAndSavedWhenGood()
+    {
+        await SignInAsAdminAsync();
+        string? saved = null;
+        var editor = RenderUpstreamEditor(new UpstreamForm { ModelId = "glm-5" }, hasKey: false, m => saved = m);
+
+        editor.Find("#upstream-url").Change("https://api.provider.test/v1");
+        editor.Find("#upstream-model").Change("glm-5");
+        editor.Find("#upstream-messages-url").Change("api.provider.test/anthropic");
+        editor.Find("form").Submit();
+
+        editor.WaitForAssertion(() => Assert.StartsWith("Enter the provider's http(s) Anthropic Messages base URL",
+            editor.Find("#upstream-messages-url-error").TextContent), Wait);
+        Assert.Empty(editor.FindAll("#upstream-url-error"));
+        Assert.Equal(0, await App.InStoreAsync(db => db.ModelUpstreams.CountAsync()));
+
+        editor.Find("#upstream-messages-url").Change("https://api.provider.test/anthropic/");
+        editor.Find("form").Submit();
+
+        editor.WaitForAssertion(() => Assert.NotNull(saved), Wait);
+        Assert.Equal("https://api.provider.test/anthropic", (await App.InStoreAsync(db => db.ModelUpstreams.SingleAsync())).MessagesBaseUrl);
+    }
+
+    [Fact]
     public async Task TheModelsPageListsTheCatalogAndOpensTheEditor()
     {
         await SignInAsAdminAsync();

@@ -13,7 +13,7 @@ public static class UpstreamFixtures
 {
     /// <summary>Configures a real upstream for a catalog model, its key encrypted as the admin pages do.</summary>
     public static async Task<ModelUpstream> AddUpstreamAsync(this PortalApplication app, string modelId, string baseUrl, string upstreamModel,
-        string? apiKey = null, int priority = 0, int timeoutSeconds = 30)
+        string? apiKey = null, int priority = 0, int timeoutSeconds = 30, string? messagesBaseUrl = null)
     {
         var upstream = new ModelUpstream
         {
@@ -23,6 +23,7 @@ public static class UpstreamFixtures
             ProtectedApiKey = apiKey is null ? null : app.Services.GetRequiredService<IDataProtectionProvider>().CreateProtector(HttpUpstream.ProtectorPurpose).Protect(apiKey),
             Priority = priority,
             TimeoutSeconds = timeoutSeconds,
+            MessagesBaseUrl = messagesBaseUrl,
         };
         await app.InStoreAsync(async db =>
         {

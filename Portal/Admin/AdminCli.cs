@@ -43,7 +43,7 @@ public static class AdminCli
                                                          make a batch of redemption codes (at most 1000);
                                                          prints them once, as CSV on standard output
           api --on | --off                               switch the public API on or off (503 when off)
-          add-upstream --model M --url BASE_URL --upstream-model NAME [--key-env VAR] [--priority P] [--timeout SECONDS]
+          add-upstream --model M --url BASE_URL --upstream-model NAME [--key-env VAR] [--priority P] [--timeout SECONDS] [--messages-url URL]
                                                          serve a model from an OpenAI-compatible provider; the
                                                          provider key is read from environment variable VAR
           list-upstreams                                 upstreams per model (keys never shown)
@@ -392,6 +392,7 @@ public static class AdminCli
         var keyEnv = options.Optional("key-env");
         var priority = options.OptionalInt("priority", 0, 1000) ?? 0;
         var timeout = options.OptionalInt("timeout", 1, 3600) ?? 120;
+        var messagesUrl = options.Optional("messages-url");
         options.EnsureAllUsed();
         if (!Uri.TryCreate(url, UriKind.Absolute, out var baseUrl) || baseUrl.Scheme is not ("http" or "https"))
         {
@@ -409,6 +410,7 @@ public static class AdminCli
             ModelId = modelId,
             BaseUrl = baseUrl.ToString(),
             UpstreamModel = upstreamModel,
+            MessagesBaseUrl = messagesUrl ?? "",
             ApiKey = key ?? "",
             Priority = priority.ToString(CultureInfo.InvariantCulture),
             TimeoutSeconds = timeout.ToString(CultureInfo.InvariantCulture),
@@ -435,7 +437,7 @@ public static class AdminCli
         stdout.WriteLine($"{"ID",-5} {"MODEL",-16} {"PRIORITY",-8} {"TIMEOUT",-7} {"KEY",-4} URL → UPSTREAM MODEL");
         foreach (var u in upstreams)
         {
-            stdout.WriteLine($"{u.Id,-5} {u.ModelId,-16} {u.Priority,-8} {u.TimeoutSeconds + "s",-7} {(u.ProtectedApiKey is null ? "no" : "yes"),-4} {u.BaseUrl} → {u.UpstreamModel}");
+            stdout.WriteLine($"{u.Id,-5} {u.ModelId,-16} {u.Priority,-8} {u.TimeoutSeconds + "s",-7} {(u.ProtectedApiKey is null ? "no" : "yes"),-4} {u.BaseUrl} → {u.UpstreamModel}{(u.MessagesBaseUrl is null ? "" : $" (Messages: {u.MessagesBaseUrl})")}");
         }
 
         stdout.WriteLine(upstreams.Count == 0 ? "No upstreams: every model is served by the simulated upstream." : $"{upstreams.Count} upstream(s).");

@@ -9,7 +9,8 @@ using Portal.Gateway;
 namespace Portal.Admin;
 
 /// <summary>An upstream as listed: whether a key is set, never the key.</summary>
-public sealed record UpstreamRow(int Id, string ModelId, string BaseUrl, string UpstreamModel, bool HasKey, int Priority, int TimeoutSeconds, bool Enabled);
+/// <param name="MessagesBaseUrl">The provider's Anthropic Messages base, if Messages requests are forwarded natively (ADR 35).</param>
+public sealed record UpstreamRow(int Id, string ModelId, string BaseUrl, string UpstreamModel, bool HasKey, int Priority, int TimeoutSeconds, bool Enabled, string? MessagesBaseUrl = null);
 
 /// <summary>
 /// An upstream as the editor submits it. <see cref="ApiKey"/> is write-only: blank keeps the stored
@@ -21,6 +22,8 @@ public sealed class UpstreamForm
     public string ModelId { get; set; } = "";
     public string BaseUrl { get; set; } = "";
     public string UpstreamModel { get; set; } = "";
+    /// <summary>Blank: Messages requests are translated onto chat completions at <see cref="BaseUrl"/>.</summary>
+    public string MessagesBaseUrl { get; set; } = "";
     public string ApiKey { get; set; } = "";
     public bool RemoveKey { get; set; }
     public string Priority { get; set; } = "0";
@@ -36,7 +39,7 @@ public sealed class UpstreamAdmin(IDbContextFactory<PortalDbContext> dbFactory, 
         ArgumentNullException.ThrowIfNull(caller);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         return await db.ModelUpstreams.Where(u => u.ModelId == modelId).OrderBy(u => u.Priority).ThenBy(u => u.Id)
-            .Select(u => new UpstreamRow(u.Id, u.ModelId, u.BaseUrl, u.UpstreamModel, u.ProtectedApiKey != null, u.Priority, u.TimeoutSeconds, u.Enabled))
+            .Select(u => new UpstreamRow(u.Id, u.ModelId, u.BaseUrl, u.UpstreamModel, u.ProtectedApiKey != null, u.Priority, u.TimeoutSeconds, u.Enabled, u.MessagesBaseUrl))
             .ToListAsync(cancellationToken);
     }
 
@@ -52,6 +55,7 @@ public sealed class UpstreamAdmin(IDbContextFactory<PortalDbContext> dbFactory, 
                 ModelId = u.ModelId,
                 BaseUrl = u.BaseUrl,
                 UpstreamModel = u.UpstreamModel,
+                MessagesBaseUrl = u.MessagesBaseUrl ?? "",
                 Priority = u.Priority.ToString(CultureInfo.InvariantCulture),
                 TimeoutSeconds = u.TimeoutSeconds.ToString(CultureInfo.InvariantCulture),
                 Enabled = u.Enabled,
@@ -62,7 +66,7 @@ public sealed class UpstreamAdmin(IDbContextFactory<PortalDbContext> dbFactory, 
     public async Task<EditResult> SaveAsync(AdminCaller caller, UpstreamForm form, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(caller);
-        var errors = Validate(form, out var baseUrl, out var priority, out var timeout);
+        var errors = Validate(form, out var baseUrl, out var messagesBaseUrl, out var priority, out var timeout);
         var key = form.ApiKey.Trim();
         // Encrypted before the transaction: the first use of Data Protection writes its key ring to
         // the store, which on SQLite would wait forever behind this transaction's write lock.
@@ -91,6 +95,7 @@ public sealed class UpstreamAdmin(IDbContextFactory<PortalDbContext> dbFactory, 
         var keyChange = key.Length > 0 ? "set" : form.RemoveKey && upstream.ProtectedApiKey is not null ? "removed" : "unchanged";
         upstream.BaseUrl = baseUrl;
         upstream.UpstreamModel = form.UpstreamModel.Trim();
+        upstream.MessagesBaseUrl = messagesBaseUrl;
         upstream.Priority = priority;
         upstream.TimeoutSeconds = timeout;
         upstream.Enabled = form.Enabled;
@@ -109,6 +114,7 @@ public sealed class UpstreamAdmin(IDbContextFactory<PortalDbContext> dbFactory, 
             model = upstream.ModelId,
             baseUrl = upstream.BaseUrl,
             upstreamModel = upstream.UpstreamModel,
+            messagesBaseUrl = upstream.MessagesBaseUrl,
             priority = upstream.Priority,
             timeoutSeconds = upstream.TimeoutSeconds,
             enabled = upstream.Enabled,
@@ -149,32 +155,17 @@ public sealed class UpstreamAdmin(IDbContextFactory<PortalDbContext> dbFactory, 
         var u = await db.ModelUpstreams.AsNoTracking().FirstOrDefaultAsync(x => x.Id == id, cancellationToken);
         return u is null
             ? null
-            : (new UpstreamRow(u.Id, u.ModelId, u.BaseUrl, u.UpstreamModel, u.ProtectedApiKey != null, u.Priority, u.TimeoutSeconds, u.Enabled),
+            : (new UpstreamRow(u.Id, u.ModelId, u.BaseUrl, u.UpstreamModel, u.ProtectedApiKey != null, u.Priority, u.TimeoutSeconds, u.Enabled, u.MessagesBaseUrl),
                u.ProtectedApiKey is null ? null : protection.CreateProtector(HttpUpstream.ProtectorPurpose).Unprotect(u.ProtectedApiKey));
     }
 
-    private static Dictionary<string, string> Validate(UpstreamForm form, out string baseUrl, out int priority, out int timeout)
+    private static Dictionary<string, string> Validate(UpstreamForm form, out string baseUrl, out string? messagesBaseUrl, out int priority, out int timeout)
     {
         var errors = new Dictionary<string, string>();
-        baseUrl = "";
-        var url = form.BaseUrl.Trim();
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || string.IsNullOrEmpty(uri.Host))
-        {
-            errors[nameof(UpstreamForm.BaseUrl)] = "Enter the provider's http(s) base URL, such as https://api.example.com/v1.";
-        }
-        else if (uri.UserInfo.Length > 0 || uri.Query.Length > 0 || uri.Fragment.Length > 0)
-        {
-            // Credentials in a URL end up in logs and pages; the key field keeps them encrypted.
-            errors[nameof(UpstreamForm.BaseUrl)] = "The base URL must not contain a user name, password, query or fragment; put the key in the API key field.";
-        }
-        else if (url.Length > 2048)
-        {
-            errors[nameof(UpstreamForm.BaseUrl)] = "The base URL is longer than 2048 characters.";
-        }
-        else
-        {
-            baseUrl = uri.GetLeftPart(UriPartial.Path).TrimEnd('/');
-        }
+        baseUrl = BaseUrl(form.BaseUrl.Trim(), nameof(UpstreamForm.BaseUrl), "the provider's http(s) base URL, such as https://api.example.com/v1", errors) ?? "";
+        messagesBaseUrl = form.MessagesBaseUrl.Trim() is { Length: > 0 } messages
+            ? BaseUrl(messages, nameof(UpstreamForm.MessagesBaseUrl), "the provider's http(s) Anthropic Messages base URL, such as https://api.deepseek.com/anthropic, or leave it empty", errors)
+            : null;
 
         if (form.UpstreamModel.Trim() is not { Length: > 0 and <= 256 })
         {
@@ -202,5 +193,29 @@ public sealed class UpstreamAdmin(IDbContextFactory<PortalDbContext> dbFactory, 
         }
 
         return errors;
+    }
+
+    /// <summary>An absolute http(s) URL without credentials, query or fragment, at most 2048 characters, without its trailing slash.</summary>
+    private static string? BaseUrl(string url, string field, string expected, Dictionary<string, string> errors)
+    {
+        if (url.Length > 2048)
+        {
+            errors[field] = "The base URL is longer than 2048 characters.";
+        }
+        else if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || string.IsNullOrEmpty(uri.Host))
+        {
+            errors[field] = $"Enter {expected}.";
+        }
+        else if (uri.UserInfo.Length > 0 || uri.Query.Length > 0 || uri.Fragment.Length > 0)
+        {
+            // Credentials in a URL end up in logs and pages; the key field keeps them encrypted.
+            errors[field] = "The base URL must not contain a user name, password, query or fragment; put the key in the API key field.";
+        }
+        else
+        {
+            return uri.GetLeftPart(UriPartial.Path).TrimEnd('/');
+        }
+
+        return null;
     }
 }

@@ -57,6 +57,11 @@ public sealed class ModelUpstream
     public required string ModelId { get; set; }
     public required string BaseUrl { get; set; }
     public required string UpstreamModel { get; set; }
+    /// <summary>
+    /// The provider's Anthropic Messages base (Portal calls {base}/v1/messages), for Messages requests to be
+    /// forwarded as sent rather than translated onto chat completions; null translates (ADR 35).
+    /// </summary>
+    public string? MessagesBaseUrl { get; set; }
     /// <summary>The provider's API key, encrypted with Data Protection; never shown or logged.</summary>
     public string? ProtectedApiKey { get; set; }
     /// <summary>Lower is tried first.</summary>
@@ -113,6 +118,7 @@ internal sealed class ModelUpstreamConfiguration : IEntityTypeConfiguration<Mode
         builder.ToTable("ModelUpstreams");
         builder.Property(u => u.ModelId).HasMaxLength(128);
         builder.Property(u => u.BaseUrl).HasMaxLength(2048);
+        builder.Property(u => u.MessagesBaseUrl).HasMaxLength(2048);
         builder.Property(u => u.UpstreamModel).HasMaxLength(256);
     }
 }

@@ -55,9 +55,11 @@ public sealed record ModelInfo
         Enabled = m.Enabled,
         Created = new DateTimeOffset(DateTime.SpecifyKind(m.CreatedAt, DateTimeKind.Utc)).ToUnixTimeSeconds(),
         Upstreams = m.Upstreams.Where(u => u.Enabled).OrderBy(u => u.Priority).ThenBy(u => u.Id)
-            .Select(u => new UpstreamInfo(u.Id, u.BaseUrl, u.UpstreamModel, u.ProtectedApiKey, TimeSpan.FromSeconds(u.TimeoutSeconds)))
+            .Select(u => new UpstreamInfo(u.Id, u.BaseUrl, u.UpstreamModel, u.ProtectedApiKey, TimeSpan.FromSeconds(u.TimeoutSeconds), u.MessagesBaseUrl))
             .ToList(),
     };
 }
 
-public sealed record UpstreamInfo(int Id, string BaseUrl, string UpstreamModel, string? ProtectedApiKey, TimeSpan Timeout);
+/// <param name="MessagesBaseUrl">Where the provider speaks Anthropic's Messages API, if it does: Messages
+/// requests go there as sent; null translates them onto chat completions at <paramref name="BaseUrl"/>.</param>
+public sealed record UpstreamInfo(int Id, string BaseUrl, string UpstreamModel, string? ProtectedApiKey, TimeSpan Timeout, string? MessagesBaseUrl = null);

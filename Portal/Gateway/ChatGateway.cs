@@ -76,6 +76,13 @@ public sealed class ChatGateway(
         }
 
         var (request, model) = (validated.Request!, validated.Model!);
+        if (body.Native is { } native)
+        {
+            // Forwarded as sent to an upstream that speaks Messages: the hold's prompt bound covers
+            // whichever body is larger, the translation or the client's (ADR 13, ADR 35).
+            request = request with { Native = native, BodyBytes = Math.Max(request.BodyBytes, native.Bytes) };
+        }
+
         if (payer.Key is { } key && !key.MayUse(model.Id))
         {
             await RefuseAsync(api, sink, payer, requestId, started, model.Id, model, ApiError.Forbidden($"This API key may not use the model '{model.Id}'.", "model"));

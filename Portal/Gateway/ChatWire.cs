@@ -175,6 +175,8 @@ public sealed record ChatRequest
     public string? User { get; init; }
     /// <summary>The client's <c>request_id</c>: echoed in the reply, not sent to the provider.</summary>
     public string? RequestId { get; init; }
+    /// <summary>The Messages request as sent, for an upstream with a Messages endpoint (ADR 35); null otherwise.</summary>
+    public Messages.NativeMessages? Native { get; init; }
 }
 
 public sealed record ChatMessage(string Role, string Text, string? ToolCallId = null, bool HasToolCalls = false);

@@ -198,7 +198,14 @@ internal sealed class CompletionRun(
 
         try
         {
-            await sink.CompletionAsync(_reply.Completion(whole, _accumulator.Choices, usage, _accumulator.ReportedUsageJson), cancellationToken);
+            if (whole?.Native is { } native)
+            {
+                await sink.NativeAsync(native, usage, cancellationToken); // the provider's reply in the client's API (ADR 35)
+            }
+            else
+            {
+                await sink.CompletionAsync(_reply.Completion(whole, _accumulator.Choices, usage, _accumulator.ReportedUsageJson), cancellationToken);
+            }
         }
         catch (Exception e) when (e is IOException or OperationCanceledException && clientGone.IsCancellationRequested)
         {
@@ -240,12 +247,21 @@ internal sealed class CompletionRun(
             var chunk = upstream.Current;
             Observe(chunk);
             var facts = chunk.Facts;
-            if (facts.Choices.Count == 0 && (facts.Usage is not null || chunk.Members is null))
+            if (chunk.Native is { } native)
+            {
+                // An event in the client's own API (ADR 35): the sink relays it, and holds back the usage it
+                // carries until Portal's settled usage follows.
+                await sink.NativeAsync(native, null, cancellationToken);
+            }
+            else if (facts.Choices.Count == 0 && (facts.Usage is not null || chunk.Members is null))
             {
                 continue; // the upstream's usage chunk; ours follows settlement
             }
+            else
+            {
+                await sink.ChunkAsync(facts, _reply.Chunk(chunk), cancellationToken);
+            }
 
-            await sink.ChunkAsync(facts, _reply.Chunk(chunk), cancellationToken);
             if (facts.Choices.Count > 0) // not a provider's note without choices (a prompt's filter results)
             {
                 _accumulator.Delivered(facts);

@@ -16,7 +16,8 @@ namespace Portal.Gateway;
 /// usage, so a cut-short reply can be counted), a non-streaming one for one reply (ADR 8); either kind
 /// of answer is read as chunks, so both share one path. Tries the model's upstreams by priority; each gets retries with exponential backoff on connection failure, timeout,
 /// 429 or 5xx — all before the first chunk, so the client never sees a half-reply twice. A provider's
-/// refusal of the request reaches the client in the provider's words (ADR 21).
+/// refusal of the request reaches the client in the provider's words (ADR 21). A Messages request goes to
+/// an upstream's Anthropic Messages endpoint as the client sent it, where the upstream has one (ADR 35).
 /// </summary>
 public sealed partial class HttpUpstream(
     HttpClient http, IDataProtectionProvider protection, GatewayMetrics metrics, UpstreamFailureAlerts alerts, IOptions<GatewayOptions> options,
@@ -52,7 +53,9 @@ public sealed partial class HttpUpstream(
                 }
 
                 trying(upstream);
-                var (response, error, then, retryAfter) = await ConnectAsync(request, upstream, cancellationToken);
+                // A Messages request goes as sent where the upstream speaks Messages, else translated (ADR 35).
+                var native = request.Native is not null && upstream.MessagesBaseUrl is not null;
+                var (response, error, then, retryAfter) = await ConnectAsync(request, upstream, native, cancellationToken);
                 if (response is null)
                 {
                     failure = error!;
@@ -89,7 +92,7 @@ public sealed partial class HttpUpstream(
                 // The first chunk is still "before the first byte reached the client": a broken or
                 // silent connection here is retried like a failed connect. A reply that arrived but is
                 // unreadable or too large is not: the provider has done the work and billed for it.
-                var reader = new UpstreamReader(response, upstream, options.Value, logger);
+                var reader = new UpstreamReader(response, upstream, options.Value, logger, native);
                 UpstreamChunk? first;
                 try
                 {
@@ -171,15 +174,15 @@ public sealed partial class HttpUpstream(
 
     /// <summary>Sends the request; on failure says what to tell the client and whether another try may help.</summary>
     private async Task<(HttpResponseMessage? Response, ApiError? Error, Then Then, TimeSpan? RetryAfter)> ConnectAsync(
-        ChatRequest request, UpstreamInfo upstream, CancellationToken cancellationToken)
+        ChatRequest request, UpstreamInfo upstream, bool native, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(upstream.Timeout);
-        var message = new HttpRequestMessage(HttpMethod.Post, upstream.BaseUrl.TrimEnd('/') + "/chat/completions")
+        var message = native ? NativeMessage(request, upstream) : new HttpRequestMessage(HttpMethod.Post, upstream.BaseUrl.TrimEnd('/') + "/chat/completions")
         {
             Content = new ReadOnlyMemoryContent(UpstreamBody(request, upstream.UpstreamModel)) { Headers = { ContentType = new("application/json") } },
         };
-        if (upstream.ProtectedApiKey is { } protectedKey)
+        if (!native && upstream.ProtectedApiKey is { } protectedKey)
         {
             message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", KeyOf(protectedKey));
         }
@@ -246,6 +249,71 @@ public sealed partial class HttpUpstream(
         RetryHere,
         NextUpstream,
         GiveUp,
+    }
+
+    /// <summary>
+    /// A Messages request to <c>{MessagesBaseUrl}/v1/messages</c> as Anthropic's API takes it: the key as
+    /// <c>x-api-key</c>, the client's <c>anthropic-version</c> (or the default) and <c>anthropic-beta</c>.
+    /// </summary>
+    private HttpRequestMessage NativeMessage(ChatRequest request, UpstreamInfo upstream)
+    {
+        var native = request.Native!;
+        var message = new HttpRequestMessage(HttpMethod.Post, upstream.MessagesBaseUrl!.TrimEnd('/') + "/v1/messages")
+        {
+            Content = new ReadOnlyMemoryContent(NativeBody(request, upstream.UpstreamModel)) { Headers = { ContentType = new("application/json") } },
+        };
+        if (upstream.ProtectedApiKey is { } protectedKey)
+        {
+            message.Headers.TryAddWithoutValidation("x-api-key", KeyOf(protectedKey));
+        }
+
+        message.Headers.TryAddWithoutValidation("anthropic-version", native.Version);
+        if (native.Beta is { } beta)
+        {
+            message.Headers.TryAddWithoutValidation("anthropic-beta", beta);
+        }
+
+        return message;
+    }
+
+    /// <summary>Fields of a Messages body Portal writes itself in <see cref="NativeBody"/>.</summary>
+    private static readonly HashSet<string> NativeRewritten = ["model", "max_tokens", "stream"];
+
+    /// <summary>
+    /// The client's Messages body as sent, with the upstream's model name, the effective <c>max_tokens</c>
+    /// (what the hold covers) and <c>stream</c> as the run reads the reply; written as UTF-8 from the parsed
+    /// body, like <see cref="UpstreamBody"/>.
+    /// </summary>
+    internal static ReadOnlyMemory<byte> NativeBody(ChatRequest request, string upstreamModel)
+    {
+        var body = request.Native!;
+        var buffer = new ArrayBufferWriter<byte>((int)Math.Clamp(body.Bytes + 256, 256, int.MaxValue));
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = Wire.Json.Encoder }))
+        {
+            json.WriteStartObject();
+            json.WriteString("model"u8, upstreamModel);
+            foreach (var (name, value) in body.Body)
+            {
+                if (!NativeRewritten.Contains(name))
+                {
+                    json.WritePropertyName(name);
+                    if (value is null)
+                    {
+                        json.WriteNullValue();
+                    }
+                    else
+                    {
+                        value.WriteTo(json);
+                    }
+                }
+            }
+
+            json.WriteNumber("max_tokens"u8, request.MaxTokens);
+            json.WriteBoolean("stream"u8, request.Stream);
+            json.WriteEndObject();
+        }
+
+        return buffer.WrittenMemory;
     }
 
     /// <summary>Client fields Portal writes itself, or drops, in <see cref="UpstreamBody"/>.</summary>

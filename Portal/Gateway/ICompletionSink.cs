@@ -29,4 +29,13 @@ public interface ICompletionSink
 
     /// <summary>The request failed: an error response before anything was delivered, an error event after.</summary>
     Task ErrorAsync(ApiError error);
+
+    /// <summary>
+    /// An event of a stream (<paramref name="settled"/> null), or the whole reply (with the usage Portal
+    /// settled), from an upstream that speaks the client's own API (ADR 35). Only a request that carries
+    /// its native body (<see cref="ChatRequest.Native"/>) is ever sent to such an upstream, so only the
+    /// sinks of those front doors implement it.
+    /// </summary>
+    Task NativeAsync(NativeEvent native, ChatUsage? settled, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("This sink takes chat completions only.");
 }

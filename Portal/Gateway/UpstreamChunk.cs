@@ -12,7 +12,13 @@ namespace Portal.Gateway;
 /// whatever a provider adds. Null for a chunk Portal made itself (the simulated upstream).</param>
 /// <param name="Usage">The provider's <c>usage</c> object, byte for byte, when it sent one.</param>
 /// <param name="Whole">A non-streamed reply (<c>chat.completion</c>): its choices hold messages, not deltas.</param>
-public sealed record UpstreamChunk(ChatChunk Facts, byte[]? Members = null, byte[]? Usage = null, bool Whole = false)
+/// <param name="Native">From an upstream that speaks the client's own API (Anthropic Messages, ADR 35): the
+/// event or message as the provider wrote it, which the sink relays instead of a chat chunk.
+/// <paramref name="Facts"/> then holds only what billing reads.</param>
+public sealed record UpstreamChunk(ChatChunk Facts, byte[]? Members = null, byte[]? Usage = null, bool Whole = false, NativeEvent? Native = null)
 {
     public static implicit operator UpstreamChunk(ChatChunk made) => new(made);
 }
+
+/// <summary>An event (or whole reply) in the client's API, as the provider wrote it: its <c>type</c> and its JSON.</summary>
+public sealed record NativeEvent(string Type, byte[] Json);

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Text.Json;
 using Portal.Catalog;
+using Portal.Gateway.Messages;
 
 namespace Portal.Gateway;
 
@@ -12,13 +13,15 @@ namespace Portal.Gateway;
 /// <see cref="GatewayOptions.MaxUpstreamEventBytes"/>, so no provider can make Portal buffer more.
 /// A reply that arrived but cannot be used is not retryable: the provider has billed for it.
 /// </summary>
-internal sealed class UpstreamReader(HttpResponseMessage response, UpstreamInfo upstream, GatewayOptions options, ILogger logger) : IDisposable
+/// <param name="native">The reply is Anthropic's Messages API's (ADR 35), not chat completions'.</param>
+internal sealed class UpstreamReader(HttpResponseMessage response, UpstreamInfo upstream, GatewayOptions options, ILogger logger, bool native = false) : IDisposable
 {
+    private readonly NativeMessagesJson? _native = native ? new NativeMessagesJson() : null;
     private PipeReader? _body;
     private CancellationTokenSource? _timeout;
     private bool _finished;
 
-    /// <summary>The next chunk, or null once the provider said <c>[DONE]</c>.</summary>
+    /// <summary>The next chunk, or null once the provider said <c>[DONE]</c> (Messages: <c>message_stop</c>).</summary>
     public async Task<UpstreamChunk?> NextAsync(CancellationToken cancellationToken)
     {
         if (_finished)
@@ -136,6 +139,13 @@ internal sealed class UpstreamReader(HttpResponseMessage response, UpstreamInfo 
 
         try
         {
+            if (_native is not null)
+            {
+                chunk = _native.ReadEvent(data, out var end);
+                _finished = end;
+                return end || chunk is not null;
+            }
+
             chunk = UpstreamJson.Read(data, whole: false);
             return true;
         }
@@ -190,7 +200,8 @@ internal sealed class UpstreamReader(HttpResponseMessage response, UpstreamInfo 
         await stream.CopyToAsync(bytes, cancellationToken);
         try
         {
-            return UpstreamJson.Read(bytes.GetBuffer().AsSpan(0, (int)bytes.Length), whole: true);
+            var json = bytes.GetBuffer().AsSpan(0, (int)bytes.Length);
+            return _native is not null ? _native.ReadMessage(json) : UpstreamJson.Read(json, whole: true);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
         {

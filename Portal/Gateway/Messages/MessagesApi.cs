@@ -37,6 +37,12 @@ public static class MessagesApi
         {
             var requestId = http.RequestId();
             var chat = Translate(body);
+            if (chat.Error is null && body.Json is JsonObject asSent)
+            {
+                // Kept for an upstream that speaks Messages itself (ADR 35); the translation serves the rest.
+                chat = chat with { Native = new NativeMessages(asSent, body.Bytes, Header(http, "anthropic-version", 64) ?? NativeMessages.DefaultVersion, Header(http, "anthropic-beta", 1024)) };
+            }
+
             var model = (body.Json as JsonObject)?["model"] is JsonValue name && name.TryGetValue<string>(out var sent) ? sent : "";
             var sink = new MessagesSink(http.Response, "msg_" + requestId, model);
             await gateway.RunAsync(FrontDoor.Messages, new Payer(key.AccountId, key), chat, requestId, sink, http.RequestAborted);
@@ -83,6 +89,10 @@ public static class MessagesApi
             await http.Response.WriteAsJsonAsync(new JsonObject { ["input_tokens"] = TokenEstimator.PromptTokens(validated.Request!.Messages) }, Wire.Json, http.RequestAborted);
         }
     }
+
+    /// <summary>A header passed on to the provider: one value of printable ASCII within <paramref name="limit"/>, else none.</summary>
+    private static string? Header(HttpContext http, string name, int limit) =>
+        http.Request.Headers[name] is [{ Length: > 0 } value] && value.Length <= limit && value.All(c => c is >= ' ' and <= '~') ? value : null;
 
     /// <summary>The chat request for the gateway, or why the body is not a Messages request (refused and recorded there).</summary>
     private static ChatBody Translate(ChatBody body)

@@ -846,6 +846,10 @@ namespace Portal.Data.Migrations.Postgres
                     b.Property<bool>("Enabled")
                         .HasColumnType("boolean");
 
+                    b.Property<string>("MessagesBaseUrl")
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)");
+
                     b.Property<string>("ModelId")
                         .IsRequired()
                         .HasMaxLength(128)
