@@ -4,6 +4,7 @@ using OpenAI.Chat;
 using Portal.ApiKeys;
 using Portal.Tests.Gateway;
 using Portal.Tests.Store;
+using Portal.Tests.Upstreams;
 
 namespace Portal.Tests.Billing;
 
@@ -55,6 +56,11 @@ public abstract class KeyBudgetTests : StoreAppTest
         var charged = await App.InStoreAsync(db => db.UsageRecords.Where(r => r.ApiKeyId == account.KeyId).SumAsync(r => r.CostMicros));
         Assert.Equal(charged, key.BudgetSpentMicros);
         Assert.InRange(key.BudgetSpentMicros, 1, budget);
+        // GET /api/v1/key tells the caller the same: what the day has spent and when it comes back.
+        var reply = await (await App.ApiClient(account.Key).GetAsync("/api/v1/key")).JsonBodyAsync();
+        Assert.Equal((0.002m, "day", Money.ToUsd(charged), new DateTimeOffset(2026, 11, 23, 0, 0, 0, TimeSpan.Zero).ToUnixTimeSeconds()),
+            (reply["data"]!["budget"]!["amount"]!.GetValue<decimal>(), reply["data"]!["budget"]!["period"]!.GetValue<string>(),
+             reply["data"]!["budget"]!["spent"]!.GetValue<decimal>(), reply["data"]!["budget"]!["resets_at"]!.GetValue<long>()));
 
         App.Time.Advance(TimeSpan.FromHours(14.5) + TimeSpan.FromSeconds(1)); // 2026-11-23 00:00:01
         await chat.CompleteChatAsync([new UserChatMessage("Hello again")], Small);
@@ -64,6 +70,8 @@ public abstract class KeyBudgetTests : StoreAppTest
         Assert.Equal(today, key.BudgetSpentMicros);
         Assert.Equal(new KeyBudget(BudgetPeriod.Day, budget).PeriodStartAt(App.Time.GetUtcNow().UtcDateTime), key.BudgetPeriodStart);
         Assert.Equal(charged + today, key.SpentMicros);
+        var nextDay = await (await App.ApiClient(account.Key).GetAsync("/api/v1/key")).JsonBodyAsync();
+        Assert.Equal(Money.ToUsd(today), nextDay["data"]!["budget"]!["spent"]!.GetValue<decimal>());
         await App.AssertLedgerConsistentAsync();
     }
 

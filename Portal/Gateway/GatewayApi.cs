@@ -1,8 +1,10 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
 using Portal.ApiKeys;
 using Portal.Billing;
 using Portal.Catalog;
+using Portal.Data;
 using Portal.Gateway.Messages;
 using Portal.RateLimits;
 using Portal.Status;
@@ -37,7 +39,7 @@ public static class GatewayApi
         api.MapGet("/credits", GetCreditsAsync)
             .WithName("getCredits").WithTags("Account").WithSummary("The key owner's credit balance")
             .Produces<CreditsReply>();
-        api.MapGet("/key", GetKey)
+        api.MapGet("/key", GetKeyAsync)
             .WithName("getKey").WithTags("Account").WithSummary("The key you are calling with")
             .Produces<KeyReply>();
         api.MapGet("/usage", Usage.UsageApi.ListAsync)
@@ -82,6 +84,20 @@ public static class GatewayApi
         return TypedResults.Json(new CreditsReply(CreditsData.From(summary)), Wire.Json);
     }
 
-    private static JsonHttpResult<KeyReply> GetKey(CurrentApiKey current) =>
-        TypedResults.Json(new KeyReply(KeyData.From(current.Key)), Wire.Json);
+    private static async Task<JsonHttpResult<KeyReply>> GetKeyAsync(CurrentApiKey current, IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var key = current.Key;
+        if (key.Budget is not { } budget)
+        {
+            return TypedResults.Json(new KeyReply(KeyData.From(key)), Wire.Json);
+        }
+
+        // The period's spend moves with every request, so it is read from the store, not the key as authenticated.
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var counted = await db.ApiKeys.Where(k => k.Id == key.KeyId)
+            .Select(k => new { k.BudgetPeriodStart, k.BudgetSpentMicros }).SingleAsync(cancellationToken);
+        var now = time.GetUtcNow().UtcDateTime;
+        var spent = budget.SpentAt(now, counted.BudgetPeriodStart, counted.BudgetSpentMicros);
+        return TypedResults.Json(new KeyReply(KeyData.From(key, KeyBudgetData.From(budget, spent, budget.ResetAfter(now)))), Wire.Json);
+    }
 }

@@ -76,9 +76,10 @@ public sealed record KeyData(
     KeyRateLimit RateLimit,
     [property: Description("What the key has spent, in US dollars.")] decimal Usage,
     [property: Description("The key's spend cap in US dollars; absent when it has none.")] decimal? Limit,
-    [property: Description("The models the key may call; absent when it may call every model.")] IReadOnlyList<string>? AllowedModels)
+    [property: Description("The models the key may call; absent when it may call every model.")] IReadOnlyList<string>? AllowedModels,
+    [property: Description("The key's budget that resets; absent when it has none.")] KeyBudgetData? Budget = null)
 {
-    public static KeyData From(AuthenticatedKey key) => new(
+    public static KeyData From(AuthenticatedKey key, KeyBudgetData? budget = null) => new(
         key.Name,
         $"{key.Prefix}…{key.Last4}",
         UnixSeconds(key.CreatedAt),
@@ -86,9 +87,21 @@ public sealed record KeyData(
         new KeyRateLimit(key.RequestsPerMinute, "1m", key.TokensPerMinute),
         Money.ToUsd(key.SpentMicros),
         key.SpendCapMicros is { } cap ? Money.ToUsd(cap) : null,
-        key.AllowedModels.Count == 0 ? null : key.AllowedModels.Order().ToList());
+        key.AllowedModels.Count == 0 ? null : key.AllowedModels.Order().ToList(),
+        budget);
 
-    private static long UnixSeconds(DateTime utc) => new DateTimeOffset(DateTime.SpecifyKind(utc, DateTimeKind.Utc)).ToUnixTimeSeconds();
+    internal static long UnixSeconds(DateTime utc) => new DateTimeOffset(DateTime.SpecifyKind(utc, DateTimeKind.Utc)).ToUnixTimeSeconds();
+}
+
+/// <summary>A key's budget that resets (ADR 29), as it stands now.</summary>
+public sealed record KeyBudgetData(
+    [property: Description("US dollars per period.")] decimal Amount,
+    [property: Description("day, week or month, in UTC.")] string Period,
+    [property: Description("Spent in the current period, requests in flight included, in US dollars.")] decimal Spent,
+    [property: Description("Unix seconds: when the current period ends and the whole budget is back.")] long ResetsAt)
+{
+    public static KeyBudgetData From(KeyBudget budget, long spentMicros, DateTime resetsAt) =>
+        new(Money.ToUsd(budget.AmountMicros), budget.Period.ToString().ToLowerInvariant(), Money.ToUsd(spentMicros), KeyData.UnixSeconds(resetsAt));
 }
 
 /// <summary>The key's limits: <c>requests</c> per <c>interval</c>, and its own <c>tokens</c> per minute on each model.</summary>
