@@ -7,9 +7,9 @@ using Portal.Data;
 namespace Portal.Gateway.Responses;
 
 /// <summary>
-/// The Responses API's stored responses (ADR 32): each account's own, fetched, continued and deleted
-/// only by its keys, kept <see cref="ResponsesOptions.KeepDays"/> and within
-/// <see cref="ResponsesOptions.StoredBytesPerAccount"/> (storing past it deletes the account's oldest).
+/// The Responses API's stored responses (ADR 32): each user's own, fetched, continued and deleted
+/// only by their keys, kept <see cref="ResponsesOptions.KeepDays"/> and within
+/// <see cref="ResponsesOptions.StoredBytesPerAccount"/> (storing past it deletes the user's oldest).
 /// </summary>
 public sealed partial class ResponseStore(IDbContextFactory<PortalDbContext> dbFactory, IOptions<ResponsesOptions> options, TimeProvider time, ILogger<ResponseStore> logger)
 {

@@ -6,7 +6,7 @@ namespace Portal.Gateway.Responses;
 
 /// <summary>
 /// A Response kept for <c>previous_response_id</c> and <c>GET</c>/<c>DELETE /responses/{id}</c> (ADR 32):
-/// visible only to its account's keys, for <see cref="ResponsesOptions.KeepDays"/>, within the account's
+/// visible only to its user's keys (an organization key's member, ADR 34), for <see cref="ResponsesOptions.KeepDays"/>, within the account's
 /// <see cref="ResponsesOptions.StoredBytesPerAccount"/>.
 /// </summary>
 public sealed class StoredResponse
