@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
 using Portal.Alerts;
@@ -292,21 +293,7 @@ public sealed partial class HttpUpstream(
         {
             json.WriteStartObject();
             json.WriteString("model"u8, upstreamModel);
-            foreach (var (name, value) in body.Body)
-            {
-                if (!NativeRewritten.Contains(name))
-                {
-                    json.WritePropertyName(name);
-                    if (value is null)
-                    {
-                        json.WriteNullValue();
-                    }
-                    else
-                    {
-                        value.WriteTo(json);
-                    }
-                }
-            }
+            CopyMembers(body.Body, json, NativeRewritten);
 
             json.WriteNumber("max_tokens"u8, request.MaxTokens);
             json.WriteBoolean("stream"u8, request.Stream);
@@ -333,21 +320,7 @@ public sealed partial class HttpUpstream(
         {
             json.WriteStartObject();
             json.WriteString("model"u8, upstreamModel);
-            foreach (var (name, value) in request.Raw)
-            {
-                if (!Rewritten.Contains(name))
-                {
-                    json.WritePropertyName(name);
-                    if (value is null)
-                    {
-                        json.WriteNullValue();
-                    }
-                    else
-                    {
-                        value.WriteTo(json);
-                    }
-                }
-            }
+            CopyMembers(request.Raw, json, Rewritten);
 
             json.WriteNumber("max_tokens"u8, request.MaxTokens);
             json.WriteBoolean("stream"u8, request.Stream);
@@ -362,5 +335,27 @@ public sealed partial class HttpUpstream(
         }
 
         return buffer.WrittenMemory;
+    }
+
+    /// <summary>Writes the client's members as they were parsed, except those Portal writes itself.</summary>
+    private static void CopyMembers(JsonObject body, Utf8JsonWriter json, HashSet<string> skipped)
+    {
+        foreach (var (name, value) in body)
+        {
+            if (skipped.Contains(name))
+            {
+                continue;
+            }
+
+            json.WritePropertyName(name);
+            if (value is null)
+            {
+                json.WriteNullValue();
+            }
+            else
+            {
+                value.WriteTo(json);
+            }
+        }
     }
 }
