@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
@@ -34,60 +33,34 @@ public sealed class PostgresRateLimiter : IRateLimiter, IAsyncDisposable
         SELECT "KeyId", took, base FROM taken
         """;
 
-    /// <summary>The most requests one round trip decides; more wait for the next.</summary>
-    private const int MaxBatch = 512;
-
     private readonly TimeProvider _time;
     private readonly string _connectionString;
-    private readonly Channel<Asked> _asked = Channel.CreateUnbounded<Asked>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Task _loop;
-    private long _roundTrips;
+    private readonly RoundTripBatches<Asked> _batches;
 
     public PostgresRateLimiter(TimeProvider time, IOptions<StoreOptions> store)
     {
         _time = time;
         // The same connection string as the store's, so the same Npgsql pool.
         _connectionString = store.Value.ConnectionString!;
-        _loop = Task.Run(DecideAsync);
+        _batches = new RoundTripBatches<Asked>(DecideAsync, static (batch, e) =>
+        {
+            // Every request of the batch fails as its own statement would have (ADR 19).
+            foreach (var asked in batch)
+            {
+                asked.Decision.TrySetException(e);
+            }
+        });
     }
 
     /// <summary>How many round trips decided requests so far (each decides a batch).</summary>
-    internal long RoundTrips => Interlocked.Read(ref _roundTrips);
+    internal long RoundTrips => _batches.RoundTrips;
 
     public ValueTask<RateDecision> AcquireAsync(string keyId, int limit, CancellationToken cancellationToken)
     {
         var asked = new Asked(keyId, limit);
-        return _asked.Writer.TryWrite(asked)
+        return _batches.TryAdd(asked)
             ? new ValueTask<RateDecision>(asked.Decision.Task.WaitAsync(cancellationToken))
             : ValueTask.FromException<RateDecision>(new ObjectDisposedException(nameof(PostgresRateLimiter)));
-    }
-
-    private async Task DecideAsync()
-    {
-        var batch = new List<Asked>(MaxBatch);
-        while (await _asked.Reader.WaitToReadAsync())
-        {
-            while (batch.Count < MaxBatch && _asked.Reader.TryRead(out var asked))
-            {
-                batch.Add(asked);
-            }
-
-            try
-            {
-                await DecideAsync(batch);
-            }
-            catch (Exception e)
-            {
-                // The store is unreachable or refused the statement: every request of the batch fails as
-                // its own statement would have (ADR 19).
-                foreach (var asked in batch)
-                {
-                    asked.Decision.TrySetException(e);
-                }
-            }
-
-            batch.Clear();
-        }
     }
 
     private async Task DecideAsync(List<Asked> batch)
@@ -119,7 +92,6 @@ public sealed class PostgresRateLimiter : IRateLimiter, IAsyncDisposable
             },
         };
 
-        Interlocked.Increment(ref _roundTrips);
         var taken = new Dictionary<string, (int Took, long Base)>(keys.Count, StringComparer.Ordinal);
         await using (var reader = await statements.ExecuteReaderAsync())
         {
@@ -144,11 +116,7 @@ public sealed class PostgresRateLimiter : IRateLimiter, IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        _asked.Writer.TryComplete();
-        await _loop;
-    }
+    public ValueTask DisposeAsync() => _batches.DisposeAsync();
 
     private sealed record Asked(string KeyId, int Limit)
     {

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
@@ -42,30 +41,33 @@ public sealed class PostgresTokenLimiter : ITokenLimiter, IAsyncDisposable
         SELECT r.i, t.base, r.upto, t.took FROM running r JOIN took t USING ("KeyId", "ModelId")
         """;
 
-    /// <summary>The most asks and give-backs one round trip decides; more wait for the next.</summary>
-    private const int MaxBatch = 512;
-
     private readonly TimeProvider _time;
     private readonly string _connectionString;
-    private readonly Channel<Item> _items = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Task _loop;
-    private long _roundTrips;
+    private readonly RoundTripBatches<Item> _batches;
 
     public PostgresTokenLimiter(TimeProvider time, IOptions<StoreOptions> store)
     {
         _time = time;
         // The same connection string as the store's, so the same Npgsql pool.
         _connectionString = store.Value.ConnectionString!;
-        _loop = Task.Run(DecideAsync);
+        _batches = new RoundTripBatches<Item>(DecideAsync, static (batch, e) =>
+        {
+            // Every ask of the batch fails as its own statement would have (ADR 19). Unused tokens not
+            // given back refill within the minute.
+            foreach (var asked in batch.OfType<Asked>())
+            {
+                asked.Decision.TrySetException(e);
+            }
+        });
     }
 
     /// <summary>How many round trips decided asks so far (each decides a batch).</summary>
-    internal long RoundTrips => Interlocked.Read(ref _roundTrips);
+    internal long RoundTrips => _batches.RoundTrips;
 
     public ValueTask<TokenDecision> TakeAsync(string keyId, string modelId, int limit, long cost)
     {
         var asked = new Asked(keyId, modelId, limit, cost);
-        return _items.Writer.TryWrite(asked)
+        return _batches.TryAdd(asked)
             ? new ValueTask<TokenDecision>(asked.Decision.Task)
             : ValueTask.FromException<TokenDecision>(new ObjectDisposedException(nameof(PostgresTokenLimiter)));
     }
@@ -75,35 +77,7 @@ public sealed class PostgresTokenLimiter : ITokenLimiter, IAsyncDisposable
     {
         if (cost > 0)
         {
-            _items.Writer.TryWrite(new Returned(keyId, modelId, cost));
-        }
-    }
-
-    private async Task DecideAsync()
-    {
-        var batch = new List<Item>(MaxBatch);
-        while (await _items.Reader.WaitToReadAsync())
-        {
-            while (batch.Count < MaxBatch && _items.Reader.TryRead(out var item))
-            {
-                batch.Add(item);
-            }
-
-            try
-            {
-                await DecideAsync(batch);
-            }
-            catch (Exception e)
-            {
-                // The store is unreachable or refused the statement: every ask of the batch fails as its own
-                // statement would have (ADR 19). Unused tokens not given back refill within the minute.
-                foreach (var asked in batch.OfType<Asked>())
-                {
-                    asked.Decision.TrySetException(e);
-                }
-            }
-
-            batch.Clear();
+            _batches.TryAdd(new Returned(keyId, modelId, cost));
         }
     }
 
@@ -142,7 +116,6 @@ public sealed class PostgresTokenLimiter : ITokenLimiter, IAsyncDisposable
             },
         };
 
-        Interlocked.Increment(ref _roundTrips);
         var decided = new Dictionary<long, (long Base, long Upto, long Took)>(asks.Count);
         await using (var reader = await statements.ExecuteReaderAsync())
         {
@@ -165,11 +138,7 @@ public sealed class PostgresTokenLimiter : ITokenLimiter, IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        _items.Writer.TryComplete();
-        await _loop;
-    }
+    public ValueTask DisposeAsync() => _batches.DisposeAsync();
 
     private abstract record Item(string KeyId, string ModelId, long Cost);
 
