@@ -115,6 +115,30 @@ public sealed partial class SessionTests
         Assert.Equal(HttpStatusCode.OK, (await adaElsewhere.GetAsync("/settings/profile")).StatusCode);
     }
 
+    [Fact]
+    public async Task ASignInRemovesTheAccountsEndedAndExpiredSessionsAndKeepsLiveOnes()
+    {
+        await using var app = new PortalApplication();
+        var ada = await app.CreateUserAsync(Email, Password);
+        var bob = await app.CreateUserAsync("bob@example.com", Password);
+        using var signedOut = await app.SignedInBrowserAsync(Email, Password);
+        await signedOut.SignOutAsync();
+        using var abandoned = await app.SignedInBrowserAsync(Email, Password);
+        using var bobs = await app.SignedInBrowserAsync("bob@example.com", Password);
+        await bobs.SignOutAsync();
+        app.Time.Advance(AccountExtensions.CookieLifetime + TimeSpan.FromMinutes(10));
+        using var recent = await app.SignedInBrowserAsync(Email, Password);
+        app.Time.Advance(TimeSpan.FromMinutes(1));
+
+        using var now = await app.SignedInBrowserAsync(Email, Password);
+
+        var adas = await app.InStoreAsync(db => db.UserSessions.Where(s => s.UserId == ada.Id).CountAsync());
+        Assert.Equal(2, adas); // recent and now: the signed-out and the abandoned ones are gone
+        Assert.Equal(HttpStatusCode.OK, (await recent.GetAsync("/settings/profile")).StatusCode);
+        // Another account's ended session is that account's to prune, at its next sign-in.
+        Assert.Equal(1, await app.InStoreAsync(db => db.UserSessions.Where(s => s.UserId == bob.Id).CountAsync()));
+    }
+
     private static List<string> SessionIds(string html) =>
         EndSessionForm().Matches(html).Select(m => m.Groups["id"].Value).ToList();
 

@@ -140,6 +140,11 @@ public sealed class UserSessions(IDbContextFactory<PortalDbContext> dbFactory, T
         var id = Base64Url(RandomNumberGenerator.GetBytes(16));
         await using var db = await dbFactory.CreateDbContextAsync();
         var now = Now;
+        // The account's sessions that can no longer be used or listed go as a new one starts, so the
+        // table holds what is live: ended ones, and ones unseen for longer than a cookie can live
+        // (a live cookie's session was seen within TouchInterval of the cookie being issued or renewed).
+        var unusable = now - AccountExtensions.CookieLifetime - TouchInterval;
+        await db.UserSessions.Where(s => s.UserId == userId && (s.EndedAt != null || s.LastSeenAt < unusable)).ExecuteDeleteAsync();
         db.UserSessions.Add(new UserSession
         {
             Id = id,
