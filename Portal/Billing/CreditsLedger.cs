@@ -64,6 +64,11 @@ public sealed class CreditsLedger(IDbContextFactory<PortalDbContext> dbFactory, 
                 .Where(a => a.UserId == userId && a.LowBalanceAlertedAt != null
                     && db.CreditBalances.Any(b => b.UserId == userId && b.BalanceMicros >= a.LowBalanceThresholdMicros))
                 .ExecuteUpdateAsync(s => s.SetProperty(a => a.LowBalanceAlertedAt, (DateTime?)null), cancellationToken);
+            // The same for an organization's alert (the account is then an organization's).
+            await db.Organizations
+                .Where(o => o.Id == userId && o.LowBalanceAlertedAt != null
+                    && db.CreditBalances.Any(b => b.UserId == userId && b.BalanceMicros >= o.LowBalanceThresholdMicros))
+                .ExecuteUpdateAsync(s => s.SetProperty(o => o.LowBalanceAlertedAt, (DateTime?)null), cancellationToken);
         }
 
         if (alsoRecord is not null)

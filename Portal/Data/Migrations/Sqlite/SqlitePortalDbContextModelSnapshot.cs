@@ -1089,6 +1089,12 @@ namespace Portal.Data.Migrations.Sqlite
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("LowBalanceAlertedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("LowBalanceThresholdMicros")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(100)
