@@ -180,6 +180,30 @@ public abstract class MemberBudgetTests : StoreAppTest
         await App.AssertLedgerConsistentAsync();
     }
 
+    [Fact]
+    public virtual async Task AChargeBeyondTheHoldIsLimitedByTheMembersRoom()
+    {
+        var organization = await App.CreateOrganizationAsync(credits: 1m);
+        var ada = await App.AddMemberWithKeyAsync(organization);
+        var budget = new KeyBudget(BudgetPeriod.Day, 1_000);
+        Assert.True((await Members.SetBudgetAsync(OrganizationFixtures.ActorFor(organization.OwnerId), organization.Id, ada.UserId, budget)).Done);
+        var writer = App.Services.GetRequiredService<LedgerWriter>();
+        var start = budget.PeriodStartAt(App.Time.GetUtcNow().UtcDateTime);
+        Assert.Equal(HoldOutcome.Held, await writer.TryHoldAsync(organization.Id, ada.KeyId, "req_over", 400, memberId: ada.UserId, memberBudgetPeriodStart: start));
+
+        // The upstream reported a cost of 5,000 against a hold of 400 (ADR 13).
+        var record = Portal.Tests.Billing.BillingTests.Record("req_over", organization.Id);
+        record.ApiKeyId = ada.KeyId;
+        record.MemberId = ada.UserId;
+        await writer.SettleAsync(new Settlement(organization.Id, ada.KeyId, "req_over", 400, 5_000, MemberId: ada.UserId, MemberBudgetPeriodStart: start), record);
+
+        // The hold and as much more as the member's 1,000 a day has room for; the balance had plenty.
+        Assert.Equal(1_000, record.CostMicros);
+        Assert.Equal(1_000, (await MemberRowAsync(organization.Id, ada.UserId)).BudgetSpentMicros);
+        Assert.Equal(Money.FromUsd(1m) - 1_000, await App.BalanceAsync(organization.Id));
+        await App.AssertLedgerConsistentAsync();
+    }
+
     private Task<OrganizationMember> MemberRowAsync(string organizationId, string memberId) =>
         App.InStoreAsync(db => db.OrganizationMembers.AsNoTracking().SingleAsync(m => m.OrganizationId == organizationId && m.UserId == memberId));
 }
@@ -205,4 +229,7 @@ public sealed class PostgresMemberBudgetTests : MemberBudgetTests
 
     [PostgresFact]
     public override Task AHoldRecoveredAfterItsInstanceDiedRecordsItsMember() => base.AHoldRecoveredAfterItsInstanceDiedRecordsItsMember();
+
+    [PostgresFact]
+    public override Task AChargeBeyondTheHoldIsLimitedByTheMembersRoom() => base.AChargeBeyondTheHoldIsLimitedByTheMembersRoom();
 }
