@@ -27,4 +27,8 @@ public sealed class PostgresRedemptionCodeTests : RedemptionCodeTests
 
     [PostgresFact]
     public override Task ExpiredRevokedUsedAndUnknownCodesEachGetTheirOwnAnswerAndNoCredits() => base.ExpiredRevokedUsedAndUnknownCodesEachGetTheirOwnAnswerAndNoCredits();
+
+    [PostgresFact]
+    public override Task FailedAttemptsAreAuditedWithTheirReasonAtMostOncePerAccountAndMinuteAndNeverWithTheCode() =>
+        base.FailedAttemptsAreAuditedWithTheirReasonAtMostOncePerAccountAndMinuteAndNeverWithTheCode();
 }

@@ -127,4 +127,48 @@ public abstract class RedemptionCodeTests : StoreAppTest
         Assert.Equal(0, batches.Single(b => b.Id == revoked.Batch.Id).Redeemed);
         await App.AssertLedgerConsistentAsync();
     }
+
+    [Fact]
+    public virtual async Task FailedAttemptsAreAuditedWithTheirReasonAtMostOncePerAccountAndMinuteAndNeverWithTheCode()
+    {
+        var user = (await App.CreateUserAsync("guesser@example.test", Password)).Id;
+        var other = (await App.CreateUserAsync("other@example.test", Password)).Id;
+        var batch = await GenerateAsync(count: 2);
+        Assert.Equal(RedeemOutcome.Redeemed, (await RedeemAsync(Codes, user, batch.Codes[0])).Outcome);
+
+        // A burst of wrong guesses at once, then a used code: one entry for the minute, the first failure's.
+        var guesses = Enumerable.Range(0, 10).Select(i => $"PORTAL-ABCDE-FGHJK-MNPQR-STVW{i}").ToList();
+        var burst = await Task.WhenAll(guesses.Select(g => Task.Run(() => RedeemAsync(Codes, user, g))));
+        Assert.All(burst, r => Assert.Equal(RedeemOutcome.NotValid, r.Outcome));
+        Assert.Equal(RedeemOutcome.AlreadyRedeemed, (await RedeemAsync(Codes, user, batch.Codes[0])).Outcome);
+        Assert.Equal(RedeemOutcome.NotValid, (await RedeemAsync(Codes, other, "not a code")).Outcome);
+
+        var entries = await FailuresAsync();
+        var mine = Assert.Single(entries, e => e.Target == Portal.Account.AccountAudit.TargetOf(user));
+        Assert.Contains("\"reason\":\"not_valid\"", mine.Details);
+        Assert.Contains("\"ip\":\"203.0.113.9\"", mine.Details);
+        Assert.Equal(user, mine.ActorId);
+        Assert.Single(entries, e => e.Target == Portal.Account.AccountAudit.TargetOf(other));
+
+        // A minute on, the next failure is recorded again.
+        App.Time.Advance(RedemptionCodes.FailureAuditWindow + TimeSpan.FromSeconds(1));
+        Assert.Equal(RedeemOutcome.AlreadyRedeemed, (await RedeemAsync(Codes, user, batch.Codes[0])).Outcome);
+        entries = await FailuresAsync();
+        Assert.Equal(2, entries.Count(e => e.Target == Portal.Account.AccountAudit.TargetOf(user)));
+        Assert.Contains(entries, e => e.Details.Contains("\"reason\":\"already_redeemed\""));
+
+        // Nothing of any code typed is in the log: not the code, its random part or its hash.
+        var everything = string.Join("\n", entries.Select(e => e.Details));
+        foreach (var typed in guesses.Append(batch.Codes[0]))
+        {
+            var canonical = CodeFormat.Canonical(typed)!;
+            Assert.DoesNotContain(typed[7..].Replace("-", ""), everything.Replace("-", ""));
+            Assert.DoesNotContain(CodeFormat.HashOf(canonical)[..8], everything);
+        }
+
+        Assert.True((await App.Services.GetRequiredService<AuditLog>().VerifyAsync()).Ok);
+    }
+
+    private Task<List<AuditEntry>> FailuresAsync() =>
+        App.InStoreAsync(db => db.AuditEntries.AsNoTracking().Where(e => e.Action == AuditActions.CodeRedeemFailed).ToListAsync());
 }

@@ -6,7 +6,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.OpenApi;
 using Portal.ApiKeys;
 using Portal.Gateway;
+using Portal.Organizations;
 using Portal.Tests.Gateway;
+using Portal.Tests.Organizations;
 using Portal.Tests.Upstreams;
 
 namespace Portal.Tests.OpenApi;
@@ -91,7 +93,8 @@ public sealed class OpenApiDocumentTests : IDisposable
     {
         var contract = await OpenApiContract.FetchAsync(_app);
         // A key with every optional field set, used once so that last_used is set too.
-        var account = await _app.CreateApiAccountAsync(key: new NewApiKey("full", RateLimitPerMinute: 100, SpendCapMicros: Money.FromUsd(2m), AllowedModels: ["glm-5", "kimi-k2"]));
+        var account = await _app.CreateApiAccountAsync(key: new NewApiKey("full", RateLimitPerMinute: 100, SpendCapMicros: Money.FromUsd(2m), AllowedModels: ["glm-5", "kimi-k2"],
+            Budget: new KeyBudget(BudgetPeriod.Week, Money.FromUsd(1m), "Europe/Berlin")));
         var client = _app.ApiClient(account.Key);
         var plain = _app.ApiClient((await _app.CreateApiAccountAsync()).Key);
 
@@ -107,6 +110,14 @@ public sealed class OpenApiDocumentTests : IDisposable
         var key = await contract.AssertReplyMatchesAsync(await client.GetAsync("/api/v1/key"), "get", "/key");
         Assert.Contains("\"last_used\"", key);
         Assert.Contains("\"allowed_models\"", key);
+        Assert.Contains("\"time_zone\":\"Europe/Berlin\"", key);
+        // An organization key whose member has a budget of their own.
+        var organization = await _app.CreateOrganizationAsync(credits: 1m);
+        var member = await _app.AddMemberWithKeyAsync(organization);
+        Assert.True((await _app.Services.GetRequiredService<OrganizationMembers>().SetBudgetAsync(OrganizationFixtures.ActorFor(organization.OwnerId), organization.Id,
+            member.UserId, new KeyBudget(BudgetPeriod.Month, Money.FromUsd(3m)))).Done);
+        var organizationKey = await contract.AssertReplyMatchesAsync(await _app.ApiClient(member.Key).GetAsync("/api/v1/key"), "get", "/key");
+        Assert.Contains("\"member_budget\":{", organizationKey);
 
         // Two requests to list (a reply is sent once its usage record has committed), one per page.
         Assert.Equal(HttpStatusCode.OK, (await client.PostChatAsync(Hello)).StatusCode);

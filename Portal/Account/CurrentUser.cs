@@ -15,6 +15,13 @@ public sealed class CurrentUser(AuthenticationStateProvider authentication, IOpt
     /// <summary>The signed-in user's id; null for a visitor.</summary>
     public async Task<string?> GetIdAsync() => IdOf((await authentication.GetAuthenticationStateAsync()).User);
 
+    /// <summary>The signed-in user as the audit log names them (id and email); null for a visitor.</summary>
+    public async Task<Audit.AuditActor?> ActorAsync()
+    {
+        var user = (await authentication.GetAuthenticationStateAsync()).User;
+        return IdOf(user) is { } id ? new Audit.AuditActor(id, user.FindFirstValue(ClaimTypes.Email) ?? user.Identity?.Name ?? id) : null;
+    }
+
     /// <summary>
     /// The user id in <paramref name="principal"/>'s claims, null unless it is signed in with one: for
     /// endpoints, which have the request's user but no authentication state provider.

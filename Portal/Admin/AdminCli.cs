@@ -32,7 +32,7 @@ public static class AdminCli
           set-role    --email E --role Admin|User        make an account an admin, or not
           list-users                                     list accounts with their role
           grant-credits --email E --amount USD --reason R  add credits (negative USD deducts)
-          create-key  --email E --name N [--rate-limit RPM] [--tokens-per-minute TPM] [--spend-cap USD] [--budget USD --budget-period day|week|month]
+          create-key  --email E --name N [--rate-limit RPM] [--tokens-per-minute TPM] [--spend-cap USD] [--budget USD --budget-period day|week|month [--budget-time-zone Z]]
                       [--models a,b] [--expires-days D]
                                                          create an API key; prints it once
           revoke-key  --id KEY_ID                        revoke a key (ids: list-keys)
@@ -281,11 +281,19 @@ public static class AdminCli
         var expiresDays = options.OptionalInt("expires-days", 1, 3650);
         var budget = options.OptionalUsd("budget");
         var period = options.Optional("budget-period");
+        var zoneText = options.Optional("budget-time-zone");
         options.EnsureAllUsed();
         if ((budget is null) != (period is null))
         {
             throw new CliUsageException("--budget and --budget-period go together: e.g. --budget 5 --budget-period day.");
         }
+
+        if (zoneText is not null && (budget is null || !KeyBudget.TryParseTimeZone(zoneText, out _, out _)))
+        {
+            throw new CliUsageException("--budget-time-zone goes with --budget and is a time zone such as Europe/Berlin (periods then start at its midnight).");
+        }
+
+        KeyBudget.TryParseTimeZone(zoneText, out var zone, out _);
 
         KeyBudget? keyBudget = null;
         if (budget is { } amount)
@@ -296,7 +304,7 @@ public static class AdminCli
                 "week" => BudgetPeriod.Week,
                 "month" => BudgetPeriod.Month,
                 _ => throw new CliUsageException($"--budget-period must be day, week or month, not '{period}'."),
-            }, amount > 0 ? amount : throw new CliUsageException("--budget must be more than 0."));
+            }, amount > 0 ? amount : throw new CliUsageException("--budget must be more than 0."), zone);
         }
 
         if (name.Length > 100)

@@ -1,7 +1,9 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Portal.Audit;
 using Portal.Data;
 using Portal.Email;
+using Portal.Organizations;
 
 namespace Portal.Alerts;
 
@@ -15,9 +17,11 @@ public sealed record LowBalanceSetting(long? ThresholdMicros, DateTime? AlertedA
 /// (<see cref="AlertSettings.LowBalanceAlertedAt"/> from null to now) committed with the outbox row,
 /// so sweeps racing on one instance or on several sharing PostgreSQL send one between them. A grant
 /// that brings the balance back to the threshold arms it again (<c>CreditsLedger.GrantAsync</c>).
+/// An organization's alert works the same on its own row (<see cref="Organization.LowBalanceThresholdMicros"/>),
+/// set by its owners, and mails every owner.
 /// </summary>
 public sealed class LowBalanceAlerts(IDbContextFactory<PortalDbContext> dbFactory, EmailOutbox outbox, Webhooks webhooks, TimeProvider time,
-    IOptions<EmailOptions> email, ILogger<LowBalanceAlerts> logger)
+    IOptions<EmailOptions> email, AuditLog audit, ILogger<LowBalanceAlerts> logger)
 {
     public const string Kind = "low-balance";
 
@@ -51,6 +55,39 @@ public sealed class LowBalanceAlerts(IDbContextFactory<PortalDbContext> dbFactor
         row.LowBalanceThresholdMicros = thresholdMicros;
         row.LowBalanceAlertedAt = thresholdMicros is { } t && balance < t ? time.GetUtcNow().UtcDateTime : null;
         await db.SaveChangesAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Sets (or, with null, turns off) an organization's threshold: its owners only (billing is theirs,
+    /// ADR 34), audited. As for a user, a balance already below the new threshold counts as alerted.
+    /// </summary>
+    public async Task<MemberChange> SetOrganizationThresholdAsync(AuditActor actor, string organizationId, long? thresholdMicros,
+        CancellationToken cancellationToken = default)
+    {
+        if (thresholdMicros is <= 0 or > (long)(AlertOptions.MaxThresholdUsd * Money.MicrosPerUsd))
+        {
+            return MemberChange.Refused($"A threshold is more than $0 and at most ${AlertOptions.MaxThresholdUsd:#,0}. Nothing was changed.");
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+        var balance = await db.CreditBalances.Where(b => b.UserId == organizationId).Select(b => b.BalanceMicros).FirstOrDefaultAsync(cancellationToken);
+        var alertedAt = thresholdMicros is { } t && balance < t ? time.GetUtcNow().UtcDateTime : (DateTime?)null;
+        var changed = await db.Organizations
+            .Where(o => o.Id == organizationId
+                && db.OrganizationMembers.Any(m => m.OrganizationId == organizationId && m.UserId == actor.UserId && m.Role == OrganizationRole.Owner))
+            .ExecuteUpdateAsync(s => s.SetProperty(o => o.LowBalanceThresholdMicros, thresholdMicros).SetProperty(o => o.LowBalanceAlertedAt, alertedAt), cancellationToken);
+        if (changed != 1)
+        {
+            return MemberChange.NotAllowed;
+        }
+
+        await audit.AppendAsync(db, actor, AuditActions.OrganizationLowBalanceAlert, OrganizationService.TargetOf(organizationId),
+            new { thresholdUsd = thresholdMicros is { } th ? Money.ToUsd(th) : (decimal?)null }, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return MemberChange.Success(thresholdMicros is { } set
+            ? $"The owners are mailed once when the balance falls below {Money.Format(set)}."
+            : "The low-balance alert is off.");
     }
 
     /// <summary>
@@ -98,6 +135,7 @@ public sealed class LowBalanceAlerts(IDbContextFactory<PortalDbContext> dbFactor
             await transaction.CommitAsync(cancellationToken);
         }
 
+        mailed += await CheckOrganizationsAsync(db, cancellationToken);
         if (mailed > 0)
         {
             outbox.Wake();
@@ -106,6 +144,56 @@ public sealed class LowBalanceAlerts(IDbContextFactory<PortalDbContext> dbFactor
 
         return mailed;
     }
+
+    /// <summary>The organizations' alerts: the same conditional update on the organization's row, one email to each owner.</summary>
+    private async Task<int> CheckOrganizationsAsync(PortalDbContext db, CancellationToken cancellationToken)
+    {
+        var below = await (
+                from o in db.Organizations
+                join b in db.CreditBalances on o.Id equals b.UserId
+                where o.LowBalanceAlertedAt == null && o.LowBalanceThresholdMicros != null && b.BalanceMicros < o.LowBalanceThresholdMicros
+                select new { o.Id, o.Name, b.BalanceMicros, Threshold = o.LowBalanceThresholdMicros!.Value })
+            .ToListAsync(cancellationToken);
+        var mailed = 0;
+        foreach (var organization in below)
+        {
+            var now = time.GetUtcNow().UtcDateTime;
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            var won = await db.Organizations
+                .Where(o => o.Id == organization.Id && o.LowBalanceAlertedAt == null
+                    && db.CreditBalances.Any(b => b.UserId == o.Id && b.BalanceMicros < o.LowBalanceThresholdMicros))
+                .ExecuteUpdateAsync(s => s.SetProperty(o => o.LowBalanceAlertedAt, now), cancellationToken);
+            if (won == 1)
+            {
+                var owners = await (
+                        from m in db.OrganizationMembers
+                        join u in db.Users on m.UserId equals u.Id
+                        where m.OrganizationId == organization.Id && m.Role == OrganizationRole.Owner && u.Email != null
+                        select new { u.Id, u.Email })
+                    .ToListAsync(cancellationToken);
+                foreach (var owner in owners)
+                {
+                    outbox.Add(db, Kind, owner.Id, owner.Email!, $"{organization.Name}'s Portal balance is below {Money.Format(organization.Threshold)}",
+                        OrganizationBody(organization.Name, organization.BalanceMicros, organization.Threshold));
+                }
+
+                await db.SaveChangesAsync(cancellationToken);
+                mailed++;
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        return mailed;
+    }
+
+    private static string OrganizationBody(string name, long balance, long threshold) => $"""
+        The organization "{name}" has a Portal balance of {Money.Format(balance)}, below the {Money.Format(threshold)} its owners asked to be told about.
+
+        Its members' organization keys stop when the balance runs out; an admin of this Portal grants organizations credits.
+
+        Each owner gets this once each time the balance falls below the threshold; it is armed again when credits bring the balance back up to it.
+        """;
 
     private string Body(long balance, long threshold)
     {

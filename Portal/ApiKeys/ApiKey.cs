@@ -42,7 +42,10 @@ public sealed class ApiKey
     /// <summary>Spent (holds included) in the period starting at <see cref="BudgetPeriodStart"/>.</summary>
     public long BudgetSpentMicros { get; set; }
 
-    public KeyBudget? Budget => KeyBudget.Of(BudgetPeriod, BudgetMicros);
+    /// <summary>The IANA time zone the budget's periods start in; null: UTC.</summary>
+    public string? BudgetTimeZone { get; set; }
+
+    public KeyBudget? Budget => KeyBudget.Of(BudgetPeriod, BudgetMicros, BudgetTimeZone);
     /// <summary>Model ids this key may call, comma-separated; empty = all.</summary>
     public string AllowedModels { get; set; } = "";
     /// <summary>Requests per minute; null = the configured default.</summary>
@@ -83,6 +86,7 @@ internal sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKey>
         builder.Property(k => k.Last4).HasMaxLength(4);
         builder.Property(k => k.AllowedModels).HasMaxLength(2048);
         builder.Ignore(k => k.Budget);
+        builder.Property(k => k.BudgetTimeZone).HasMaxLength(KeyBudget.MaxTimeZoneLength);
         builder.Ignore(k => k.AccountId);
         builder.Property(k => k.OrganizationId).HasMaxLength(36);
         builder.HasIndex(k => k.Hash).IsUnique();

@@ -68,6 +68,10 @@ public sealed class ApiKeyResolver(IDbContextFactory<PortalDbContext> dbFactory,
             key.LastUsedAt = now;
         }
 
+        // An organization key's member budget: a second indexed read, only for organization keys.
+        var memberBudget = key.OrganizationId is null ? null
+            : await db.OrganizationMembers.AsNoTracking().Where(m => m.OrganizationId == key.OrganizationId && m.UserId == key.UserId)
+                .Select(m => KeyBudget.Of(m.BudgetPeriod, m.BudgetMicros, m.BudgetTimeZone)).FirstOrDefaultAsync(cancellationToken);
         return new AuthenticatedKey(key.Id, key.UserId, key.Name, key.Prefix, key.Last4, key.CreatedAt, key.LastUsedAt,
             key.AllowedModels.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal),
             options.Value.RequestsPerMinuteFor(key.RateLimitPerMinute, gateway.Value.DefaultRequestsPerMinute), key.SpendCapMicros, key.SpentMicros,
@@ -76,6 +80,7 @@ public sealed class ApiKeyResolver(IDbContextFactory<PortalDbContext> dbFactory,
             Paused = key.PausedAt is not null,
             TokensPerMinute = key.TokensPerMinute,
             OrganizationId = key.OrganizationId,
+            MemberBudget = memberBudget,
         };
     }
 }

@@ -2,7 +2,9 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Portal.Audit;
 using Portal.Data;
+using Portal.Organizations;
 
 namespace Portal.ApiKeys;
 
@@ -25,7 +27,7 @@ public enum KeyOrder
 /// <see cref="Organizations.OrganizationService"/>, which checks the member's role first). The plaintext exists
 /// only in the return value of <see cref="CreateAsync"/>.
 /// </summary>
-public sealed class ApiKeyService(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time, IOptions<ApiKeyOptions> options)
+public sealed class ApiKeyService(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time, IOptions<ApiKeyOptions> options, AuditLog audit)
 {
     public const string KeyPrefix = "sk-portal-";
     private const int RandomLength = 40;
@@ -68,6 +70,7 @@ public sealed class ApiKeyService(IDbContextFactory<PortalDbContext> dbFactory, 
             TokensPerMinute = request.TokensPerMinute,
             BudgetPeriod = request.Budget?.Period ?? BudgetPeriod.None,
             BudgetMicros = request.Budget?.AmountMicros,
+            BudgetTimeZone = request.Budget?.TimeZone,
         };
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -135,6 +138,56 @@ public sealed class ApiKeyService(IDbContextFactory<PortalDbContext> dbFactory, 
         return await db.ApiKeys
             .Where(k => k.Id == keyId && k.UserId == userId && k.OrganizationId == null && k.RevokedAt == null && k.PausedAt != null)
             .ExecuteUpdateAsync(s => s.SetProperty(k => k.PausedAt, (DateTime?)null), cancellationToken) == 1;
+    }
+
+    /// <summary>
+    /// Sets, changes or (with null) removes a live key's budget that resets (ADR 29), and its time zone. A
+    /// personal key's owner may; an organization key's maker while still a member, or the organization's
+    /// admins and owners — checked in the statement that changes it. Another period or time zone starts a
+    /// fresh period; a new amount keeps what the period has spent, so an amount below it stops the key
+    /// until the period ends. Audited (<c>key.budget_set</c>) in the key's account's log.
+    /// </summary>
+    public async Task<BudgetChange> SetBudgetAsync(AuditActor actor, string keyId, KeyBudget? budget, CancellationToken cancellationToken = default)
+    {
+        if (budget is { } wanted && KeyBudget.Problem(wanted) is { } problem)
+        {
+            return new BudgetChange(false, problem + " Nothing was changed.");
+        }
+
+        var userId = actor.UserId;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+        var key = await db.ApiKeys.AsNoTracking().Where(k => k.Id == keyId && k.RevokedAt == null).FirstOrDefaultAsync(cancellationToken);
+        if (userId is null || key is null)
+        {
+            return BudgetChange.NotAllowed;
+        }
+
+        var fresh = KeyBudget.StartsAfresh(key.Budget, budget);
+        var changed = await db.ApiKeys
+            .Where(k => k.Id == keyId && k.RevokedAt == null
+                && (k.OrganizationId == null
+                    ? k.UserId == userId
+                    : db.OrganizationMembers.Any(m => m.OrganizationId == k.OrganizationId && m.UserId == userId
+                        && (m.Role != OrganizationRole.Member || k.UserId == userId))))
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(k => k.BudgetPeriod, budget?.Period ?? BudgetPeriod.None)
+                .SetProperty(k => k.BudgetMicros, budget?.AmountMicros)
+                .SetProperty(k => k.BudgetTimeZone, budget?.TimeZone)
+                .SetProperty(k => k.BudgetPeriodStart, k => fresh ? 0L : k.BudgetPeriodStart)
+                .SetProperty(k => k.BudgetSpentMicros, k => fresh ? 0L : k.BudgetSpentMicros), cancellationToken);
+        if (changed != 1)
+        {
+            return BudgetChange.NotAllowed;
+        }
+
+        var target = key.OrganizationId is { } organizationId ? OrganizationService.TargetOf(organizationId) : Account.AccountAudit.TargetOf(key.UserId);
+        await audit.AppendAsync(db, actor, AuditActions.KeyBudgetSet, target,
+            new { key = keyId, from = key.Budget?.ToString(), to = budget?.ToString() }, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return new BudgetChange(true, budget is { } set
+            ? $"The key's budget is now {set}{(fresh ? "; a fresh period starts now" : "")}."
+            : "The key's budget was removed.");
     }
 
     public static string HashOf(string plaintext) =>

@@ -34,5 +34,8 @@ public sealed record AuthenticatedKey(
     /// <summary>On an organization's key, the member whose key it is, for the usage records; null on a personal key.</summary>
     public string? MemberId => OrganizationId is null ? null : UserId;
 
+    /// <summary>On an organization's key, its member's budget that resets, shared by all their keys of the organization; null when none.</summary>
+    public KeyBudget? MemberBudget { get; init; }
+
     public bool MayUse(string modelId) => AllowedModels.Count == 0 || AllowedModels.Contains(modelId);
 }

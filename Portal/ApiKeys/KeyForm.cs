@@ -106,7 +106,7 @@ public sealed class KeyForm(int maxRateLimit)
     private bool TryParseSpendCap(out long? micros, out string error) => TryParseUsd(SpendCap, "spend cap", out micros, out error);
 
     /// <summary>An optional positive amount in USD: the spend cap's rules, for the cap and the budget alike.</summary>
-    private static bool TryParseUsd(string typed, string what, out long? micros, out string error)
+    internal static bool TryParseUsd(string typed, string what, out long? micros, out string error)
     {
         micros = null;
         error = "";

@@ -25,6 +25,14 @@ public static class AuditActions
     public const string OrganizationRoleSet = "organization.role_set";
     public const string OrganizationRemove = "organization.remove_member";
     public const string OrganizationLeave = "organization.leave";
+    /// <summary>A member's budget that resets set, changed or removed (target: the organization; details name the member).</summary>
+    public const string OrganizationMemberBudgetSet = "organization.member_budget_set";
+    /// <summary>An organization's low-balance alert threshold set or turned off by an owner.</summary>
+    public const string OrganizationLowBalanceAlert = "organization.low_balance_alert";
+    /// <summary>A key's budget that resets set, changed or removed after its creation.</summary>
+    public const string KeyBudgetSet = "key.budget_set";
+    /// <summary>A redemption code attempt that failed, with the reason only (never the code): at most one per account and minute.</summary>
+    public const string CodeRedeemFailed = "code.redeem_failed";
     // Account events, by the account itself (or, for a failed sign-in, by whoever tried): the security log.
     public const string SignIn = "account.sign_in";
     public const string SignInFailed = "account.sign_in_failed";

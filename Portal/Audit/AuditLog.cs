@@ -68,6 +68,36 @@ public sealed class AuditLog(IDbContextFactory<PortalDbContext> dbFactory, TimeP
     }
 
     /// <summary>
+    /// Appends an entry like <see cref="AppendAsync"/> unless one of the same action and target was written
+    /// within <paramref name="window"/>: for events anyone can cause over and over (a wrong code typed),
+    /// which must be on record without letting whoever causes them fill the log. Asked under the log's
+    /// lock, so racing instances write one entry per window.
+    /// </summary>
+    /// <returns>Whether an entry was written.</returns>
+    public async Task<bool> AppendUnlessRecentAsync(PortalDbContext db, AuditActor actor, string action, string target, object details, TimeSpan window,
+        CancellationToken cancellationToken = default)
+    {
+        if (db.Database.CurrentTransaction is null)
+        {
+            throw new InvalidOperationException("An audit entry must be appended in a transaction.");
+        }
+
+        if (db.Database.IsNpgsql())
+        {
+            await db.Database.ExecuteSqlRawAsync(PostgresLock, cancellationToken);
+        }
+
+        var since = time.GetUtcNow().UtcDateTime - window;
+        if (await db.AuditEntries.AnyAsync(e => e.Target == target && e.Action == action && e.At > since, cancellationToken))
+        {
+            return false;
+        }
+
+        await AppendAsync(db, actor, action, target, details, cancellationToken);
+        return true;
+    }
+
+    /// <summary>
     /// One page of at most 200 entries, newest first unless <paramref name="oldestFirst"/>, only those
     /// of <paramref name="action"/> when one is given. Ordered by id, the primary key: the order they were written in.
     /// </summary>

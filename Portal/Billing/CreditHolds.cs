@@ -9,8 +9,9 @@ namespace Portal.Billing;
 /// <summary>
 /// What a completion reserved, or why it could not: <see cref="Refusal"/> is the client's 402 message.
 /// <see cref="BudgetPeriodStart"/>: the key's budget period the hold counted in, for its settlement (ADR 29).
+/// <see cref="MemberBudgetPeriodStart"/>: the same for the organization member's budget, 0 when the member has none.
 /// </summary>
-public readonly record struct HoldResult(long HoldMicros, string? Refusal, long BudgetPeriodStart = 0);
+public readonly record struct HoldResult(long HoldMicros, string? Refusal, long BudgetPeriodStart = 0, long MemberBudgetPeriodStart = 0);
 
 /// <summary>
 /// Sizes and takes a completion's hold: its worst case (the prompt's upper bound plus max_tokens × n,
@@ -25,10 +26,12 @@ public sealed class CreditHolds(LedgerWriter writer, CreditsLedger ledger, IDbCo
         var hold = Money.Cost(promptBound, (long)request.MaxTokens * request.N, model.InputPriceMicros, model.OutputPriceMicros);
         var now = time.GetUtcNow().UtcDateTime;
         var budgetStart = payer.Key?.Budget is { } budget ? budget.PeriodStartAt(now) : 0;
-        return await writer.TryHoldAsync(payer.UserId, payer.Key?.KeyId, requestId, hold, budgetStart) switch
+        var memberStart = payer.Key?.MemberBudget is { } memberBudget ? memberBudget.PeriodStartAt(now) : 0;
+        return await writer.TryHoldAsync(payer.UserId, payer.Key?.KeyId, requestId, hold, budgetStart, payer.Key?.MemberId, memberStart) switch
         {
-            HoldOutcome.Held => new HoldResult(hold, null, budgetStart),
+            HoldOutcome.Held => new HoldResult(hold, null, budgetStart, memberStart),
             HoldOutcome.KeySpendCapReached => new HoldResult(hold, await KeyLimitMessageAsync(payer.Key!, hold, now)),
+            HoldOutcome.MemberBudgetReached => new HoldResult(hold, await MemberBudgetMessageAsync(payer.Key!, hold, now)),
             _ => new HoldResult(hold, await UnaffordableMessageAsync(payer, request, model, promptBound, hold)),
         };
     }
@@ -41,10 +44,10 @@ public sealed class CreditHolds(LedgerWriter writer, CreditsLedger ledger, IDbCo
     {
         await using var db = await dbFactory.CreateDbContextAsync();
         var row = await db.ApiKeys.AsNoTracking().Where(k => k.Id == key.KeyId)
-            .Select(k => new { k.SpendCapMicros, k.SpentMicros, k.BudgetPeriod, k.BudgetMicros, k.BudgetPeriodStart, k.BudgetSpentMicros })
+            .Select(k => new { k.SpendCapMicros, k.SpentMicros, k.BudgetPeriod, k.BudgetMicros, k.BudgetTimeZone, k.BudgetPeriodStart, k.BudgetSpentMicros })
             .FirstOrDefaultAsync();
         var capFits = row?.SpendCapMicros is not { } cap || row.SpentMicros + hold <= cap;
-        if (capFits && row is not null && KeyBudget.Of(row.BudgetPeriod, row.BudgetMicros) is { } budget)
+        if (capFits && row is not null && KeyBudget.Of(row.BudgetPeriod, row.BudgetMicros, row.BudgetTimeZone) is { } budget)
         {
             var left = budget.AmountMicros - budget.SpentAt(now, row.BudgetPeriodStart, row.BudgetSpentMicros);
             var until = KeyBudget.Iso(budget.ResetAfter(now));
@@ -54,6 +57,26 @@ public sealed class CreditHolds(LedgerWriter writer, CreditsLedger ledger, IDbCo
         }
 
         return $"This key's spend cap of {Money.Format(row?.SpendCapMicros ?? key.SpendCapMicros ?? 0)} does not cover this request's worst case of {Money.Format(hold)}.";
+    }
+
+    /// <summary>The organization member's budget that refused the hold, with what is left and when it resets, read from the member's row now.</summary>
+    private async Task<string> MemberBudgetMessageAsync(AuthenticatedKey key, long hold, DateTime now)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync();
+        var row = await db.OrganizationMembers.AsNoTracking().Where(m => m.OrganizationId == key.OrganizationId && m.UserId == key.UserId)
+            .Select(m => new { m.BudgetPeriod, m.BudgetMicros, m.BudgetTimeZone, m.BudgetPeriodStart, m.BudgetSpentMicros })
+            .FirstOrDefaultAsync();
+        if (row is null || KeyBudget.Of(row.BudgetPeriod, row.BudgetMicros, row.BudgetTimeZone) is not { } budget)
+        {
+            // Removed from the organization, or the budget changed since the key was read: the key stops within a second.
+            return "Your organization member budget does not cover this request's worst case of " + Money.Format(hold) + ".";
+        }
+
+        var left = budget.AmountMicros - budget.SpentAt(now, row.BudgetPeriodStart, row.BudgetSpentMicros);
+        var until = KeyBudget.Iso(budget.ResetAfter(now));
+        return left <= 0
+            ? $"Your {budget.Adjective} member budget in this organization, {Money.Format(budget.AmountMicros)}, is spent until {until}."
+            : $"Your {budget.Adjective} member budget in this organization, {Money.Format(budget.AmountMicros)}, has {Money.Format(left)} left until {until}, less than this request's worst case of {Money.Format(hold)}.";
     }
 
     /// <summary>The most <c>, "max_tokens": 2147483647</c> adds to a body.</summary>

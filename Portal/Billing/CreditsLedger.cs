@@ -64,6 +64,11 @@ public sealed class CreditsLedger(IDbContextFactory<PortalDbContext> dbFactory, 
                 .Where(a => a.UserId == userId && a.LowBalanceAlertedAt != null
                     && db.CreditBalances.Any(b => b.UserId == userId && b.BalanceMicros >= a.LowBalanceThresholdMicros))
                 .ExecuteUpdateAsync(s => s.SetProperty(a => a.LowBalanceAlertedAt, (DateTime?)null), cancellationToken);
+            // The same for an organization's alert (the account is then an organization's).
+            await db.Organizations
+                .Where(o => o.Id == userId && o.LowBalanceAlertedAt != null
+                    && db.CreditBalances.Any(b => b.UserId == userId && b.BalanceMicros >= o.LowBalanceThresholdMicros))
+                .ExecuteUpdateAsync(s => s.SetProperty(o => o.LowBalanceAlertedAt, (DateTime?)null), cancellationToken);
         }
 
         if (alsoRecord is not null)
@@ -99,7 +104,13 @@ public sealed class CreditsLedger(IDbContextFactory<PortalDbContext> dbFactory, 
                 && ((h.InstanceId != null && !db.InstanceLeases.Any(l => l.Id == h.InstanceId))
                     || (sweepUnowned && h.InstanceId == null && h.CreatedAt <= unownedBefore)
                     || h.InstanceId == own))
-            .Select(h => new { h.UserId, h.ApiKeyId, RequestId = h.RequestId!, h.AmountMicros, h.InstanceId })
+            // The hold names its key, and an organization key's member never changes: the member comes from the key,
+            // so the recovered request's record and settlement name them as a settled one's would.
+            .Select(h => new
+            {
+                h.UserId, h.ApiKeyId, RequestId = h.RequestId!, h.AmountMicros, h.InstanceId,
+                MemberId = db.ApiKeys.Where(k => k.Id == h.ApiKeyId && k.OrganizationId != null).Select(k => k.UserId).FirstOrDefault(),
+            })
             .ToListAsync(cancellationToken);
         var orphaned = found
             .Where(h => !journal.IsPending(h.RequestId) && !(h.InstanceId == own && writer.IsRunning(h.RequestId)))
@@ -114,12 +125,14 @@ public sealed class CreditsLedger(IDbContextFactory<PortalDbContext> dbFactory, 
         {
             var (charge, record) = progress.TryGetValue(hold.RequestId, out var row) ? (row.ChargeMicros, row.ToRecord())
                 : journal.ProgressOf(hold.RequestId) is { } journaled ? (journaled.Settlement.ChargeMicros, journaled.Record)
-                : (0L, Interrupted(hold.RequestId, hold.UserId, hold.ApiKeyId));
+                : (0L, Interrupted(hold.RequestId, hold.UserId, hold.ApiKeyId, hold.MemberId));
             charged += charge > 0 ? 1 : 0;
             record.Id = 0;
             record.CreatedAt = now;
             // Queued together: the writer commits them in a few batches instead of one at a time.
-            settlements.Add(writer.SettleAsync(new Settlement(hold.UserId, hold.ApiKeyId, hold.RequestId, -hold.AmountMicros, charge, ClearsProgress: row is not null), record));
+            record.MemberId ??= hold.MemberId;
+            settlements.Add(writer.SettleAsync(new Settlement(hold.UserId, hold.ApiKeyId, hold.RequestId, -hold.AmountMicros, charge, ClearsProgress: row is not null,
+                MemberId: hold.MemberId), record));
         }
 
         await Task.WhenAll(settlements);
@@ -140,11 +153,12 @@ public sealed class CreditsLedger(IDbContextFactory<PortalDbContext> dbFactory, 
         return orphaned.Count;
     }
 
-    private static UsageRecord Interrupted(string requestId, string userId, string? apiKeyId) => new()
+    private static UsageRecord Interrupted(string requestId, string userId, string? apiKeyId, string? memberId) => new()
     {
         RequestId = requestId,
         UserId = userId,
         ApiKeyId = apiKeyId,
+        MemberId = memberId,
         ModelId = "unknown",
         Status = 500,
         ErrorCode = "interrupted",

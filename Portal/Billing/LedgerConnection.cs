@@ -23,11 +23,32 @@ internal sealed class LedgerConnection : IDisposable
         WHERE "Id" = @p0 AND ("SpendCapMicros" IS NULL OR "SpentMicros" + @p1 <= "SpendCapMicros")
           AND ("BudgetMicros" IS NULL OR (CASE WHEN @p2 > "BudgetPeriodStart" THEN 0 ELSE "BudgetSpentMicros" END) + @p1 <= "BudgetMicros")
         """;
-    // A refund comes off the budget only in the period its hold counted in.
+    // A refund comes off the budget only in the period its hold counted in, and never below zero: a budget
+    // changed to other periods while the hold ran started afresh without it.
     private const string KeyRefund = """
         UPDATE "ApiKeys" SET "SpentMicros" = "SpentMicros" - @p1,
-          "BudgetSpentMicros" = CASE WHEN "BudgetPeriodStart" = @p2 THEN "BudgetSpentMicros" - @p1 ELSE "BudgetSpentMicros" END
+          "BudgetSpentMicros" = CASE WHEN "BudgetPeriodStart" = @p2 THEN (CASE WHEN "BudgetSpentMicros" > @p1 THEN "BudgetSpentMicros" - @p1 ELSE 0 END) ELSE "BudgetSpentMicros" END
         WHERE "Id" = @p0
+        """;
+    // An organization member's budget (their keys of the organization share it), the key's budget's
+    // pattern on the member's row: @p3 is the member's period the request falls in.
+    private const string MemberSpend = """
+        UPDATE "OrganizationMembers" SET
+          "BudgetSpentMicros" = CASE WHEN @p3 > "BudgetPeriodStart" THEN @p2 ELSE "BudgetSpentMicros" + @p2 END,
+          "BudgetPeriodStart" = CASE WHEN @p3 > "BudgetPeriodStart" THEN @p3 ELSE "BudgetPeriodStart" END
+        WHERE "OrganizationId" = @p0 AND "UserId" = @p1
+          AND ("BudgetMicros" IS NULL OR (CASE WHEN @p3 > "BudgetPeriodStart" THEN 0 ELSE "BudgetSpentMicros" END) + @p2 <= "BudgetMicros")
+        """;
+    private const string MemberRefund = """
+        UPDATE "OrganizationMembers" SET
+          "BudgetSpentMicros" = CASE WHEN "BudgetPeriodStart" = @p3 THEN (CASE WHEN "BudgetSpentMicros" > @p2 THEN "BudgetSpentMicros" - @p2 ELSE 0 END) ELSE "BudgetSpentMicros" END
+        WHERE "OrganizationId" = @p0 AND "UserId" = @p1
+        """;
+    // The member budget's room in period @p2; null: the member has no budget.
+    private const string ReadMemberRoom = """
+        UPDATE "OrganizationMembers" SET "BudgetSpentMicros" = "BudgetSpentMicros" WHERE "OrganizationId" = @p0 AND "UserId" = @p1
+        RETURNING CASE WHEN "BudgetMicros" IS NULL THEN NULL
+          ELSE "BudgetMicros" - (CASE WHEN @p2 > "BudgetPeriodStart" THEN 0 ELSE "BudgetSpentMicros" END) END
         """;
     private const string Entry = """INSERT INTO "LedgerEntries" ("UserId", "Kind", "AmountMicros", "RequestId", "ApiKeyId", "CreatedAt", "Reason", "InstanceId") VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7)""";
     // A long stream's progress (ADR 20): one row per request, replaced at each report, gone with its settlement.
@@ -101,7 +122,7 @@ internal sealed class LedgerConnection : IDisposable
         var holds = batch.OfType<HoldWrite>().ToList();
         var settles = batch.OfType<SettleWrite>().ToList();
 
-        // Every batch locks balances, then keys, each in id order: batches of different instances
+        // Every batch locks balances, then keys, then organization members, each in id order: batches of different instances
         // on PostgreSQL take their row locks in one order and cannot deadlock each other.
         // 1. Balances: conditional debits for holds; settlements give back what they don't charge.
         var balances = new Step();
@@ -149,6 +170,31 @@ internal sealed class LedgerConnection : IDisposable
         // A key without a cap has room for anything; a key whose row is gone is not charged.
         var keyRoom = keyStep.Where(r => r.Sql == ReadKeyRoom && r.Rows == 1).ToDictionary(r => r.Key, r => r.Value is { } room ? Math.Max(0, room) : long.MaxValue);
 
+        // 2b. Organization members' budgets, after keys (so every batch still locks in one order): the
+        // member's row, debited conditionally like the key's, only for a hold the key took. A hold counts
+        // against a member budget only when the request knew of one (a period start above 0).
+        var members = new Step();
+        foreach (var hold in holds.Where(h => h.MemberId is not null && h.MemberBudgetPeriodStart > 0 && debited.Contains(h) && !overCap.Contains(h)))
+        {
+            members.AddMember(hold, MemberSpend, hold.UserId, hold.MemberId!, hold.Amount, hold.MemberBudgetPeriodStart);
+        }
+
+        foreach (var settle in settles.Where(s => s.Settlement.MemberId is not null && s.Settlement.MemberBudgetPeriodStart > 0 && s.Refund > 0))
+        {
+            members.AddMember(settle, MemberRefund, settle.Settlement.UserId, settle.Settlement.MemberId!, settle.Refund, settle.Settlement.MemberBudgetPeriodStart);
+        }
+
+        foreach (var group in excess.Where(s => s.Settlement.MemberId is not null).GroupBy(s => MemberRow(s.Settlement.UserId, s.Settlement.MemberId!)))
+        {
+            var first = group.First().Settlement;
+            members.AddMemberRead(group.First(), ReadMemberRoom, first.UserId, first.MemberId!, first.MemberBudgetPeriodStart);
+        }
+
+        var memberStep = await RunStepAsync(members.InLockOrder(), transaction);
+        var overMemberBudget = memberStep.Where(r => r.Write is HoldWrite && r.Rows == 0).Select(r => r.Write).ToHashSet();
+        // Only a member with a budget limits an excess charge, and only their row is charged for it.
+        var memberRoom = memberStep.Where(r => r.Sql == ReadMemberRoom && r.Rows == 1 && r.Value is not null).ToDictionary(r => r.Key, r => Math.Max(0, r.Value!.Value));
+
         // 3. The entries: a hold refused by its key's cap gives its debit back (no entry, so the
         // balance still equals the sum of entries); the rest append ledger entries and usage records.
         var entries = new Step();
@@ -157,6 +203,12 @@ internal sealed class LedgerConnection : IDisposable
             if (overCap.Contains(hold))
             {
                 entries.Add(hold, Credit, hold.UserId, hold.Amount);
+            }
+            else if (overMemberBudget.Contains(hold))
+            {
+                // The key took it, the member's budget did not: both give it back (rows this transaction locked).
+                entries.Add(hold, Credit, hold.UserId, hold.Amount);
+                entries.Add(hold, KeyRefund, hold.ApiKeyId, hold.Amount, hold.BudgetPeriodStart);
             }
             else
             {
@@ -171,6 +223,12 @@ internal sealed class LedgerConnection : IDisposable
         {
             var s = settle.Settlement;
             var room = s.ApiKeyId is { } keyId ? keyRoom.GetValueOrDefault(keyId, long.MaxValue) : long.MaxValue;
+            var memberRow = s.MemberId is { } memberId ? MemberRow(s.UserId, memberId) : null;
+            if (memberRow is not null && memberRoom.TryGetValue(memberRow, out var memberLeft))
+            {
+                room = Math.Min(room, memberLeft);
+            }
+
             settle.ExcessCharged = Math.Min(settle.Excess, Math.Min(available.GetValueOrDefault(s.UserId), room));
             if (settle.ExcessCharged == 0)
             {
@@ -183,6 +241,12 @@ internal sealed class LedgerConnection : IDisposable
             {
                 keyRoom[key] -= settle.ExcessCharged;
                 entries.AddChecked(settle, KeySpend, key, settle.ExcessCharged, s.BudgetPeriodStart);
+            }
+
+            if (memberRow is not null && memberRoom.ContainsKey(memberRow))
+            {
+                memberRoom[memberRow] -= settle.ExcessCharged;
+                entries.AddChecked(settle, MemberSpend, s.UserId, s.MemberId, settle.ExcessCharged, s.MemberBudgetPeriodStart);
             }
         }
 
@@ -226,6 +290,7 @@ internal sealed class LedgerConnection : IDisposable
         {
             HoldWrite hold when !debited.Contains(hold) => (object)HoldOutcome.InsufficientBalance,
             HoldWrite hold when overCap.Contains(hold) => HoldOutcome.KeySpendCapReached,
+            HoldWrite hold when overMemberBudget.Contains(hold) => HoldOutcome.MemberBudgetReached,
             HoldWrite => HoldOutcome.Held,
             _ => true,
         }).ToArray();
@@ -245,6 +310,9 @@ internal sealed class LedgerConnection : IDisposable
             ? $"{what} the difference was charged from the balance."
             : $"{what} {Money.Format(settle.Shortfall)} was not charged: the balance{(s.ApiKeyId is null ? "" : " or the key's spend cap")} did not cover it.";
     }
+
+    /// <summary>How a member's row is named in lock order and in the excess step: organization, then member.</summary>
+    private static string MemberRow(string organizationId, string memberId) => $"{organizationId}/{memberId}";
 
     private static void AddUsage(Step step, LedgerWrite write, UsageRecord r) =>
         step.Add(write, Usage, r.RequestId, r.UserId, r.ApiKeyId, r.ModelId, r.Upstream, r.PromptTokens, r.CompletionTokens,
@@ -380,13 +448,17 @@ internal sealed class LedgerConnection : IDisposable
     }
 
     /// <summary>One statement: the first value is the row it locks; a read returns one number; a checked one must change one row.</summary>
-    private sealed record Statement(LedgerWrite Write, string Sql, object?[] Values, bool Read = false, bool Checked = false);
+    /// <param name="Lock">The row it locks when that is not the first value alone (a member's: organization and member).</param>
+    private sealed record Statement(LedgerWrite Write, string Sql, object?[] Values, bool Read = false, bool Checked = false, string? Lock = null)
+    {
+        public string Row => Lock ?? (string)Values[0]!;
+    }
 
     private readonly record struct StepResult(Statement Statement, int Rows, long? Value)
     {
         public LedgerWrite Write => Statement.Write;
         public string Sql => Statement.Sql;
-        public string Key => (string)Statement.Values[0]!;
+        public string Key => Statement.Row;
         public bool Checked => Statement.Checked;
     }
 
@@ -401,10 +473,16 @@ internal sealed class LedgerConnection : IDisposable
 
         public void AddChecked(LedgerWrite write, string sql, params object?[] values) => Statements.Add(new(write, sql, values, Checked: true));
 
+        public void AddMember(LedgerWrite write, string sql, string organizationId, string memberId, params object?[] more) =>
+            Statements.Add(new(write, sql, [organizationId, memberId, .. more], Lock: MemberRow(organizationId, memberId)));
+
+        public void AddMemberRead(LedgerWrite write, string sql, string organizationId, string memberId, params object?[] more) =>
+            Statements.Add(new(write, sql, [organizationId, memberId, .. more], Read: true, Lock: MemberRow(organizationId, memberId)));
+
         /// <summary>Sorted by the row each statement locks (stable, so one row's statements keep their order).</summary>
         public Step InLockOrder()
         {
-            Statements = Statements.OrderBy(s => (string)s.Values[0]!, StringComparer.Ordinal).ToList();
+            Statements = Statements.OrderBy(s => s.Row, StringComparer.Ordinal).ToList();
             return this;
         }
     }

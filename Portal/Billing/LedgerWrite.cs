@@ -15,8 +15,13 @@ internal abstract class LedgerWrite<T> : LedgerWrite
     public override void Fail(Exception error) => _done.TrySetException(error);
 }
 
-internal sealed class HoldWrite(string userId, string? apiKeyId, string requestId, long amount, DateTime now, string instanceId, long budgetPeriodStart = 0) : LedgerWrite<HoldOutcome>
+internal sealed class HoldWrite(string userId, string? apiKeyId, string requestId, long amount, DateTime now, string instanceId, long budgetPeriodStart = 0,
+    string? memberId = null, long memberBudgetPeriodStart = 0) : LedgerWrite<HoldOutcome>
 {
+    /// <summary>On an organization key, its member, whose budget the hold also counts against (<see cref="UserId"/> is the organization).</summary>
+    public string? MemberId { get; } = memberId;
+    /// <summary>The start of the member's budget period the hold counts in; 0: the member has no budget.</summary>
+    public long MemberBudgetPeriodStart { get; } = memberBudgetPeriodStart;
     /// <summary>The start of the key's budget period the hold counts in (Unix seconds); 0 for a key without a budget (ADR 29).</summary>
     public long BudgetPeriodStart { get; } = budgetPeriodStart;
     /// <summary>The lease of the instance taking the hold (ADR 20).</summary>

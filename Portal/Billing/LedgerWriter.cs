@@ -12,14 +12,18 @@ public enum HoldOutcome
     Held,
     InsufficientBalance,
     KeySpendCapReached,
+    /// <summary>The organization member's budget that resets would be exceeded (the key's limits allowed it).</summary>
+    MemberBudgetReached,
 }
 
 /// <summary>What a finished request owes: its hold is released and the real cost charged, once (beyond the hold only as far as the balance goes: ADR 13).</summary>
 /// <param name="ClearsProgress">The request recorded its progress in the store: the row goes with the settlement (ADR 20).</param>
 /// <param name="BudgetPeriodStart">The key's budget period its hold counted in (ADR 29): a refund comes off that period's spend only
 /// while it is still the key's current one. 0 when unknown (recovered holds): nothing comes off, so a budget is never overspent.</param>
+/// <param name="MemberId">On an organization key, its member (<paramref name="UserId"/> is the organization): whose budget a refund goes back to.</param>
+/// <param name="MemberBudgetPeriodStart">The member's budget period the hold counted in, as <paramref name="BudgetPeriodStart"/> is the key's.</param>
 public sealed record Settlement(string UserId, string? ApiKeyId, string RequestId, long HoldMicros, long ChargeMicros, bool ClearsProgress = false,
-    long BudgetPeriodStart = 0);
+    long BudgetPeriodStart = 0, string? MemberId = null, long MemberBudgetPeriodStart = 0);
 
 /// <summary>
 /// Group commit for the gateway's ledger writes (ADR 6): a writer takes every hold, settlement and
@@ -93,12 +97,16 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
     /// spend), or says why it can't. It cannot be abandoned half-way, so it takes no token.
     /// </summary>
     /// <param name="budgetPeriodStart">The key's budget period the request falls in (Unix seconds, <see cref="ApiKeys.KeyBudget"/>); 0 without a budget.</param>
-    public async Task<HoldOutcome> TryHoldAsync(string userId, string? apiKeyId, string requestId, long amountMicros, long budgetPeriodStart = 0)
+    /// <param name="memberId">On an organization key, its member; <paramref name="userId"/> is then the organization.</param>
+    /// <param name="memberBudgetPeriodStart">The member's budget period the request falls in; 0 when the member has no budget.</param>
+    public async Task<HoldOutcome> TryHoldAsync(string userId, string? apiKeyId, string requestId, long amountMicros, long budgetPeriodStart = 0,
+        string? memberId = null, long memberBudgetPeriodStart = 0)
     {
         _running[requestId] = 0; // before the hold can exist in the store
         try
         {
-            var outcome = await Enqueue(new HoldWrite(userId, apiKeyId, requestId, amountMicros, _time.GetUtcNow().UtcDateTime, _instanceId, budgetPeriodStart));
+            var outcome = await Enqueue(new HoldWrite(userId, apiKeyId, requestId, amountMicros, _time.GetUtcNow().UtcDateTime, _instanceId, budgetPeriodStart,
+                memberId, memberBudgetPeriodStart));
             if (outcome != HoldOutcome.Held)
             {
                 _running.TryRemove(requestId, out _);

@@ -134,7 +134,40 @@ public sealed class RedemptionCodes(IDbContextFactory<PortalDbContext> dbFactory
     /// unredeemed, in the transaction of the ledger grant and the audit entry, so all commit or none.
     /// The caller throttles attempts first.
     /// </summary>
+    /// <remarks>
+    /// A failed attempt is audited (<c>code.redeem_failed</c>, with the reason and the client address, never
+    /// the code or any part of its hash) at most once per account and <see cref="FailureAuditWindow"/>:
+    /// enough to see someone guessing, not enough for a guesser to fill the log.
+    /// </remarks>
     public async Task<RedeemResult> RedeemAsync(string accountId, string? typed, AuditActor actor, string clientAddress, CancellationToken cancellationToken = default)
+    {
+        var result = await RedeemOnceAsync(accountId, typed, actor, clientAddress, cancellationToken);
+        if (result.Outcome is RedeemOutcome.NotValid or RedeemOutcome.AlreadyRedeemed or RedeemOutcome.Expired or RedeemOutcome.Revoked)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+            if (await audit.AppendUnlessRecentAsync(db, actor, AuditActions.CodeRedeemFailed, AccountAudit.TargetOf(accountId),
+                    new { reason = ReasonOf(result.Outcome), ip = clientAddress }, FailureAuditWindow, cancellationToken))
+            {
+                await tx.CommitAsync(cancellationToken);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>At most one <c>code.redeem_failed</c> entry per account in this time; later failures in it go unrecorded.</summary>
+    public static readonly TimeSpan FailureAuditWindow = TimeSpan.FromMinutes(1);
+
+    private static string ReasonOf(RedeemOutcome outcome) => outcome switch
+    {
+        RedeemOutcome.NotValid => "not_valid",
+        RedeemOutcome.AlreadyRedeemed => "already_redeemed",
+        RedeemOutcome.Expired => "expired",
+        _ => "revoked",
+    };
+
+    private async Task<RedeemResult> RedeemOnceAsync(string accountId, string? typed, AuditActor actor, string clientAddress, CancellationToken cancellationToken)
     {
         if (CodeFormat.Canonical(typed) is not { } canonical)
         {

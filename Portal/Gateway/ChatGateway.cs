@@ -141,7 +141,7 @@ public sealed class ChatGateway(
             using var stop = request.Stream
                 ? CancellationTokenSource.CreateLinkedTokenSource(aborted, drain.GraceOver, deadline.Token)
                 : CancellationTokenSource.CreateLinkedTokenSource(drain.GraceOver, deadline.Token);
-            await new CompletionRun(_run, sink, api, payer, request, model, requestId, started, held.HoldMicros, held.BudgetPeriodStart, tokens, aborted, deadline.Token).ExecuteAsync(stop.Token);
+            await new CompletionRun(_run, sink, api, payer, request, model, requestId, started, held.HoldMicros, held.BudgetPeriodStart, held.MemberBudgetPeriodStart, tokens, aborted, deadline.Token).ExecuteAsync(stop.Token);
         }
         finally
         {

@@ -36,6 +36,7 @@ internal sealed class CompletionRun(
     long started,
     long hold,
     long budgetPeriodStart,
+    long memberBudgetPeriodStart,
     RateLimits.TokenLease? tokens,
     CancellationToken clientGone,
     CancellationToken deadline)
@@ -381,7 +382,8 @@ internal sealed class CompletionRun(
             await progress; // committed (or failed) first, so its row cannot outlive the settlement that deletes it
         }
 
-        await dependencies.Ledger.SettleAsync(new Settlement(payer.UserId, payer.Key?.KeyId, requestId, hold, cost, ClearsProgress: _progress is not null, BudgetPeriodStart: budgetPeriodStart), record);
+        await dependencies.Ledger.SettleAsync(new Settlement(payer.UserId, payer.Key?.KeyId, requestId, hold, cost, ClearsProgress: _progress is not null, BudgetPeriodStart: budgetPeriodStart,
+            MemberId: payer.Key?.MemberId, MemberBudgetPeriodStart: memberBudgetPeriodStart), record);
         _charged = record.CostMicros;
 
         dependencies.Metrics.Completed(model.Id, status, dependencies.Time.GetElapsedTime(started),

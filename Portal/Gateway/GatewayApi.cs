@@ -87,17 +87,29 @@ public static class GatewayApi
     private static async Task<JsonHttpResult<KeyReply>> GetKeyAsync(CurrentApiKey current, IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time, CancellationToken cancellationToken)
     {
         var key = current.Key;
-        if (key.Budget is not { } budget)
+        if (key.Budget is null && key.MemberBudget is null)
         {
             return TypedResults.Json(new KeyReply(KeyData.From(key)), Wire.Json);
         }
 
-        // The period's spend moves with every request, so it is read from the store, not the key as authenticated.
+        // The periods' spend moves with every request, so it is read from the store, not the key as authenticated.
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var counted = await db.ApiKeys.Where(k => k.Id == key.KeyId)
-            .Select(k => new { k.BudgetPeriodStart, k.BudgetSpentMicros }).SingleAsync(cancellationToken);
         var now = time.GetUtcNow().UtcDateTime;
-        var spent = budget.SpentAt(now, counted.BudgetPeriodStart, counted.BudgetSpentMicros);
-        return TypedResults.Json(new KeyReply(KeyData.From(key, KeyBudgetData.From(budget, spent, budget.ResetAfter(now)))), Wire.Json);
+        KeyBudgetData? keyBudget = null, memberBudget = null;
+        if (key.Budget is { } budget)
+        {
+            var counted = await db.ApiKeys.Where(k => k.Id == key.KeyId)
+                .Select(k => new { k.BudgetPeriodStart, k.BudgetSpentMicros }).SingleAsync(cancellationToken);
+            keyBudget = KeyBudgetData.From(budget, budget.SpentAt(now, counted.BudgetPeriodStart, counted.BudgetSpentMicros), budget.ResetAfter(now));
+        }
+
+        if (key.MemberBudget is { } shared)
+        {
+            var counted = await db.OrganizationMembers.Where(m => m.OrganizationId == key.OrganizationId && m.UserId == key.UserId)
+                .Select(m => new { m.BudgetPeriodStart, m.BudgetSpentMicros }).FirstOrDefaultAsync(cancellationToken);
+            memberBudget = KeyBudgetData.From(shared, counted is null ? 0 : shared.SpentAt(now, counted.BudgetPeriodStart, counted.BudgetSpentMicros), shared.ResetAfter(now));
+        }
+
+        return TypedResults.Json(new KeyReply(KeyData.From(key, keyBudget, memberBudget)), Wire.Json);
     }
 }

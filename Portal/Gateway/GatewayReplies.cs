@@ -77,9 +77,10 @@ public sealed record KeyData(
     [property: Description("What the key has spent, in US dollars.")] decimal Usage,
     [property: Description("The key's spend cap in US dollars; absent when it has none.")] decimal? Limit,
     [property: Description("The models the key may call; absent when it may call every model.")] IReadOnlyList<string>? AllowedModels,
-    [property: Description("The key's budget that resets; absent when it has none.")] KeyBudgetData? Budget = null)
+    [property: Description("The key's budget that resets; absent when it has none.")] KeyBudgetData? Budget = null,
+    [property: Description("On an organization key, its member's budget that resets, shared by all their keys of the organization; absent when there is none.")] KeyBudgetData? MemberBudget = null)
 {
-    public static KeyData From(AuthenticatedKey key, KeyBudgetData? budget = null) => new(
+    public static KeyData From(AuthenticatedKey key, KeyBudgetData? budget = null, KeyBudgetData? memberBudget = null) => new(
         key.Name,
         $"{key.Prefix}…{key.Last4}",
         UnixSeconds(key.CreatedAt),
@@ -88,7 +89,8 @@ public sealed record KeyData(
         Money.ToUsd(key.SpentMicros),
         key.SpendCapMicros is { } cap ? Money.ToUsd(cap) : null,
         key.AllowedModels.Count == 0 ? null : key.AllowedModels.Order().ToList(),
-        budget);
+        budget,
+        memberBudget);
 
     internal static long UnixSeconds(DateTime utc) => new DateTimeOffset(DateTime.SpecifyKind(utc, DateTimeKind.Utc)).ToUnixTimeSeconds();
 }
@@ -96,12 +98,13 @@ public sealed record KeyData(
 /// <summary>A key's budget that resets (ADR 29), as it stands now.</summary>
 public sealed record KeyBudgetData(
     [property: Description("US dollars per period.")] decimal Amount,
-    [property: Description("day, week or month, in UTC.")] string Period,
+    [property: Description("day, week (from Monday) or month, starting at midnight in time_zone.")] string Period,
     [property: Description("Spent in the current period, requests in flight included, in US dollars.")] decimal Spent,
-    [property: Description("Unix seconds: when the current period ends and the whole budget is back.")] long ResetsAt)
+    [property: Description("Unix seconds: when the current period ends and the whole budget is back.")] long ResetsAt,
+    [property: Description("The IANA time zone the periods start in, such as Europe/Berlin; UTC when none was set.")] string TimeZone = "UTC")
 {
     public static KeyBudgetData From(KeyBudget budget, long spentMicros, DateTime resetsAt) =>
-        new(Money.ToUsd(budget.AmountMicros), budget.Period.ToString().ToLowerInvariant(), Money.ToUsd(spentMicros), KeyData.UnixSeconds(resetsAt));
+        new(Money.ToUsd(budget.AmountMicros), budget.Period.ToString().ToLowerInvariant(), Money.ToUsd(spentMicros), KeyData.UnixSeconds(resetsAt), budget.ZoneName);
 }
 
 /// <summary>The key's limits: <c>requests</c> per <c>interval</c>, and its own <c>tokens</c> per minute on each model.</summary>

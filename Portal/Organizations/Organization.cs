@@ -13,6 +13,10 @@ public sealed class Organization
     public required string Id { get; set; }
     public required string Name { get; set; }
     public DateTime CreatedAt { get; set; }
+    /// <summary>Below this balance the owners are mailed once (ADR 26, as a user's alert); null: no alert.</summary>
+    public long? LowBalanceThresholdMicros { get; set; }
+    /// <summary>When the alert went out; null while it is armed.</summary>
+    public DateTime? LowBalanceAlertedAt { get; set; }
 }
 
 internal sealed class OrganizationConfiguration : IEntityTypeConfiguration<Organization>

@@ -200,6 +200,47 @@ public sealed class OrganizationMembers(IDbContextFactory<PortalDbContext> dbFac
             : $"The member was removed; their {revoked} organization keys were revoked.");
     }
 
+    /// <summary>
+    /// Sets, changes or (with null) removes a member's budget that resets, shared by all their keys of the
+    /// organization. Admins set members' and admins' budgets, owners anyone's (the rule of <see cref="MayGrant"/>).
+    /// A new period or time zone starts a fresh period; a new amount keeps what the period has spent (lowered
+    /// below it, the member's keys stop until the period ends).
+    /// Keys see it within a second (the key resolver's cache).
+    /// </summary>
+    public async Task<MemberChange> SetBudgetAsync(AuditActor actor, string organizationId, string memberId, KeyBudget? budget, CancellationToken cancellationToken = default)
+    {
+        if (budget is { } wanted && KeyBudget.Problem(wanted) is { } problem)
+        {
+            return MemberChange.Refused(problem + " Nothing was changed.");
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+        var mine = await RoleAsync(db, organizationId, actor, cancellationToken);
+        var member = await db.OrganizationMembers.FirstOrDefaultAsync(m => m.OrganizationId == organizationId && m.UserId == memberId, cancellationToken);
+        if (mine is not { } my || my == OrganizationRole.Member || member is null || !MayGrant(my, member.Role))
+        {
+            return MemberChange.NotAllowed;
+        }
+
+        var was = member.Budget;
+        var fresh = KeyBudget.StartsAfresh(was, budget);
+        // One update of the budget and (when its periods change) its counters: the writer's conditional debits see both together.
+        await db.OrganizationMembers.Where(m => m.OrganizationId == organizationId && m.UserId == memberId)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(m => m.BudgetPeriod, budget?.Period ?? BudgetPeriod.None)
+                .SetProperty(m => m.BudgetMicros, budget?.AmountMicros)
+                .SetProperty(m => m.BudgetTimeZone, budget?.TimeZone)
+                .SetProperty(m => m.BudgetPeriodStart, m => fresh ? 0L : m.BudgetPeriodStart)
+                .SetProperty(m => m.BudgetSpentMicros, m => fresh ? 0L : m.BudgetSpentMicros), cancellationToken);
+        await audit.AppendAsync(db, actor, AuditActions.OrganizationMemberBudgetSet, OrganizationService.TargetOf(organizationId),
+            new { member = memberId, from = was?.ToString(), to = budget?.ToString() }, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return MemberChange.Success(budget is { } set
+            ? $"The member's budget is now {set}{(fresh ? "; a fresh period starts now" : "")}."
+            : "The member's budget was removed.");
+    }
+
     /// <summary>Whether someone of role <paramref name="mine"/> may give (or take away) <paramref name="role"/>: admins up to admin, owners anything.</summary>
     public static bool MayGrant(OrganizationRole mine, OrganizationRole role) =>
         mine == OrganizationRole.Owner || (mine == OrganizationRole.Admin && role != OrganizationRole.Owner);

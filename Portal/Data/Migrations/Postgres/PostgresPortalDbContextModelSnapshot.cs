@@ -354,6 +354,10 @@ namespace Portal.Data.Migrations.Postgres
                     b.Property<long>("BudgetSpentMicros")
                         .HasColumnType("bigint");
 
+                    b.Property<string>("BudgetTimeZone")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -1110,6 +1114,12 @@ namespace Portal.Data.Migrations.Postgres
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<DateTime?>("LowBalanceAlertedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long?>("LowBalanceThresholdMicros")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(100)
@@ -1186,6 +1196,22 @@ namespace Portal.Data.Migrations.Postgres
 
                     b.Property<string>("UserId")
                         .HasColumnType("text");
+
+                    b.Property<long?>("BudgetMicros")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("BudgetPeriod")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("BudgetPeriodStart")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("BudgetSpentMicros")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("BudgetTimeZone")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
 
                     b.Property<DateTime>("JoinedAt")
                         .HasColumnType("timestamp with time zone");

@@ -345,6 +345,10 @@ namespace Portal.Data.Migrations.Sqlite
                     b.Property<long>("BudgetSpentMicros")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("BudgetTimeZone")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
@@ -1085,6 +1089,12 @@ namespace Portal.Data.Migrations.Sqlite
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("LowBalanceAlertedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("LowBalanceThresholdMicros")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(100)
@@ -1158,6 +1168,22 @@ namespace Portal.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<string>("UserId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("BudgetMicros")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("BudgetPeriod")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("BudgetPeriodStart")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("BudgetSpentMicros")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("BudgetTimeZone")
+                        .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime>("JoinedAt")
