@@ -10,6 +10,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Portal.Account;
 using Portal.ApiKeys;
+using Portal.Audit;
 using Portal.Catalog;
 using Portal.Data;
 using Portal.Gateway;
@@ -67,7 +68,7 @@ public class HotPathBenchmarks
         }
 
         var clock = new FrozenTime();
-        (_, _key) = await new ApiKeyService(factory, clock, Options.Create(new ApiKeyOptions())).CreateAsync("user-1", new NewApiKey("bench"));
+        (_, _key) = await new ApiKeyService(factory, clock, Options.Create(new ApiKeyOptions()), new AuditLog(factory, clock)).CreateAsync("user-1", new NewApiKey("bench"));
         _resolver = new ApiKeyResolver(factory, clock, Options.Create(new ApiKeyOptions()), Options.Create(new GatewayOptions()));
         _ = await _resolver.ResolveAsync(_key) ?? throw new InvalidOperationException("the key did not resolve");
     }
