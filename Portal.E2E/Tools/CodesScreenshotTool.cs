@@ -69,6 +69,12 @@ public sealed class CodesScreenshotTool(PortalFixture portal, ITestOutputHelper 
                 await page.GetByTestId("create-key-form").GetByRole(AriaRole.Button, new() { Name = "Create key" }).ClickAsync();
                 await Expect(page.GetByTestId("key-budget").First).ToContainTextAsync("of $5.00 today");
                 await ScreenshotAsync(page, folder, $"keys-budget-list-{name}");
+                await page.GetByRole(AriaRole.Button, new() { Name = "Budget of budgeted" }).ClickAsync();
+                await page.Locator("#key-budget-edit-zone").FillAsync("Mars/Olympus");
+                await page.GetByTestId("budget-editor").GetByRole(AriaRole.Button, new() { Name = "Save budget" }).ClickAsync();
+                await Expect(page.GetByTestId("budget-dialog")).ToContainTextAsync("time zone");
+                await ScreenshotAsync(page, folder, $"keys-budget-dialog-{name}", fullPage: false);
+                await page.Keyboard.PressAsync("Escape");
             }
         }
     });
