@@ -25,6 +25,9 @@ public static class AuditActions
     public const string OrganizationRoleSet = "organization.role_set";
     public const string OrganizationRemove = "organization.remove_member";
     public const string OrganizationLeave = "organization.leave";
+    public const string OrganizationInviteRevoke = "organization.invite_revoke";
+    public const string OrganizationRename = "organization.rename";
+    public const string OrganizationDelete = "organization.delete";
     // Account events, by the account itself (or, for a failed sign-in, by whoever tried): the security log.
     public const string SignIn = "account.sign_in";
     public const string SignInFailed = "account.sign_in_failed";
