@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using Portal.E2E.Infrastructure;
 using Portal.E2E.Pages;
 
@@ -16,7 +15,7 @@ namespace Portal.E2E.Journeys;
 /// organization's dashboard; the key's monthly budget stops it with a 402 naming the budget and its reset.
 /// </summary>
 [Collection(PortalCollection.Name)]
-public sealed partial class OrganizationJourneyTests(PortalFixture portal, ITestOutputHelper output) : BrowserTest(portal, output)
+public sealed class OrganizationJourneyTests(PortalFixture portal, ITestOutputHelper output) : BrowserTest(portal, output)
 {
     [Fact]
     public Task AnOwnersTeamSpendsSharedCreditUntilAMonthlyBudgetStopsTheKey() => RunAsync(async () =>
@@ -49,9 +48,9 @@ public sealed partial class OrganizationJourneyTests(PortalFixture portal, ITest
         await signup.GotoAsync();
         await signup.CreateAccountAsync(member);
         await new HomePage(memberPage).ExpectOpenAsync();
-        await memberPage.GotoAsync(await LinkInMailAsync(member.Email, "Verify your email for Portal"));
+        await memberPage.GotoAsync(await Outbox.LinkInMailAsync(Portal.Server, member.Email, "Verify your email for Portal"));
         await Expect(memberPage.GetByText("Your email is verified.")).ToBeVisibleAsync();
-        await memberPage.GotoAsync(await LinkInMailAsync(member.Email, $"You are invited to {name} on Portal"));
+        await memberPage.GotoAsync(await Outbox.LinkInMailAsync(Portal.Server, member.Email, $"You are invited to {name} on Portal"));
         await memberPage.Locator(".shell[data-interactive=true]").WaitForAsync(new() { State = WaitForSelectorState.Attached });
         await memberPage.GetByTestId("accept-invitation").ClickAsync();
         await Expect(memberPage.GetByTestId("accept-outcome")).ToHaveTextAsync("You joined the organization.");
@@ -100,28 +99,4 @@ public sealed partial class OrganizationJourneyTests(PortalFixture portal, ITest
             : """{"model":"glm-5","messages":[{"role":"user","content":"hello team"}]}""";
         return api.PostAsync("/api/v1/chat/completions", new StringContent(body, Encoding.UTF8, "application/json"));
     }
-
-    /// <summary>The link in the .eml file the outbox wrote to <paramref name="address"/> with <paramref name="subject"/> (within seconds).</summary>
-    private async Task<string> LinkInMailAsync(string address, string subject)
-    {
-        var outbox = Path.Combine(Portal.Server.DataFolder, "outbox");
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (true)
-        {
-            foreach (var file in Directory.Exists(outbox) ? Directory.GetFiles(outbox, "*.eml") : [])
-            {
-                var message = await MimeKit.MimeMessage.LoadAsync(file);
-                if (message.Subject == subject && message.To.Mailboxes.Any(m => m.Address == address))
-                {
-                    return Link().Match(message.TextBody ?? "").Value;
-                }
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"no mail \"{subject}\" to {address} within 30 s");
-            await Task.Delay(200);
-        }
-    }
-
-    [GeneratedRegex(@"https?://\S+")]
-    private static partial Regex Link();
 }
