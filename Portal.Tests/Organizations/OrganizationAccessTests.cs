@@ -45,6 +45,11 @@ public sealed class OrganizationAccessTests : IDisposable
         var records = await _app.InStoreAsync(db => db.UsageRecords.ToListAsync());
         Assert.Contains(records.Single(r => r.UserId == a.Id).RequestId, csv);
         Assert.DoesNotContain(records.Single(r => r.UserId == b.Id).RequestId, csv);
+        // The dashboard's filters: A's key filters A's requests; B's key is no filter of A's.
+        Assert.Contains(records.Single(r => r.UserId == a.Id).RequestId,
+            await (await browser.GetAsync(OrganizationPaths.Csv(a.Id) + "?key=" + ada.KeyId)).Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.BadRequest, (await browser.GetAsync(OrganizationPaths.Csv(a.Id) + "?key=" + bob.KeyId)).StatusCode);
+        Assert.Contains("data-testid=\"filter-errors\"", await browser.GetPageAsync(OrganizationPaths.Dashboard(a.Id) + "?key=" + bob.KeyId));
 
         // B's, and one that does not exist: the same answer, naming nothing.
         foreach (var org in new[] { b.Id, Guid.NewGuid().ToString() })
@@ -95,6 +100,7 @@ public sealed class OrganizationAccessTests : IDisposable
         Assert.Equal(0, await _app.BalanceAsync(member.UserId));
         if (allowed)
         {
+            Assert.Contains("Code redeemed: $4.00 was added to the organization", await browser.GetPageAsync(response.RedirectTarget()!));
             var entry = await _app.InStoreAsync(db => db.AuditEntries.SingleAsync(e => e.Action == AuditActions.CodeRedeem));
             Assert.Equal(($"account:{org.Id}", member.UserId), (entry.Target, entry.ActorId));
         }

@@ -8,6 +8,11 @@ public sealed record RedeemResult(RedeemOutcome Outcome, long AmountMicros = 0, 
 {
     public bool Succeeded => Outcome == RedeemOutcome.Redeemed;
 
+    /// <summary>The sentence shown on an organization's dashboard (<paramref name="organization"/>) or the user's own.</summary>
+    public string MessageFor(bool organization) => organization && Succeeded
+        ? $"Code redeemed: {Money.Format(AmountMicros)} was added to the organization's balance."
+        : Message;
+
     /// <summary>The one sentence the user is shown.</summary>
     public string Message => Outcome switch
     {
