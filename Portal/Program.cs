@@ -118,6 +118,7 @@ app.MapObservability();                                        // /healthz, /rea
 app.MapGateway();                                              // /api/v1 and its OpenAPI document: switch, key and rate limit on the route group
 app.MapUsage();                                                // the dashboard's CSV export
 app.MapCodes();                                                // the dashboard's "Redeem a code" form
+app.MapOrganizations();                                        // an organization dashboard's CSV export
 app.MapPasskeys();                                             // the WebAuthn options wwwroot/passkeys.js fetches (ADR 27)
 app.MapThemeSwitch();                                          // the light/dark toggle of pages without a circuit
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

@@ -19,6 +19,23 @@ public sealed class Header(IPage page)
 
     public ILocator ThemeToggle => page.GetByTestId("theme-toggle");
 
+    /// <summary>The context switch's button in the app bar: "Personal" or the organization's name.</summary>
+    public ILocator Context => Visible(page.GetByTestId("context-switch").Locator("button"));
+
+    /// <summary>Opens the context switch (the app bar's menu, or the drawer's list on a phone) and picks <paramref name="item"/>.</summary>
+    public async Task SwitchContextAsync(string item)
+    {
+        if (await Context.CountAsync() == 0)
+        {
+            await OpenMenuAsync();
+            await page.GetByTestId("context-list").GetByRole(AriaRole.Link, new() { Name = item, Exact = false }).ClickAsync();
+            return;
+        }
+
+        await Context.ClickAsync();
+        await page.Locator(".mud-popover-open").GetByText(item, new() { Exact = true }).ClickAsync();
+    }
+
     public Task SignOutAsync() => SignOutButton.ClickAsync();
 
     public Task OpenAdminAsync() => AdminLink.ClickAsync();

@@ -37,10 +37,16 @@ public abstract class AdminComponentTestBase : ComponentTestBase
         Services.AddSingleton(App.Service<OrganizationAdmin>());
         // The invitation's accept page, tested beside the admin's Organizations page (OrganizationPagesTests).
         Services.AddSingleton(App.Service<Portal.Organizations.OrganizationMembers>());
+        AddServices();
         // Where MudBlazor shows dialogs, snackbars and popovers, as the interactive layout does.
         Dialogs = Render<MudDialogProvider>();
         Snackbars = Render<MudSnackbarProvider>();
         Popovers = Render<MudPopoverProvider>();
+    }
+
+    /// <summary>Registers what a test class's components need besides the admin's services, before anything renders.</summary>
+    protected virtual void AddServices()
+    {
     }
 
     /// <summary>Open popovers: a select's options, for one.</summary>

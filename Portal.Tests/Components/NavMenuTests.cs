@@ -1,4 +1,5 @@
 using Bunit;
+using Microsoft.Extensions.DependencyInjection;
 using Portal.Account;
 using Portal.Components.Layout;
 
@@ -48,4 +49,23 @@ public sealed class NavMenuTests : ComponentTestBase
         Assert.Equal("/admin", link.GetAttribute("href"));
         Assert.Equal("Admin", link.TextContent.Trim());
     }
+
+    [Fact]
+    public void DashboardAndKeysFollowTheOrganizationInTheAddress()
+    {
+        const string Org = "6f1c2d3e-0000-4000-8000-000000000001";
+        SignInAs("ada@example.com");
+        var navigation = Services.GetRequiredService<Microsoft.AspNetCore.Components.NavigationManager>();
+        var menu = Render<NavMenu>();
+        Assert.Equal(("/dashboard", "/settings/apikeys"), Links(menu));
+
+        navigation.NavigateTo($"/orgs/{Org}/members");
+        menu.WaitForAssertion(() => Assert.Equal(($"/orgs/{Org}", $"/orgs/{Org}/keys"), Links(menu)));
+
+        navigation.NavigateTo("/orgs/new");
+        menu.WaitForAssertion(() => Assert.Equal(("/dashboard", "/settings/apikeys"), Links(menu)));
+    }
+
+    private static (string?, string?) Links(IRenderedComponent<NavMenu> menu) =>
+        (menu.Find("[data-testid=nav-dashboard]").GetAttribute("href"), menu.Find("[data-testid=nav-keys]").GetAttribute("href"));
 }

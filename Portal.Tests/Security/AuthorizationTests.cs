@@ -29,12 +29,16 @@ public sealed class AuthorizationTests : IDisposable
         PasskeyOptions,
         /// <summary>Posted by a signed-in user's form with its antiforgery token (SqliteRedemptionCodeTests); nothing to GET.</summary>
         SignedInForm,
+        /// <summary>An organization's page: its members only; anyone else signed in gets 404, as for no such organization (OrganizationAccessTests).</summary>
+        OrganizationMember,
     }
 
     /// <summary>
     /// Every route pattern and who may use it. A route missing here fails the first test: whoever
     /// adds an endpoint decides its access here too.
     /// </summary>
+    private const string SomeOrganization = "6f1c2d3e-0000-4000-8000-000000000001";
+
     private static readonly Dictionary<string, (Access Access, string Sample)> Routes = new()
     {
         ["/"] = (Access.Public, "/"),
@@ -75,6 +79,12 @@ public sealed class AuthorizationTests : IDisposable
         ["/admin/codes"] = (Access.Admin, "/admin/codes"),
         ["/admin/organizations"] = (Access.Admin, "/admin/organizations"),
         ["/orgs/accept"] = (Access.SignedIn, "/orgs/accept"),
+        ["/orgs/new"] = (Access.SignedIn, "/orgs/new"),
+        ["/orgs/{Id}"] = (Access.OrganizationMember, "/orgs/" + SomeOrganization),
+        ["/orgs/{Id}/keys"] = (Access.OrganizationMember, $"/orgs/{SomeOrganization}/keys"),
+        ["/orgs/{Id}/members"] = (Access.OrganizationMember, $"/orgs/{SomeOrganization}/members"),
+        ["/orgs/{Id}/settings"] = (Access.OrganizationMember, $"/orgs/{SomeOrganization}/settings"),
+        ["/orgs/{id}/requests.csv"] = (Access.OrganizationMember, $"/orgs/{SomeOrganization}/requests.csv"),
         ["/admin/outbox"] = (Access.Admin, "/admin/outbox"),
         ["/api/v1/models"] = (Access.ApiKey, "/api/v1/models"),
         ["/api/v1/models/{**id}"] = (Access.ApiKey, "/api/v1/models/glm-5"),
@@ -120,7 +130,7 @@ public sealed class AuthorizationTests : IDisposable
             var expected = access switch
             {
                 Access.Public => HttpStatusCode.OK,
-                Access.SignedIn or Access.Admin => HttpStatusCode.Redirect,
+                Access.SignedIn or Access.Admin or Access.OrganizationMember => HttpStatusCode.Redirect,
                 Access.ApiKey => HttpStatusCode.Unauthorized,
                 Access.PublicForm or Access.PasskeyOptions or Access.SignedInForm => HttpStatusCode.NotFound, // GET: there is no such page
                 Access.PublicLink => HttpStatusCode.BadRequest,
@@ -139,12 +149,17 @@ public sealed class AuthorizationTests : IDisposable
     {
         await _app.CreateUserAsync("ada@example.com", Password);
         using var browser = await _app.SignedInBrowserAsync("ada@example.com", Password);
-        foreach (var (_, (access, sample)) in Routes.Where(r => r.Value.Access is Access.SignedIn or Access.Admin))
+        foreach (var (_, (access, sample)) in Routes.Where(r => r.Value.Access is Access.SignedIn or Access.Admin or Access.OrganizationMember))
         {
             var response = await browser.GetAsync(sample);
             if (access == Access.SignedIn)
             {
                 Assert.True(response.StatusCode == HttpStatusCode.OK, $"{sample}: {(int)response.StatusCode}");
+            }
+            else if (access == Access.OrganizationMember)
+            {
+                // No such organization, and not hers: the same answer as for another's (OrganizationAccessTests).
+                Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{sample}: {(int)response.StatusCode}");
             }
             else
             {

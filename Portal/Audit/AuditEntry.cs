@@ -25,6 +25,9 @@ public static class AuditActions
     public const string OrganizationRoleSet = "organization.role_set";
     public const string OrganizationRemove = "organization.remove_member";
     public const string OrganizationLeave = "organization.leave";
+    public const string OrganizationInviteRevoke = "organization.invite_revoke";
+    public const string OrganizationRename = "organization.rename";
+    public const string OrganizationDelete = "organization.delete";
     /// <summary>A member's budget that resets set, changed or removed (target: the organization; details name the member).</summary>
     public const string OrganizationMemberBudgetSet = "organization.member_budget_set";
     /// <summary>An organization's low-balance alert threshold set or turned off by an owner.</summary>

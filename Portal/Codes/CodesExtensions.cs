@@ -3,6 +3,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Mvc;
 using Portal.Account;
 using Portal.Audit;
+using Portal.Organizations;
 using Portal.Security;
 
 namespace Portal.Codes;
@@ -28,23 +29,44 @@ public static class CodesExtensions
         return endpoints;
     }
 
-    private static async Task<IResult> RedeemAsync(HttpContext http, [FromForm] string? code, RedemptionCodes codes, AccountThrottle throttle, CurrentUser currentUser)
+    private static async Task<IResult> RedeemAsync(HttpContext http, [FromForm] string? code, [FromForm] string? organization, RedemptionCodes codes,
+        AccountThrottle throttle, CurrentUser currentUser, OrganizationService organizations)
     {
-        // Whose balance: the cookie's user, never a form field.
+        // Whose balance: the cookie's user, or an organization they are an admin or owner of — checked
+        // in the store, never taken on the form's word.
         if (currentUser.IdOf(http.User) is not { } userId)
         {
             return Results.Forbid();
         }
 
+        var account = userId;
+        var dashboard = "/dashboard";
+        if (!string.IsNullOrEmpty(organization))
+        {
+            var role = organization.Length <= 36 ? await organizations.RoleOfAsync(userId, organization, http.RequestAborted) : null;
+            if (role is null)
+            {
+                return Results.NotFound();
+            }
+
+            if (role < OrganizationRole.Admin)
+            {
+                return Results.Redirect(DashboardUrl(new RedeemResult(RedeemOutcome.NotAllowed), OrganizationPaths.Dashboard(organization)), permanent: false, preserveMethod: false);
+            }
+
+            account = organization;
+            dashboard = OrganizationPaths.Dashboard(organization);
+        }
+
         var result = throttle.TryAttemptRedeem(http, userId)
-            ? await codes.RedeemAsync(userId, code, new AuditActor(userId, http.User.FindFirstValue(ClaimTypes.Email) ?? http.User.Identity?.Name ?? userId),
+            ? await codes.RedeemAsync(account, code, new AuditActor(userId, http.User.FindFirstValue(ClaimTypes.Email) ?? http.User.Identity?.Name ?? userId),
                 ClientAddress.Of(http), http.RequestAborted)
             : new RedeemResult(RedeemOutcome.Throttled);
-        return Results.Redirect(DashboardUrl(result), permanent: false, preserveMethod: false);
+        return Results.Redirect(DashboardUrl(result, dashboard), permanent: false, preserveMethod: false);
     }
 
     /// <summary>The dashboard, told the outcome in its query string (<see cref="RedeemCard"/> reads it back).</summary>
-    public static string DashboardUrl(RedeemResult result)
+    public static string DashboardUrl(RedeemResult result, string dashboard = "/dashboard")
     {
         var query = $"?redeem={result.Outcome.ToString().ToLowerInvariant()}";
         if (result.Succeeded)
@@ -56,7 +78,7 @@ public static class CodesExtensions
             query += "&expired=" + Uri.EscapeDataString(at.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));
         }
 
-        return "/dashboard" + query + "#redeem";
+        return dashboard + query + "#redeem";
     }
 
     /// <summary>Reads <see cref="DashboardUrl"/>'s query back; null when it says nothing (or nonsense).</summary>

@@ -11,4 +11,6 @@ public enum RedeemOutcome
     Revoked,
     /// <summary>Too many attempts from this account or address: refused before any lookup.</summary>
     Throttled,
+    /// <summary>Into an organization, by a member who is not one of its admins or owners.</summary>
+    NotAllowed,
 }

@@ -41,6 +41,7 @@ public sealed class DocsLibrary
         new("models", "Models", "API reference"),
         new("errors", "Errors", "API reference"),
         new("billing", "Billing", "Account and limits"),
+        new("organizations", "Organizations", "Account and limits"),
         new("rate-limits", "Rate limits", "Account and limits"),
         new("webhooks", "Alerts and webhooks", "Account and limits"),
     ];

@@ -200,6 +200,79 @@ public sealed class OrganizationMembers(IDbContextFactory<PortalDbContext> dbFac
             : $"The member was removed; their {revoked} organization keys were revoked.");
     }
 
+    /// <summary>The organization's members, owners first, then by address; null when <paramref name="userId"/> is not a member.</summary>
+    public async Task<IReadOnlyList<MemberRow>?> ListAsync(string userId, string organizationId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        if (!await db.OrganizationMembers.AnyAsync(m => m.OrganizationId == organizationId && m.UserId == userId, cancellationToken))
+        {
+            return null;
+        }
+
+        var rows = await db.OrganizationMembers.AsNoTracking().Where(m => m.OrganizationId == organizationId)
+            .Join(db.Users, m => m.UserId, u => u.Id, (m, u) => new MemberRow(m.UserId, u.Email ?? u.Id, m.Role, m.JoinedAt))
+            .ToListAsync(cancellationToken);
+        return rows.OrderByDescending(r => r.Role).ThenBy(r => r.Email, StringComparer.OrdinalIgnoreCase).ToList();
+    }
+
+    /// <summary>
+    /// The invitations still open (neither accepted, withdrawn nor expired), newest first, for the
+    /// organization's admins and owners (who may withdraw them); empty for a member, null for anyone else.
+    /// </summary>
+    public async Task<IReadOnlyList<PendingInvitation>?> PendingAsync(string userId, string organizationId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var role = await RoleAsync(db, organizationId, new AuditActor(userId, userId), cancellationToken);
+        if (role is null || role < OrganizationRole.Admin)
+        {
+            return role is null ? null : [];
+        }
+
+        var now = time.GetUtcNow().UtcDateTime;
+        return await db.OrganizationInvitations.AsNoTracking()
+            .Where(i => i.OrganizationId == organizationId && i.AcceptedAt == null && i.RevokedAt == null && i.ExpiresAt > now)
+            .OrderByDescending(i => i.Id)
+            .Select(i => new PendingInvitation(i.Id, i.Email, i.Role, i.CreatedAt, i.ExpiresAt))
+            .ToListAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Withdraws an open invitation, so its link no longer works: admins may withdraw invitations to
+    /// members and admins, owners any. One conditional update; audited.
+    /// </summary>
+    public async Task<MemberChange> RevokeInvitationAsync(AuditActor actor, string organizationId, long invitationId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (await RoleAsync(db, organizationId, actor, cancellationToken) is not { } mine)
+        {
+            return MemberChange.NotAllowed;
+        }
+
+        var now = time.GetUtcNow().UtcDateTime;
+        var mayOwners = mine == OrganizationRole.Owner;
+        var invitation = await db.OrganizationInvitations.AsNoTracking()
+            .Where(i => i.Id == invitationId && i.OrganizationId == organizationId).Select(i => new { i.Email, i.Role }).FirstOrDefaultAsync(cancellationToken);
+        if (invitation is null || !MayGrant(mine, invitation.Role))
+        {
+            return MemberChange.NotAllowed;
+        }
+
+        var revoked = await db.OrganizationInvitations
+            .Where(i => i.Id == invitationId && i.OrganizationId == organizationId && i.AcceptedAt == null && i.RevokedAt == null
+                && (mayOwners || i.Role != OrganizationRole.Owner))
+            .ExecuteUpdateAsync(s => s.SetProperty(i => i.RevokedAt, now), cancellationToken);
+        if (revoked == 0)
+        {
+            return MemberChange.Refused($"The invitation to {invitation.Email} was already accepted or withdrawn. Nothing was changed.");
+        }
+
+        await audit.AppendAsync(db, actor, AuditActions.OrganizationInviteRevoke, OrganizationService.TargetOf(organizationId),
+            new { invitation = invitationId, email = invitation.Email }, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return MemberChange.Success($"Withdrew the invitation to {invitation.Email}; its link no longer works.");
+    }
+
     /// <summary>
     /// Sets, changes or (with null) removes a member's budget that resets, shared by all their keys of the
     /// organization. Admins set members' and admins' budgets, owners anyone's (the rule of <see cref="MayGrant"/>).

@@ -22,15 +22,9 @@ public sealed class OrganizationService(IDbContextFactory<PortalDbContext> dbFac
     public async Task<(Organization? Organization, string? Problem)> CreateAsync(AuditActor actor, string name, CancellationToken cancellationToken = default)
     {
         var userId = actor.UserId ?? throw new ArgumentException("An organization is made by a signed-in user.", nameof(actor));
-        name = (name ?? "").Trim();
-        if (name.Length == 0)
+        if (Problem(ref name) is { } problem)
         {
-            return (null, "Give the organization a name.");
-        }
-
-        if (name.Length > MaxNameLength || name.Any(char.IsControl))
-        {
-            return (null, $"A name is at most {MaxNameLength} characters, without control characters.");
+            return (null, problem);
         }
 
         var now = time.GetUtcNow().UtcDateTime;
@@ -51,6 +45,15 @@ public sealed class OrganizationService(IDbContextFactory<PortalDbContext> dbFac
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         return await db.OrganizationMembers.Where(m => m.OrganizationId == organizationId && m.UserId == userId)
             .Select(m => (OrganizationRole?)m.Role).FirstOrDefaultAsync(cancellationToken);
+    }
+
+    /// <summary>The organization as <paramref name="userId"/> belongs to it (name and role); null when they are not a member, or there is no such organization.</summary>
+    public async Task<Membership?> MembershipAsync(string userId, string organizationId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.OrganizationMembers.Where(m => m.OrganizationId == organizationId && m.UserId == userId)
+            .Join(db.Organizations, m => m.OrganizationId, o => o.Id, (m, o) => new Membership(o.Id, o.Name, m.Role))
+            .FirstOrDefaultAsync(cancellationToken);
     }
 
     /// <summary>The organizations the user belongs to, by name.</summary>
@@ -132,6 +135,129 @@ public sealed class OrganizationService(IDbContextFactory<PortalDbContext> dbFac
         await audit.AppendAsync(db, actor, AuditActions.OrganizationKeyRevoke, TargetOf(organizationId), new { key = keyId }, cancellationToken);
         await tx.CommitAsync(cancellationToken);
         return true;
+    }
+
+    /// <summary>The first instant of the current UTC month: the period the dashboard's spend per member covers.</summary>
+    public DateTime MonthStart()
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        return new DateTime(now.Year, now.Month, 1, 0, 0, 0, DateTimeKind.Utc);
+    }
+
+    /// <summary>
+    /// What each member's organization keys spent this UTC month, biggest first: every member (those
+    /// who spent nothing too, and former members who spent) for admins and owners, their own line for
+    /// a member; null when <paramref name="userId"/> is not a member.
+    /// </summary>
+    public async Task<IReadOnlyList<MemberSpend>?> MemberSpendAsync(string userId, string organizationId, CancellationToken cancellationToken = default)
+    {
+        if (await RoleOfAsync(userId, organizationId, cancellationToken) is not { } role)
+        {
+            return null;
+        }
+
+        var from = MonthStart();
+        var all = role >= OrganizationRole.Admin;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var records = db.UsageRecords.Where(r => r.UserId == organizationId && r.CreatedAt >= from && r.MemberId != null);
+        if (!all)
+        {
+            records = records.Where(r => r.MemberId == userId);
+        }
+
+        var spent = await records.GroupBy(r => r.MemberId!)
+            .Select(g => new { MemberId = g.Key, Requests = g.Sum(r => r.Requests), Spend = g.Sum(r => r.CostMicros) })
+            .ToDictionaryAsync(x => x.MemberId, cancellationToken);
+        var members = all
+            ? await db.OrganizationMembers.Where(m => m.OrganizationId == organizationId).Select(m => m.UserId).ToListAsync(cancellationToken)
+            : [userId];
+        var ids = members.Union(spent.Keys).ToList();
+        var emails = await db.Users.Where(u => ids.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.Email ?? u.Id, cancellationToken);
+        return ids.Select(id => spent.TryGetValue(id, out var s)
+                ? new MemberSpend(id, emails.GetValueOrDefault(id, "(deleted user)"), s.Requests, s.Spend)
+                : new MemberSpend(id, emails.GetValueOrDefault(id, "(deleted user)"), 0, 0))
+            .OrderByDescending(m => m.SpendMicros).ThenBy(m => m.Email, StringComparer.OrdinalIgnoreCase)
+            .ToList();
+    }
+
+    /// <summary>Renames the organization: its admins and owners may. Audited with the old and new names.</summary>
+    public async Task<MemberChange> RenameAsync(AuditActor actor, string organizationId, string name, CancellationToken cancellationToken = default)
+    {
+        if (Problem(ref name) is { } problem)
+        {
+            return MemberChange.Refused(problem);
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+        var was = await db.Organizations.Where(o => o.Id == organizationId
+                && db.OrganizationMembers.Any(m => m.OrganizationId == o.Id && m.UserId == actor.UserId && m.Role != OrganizationRole.Member))
+            .Select(o => o.Name).FirstOrDefaultAsync(cancellationToken);
+        if (was is null)
+        {
+            return MemberChange.NotAllowed;
+        }
+
+        var newName = name;
+        await db.Organizations.Where(o => o.Id == organizationId).ExecuteUpdateAsync(s => s.SetProperty(o => o.Name, newName), cancellationToken);
+        await audit.AppendAsync(db, actor, AuditActions.OrganizationRename, TargetOf(organizationId), new { from = was, to = name }, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return MemberChange.Success($"Renamed to {name}.");
+    }
+
+    /// <summary>
+    /// Deletes the organization for its owner, who types its name to confirm: its keys are revoked, its
+    /// members removed and its pending invitations withdrawn, in one transaction. Refused while it holds
+    /// credit (available or on hold), which would otherwise be stranded. The organization's row, ledger
+    /// and usage records stay for the admins' books (ADR 37): with no members, no user can reach it.
+    /// </summary>
+    public async Task<MemberChange> DeleteAsync(AuditActor actor, string organizationId, string typedName, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+        // Locks the row first, like role changes, so a member being added or re-roled waits for this.
+        await db.Organizations.Where(o => o.Id == organizationId).ExecuteUpdateAsync(s => s.SetProperty(o => o.Name, o => o.Name), cancellationToken);
+        var name = await db.Organizations.Where(o => o.Id == organizationId
+                && db.OrganizationMembers.Any(m => m.OrganizationId == o.Id && m.UserId == actor.UserId && m.Role == OrganizationRole.Owner))
+            .Select(o => o.Name).FirstOrDefaultAsync(cancellationToken);
+        if (name is null)
+        {
+            return MemberChange.NotAllowed;
+        }
+
+        if (!string.Equals((typedName ?? "").Trim(), name, StringComparison.Ordinal))
+        {
+            return MemberChange.Refused($"Type the organization's name, {name}, exactly to confirm. Nothing was changed.");
+        }
+
+        var balance = await db.CreditBalances.Where(b => b.UserId == organizationId).Select(b => b.BalanceMicros).FirstOrDefaultAsync(cancellationToken);
+        var onHold = -await db.Ledger.Where(e => e.UserId == organizationId && (e.Kind == LedgerKind.Hold || e.Kind == LedgerKind.Release))
+            .SumAsync(e => e.AmountMicros, cancellationToken);
+        if (balance > 0 || onHold > 0)
+        {
+            return MemberChange.Refused(
+                $"{name} still has {Money.Format(balance + onHold)} of credit. Spend it, or ask an administrator to deduct it, before deleting. Nothing was changed.");
+        }
+
+        var now = time.GetUtcNow().UtcDateTime;
+        var keys = await db.ApiKeys.Where(k => k.OrganizationId == organizationId && k.RevokedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, now), cancellationToken);
+        var invitations = await db.OrganizationInvitations.Where(i => i.OrganizationId == organizationId && i.AcceptedAt == null && i.RevokedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(i => i.RevokedAt, now), cancellationToken);
+        var members = await db.OrganizationMembers.Where(m => m.OrganizationId == organizationId).ExecuteDeleteAsync(cancellationToken);
+        await audit.AppendAsync(db, actor, AuditActions.OrganizationDelete, TargetOf(organizationId),
+            new { name, revokedKeys = keys, removedMembers = members, withdrawnInvitations = invitations }, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return MemberChange.Success($"Deleted {name}: {keys} keys revoked, {members} members removed.");
+    }
+
+    /// <summary>Trims <paramref name="name"/>; the reason it will not do as an organization's name, or null.</summary>
+    private static string? Problem(ref string name)
+    {
+        name = (name ?? "").Trim();
+        return name.Length == 0 ? "Give the organization a name."
+            : name.Length > MaxNameLength || name.Any(char.IsControl) ? $"A name is at most {MaxNameLength} characters, without control characters."
+            : null;
     }
 
     private async Task AuditAsync(AuditActor actor, string action, string organizationId, object details, CancellationToken cancellationToken)

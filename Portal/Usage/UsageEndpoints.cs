@@ -38,8 +38,18 @@ public static class UsageEndpoints
             return TypedResults.Forbid();
         }
 
+        return await WriteCsvAsync(http, userId, query, usage, catalog, "portal-requests.csv");
+    }
+
+    /// <summary>
+    /// Writes the requests of <paramref name="accountId"/> (a user's or an organization's, checked by the
+    /// caller) matching the dashboard's filters as CSV, streamed; 400 with the reasons when a filter will not do.
+    /// </summary>
+    public static async Task<Results<EmptyHttpResult, ContentHttpResult, ForbidHttpResult>> WriteCsvAsync(
+        HttpContext http, string accountId, ExportQuery query, UsageQueries usage, ModelCatalog catalog, string fileName)
+    {
         var models = (await catalog.AllAsync(http.RequestAborted)).Select(m => m.Id).ToList();
-        var keys = (await usage.KeysAsync(userId, http.RequestAborted)).Select(k => k.Id).ToList();
+        var keys = (await usage.KeysAsync(accountId, http.RequestAborted)).Select(k => k.Id).ToList();
         var (filter, errors) = RequestFilter.Parse(query.Model, query.Key, query.Status, query.From, query.To, models, keys, query.User);
         if (errors.Count > 0)
         {
@@ -47,12 +57,12 @@ public static class UsageEndpoints
         }
 
         http.Response.ContentType = "text/csv; charset=utf-8";
-        http.Response.Headers.ContentDisposition = "attachment; filename=\"portal-requests.csv\"";
+        http.Response.Headers.ContentDisposition = $"attachment; filename=\"{fileName}\"";
         http.Response.Headers.CacheControl = "no-store";
         await using var writer = new StreamWriter(http.Response.Body, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), bufferSize: 16 * 1024, leaveOpen: true);
         await writer.WriteAsync(RequestsCsv.Header);
         var written = 0;
-        await foreach (var row in usage.StreamRequestsAsync(userId, filter, http.RequestAborted))
+        await foreach (var row in usage.StreamRequestsAsync(accountId, filter, http.RequestAborted))
         {
             await writer.WriteAsync(RequestsCsv.Line(row));
             if (++written % FlushEvery == 0)
