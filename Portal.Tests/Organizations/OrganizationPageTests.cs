@@ -30,6 +30,7 @@ public sealed class OrganizationPageTests : AdminComponentTestBase
         Services.AddSingleton(App.Service<EmailVerification>());
         Services.AddSingleton(App.Service<TimeProvider>());
         Services.AddSingleton(App.Service<IOptions<ApiKeyOptions>>());
+        Services.AddSingleton(App.Service<Portal.Alerts.LowBalanceAlerts>());
         JSInterop.Setup<MudBlazor.Interop.ElementSize>("mudObserveElementSize", _ => true)
             .SetResult(new MudBlazor.Interop.ElementSize { Width = 650, Height = 240, Timestamp = 1 });
     }
@@ -81,16 +82,21 @@ public sealed class OrganizationPageTests : AdminComponentTestBase
         var manageable = role switch { OrganizationRole.Owner => 1, OrganizationRole.Admin => 1, _ => 0 };
         Assert.Equal(manageable, members.FindAll("[data-testid=remove-member]").Count);
         Assert.Equal(memberCount, members.FindAll("[data-testid=member-budget]").Count);
+        // Budgets: admins and owners set those of the members they manage and their own; a member sets none.
+        Assert.Equal(admin ? 2 : 0, members.FindAll("[data-testid=member-budget-edit]").Count);
 
         var keys = RenderPage<OrganizationKeysPage>(org.Id);
         var expected = role == OrganizationRole.Owner ? 1 : admin ? 2 : 1; // the owner made none; an admin sees both members' keys
         keys.WaitForAssertion(() => Assert.Equal(expected, keys.FindAll("[data-testid=org-key-row]").Count), Wait);
         Assert.Equal(admin, keys.Markup.Contains(other.KeyId, StringComparison.Ordinal));
+        // A key's budget: its maker's to change, and an admin's or owner's for any key.
+        Assert.Equal(expected, keys.FindAll("button[aria-label^='Budget of']").Count);
 
         var settings = RenderPage<OrganizationSettingsPage>(org.Id);
         settings.WaitForAssertion(() => Assert.NotEmpty(settings.FindAll("[data-testid=org-page]")), Wait);
         Assert.Equal(admin, settings.FindAll("[data-testid=rename-submit]").Count == 1);
         Assert.Equal(role == OrganizationRole.Owner, settings.FindAll("[data-testid=delete-card]").Count == 1);
+        Assert.Equal(role == OrganizationRole.Owner, settings.FindAll("[data-testid=org-low-balance]").Count == 1);
     }
 
     [Fact]
@@ -127,6 +133,26 @@ public sealed class OrganizationPageTests : AdminComponentTestBase
         ExpectSnackbar("Withdrew the invitation to ada@example.com; its link no longer works.");
         page.WaitForAssertion(() => Assert.Empty(page.FindAll("[data-testid=pending-invitations]")), Wait);
         Assert.NotNull(await App.InStoreAsync(db => db.OrganizationInvitations.Select(i => i.RevokedAt).SingleAsync()));
+    }
+
+    [Fact]
+    public async Task AnOwnerSetsTheOrganizationsLowBalanceAlertAndABadAmountChangesNothing()
+    {
+        var org = await App.CreateOrganizationAsync("Acme", credits: 3m);
+        await SignInAsync(org.OwnerId, await EmailOfAsync(org.OwnerId));
+        var page = RenderPage<OrganizationSettingsPage>(org.Id);
+        page.WaitForAssertion(() => page.Find("[data-testid=org-low-balance]"), Wait);
+
+        page.Find("#org-low-balance-threshold").Change("lots");
+        page.Find("[data-testid=org-low-balance] form").Submit();
+        page.WaitForAssertion(() => Assert.Contains("Enter an amount in US dollars", page.Find("[data-testid=org-low-balance-result]").TextContent), Wait);
+        Assert.Null(await App.InStoreAsync(db => db.Organizations.Where(o => o.Id == org.Id).Select(o => o.LowBalanceThresholdMicros).SingleAsync()));
+
+        page.Find("#org-low-balance-threshold").Change("2.50");
+        page.Find("[data-testid=org-low-balance] form").Submit();
+
+        page.WaitForAssertion(() => Assert.Contains("below $2.50", page.Find("[data-testid=org-low-balance-state]").TextContent), Wait);
+        Assert.Equal(2_500_000, await App.InStoreAsync(db => db.Organizations.Where(o => o.Id == org.Id).Select(o => o.LowBalanceThresholdMicros).SingleAsync()));
     }
 
     [Fact]

@@ -57,6 +57,15 @@ public sealed class LowBalanceAlerts(IDbContextFactory<PortalDbContext> dbFactor
         await db.SaveChangesAsync(cancellationToken);
     }
 
+    /// <summary>An organization's threshold, for its settings page (which only its owners see).</summary>
+    public async Task<LowBalanceSetting> GetOrganizationAsync(string organizationId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var row = await db.Organizations.AsNoTracking().Where(o => o.Id == organizationId)
+            .Select(o => new LowBalanceSetting(o.LowBalanceThresholdMicros, o.LowBalanceAlertedAt)).FirstOrDefaultAsync(cancellationToken);
+        return row ?? new LowBalanceSetting(null, null);
+    }
+
     /// <summary>
     /// Sets (or, with null, turns off) an organization's threshold: its owners only (billing is theirs,
     /// ADR 34), audited. As for a user, a balance already below the new threshold counts as alerted.

@@ -210,9 +210,10 @@ public sealed class OrganizationMembers(IDbContextFactory<PortalDbContext> dbFac
         }
 
         var rows = await db.OrganizationMembers.AsNoTracking().Where(m => m.OrganizationId == organizationId)
-            .Join(db.Users, m => m.UserId, u => u.Id, (m, u) => new MemberRow(m.UserId, u.Email ?? u.Id, m.Role, m.JoinedAt))
+            .Join(db.Users, m => m.UserId, u => u.Id, (m, u) => new { Member = m, Email = u.Email ?? u.Id })
             .ToListAsync(cancellationToken);
-        return rows.OrderByDescending(r => r.Role).ThenBy(r => r.Email, StringComparer.OrdinalIgnoreCase).ToList();
+        return rows.Select(r => new MemberRow(r.Member.UserId, r.Email, r.Member.Role, r.Member.JoinedAt, r.Member.Budget))
+            .OrderByDescending(r => r.Role).ThenBy(r => r.Email, StringComparer.OrdinalIgnoreCase).ToList();
     }
 
     /// <summary>
