@@ -51,6 +51,11 @@ public sealed class OrganizationScreenshotTool(PortalFixture portal, ITestOutput
                 await members.GotoAsync();
                 await Expect(members.InvitationTo("pending@example.com")).ToBeVisibleAsync();
                 await ScreenshotAsync(page, folder, $"org-members-{suffix}");
+                await page.Locator(".shell[data-interactive=true]").WaitForAsync(new() { State = WaitForSelectorState.Attached });
+                await page.GetByTestId("member-budget-edit").Last.ClickAsync();
+                await Expect(page.GetByTestId("member-budget-dialog")).ToBeVisibleAsync();
+                await ScreenshotAsync(page, folder, $"org-member-budget-{suffix}", fullPage: false);
+                await page.Keyboard.PressAsync("Escape");
 
                 var keys = new OrganizationKeysPage(page, id);
                 await keys.GotoAsync();
@@ -106,6 +111,15 @@ public sealed class OrganizationScreenshotTool(PortalFixture portal, ITestOutput
             using var response = await api.PostAsync("/api/v1/chat/completions", body);
             response.EnsureSuccessStatusCode();
         }
+
+        // The owner gives the member a daily budget (the form's default period) from the members page.
+        await members.GotoAsync();
+        await ownerPage.Locator(".shell[data-interactive=true]").WaitForAsync(new() { State = WaitForSelectorState.Attached });
+        await ownerPage.GetByRole(AriaRole.Button, new() { Name = $"Budget of {member.Email}" }).ClickAsync();
+        var dialog = ownerPage.GetByTestId("member-budget-dialog");
+        await dialog.GetByLabel("Budget in USD").FillAsync("10");
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Save budget" }).ClickAsync();
+        await Expect(ownerPage.GetByTestId("member-budget-state")).ToContainTextAsync("of $10.00");
 
         return (id, Name);
     }

@@ -136,6 +136,24 @@ public sealed class OrganizationPageTests : AdminComponentTestBase
     }
 
     [Fact]
+    public async Task TheMembersPageShowsAMembersBudgetWithWhatItsPeriodSpentAndWhenItResets()
+    {
+        var org = await App.CreateOrganizationAsync("Acme", credits: 3m);
+        var member = await App.AddMemberWithKeyAsync(org);
+        Assert.True((await App.Service<OrganizationMembers>().SetBudgetAsync(OrganizationFixtures.ActorFor(org.OwnerId), org.Id, member.UserId,
+            new KeyBudget(BudgetPeriod.Month, 5_000_000, "Europe/Berlin"))).Done);
+        await SignInAsync(org.OwnerId, await EmailOfAsync(org.OwnerId));
+
+        var page = RenderPage<OrganizationMembersPage>(org.Id);
+
+        page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=member-budget-state]")), Wait);
+        var state = page.Find("[data-testid=member-budget-state]").TextContent;
+        Assert.Contains("$0.00 of $5.00 this month", state);
+        Assert.Contains("resets", state);
+        Assert.Contains("(periods in Europe/Berlin)", state);
+    }
+
+    [Fact]
     public async Task AnOwnerSetsTheOrganizationsLowBalanceAlertAndABadAmountChangesNothing()
     {
         var org = await App.CreateOrganizationAsync("Acme", credits: 3m);

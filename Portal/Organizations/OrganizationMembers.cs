@@ -212,7 +212,7 @@ public sealed class OrganizationMembers(IDbContextFactory<PortalDbContext> dbFac
         var rows = await db.OrganizationMembers.AsNoTracking().Where(m => m.OrganizationId == organizationId)
             .Join(db.Users, m => m.UserId, u => u.Id, (m, u) => new { Member = m, Email = u.Email ?? u.Id })
             .ToListAsync(cancellationToken);
-        return rows.Select(r => new MemberRow(r.Member.UserId, r.Email, r.Member.Role, r.Member.JoinedAt, r.Member.Budget))
+        return rows.Select(r => new MemberRow(r.Member.UserId, r.Email, r.Member.Role, r.Member.JoinedAt, r.Member.Budget, r.Member.BudgetPeriodStart, r.Member.BudgetSpentMicros))
             .OrderByDescending(r => r.Role).ThenBy(r => r.Email, StringComparer.OrdinalIgnoreCase).ToList();
     }
 
