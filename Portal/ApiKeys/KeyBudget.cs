@@ -91,7 +91,6 @@ public readonly partial record struct KeyBudget(BudgetPeriod Period, long Amount
         return true;
     }
 
-    // A zone this machine no longer knows (its zone database changed) counts as UTC rather than failing every request.
     /// <summary>What is wrong with a budget given to a service (period, amount, zone), or null when it is good: the services' own check, whatever the form did.</summary>
     public static string? Problem(KeyBudget budget)
     {
@@ -117,6 +116,7 @@ public readonly partial record struct KeyBudget(BudgetPeriod Period, long Amount
     public static bool StartsAfresh(KeyBudget? was, KeyBudget? now) =>
         was is not { } old || now is not { } next || old.Period != next.Period || old.TimeZone != next.TimeZone;
 
+    // A zone this machine no longer knows (its zone database changed) counts as UTC rather than failing every request.
     private TimeZoneInfo Zone => TimeZone is not null && TimeZoneInfo.TryFindSystemTimeZoneById(TimeZone, out var zone) ? zone : TimeZoneInfo.Utc;
 
     private DateTime StartOf(DateTime utcNow)
