@@ -1,15 +1,18 @@
 # shellcheck shell=bash
-# Bench target "portal": Portal in Release (the framework-dependent binary), on its embedded defaults —
-# SQLite in a fresh data folder — serving model glm-5 from the harness's fake upstream, with
+# Bench target "portal": Portal as it is deployed — `dotnet publish -c Release`, framework-dependent and
+# ReadyToRun-compiled (Portal.csproj) — on its embedded defaults (SQLite in a fresh data folder),
+# serving model glm-5 from the harness's fake upstream, with
 # everything a real request pays for: key authentication, rate limit (set high enough not to trip),
 # hold, settlement and usage record. Run from the repository root:
 #   ../shared/bench/run.sh nginx portkey ./bench/portal.sh
-# Knobs: PORTAL_PORT (18104), PORTAL_NO_BUILD=1 (use the binary as built), PORTAL_CONFIG (Release).
+# Knobs: PORTAL_PORT (18104), PORTAL_NO_BUILD=1 (use the binary as published), PORTAL_CONFIG (Release),
+# PORTAL_PUBLISH_ARGS (extra `dotnet publish` arguments, e.g. -p:PublishReadyToRun=false), PORTAL_BIN.
 # bench/portal-pg.sh sources this file and swaps the store for PostgreSQL.
 
 PORTAL_ROOT=${PORTAL_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 PORTAL_CONFIG=${PORTAL_CONFIG:-Release}
-PORTAL_BIN=${PORTAL_BIN:-$PORTAL_ROOT/Portal/bin/$PORTAL_CONFIG/net10.0/Portal}
+PORTAL_PUBLISH_DIR=${PORTAL_PUBLISH_DIR:-$PORTAL_ROOT/Portal/bin/publish-bench}
+PORTAL_BIN=${PORTAL_BIN:-$PORTAL_PUBLISH_DIR/Portal}
 TARGET_PORT=${PORTAL_PORT:-18104}
 TARGET_MODEL=glm-5
 TARGET_READY_S=120
@@ -42,8 +45,9 @@ portal_admin() {
 target_start() {
   if [[ ${PORTAL_NO_BUILD:-0} != 1 ]]; then
     # Built outside the measured steps, so no request pays for it.
-    dotnet build "$PORTAL_ROOT/Portal/Portal.csproj" -c "$PORTAL_CONFIG" >"$RUN_DIR/build.log" 2>&1 \
-      || die "portal build failed: $RUN_DIR/build.log"
+    # shellcheck disable=SC2086 # PORTAL_PUBLISH_ARGS is a list of arguments
+    dotnet publish "$PORTAL_ROOT/Portal/Portal.csproj" -c "$PORTAL_CONFIG" -o "$PORTAL_PUBLISH_DIR" ${PORTAL_PUBLISH_ARGS:-} >"$RUN_DIR/build.log" 2>&1 \
+      || die "portal publish failed: $RUN_DIR/build.log"
   fi
   [[ -x $PORTAL_BIN ]] || die "no Portal binary at $PORTAL_BIN"
   mkdir -p "$RUN_DIR/data"
