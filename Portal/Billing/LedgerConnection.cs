@@ -6,7 +6,9 @@ namespace Portal.Billing;
 
 /// <summary>
 /// The writer's own connection, kept open between batches so SQLite's prepared statements are
-/// reused; on PostgreSQL each step of a batch goes to the server in one round trip.
+/// reused. On PostgreSQL a batch's statements are pipelined (ADR XX): a step goes to the server only
+/// when a later step needs its answers, and the last one goes with the COMMIT, so a batch without
+/// holds or excess charges is one round trip.
 /// </summary>
 internal sealed class LedgerConnection : IDisposable
 {
@@ -82,15 +84,18 @@ internal sealed class LedgerConnection : IDisposable
     private readonly Dictionary<string, DbCommand> _prepared = [];
 
     private readonly bool _relaxedSync;
+    private readonly Action? _sent;
 
-    private LedgerConnection(PortalDbContext db, bool relaxedSync)
+    private LedgerConnection(PortalDbContext db, bool relaxedSync, Action? sent)
     {
         _db = db;
         _relaxedSync = relaxedSync;
+        _sent = sent;
         _connection = db.Database.GetDbConnection();
     }
 
-    public static async Task<LedgerConnection> OpenAsync(IDbContextFactory<PortalDbContext> dbFactory, bool syncCommits)
+    /// <param name="sent">Called for each round trip to PostgreSQL (what the writer counts).</param>
+    public static async Task<LedgerConnection> OpenAsync(IDbContextFactory<PortalDbContext> dbFactory, bool syncCommits, Action? sent = null)
     {
         var db = await dbFactory.CreateDbContextAsync();
         try
@@ -105,7 +110,7 @@ internal sealed class LedgerConnection : IDisposable
                 await db.Database.ExecuteSqlRawAsync("PRAGMA synchronous=NORMAL;");
             }
 
-            return new LedgerConnection(db, relaxedSync);
+            return new LedgerConnection(db, relaxedSync, sent);
         }
         catch
         {
@@ -114,11 +119,43 @@ internal sealed class LedgerConnection : IDisposable
         }
     }
 
-    /// <summary>Runs one batch in one transaction; returns each write's outcome in batch order.</summary>
+    /// <summary>Runs one batch in one transaction; returns each write's outcome in batch order once it has committed.</summary>
     public async Task<object[]> RunAsync(IReadOnlyList<LedgerWrite> batch)
     {
-        // ADO.NET's own transaction: EF's wrapper adds logging and interception events per batch.
-        await using var transaction = await _connection.BeginTransactionAsync();
+        if (!_connection.CanCreateBatch)
+        {
+            // SQLite: ADO.NET's own transaction: EF's wrapper adds logging and interception events per batch.
+            await using var transaction = await _connection.BeginTransactionAsync();
+            var outcomes = await RunStepsAsync(batch, transaction, null);
+            await transaction.CommitAsync();
+            return outcomes;
+        }
+
+        // PostgreSQL: BEGIN and COMMIT are statements of the pipelined batches (ADR XX), not an NpgsqlTransaction,
+        // so the COMMIT can go with the last statements. Npgsql follows the server's transaction status either way.
+        var pipeline = new Pipeline();
+        try
+        {
+            var outcomes = await RunStepsAsync(batch, null, pipeline);
+            if (!pipeline.Committed)
+            {
+                await SendAsync(new Step(), pipeline, last: true);
+            }
+
+            return outcomes;
+        }
+        catch when (_connection.State == System.Data.ConnectionState.Open)
+        {
+            // A failed statement skipped the rest of its round trip, the COMMIT with it; the transaction is
+            // rolled back here rather than left open (or failed) on a connection that may be used again.
+            await RollBackAsync();
+            throw;
+        }
+    }
+
+    /// <summary>The batch's steps; on PostgreSQL (<paramref name="pipeline"/>), COMMIT goes with the last when nothing is left to check.</summary>
+    private async Task<object[]> RunStepsAsync(IReadOnlyList<LedgerWrite> batch, DbTransaction? transaction, Pipeline? pipeline)
+    {
         var holds = batch.OfType<HoldWrite>().ToList();
         var settles = batch.OfType<SettleWrite>().ToList();
 
@@ -143,7 +180,7 @@ internal sealed class LedgerConnection : IDisposable
             balances.AddRead(excess.First(s => s.Settlement.UserId == userId), ReadBalance, userId);
         }
 
-        var balanceStep = await RunStepAsync(balances.InLockOrder(), transaction);
+        var balanceStep = await RunStepAsync(balances.InLockOrder(), transaction, pipeline);
         var debited = balanceStep.Where(r => r.Write is HoldWrite && r.Rows == 1).Select(r => r.Write).ToHashSet();
         var available = balanceStep.Where(r => r.Sql == ReadBalance).ToDictionary(r => r.Key, r => Math.Max(0, r.Value ?? 0));
 
@@ -165,7 +202,7 @@ internal sealed class LedgerConnection : IDisposable
             keys.AddRead(first, ReadKeyRoom, keyId, first.Settlement.BudgetPeriodStart);
         }
 
-        var keyStep = await RunStepAsync(keys.InLockOrder(), transaction);
+        var keyStep = await RunStepAsync(keys.InLockOrder(), transaction, pipeline);
         var overCap = keyStep.Where(r => r.Write is HoldWrite && r.Rows == 0).Select(r => r.Write).ToHashSet();
         // A key without a cap has room for anything; a key whose row is gone is not charged.
         var keyRoom = keyStep.Where(r => r.Sql == ReadKeyRoom && r.Rows == 1).ToDictionary(r => r.Key, r => r.Value is { } room ? Math.Max(0, room) : long.MaxValue);
@@ -190,7 +227,7 @@ internal sealed class LedgerConnection : IDisposable
             members.AddMemberRead(group.First(), ReadMemberRoom, first.UserId, first.MemberId!, first.MemberBudgetPeriodStart);
         }
 
-        var memberStep = await RunStepAsync(members.InLockOrder(), transaction);
+        var memberStep = await RunStepAsync(members.InLockOrder(), transaction, pipeline);
         var overMemberBudget = memberStep.Where(r => r.Write is HoldWrite && r.Rows == 0).Select(r => r.Write).ToHashSet();
         // Only a member with a budget limits an excess charge, and only their row is charged for it.
         var memberRoom = memberStep.Where(r => r.Sql == ReadMemberRoom && r.Rows == 1 && r.Value is not null).ToDictionary(r => r.Key, r => Math.Max(0, r.Value!.Value));
@@ -278,13 +315,11 @@ internal sealed class LedgerConnection : IDisposable
             }
         }
 
-        var written = await RunStepAsync(entries, transaction);
+        var written = await RunStepAsync(entries, transaction, pipeline, last: true);
         if (written.Any(r => r.Checked && r.Rows != 1))
         {
             throw new InvalidOperationException("An excess charge found its balance or key changed inside its own transaction.");
         }
-
-        await transaction.CommitAsync();
 
         return batch.Select(write => write switch
         {
@@ -320,63 +355,19 @@ internal sealed class LedgerConnection : IDisposable
             r.TimeToFirstTokenMs, r.Status, r.ErrorCode, r.Provenance, r.CreatedAt, r.Requests, r.CachedInputPriceMicros, r.EndUser, r.Api, r.MemberId);
 
     /// <summary>Rows affected by each statement of the step, in order, and what a read returned.</summary>
-    private async Task<IReadOnlyList<StepResult>> RunStepAsync(Step step, DbTransaction transaction)
+    private async Task<IReadOnlyList<StepResult>> RunStepAsync(Step step, DbTransaction? transaction, Pipeline? pipeline, bool last = false)
     {
+        if (pipeline is not null)
+        {
+            return await SendAsync(step, pipeline, last);
+        }
+
         if (step.Statements.Count == 0)
         {
             return [];
         }
 
         var results = new StepResult[step.Statements.Count];
-        if (_connection.CanCreateBatch)
-        {
-            // PostgreSQL: the whole step in one round trip.
-            await using var batch = _connection.CreateBatch();
-            batch.Transaction = transaction;
-            foreach (var statement in step.Statements)
-            {
-                var command = batch.CreateBatchCommand();
-                command.CommandText = statement.Sql;
-                for (var i = 0; i < statement.Values.Length; i++)
-                {
-                    var parameter = command.CreateParameter();
-                    parameter.ParameterName = "p" + i;
-                    parameter.Value = statement.Values[i] ?? DBNull.Value;
-                    command.Parameters.Add(parameter);
-                }
-
-                batch.BatchCommands.Add(command);
-            }
-
-            var values = new long?[results.Length];
-            if (step.Statements.Any(s => s.Read))
-            {
-                // The reads' result sets come in statement order; statements without rows have none
-                // (or an empty one: FieldCount 0).
-                await using var reader = await batch.ExecuteReaderAsync();
-                var reads = Enumerable.Range(0, results.Length).Where(i => step.Statements[i].Read).GetEnumerator();
-                do
-                {
-                    if (reader.FieldCount > 0 && reads.MoveNext())
-                    {
-                        values[reads.Current] = await reader.ReadAsync() && !reader.IsDBNull(0) ? reader.GetInt64(0) : null;
-                    }
-                }
-                while (await reader.NextResultAsync());
-            }
-            else
-            {
-                await batch.ExecuteNonQueryAsync();
-            }
-
-            for (var i = 0; i < results.Length; i++)
-            {
-                results[i] = new StepResult(step.Statements[i], batch.BatchCommands[i].RecordsAffected, values[i]);
-            }
-
-            return results;
-        }
-
         // SQLite: in-process, so no round trips to save; prepared statements are reused instead, and run
         // synchronously (Microsoft.Data.Sqlite's async methods are the same work wrapped in a task).
         for (var i = 0; i < results.Length; i++)
@@ -402,6 +393,109 @@ internal sealed class LedgerConnection : IDisposable
         }
 
         return results;
+    }
+
+    /// <summary>
+    /// PostgreSQL: a step whose answers a later step needs (a hold's conditional updates, a read) goes to the
+    /// server now, in one round trip with BEGIN (in the first) and the steps held back before it; any other
+    /// step is held back for the next. The last goes with the COMMIT unless its checked statements must be
+    /// looked at first. The statements keep their order, so rows are still locked in ADR 6's order, and a
+    /// failed statement makes the server skip the rest of its round trip up to the Sync Npgsql sends at the
+    /// end of the batch, the COMMIT included: nothing of the transaction commits.
+    /// </summary>
+    private async Task<IReadOnlyList<StepResult>> SendAsync(Step step, Pipeline pipeline, bool last)
+    {
+        if (!last && !step.Statements.Any(s => s.Read || s.Write is HoldWrite))
+        {
+            pipeline.Held.AddRange(step.Statements);
+            return [];
+        }
+
+        var commit = last && !step.Statements.Any(s => s.Checked);
+        await using var batch = _connection.CreateBatch();
+        if (!pipeline.Begun)
+        {
+            Add(batch, "BEGIN", []);
+        }
+
+        foreach (var statement in pipeline.Held)
+        {
+            Add(batch, statement.Sql, statement.Values);
+        }
+
+        var first = batch.BatchCommands.Count;
+        foreach (var statement in step.Statements)
+        {
+            Add(batch, statement.Sql, statement.Values);
+        }
+
+        if (commit)
+        {
+            Add(batch, "COMMIT", []);
+        }
+
+        pipeline.Begun = true;
+        pipeline.Held.Clear();
+        pipeline.Committed = commit;
+        _sent?.Invoke();
+        var results = new StepResult[step.Statements.Count];
+        var values = new long?[results.Length];
+        if (step.Statements.Any(s => s.Read))
+        {
+            // The reads' result sets come in statement order; statements without rows have none
+            // (or an empty one: FieldCount 0).
+            await using var reader = await batch.ExecuteReaderAsync();
+            var reads = Enumerable.Range(0, results.Length).Where(i => step.Statements[i].Read).GetEnumerator();
+            do
+            {
+                if (reader.FieldCount > 0 && reads.MoveNext())
+                {
+                    values[reads.Current] = await reader.ReadAsync() && !reader.IsDBNull(0) ? reader.GetInt64(0) : null;
+                }
+            }
+            while (await reader.NextResultAsync());
+        }
+        else
+        {
+            await batch.ExecuteNonQueryAsync();
+        }
+
+        for (var i = 0; i < results.Length; i++)
+        {
+            results[i] = new StepResult(step.Statements[i], batch.BatchCommands[first + i].RecordsAffected, values[i]);
+        }
+
+        return results;
+    }
+
+    private static void Add(DbBatch batch, string sql, object?[] values)
+    {
+        var command = batch.CreateBatchCommand();
+        command.CommandText = sql;
+        for (var i = 0; i < values.Length; i++)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = "p" + i;
+            parameter.Value = values[i] ?? DBNull.Value;
+            command.Parameters.Add(parameter);
+        }
+
+        batch.BatchCommands.Add(command);
+    }
+
+    private async Task RollBackAsync()
+    {
+        try
+        {
+            await using var command = _connection.CreateCommand();
+            command.CommandText = "ROLLBACK";
+            _sent?.Invoke();
+            await command.ExecuteNonQueryAsync();
+        }
+        catch (Exception e) when (e is DbException or InvalidOperationException)
+        {
+            // The connection broke: the server ends the transaction with it, and the writer opens a new one.
+        }
     }
 
     private DbCommand Prepared(string sql, int parameters)
@@ -460,6 +554,16 @@ internal sealed class LedgerConnection : IDisposable
         public string Sql => Statement.Sql;
         public string Key => Statement.Row;
         public bool Checked => Statement.Checked;
+    }
+
+    /// <summary>A PostgreSQL batch's transaction as it goes out: whether BEGIN and COMMIT were sent, and the statements not sent yet.</summary>
+    private sealed class Pipeline
+    {
+        public bool Begun { get; set; }
+
+        public bool Committed { get; set; }
+
+        public List<Statement> Held { get; } = [];
     }
 
     /// <summary>Statements sent together.</summary>

@@ -28,7 +28,7 @@ public sealed record Settlement(string UserId, string? ApiKeyId, string RequestI
 /// <summary>
 /// Group commit for the gateway's ledger writes (ADR 6): a writer takes every hold, settlement and
 /// usage record waiting in its queue and commits them in one transaction, so a busy gateway pays one
-/// commit (and on PostgreSQL a few round trips) for many requests instead of several per request.
+/// commit (and on PostgreSQL one to four round trips: ADR XX) for many requests instead of several per request.
 /// SQLite has one such writer; PostgreSQL a few (<see cref="LanesFor"/>).
 /// A caller's task completes only after the transaction holding its write has committed: a request
 /// calls its upstream only once its hold stands, and answers only once its settlement stands.
@@ -72,6 +72,7 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
     private readonly ConcurrentDictionary<string, byte> _running = new();
     private int _holdsInDoubt;
     private long _committed;
+    private long _roundTrips;
 
     public LedgerWriter(IDbContextFactory<PortalDbContext> dbFactory, IOptions<StoreOptions> options, TimeProvider time, GatewayMetrics metrics,
         SettlementJournal journal, InstanceLeases lease, ILogger<LedgerWriter> logger)
@@ -91,6 +92,9 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
 
     /// <summary>Transactions committed so far (batches, and writes retried alone).</summary>
     public long CommittedTransactions => Interlocked.Read(ref _committed);
+
+    /// <summary>Round trips to PostgreSQL the lanes' transactions took so far (ADR XX: one for a batch without holds or excess charges).</summary>
+    public long RoundTrips => Interlocked.Read(ref _roundTrips);
 
     /// <summary>
     /// Reserves a request's worst case before the upstream call: debits it (and adds it to the key's
@@ -206,6 +210,13 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
             while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var write))
             {
                 batch.Add(write);
+            }
+
+            if (batch.Count == 0)
+            {
+                // Every waiting lane wakes for a write and one takes it: an empty transaction would still
+                // cost PostgreSQL a round trip.
+                continue;
             }
 
             await CommitAsync(lane, batch);
@@ -334,7 +345,7 @@ public sealed class LedgerWriter : IAsyncDisposable, IDisposable
 
     private async Task TryCommitAsync(Lane lane, IReadOnlyList<LedgerWrite> batch)
     {
-        var connection = lane.Connection ??= await LedgerConnection.OpenAsync(_dbFactory, _syncCommits);
+        var connection = lane.Connection ??= await LedgerConnection.OpenAsync(_dbFactory, _syncCommits, () => Interlocked.Increment(ref _roundTrips));
         try
         {
             var outcomes = await connection.RunAsync(batch);
