@@ -8,7 +8,7 @@ using Portal.Tests.Store;
 namespace Portal.Tests.Billing;
 
 /// <summary>
-/// The PostgreSQL ledger batch pipelined (ADR XX): a step goes to the server only when a later one needs
+/// The PostgreSQL ledger batch pipelined (ADR 39): a step goes to the server only when a later one needs
 /// its answers, and the last goes with the COMMIT. The writer counts its round trips. As in
 /// <see cref="GroupCommitTests"/>, a test holds the user's balance row while it queues writes, so they
 /// pile up and commit together once it is released.

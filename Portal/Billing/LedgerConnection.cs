@@ -6,7 +6,7 @@ namespace Portal.Billing;
 
 /// <summary>
 /// The writer's own connection, kept open between batches so SQLite's prepared statements are
-/// reused. On PostgreSQL a batch's statements are pipelined (ADR XX): a step goes to the server only
+/// reused. On PostgreSQL a batch's statements are pipelined (ADR 39): a step goes to the server only
 /// when a later step needs its answers, and the last one goes with the COMMIT, so a batch without
 /// holds or excess charges is one round trip.
 /// </summary>
@@ -131,7 +131,7 @@ internal sealed class LedgerConnection : IDisposable
             return outcomes;
         }
 
-        // PostgreSQL: BEGIN and COMMIT are statements of the pipelined batches (ADR XX), not an NpgsqlTransaction,
+        // PostgreSQL: BEGIN and COMMIT are statements of the pipelined batches (ADR 39), not an NpgsqlTransaction,
         // so the COMMIT can go with the last statements. Npgsql follows the server's transaction status either way.
         var pipeline = new Pipeline();
         try
