@@ -114,6 +114,8 @@ public sealed class SqliteStatementsTests : IDisposable
 
         Assert.Equal(19, error.SqliteErrorCode); // SQLITE_CONSTRAINT
         Assert.Equal((1, (long?)null), statements.Run(insert, ["b"], read: false));
+        var unprepared = Assert.Throws<SqliteException>(() => statements.Run("INSERT INTO missing (id) VALUES (@p0)", ["c"], read: false));
+        Assert.Equal(1, unprepared.SqliteErrorCode); // SQLITE_ERROR: no such table
     }
 
     [Fact]

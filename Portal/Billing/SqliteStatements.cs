@@ -144,7 +144,7 @@ internal sealed class SqliteStatements(SqliteConnection connection) : IDisposabl
         sqlite3_stmt stmt;
         while (IsBusy(rc = raw.sqlite3_prepare_v2(db, sql, out stmt)) && !TimedOut(started))
         {
-            stmt.Dispose();
+            stmt?.Dispose();
             Thread.Sleep(BusyRetryMs);
         }
 
@@ -167,7 +167,7 @@ internal sealed class SqliteStatements(SqliteConnection connection) : IDisposabl
         }
         catch
         {
-            stmt.Dispose();
+            stmt?.Dispose();
             throw;
         }
 
