@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Portal.Data;
 
@@ -81,7 +82,7 @@ internal sealed class LedgerConnection : IDisposable
 
     private readonly PortalDbContext _db;
     private readonly DbConnection _connection;
-    private readonly Dictionary<string, DbCommand> _prepared = [];
+    private SqliteStatements? _sqlite;
 
     private readonly bool _relaxedSync;
     private readonly Action? _sent;
@@ -368,28 +369,14 @@ internal sealed class LedgerConnection : IDisposable
         }
 
         var results = new StepResult[step.Statements.Count];
-        // SQLite: in-process, so no round trips to save; prepared statements are reused instead, and run
-        // synchronously (Microsoft.Data.Sqlite's async methods are the same work wrapped in a task).
+        // SQLite: in-process, so no round trips to save; its statements are prepared once and run
+        // synchronously through SQLitePCL (SqliteStatements).
+        _sqlite ??= new SqliteStatements((SqliteConnection)_connection);
         for (var i = 0; i < results.Length; i++)
         {
             var statement = step.Statements[i];
-            var command = Prepared(statement.Sql, statement.Values.Length);
-            command.Transaction = transaction;
-            for (var p = 0; p < statement.Values.Length; p++)
-            {
-                command.Parameters[p].Value = statement.Values[p] ?? DBNull.Value;
-            }
-
-            if (!statement.Read)
-            {
-                results[i] = new StepResult(statement, command.ExecuteNonQuery(), null);
-                continue;
-            }
-
-            using var reader = command.ExecuteReader();
-            results[i] = reader.Read()
-                ? new StepResult(statement, 1, reader.IsDBNull(0) ? null : reader.GetInt64(0))
-                : new StepResult(statement, 0, null);
+            var (rows, value) = _sqlite.Run(statement.Sql, statement.Values, statement.Read);
+            results[i] = new StepResult(statement, rows, value);
         }
 
         return results;
@@ -498,31 +485,9 @@ internal sealed class LedgerConnection : IDisposable
         }
     }
 
-    private DbCommand Prepared(string sql, int parameters)
-    {
-        if (!_prepared.TryGetValue(sql, out var command))
-        {
-            command = _connection.CreateCommand();
-            command.CommandText = sql;
-            for (var i = 0; i < parameters; i++)
-            {
-                var parameter = command.CreateParameter();
-                parameter.ParameterName = "@p" + i;
-                command.Parameters.Add(parameter);
-            }
-
-            _prepared[sql] = command;
-        }
-
-        return command;
-    }
-
     public void Dispose()
     {
-        foreach (var command in _prepared.Values)
-        {
-            command.Dispose();
-        }
+        _sqlite?.Dispose();
 
         if (_relaxedSync)
         {
