@@ -127,7 +127,7 @@ internal sealed class LedgerConnection : IDisposable
         {
             // SQLite: ADO.NET's own transaction: EF's wrapper adds logging and interception events per batch.
             await using var transaction = await _connection.BeginTransactionAsync();
-            var outcomes = await RunStepsAsync(batch, transaction, null);
+            var outcomes = await RunStepsAsync(batch, null);
             await transaction.CommitAsync();
             return outcomes;
         }
@@ -137,7 +137,7 @@ internal sealed class LedgerConnection : IDisposable
         var pipeline = new Pipeline();
         try
         {
-            var outcomes = await RunStepsAsync(batch, null, pipeline);
+            var outcomes = await RunStepsAsync(batch, pipeline);
             if (!pipeline.Committed)
             {
                 await SendAsync(new Step(), pipeline, last: true);
@@ -155,7 +155,7 @@ internal sealed class LedgerConnection : IDisposable
     }
 
     /// <summary>The batch's steps; on PostgreSQL (<paramref name="pipeline"/>), COMMIT goes with the last when nothing is left to check.</summary>
-    private async Task<object[]> RunStepsAsync(IReadOnlyList<LedgerWrite> batch, DbTransaction? transaction, Pipeline? pipeline)
+    private async Task<object[]> RunStepsAsync(IReadOnlyList<LedgerWrite> batch, Pipeline? pipeline)
     {
         var holds = batch.OfType<HoldWrite>().ToList();
         var settles = batch.OfType<SettleWrite>().ToList();
@@ -181,7 +181,7 @@ internal sealed class LedgerConnection : IDisposable
             balances.AddRead(excess.First(s => s.Settlement.UserId == userId), ReadBalance, userId);
         }
 
-        var balanceStep = await RunStepAsync(balances.InLockOrder(), transaction, pipeline);
+        var balanceStep = await RunStepAsync(balances.InLockOrder(), pipeline);
         var debited = balanceStep.Where(r => r.Write is HoldWrite && r.Rows == 1).Select(r => r.Write).ToHashSet();
         var available = balanceStep.Where(r => r.Sql == ReadBalance).ToDictionary(r => r.Key, r => Math.Max(0, r.Value ?? 0));
 
@@ -203,7 +203,7 @@ internal sealed class LedgerConnection : IDisposable
             keys.AddRead(first, ReadKeyRoom, keyId, first.Settlement.BudgetPeriodStart);
         }
 
-        var keyStep = await RunStepAsync(keys.InLockOrder(), transaction, pipeline);
+        var keyStep = await RunStepAsync(keys.InLockOrder(), pipeline);
         var overCap = keyStep.Where(r => r.Write is HoldWrite && r.Rows == 0).Select(r => r.Write).ToHashSet();
         // A key without a cap has room for anything; a key whose row is gone is not charged.
         var keyRoom = keyStep.Where(r => r.Sql == ReadKeyRoom && r.Rows == 1).ToDictionary(r => r.Key, r => r.Value is { } room ? Math.Max(0, room) : long.MaxValue);
@@ -228,7 +228,7 @@ internal sealed class LedgerConnection : IDisposable
             members.AddMemberRead(group.First(), ReadMemberRoom, first.UserId, first.MemberId!, first.MemberBudgetPeriodStart);
         }
 
-        var memberStep = await RunStepAsync(members.InLockOrder(), transaction, pipeline);
+        var memberStep = await RunStepAsync(members.InLockOrder(), pipeline);
         var overMemberBudget = memberStep.Where(r => r.Write is HoldWrite && r.Rows == 0).Select(r => r.Write).ToHashSet();
         // Only a member with a budget limits an excess charge, and only their row is charged for it.
         var memberRoom = memberStep.Where(r => r.Sql == ReadMemberRoom && r.Rows == 1 && r.Value is not null).ToDictionary(r => r.Key, r => Math.Max(0, r.Value!.Value));
@@ -316,7 +316,7 @@ internal sealed class LedgerConnection : IDisposable
             }
         }
 
-        var written = await RunStepAsync(entries, transaction, pipeline, last: true);
+        var written = await RunStepAsync(entries, pipeline, last: true);
         if (written.Any(r => r.Checked && r.Rows != 1))
         {
             throw new InvalidOperationException("An excess charge found its balance or key changed inside its own transaction.");
@@ -356,7 +356,7 @@ internal sealed class LedgerConnection : IDisposable
             r.TimeToFirstTokenMs, r.Status, r.ErrorCode, r.Provenance, r.CreatedAt, r.Requests, r.CachedInputPriceMicros, r.EndUser, r.Api, r.MemberId);
 
     /// <summary>Rows affected by each statement of the step, in order, and what a read returned.</summary>
-    private async Task<IReadOnlyList<StepResult>> RunStepAsync(Step step, DbTransaction? transaction, Pipeline? pipeline, bool last = false)
+    private async Task<IReadOnlyList<StepResult>> RunStepAsync(Step step, Pipeline? pipeline, bool last = false)
     {
         if (pipeline is not null)
         {
