@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using Portal.Data;
 
 namespace Portal.Tests.Store;
@@ -16,5 +17,19 @@ public sealed class SqliteStoreTests : StoreTests
         Assert.Equal("/", (await browser.SignUpAsync("ada@example.com", "correct horse battery")).RedirectTarget());
 
         Assert.True(File.Exists(Path.Combine(App.DataFolder, "portal.db")));
+    }
+
+    [Fact]
+    public async Task EveryConnectionLetsSqliteItselfWaitForTheWriteLock()
+    {
+        await using var db = await CreateDbContextAsync();
+        await db.Database.OpenConnectionAsync();
+        var connection = db.Database.GetDbConnection();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA busy_timeout;";
+
+        // Microsoft.Data.Sqlite sets none (it retries every 150 ms); the store's connections wait in SQLite,
+        // in steps of a few milliseconds, for as long as their Default Timeout (30 s) allows.
+        Assert.Equal(30_000L, (long)(await command.ExecuteScalarAsync())!);
     }
 }

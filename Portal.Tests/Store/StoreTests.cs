@@ -121,7 +121,7 @@ public abstract class StoreTests : StoreAppTest
         Assert.Contains("1 account(s).", list.Stdout);
     }
 
-    private Task<PortalDbContext> CreateDbContextAsync() =>
+    protected Task<PortalDbContext> CreateDbContextAsync() =>
         App.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync();
 
     private static void AssertSucceeded(IdentityResult result) =>

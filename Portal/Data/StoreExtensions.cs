@@ -22,7 +22,7 @@ public static class StoreExtensions
             .ValidateOnStart();
 
         builder.Services.AddDbContextFactory<SqlitePortalDbContext>((sp, options) =>
-            options.UseSqlite(SqliteConnectionString(sp)));
+            options.UseSqlite(SqliteConnectionString(sp)).AddInterceptors(BusyWait));
         builder.Services.AddDbContextFactory<PostgresPortalDbContext>((sp, options) =>
             options.UseNpgsql(sp.GetRequiredService<IOptions<StoreOptions>>().Value.ConnectionString!));
 
@@ -96,6 +96,8 @@ public static class StoreExtensions
         // The lock goes with the connection, whatever happens.
         await db.Database.MigrateAsync(cancellationToken);
     }
+
+    private static readonly SqliteBusyWait BusyWait = new();
 
     // Any constant: the lock only matters between Portal instances on one database.
     private const long MigrationLock = 0x706f7274616c02; // "portal" 2
