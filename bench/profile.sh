@@ -8,20 +8,9 @@
 set -euo pipefail
 TARGET=$(cd "$(dirname "${1:-bench/portal.sh}")" && pwd)/$(basename "${1:-bench/portal.sh}")
 CONC=${2:-32}; SECS=${3:-15}; STREAM=${4:-}
-BENCH_DIR=${BENCH_DIR:-$(cd "$(dirname "$0")/../../shared/bench" 2>/dev/null && pwd || echo /work/shared/bench)}
-export BENCH_DIR
-source "$BENCH_DIR/lib/common.sh"
-bench_cpus
-export UPSTREAM_BASE=http://127.0.0.1:$UPSTREAM_PORT/v1
-RUN_DIR=$(cd "$(dirname "$0")" && pwd)/.run/profile-$(date -u +%Y%m%dT%H%M%SZ); mkdir -p "$RUN_DIR"; export RUN_DIR
 TRACE=${DOTNET_TRACE:-$HOME/.dotnet/tools/dotnet-trace}
-UPSTREAM_PID=""; TARGET_PID=""
-cleanup() { [[ -n $TARGET_PID ]] && target_stop || true; [[ -n $UPSTREAM_PID ]] && upstream_stop "$UPSTREAM_PID" || true; }
-trap cleanup EXIT
-upstream_start "$RUN_DIR/upstream" "$UPSTREAM_PORT" "${UPSTREAM_CPU:-}"
-upstream_config "$UPSTREAM_PORT" 20 0
-source "$TARGET"
-target_start
+RUN_NAME=profile
+source "$(dirname "$0")/start-target.sh"
 export BENCH_HEADERS=$TARGET_HEADERS BENCH_MAX_REQ=10000000
 if [[ -n $STREAM ]]; then
   export BENCH_BODY='{"model":"'"$TARGET_MODEL"'","messages":[{"role":"user","content":"Say hello"}],"max_tokens":64,"stream":true,"stream_options":{"include_usage":true}}'
