@@ -20,7 +20,7 @@ until curl -fsS -o /dev/null --max-time 2 -X POST "$BASE_URL/chat/completions" -
   (( $(date +%s) - ${started%.*} < ${TARGET_READY_S:-120} )) || die "no answer within ${TARGET_READY_S:-120} s"
   sleep 0.05
 done
-printf 'start-up to the first answered completion: %.2f s\n' "$(echo "$(date +%s.%N) - $started" | bc)"
+awk -v now="$(date +%s.%N)" -v started="$started" 'BEGIN { printf "start-up to the first answered completion: %.2f s\n", now - started }'
 ticks=$(getconf CLK_TCK)
 printf '%-8s %10s %14s\n' window requests/s 'CPU/request'
 for ((w = 1; w <= WINDOWS; w++)); do
