@@ -1,7 +1,7 @@
 using System.Buffers;
-using System.Diagnostics;
 using System.Text;
 using Microsoft.Data.Sqlite;
+using Portal.Data;
 using SQLitePCL;
 
 namespace Portal.Billing;
@@ -11,13 +11,19 @@ namespace Portal.Billing;
 /// through SQLitePCL directly: Microsoft.Data.Sqlite's command objects cost more per statement than
 /// SQLite's own work (issue 18). Values are stored exactly as Microsoft.Data.Sqlite stores them,
 /// because EF Core reads these rows back; statements run inside the connection's ADO.NET transaction.
+/// While another connection holds the write lock, SQLite's busy handler waits (<see cref="SqliteBusyWait"/>).
 /// </summary>
-internal sealed class SqliteStatements(SqliteConnection connection) : IDisposable
+internal sealed class SqliteStatements : IDisposable
 {
-    // Microsoft.Data.Sqlite's own wait between attempts while another connection holds the lock.
-    private const int BusyRetryMs = 150;
-
+    private readonly SqliteConnection _connection;
     private readonly Dictionary<string, Prepared> _prepared = [];
+
+    public SqliteStatements(SqliteConnection connection)
+    {
+        _connection = connection;
+        // The store's connections have it already; set here too, so no caller can step without it.
+        SqliteBusyWait.Apply(connection);
+    }
 
     /// <summary>Runs one statement: rows it changed (a read: 1 if it returned a row), and the read's number.</summary>
     public (int Rows, long? Value) Run(string sql, object?[] values, bool read)
@@ -29,7 +35,7 @@ internal sealed class SqliteStatements(SqliteConnection connection) : IDisposabl
         }
 
         var stmt = prepared.Statement;
-        var db = connection.Handle!;
+        var db = _connection.Handle!;
         try
         {
             for (var i = 0; i < values.Length; i++)
@@ -37,7 +43,7 @@ internal sealed class SqliteStatements(SqliteConnection connection) : IDisposabl
                 Check(Bind(stmt, prepared.Indexes[i], values[i]), db);
             }
 
-            var rc = Step(stmt);
+            var rc = raw.sqlite3_step(stmt);
             if (!read)
             {
                 while (rc == raw.SQLITE_ROW)
@@ -114,23 +120,6 @@ internal sealed class SqliteStatements(SqliteConnection connection) : IDisposabl
         return raw.sqlite3_bind_text(stmt, index, buffer[..SqliteDate.Format(time, buffer)]);
     }
 
-    /// <summary>
-    /// Steps, waiting while another connection (another process) holds the lock, as Microsoft.Data.Sqlite
-    /// does: retried every 150 ms until the connection's Default Timeout has passed, then the busy code.
-    /// </summary>
-    private int Step(sqlite3_stmt stmt)
-    {
-        var started = Stopwatch.GetTimestamp();
-        int rc;
-        while (IsBusy(rc = raw.sqlite3_step(stmt)) && !TimedOut(started))
-        {
-            raw.sqlite3_reset(stmt);
-            Thread.Sleep(BusyRetryMs);
-        }
-
-        return rc;
-    }
-
     private Prepared Prepare(string sql, int parameters)
     {
         if (_prepared.TryGetValue(sql, out var prepared))
@@ -138,16 +127,8 @@ internal sealed class SqliteStatements(SqliteConnection connection) : IDisposabl
             return prepared;
         }
 
-        var db = connection.Handle!;
-        var started = Stopwatch.GetTimestamp();
-        int rc;
-        sqlite3_stmt stmt;
-        while (IsBusy(rc = raw.sqlite3_prepare_v2(db, sql, out stmt)) && !TimedOut(started))
-        {
-            stmt?.Dispose();
-            Thread.Sleep(BusyRetryMs);
-        }
-
+        var db = _connection.Handle!;
+        var rc = raw.sqlite3_prepare_v2(db, sql, out var stmt);
         try
         {
             Check(rc, db);
@@ -174,11 +155,6 @@ internal sealed class SqliteStatements(SqliteConnection connection) : IDisposabl
         _prepared[sql] = prepared;
         return prepared;
     }
-
-    private bool TimedOut(long started) =>
-        connection.DefaultTimeout != 0 && Stopwatch.GetElapsedTime(started).TotalSeconds >= connection.DefaultTimeout;
-
-    private static bool IsBusy(int rc) => rc is raw.SQLITE_BUSY or raw.SQLITE_LOCKED or raw.SQLITE_LOCKED_SHAREDCACHE;
 
     /// <summary>Throws what Microsoft.Data.Sqlite throws for the code, so the writer's failure handling sees the same exceptions.</summary>
     private static void Check(int rc, sqlite3 db) => SqliteException.ThrowExceptionForRC(rc, db);

@@ -22,12 +22,12 @@ internal sealed class SqliteBusyWait : DbConnectionInterceptor
         return Task.CompletedTask;
     }
 
-    private static void Apply(DbConnection connection)
+    /// <summary>Sets the handler on an open connection: its Default Timeout, or (0, "no limit") as long as SQLite can count.</summary>
+    internal static void Apply(DbConnection connection)
     {
-        // 0 is "wait forever" to Microsoft.Data.Sqlite, whose own retries then go on as before.
-        if (connection is SqliteConnection { Handle: { } handle, DefaultTimeout: > 0 and var seconds })
+        if (connection is SqliteConnection { Handle: { } handle, DefaultTimeout: var seconds and >= 0 })
         {
-            raw.sqlite3_busy_timeout(handle, (int)Math.Min(seconds * 1000L, int.MaxValue));
+            raw.sqlite3_busy_timeout(handle, seconds == 0 ? int.MaxValue : (int)Math.Min(seconds * 1000L, int.MaxValue));
         }
     }
 }
