@@ -192,6 +192,7 @@ public sealed class PipelinedLedgerBatchTests : IAsyncLifetime
         // member), until the balances, the key's cap or the member's budget refuse them.
         var running = System.Diagnostics.Stopwatch.StartNew();
         var served = 0;
+        var outcomes = new System.Collections.Concurrent.ConcurrentDictionary<(string Payer, HoldOutcome Outcome), int>();
         async Task ClientAsync(LedgerWriter writer, bool reversed, int client)
         {
             var random = new Random(client);
@@ -204,6 +205,7 @@ public sealed class PipelinedLedgerBatchTests : IAsyncLifetime
                     var request = $"req_{client}_{i}_{key}";
                     var amount = random.Next(1_000, 8_000);
                     var outcome = await writer.TryHoldAsync(payer, key, request, amount, memberId: memberId, memberBudgetPeriodStart: memberId is null ? 0 : Period);
+                    outcomes.AddOrUpdate((payer, outcome), 1, (_, n) => n + 1);
                     if (outcome == HoldOutcome.Held)
                     {
                         held.Add((payer, key, memberId, request, amount));
@@ -225,6 +227,9 @@ public sealed class PipelinedLedgerBatchTests : IAsyncLifetime
             e => Assert.Contains("against a hold of", e.Message, StringComparison.Ordinal));
         Assert.DoesNotContain(app.Logs.Entries, e => e.AllText().Contains("deadlock", StringComparison.OrdinalIgnoreCase));
         Assert.InRange(served, 100, int.MaxValue);
+        // Both limits were reached and then refused holds under contention (here: after ~80 holds each, then ~1,500 refusals).
+        Assert.Contains((ada.UserId, HoldOutcome.KeySpendCapReached), outcomes.Keys);
+        Assert.Contains((organization.Id, HoldOutcome.MemberBudgetReached), outcomes.Keys);
         await app.AssertLedgerConsistentAsync(); // no balance below zero, each the sum of its entries
         Assert.Equal(0, await app.InStoreAsync(db => db.Ledger.Where(e => e.Kind == LedgerKind.Hold).CountAsync())
             - await app.InStoreAsync(db => db.Ledger.Where(e => e.Kind == LedgerKind.Release).CountAsync()));
