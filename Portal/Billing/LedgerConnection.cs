@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Portal.Data;
@@ -9,7 +10,8 @@ namespace Portal.Billing;
 /// The writer's own connection, kept open between batches so SQLite's prepared statements are
 /// reused. On PostgreSQL a batch's statements are pipelined (ADR 39): a step goes to the server only
 /// when a later step needs its answers, and the last one goes with the COMMIT, so a batch without
-/// holds or excess charges is one round trip.
+/// holds or excess charges is one round trip, and one with holds two: a hold with a key is one
+/// statement there (ADR XX).
 /// </summary>
 internal sealed class LedgerConnection : IDisposable
 {
@@ -53,6 +55,13 @@ internal sealed class LedgerConnection : IDisposable
         RETURNING CASE WHEN "BudgetMicros" IS NULL THEN NULL
           ELSE "BudgetMicros" - (CASE WHEN @p2 > "BudgetPeriodStart" THEN 0 ELSE "BudgetSpentMicros" END) END
         """;
+    // PostgreSQL: a hold with a key in one statement (ADR XX), KeySpend's and MemberSpend's text chained
+    // after the debit's: the key's row is updated only if the debit happened, the member's only if the key's
+    // did (an uncorrelated EXISTS: a one-time filter evaluated before the row is read, so the balance row is
+    // locked first). It answers how far it got (HoldReached). @p0 the payer, @p1 the amount, @p2 the key,
+    // @p3 its budget period, @p4 the member, @p5 the member's period.
+    private static readonly string HoldThroughKey = HoldInOneStatement(member: false);
+    private static readonly string HoldThroughMember = HoldInOneStatement(member: true);
     private const string Entry = """INSERT INTO "LedgerEntries" ("UserId", "Kind", "AmountMicros", "RequestId", "ApiKeyId", "CreatedAt", "Reason", "InstanceId") VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7)""";
     // A long stream's progress (ADR 20): one row per request, replaced at each report, gone with its settlement.
     private const string Progress = """
@@ -160,13 +169,26 @@ internal sealed class LedgerConnection : IDisposable
         var holds = batch.OfType<HoldWrite>().ToList();
         var settles = batch.OfType<SettleWrite>().ToList();
 
-        // Every batch locks balances, then keys, then organization members, each in id order: batches of different instances
-        // on PostgreSQL take their row locks in one order and cannot deadlock each other.
+        // Every batch locks balances in id order, and a key's or member's row only after the balance of the
+        // account that pays for it (SQLite: all balances, then keys, then members; PostgreSQL: a hold's key and
+        // member right after its debit, ADR XX): batches of different instances cannot deadlock each other.
         // 1. Balances: conditional debits for holds; settlements give back what they don't charge.
         var balances = new Step();
         foreach (var hold in holds)
         {
-            balances.Add(hold, Debit, hold.UserId, hold.Amount);
+            if (pipeline is null || hold.ApiKeyId is null)
+            {
+                balances.Add(hold, Debit, hold.UserId, hold.Amount);
+            }
+            else if (CountsAgainstMember(hold))
+            {
+                // PostgreSQL: debit, key and member in one statement (ADR XX), locked in that order.
+                balances.AddRead(hold, HoldThroughMember, hold.UserId, hold.Amount, hold.ApiKeyId, hold.BudgetPeriodStart, hold.MemberId, hold.MemberBudgetPeriodStart);
+            }
+            else
+            {
+                balances.AddRead(hold, HoldThroughKey, hold.UserId, hold.Amount, hold.ApiKeyId, hold.BudgetPeriodStart);
+            }
         }
 
         foreach (var settle in settles.Where(s => s.Refund > 0))
@@ -182,12 +204,14 @@ internal sealed class LedgerConnection : IDisposable
         }
 
         var balanceStep = await RunStepAsync(balances.InLockOrder(), pipeline);
-        var debited = balanceStep.Where(r => r.Write is HoldWrite && r.Rows == 1).Select(r => r.Write).ToHashSet();
+        // How far each hold taken in one statement got; the key and member steps below leave those holds alone.
+        var reached = balanceStep.Where(r => r.Sql == HoldThroughKey || r.Sql == HoldThroughMember).ToDictionary(r => r.Write, r => (HoldReached)(r.Value ?? 0));
+        var debited = balanceStep.Where(r => r.Write is HoldWrite && (r.Sql == Debit ? r.Rows == 1 : reached[r.Write] > HoldReached.None)).Select(r => r.Write).ToHashSet();
         var available = balanceStep.Where(r => r.Sql == ReadBalance).ToDictionary(r => r.Key, r => Math.Max(0, r.Value ?? 0));
 
         // 2. Keys: spend caps, the same conditional pattern.
         var keys = new Step();
-        foreach (var hold in holds.Where(h => h.ApiKeyId is not null && debited.Contains(h)))
+        foreach (var hold in holds.Where(h => h.ApiKeyId is not null && debited.Contains(h) && !reached.ContainsKey(h)))
         {
             keys.Add(hold, KeySpend, hold.ApiKeyId, hold.Amount, hold.BudgetPeriodStart);
         }
@@ -204,7 +228,8 @@ internal sealed class LedgerConnection : IDisposable
         }
 
         var keyStep = await RunStepAsync(keys.InLockOrder(), pipeline);
-        var overCap = keyStep.Where(r => r.Write is HoldWrite && r.Rows == 0).Select(r => r.Write).ToHashSet();
+        var overCap = keyStep.Where(r => r.Write is HoldWrite && r.Rows == 0).Select(r => r.Write)
+            .Concat(reached.Where(h => h.Value == HoldReached.Debited).Select(h => h.Key)).ToHashSet();
         // A key without a cap has room for anything; a key whose row is gone is not charged.
         var keyRoom = keyStep.Where(r => r.Sql == ReadKeyRoom && r.Rows == 1).ToDictionary(r => r.Key, r => r.Value is { } room ? Math.Max(0, room) : long.MaxValue);
 
@@ -212,7 +237,7 @@ internal sealed class LedgerConnection : IDisposable
         // member's row, debited conditionally like the key's, only for a hold the key took. A hold counts
         // against a member budget only when the request knew of one (a period start above 0).
         var members = new Step();
-        foreach (var hold in holds.Where(h => h.MemberId is not null && h.MemberBudgetPeriodStart > 0 && debited.Contains(h) && !overCap.Contains(h)))
+        foreach (var hold in holds.Where(h => CountsAgainstMember(h) && debited.Contains(h) && !overCap.Contains(h) && !reached.ContainsKey(h)))
         {
             members.AddMember(hold, MemberSpend, hold.UserId, hold.MemberId!, hold.Amount, hold.MemberBudgetPeriodStart);
         }
@@ -229,7 +254,8 @@ internal sealed class LedgerConnection : IDisposable
         }
 
         var memberStep = await RunStepAsync(members.InLockOrder(), pipeline);
-        var overMemberBudget = memberStep.Where(r => r.Write is HoldWrite && r.Rows == 0).Select(r => r.Write).ToHashSet();
+        var overMemberBudget = memberStep.Where(r => r.Write is HoldWrite && r.Rows == 0).Select(r => r.Write)
+            .Concat(reached.Where(h => h.Value == HoldReached.KeySpent).Select(h => h.Key)).ToHashSet();
         // Only a member with a budget limits an excess charge, and only their row is charged for it.
         var memberRoom = memberStep.Where(r => r.Sql == ReadMemberRoom && r.Rows == 1 && r.Value is not null).ToDictionary(r => r.Key, r => Math.Max(0, r.Value!.Value));
 
@@ -346,6 +372,26 @@ internal sealed class LedgerConnection : IDisposable
             ? $"{what} the difference was charged from the balance."
             : $"{what} {Money.Format(settle.Shortfall)} was not charged: the balance{(s.ApiKeyId is null ? "" : " or the key's spend cap")} did not cover it.";
     }
+
+    private static bool CountsAgainstMember(HoldWrite hold) => hold.MemberId is not null && hold.MemberBudgetPeriodStart > 0;
+
+    private static string HoldInOneStatement(bool member)
+    {
+        var debit = $"d AS ({Debit} RETURNING 1)";
+        var key = $"k AS ({Renumber(KeySpend, 2, 1, 3)} AND EXISTS (SELECT FROM d) RETURNING 1)";
+        var reached = $"CASE WHEN NOT EXISTS (SELECT FROM d) THEN {(int)HoldReached.None} WHEN NOT EXISTS (SELECT FROM k) THEN {(int)HoldReached.Debited}";
+        if (!member)
+        {
+            return $"WITH {debit}, {key} SELECT {reached} ELSE {(int)HoldReached.Held} END";
+        }
+
+        var memberSpend = $"m AS ({Renumber(MemberSpend, 0, 4, 1, 5)} AND EXISTS (SELECT FROM k) RETURNING 1)";
+        return $"WITH {debit}, {key}, {memberSpend} SELECT {reached} WHEN NOT EXISTS (SELECT FROM m) THEN {(int)HoldReached.KeySpent} ELSE {(int)HoldReached.Held} END";
+    }
+
+    /// <summary>A statement's parameters renamed in one pass: @p<i>i</i> becomes @p<i>to[i]</i>.</summary>
+    private static string Renumber(string sql, params int[] to) =>
+        Regex.Replace(sql, @"@p(\d+)", m => "@p" + to[int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)]);
 
     /// <summary>How a member's row is named in lock order and in the excess step: organization, then member.</summary>
     private static string MemberRow(string organizationId, string memberId) => $"{organizationId}/{memberId}";
@@ -519,6 +565,18 @@ internal sealed class LedgerConnection : IDisposable
         public string Sql => Statement.Sql;
         public string Key => Statement.Row;
         public bool Checked => Statement.Checked;
+    }
+
+    /// <summary>How far a hold taken in one statement got: what it changed, in lock order.</summary>
+    private enum HoldReached
+    {
+        /// <summary>The balance did not cover it: nothing changed.</summary>
+        None = 0,
+        /// <summary>Debited, but the key's cap or budget refused it.</summary>
+        Debited = 1,
+        /// <summary>Debited and spent on the key, but the member's budget refused it.</summary>
+        KeySpent = 2,
+        Held = 3,
     }
 
     /// <summary>A PostgreSQL batch's transaction as it goes out: whether BEGIN and COMMIT were sent, and the statements not sent yet.</summary>
