@@ -13,7 +13,7 @@ using Portal.Tests.Store;
 namespace Portal.Tests.Billing;
 
 /// <summary>
-/// The PostgreSQL ledger batch pipelined (ADR 39, with a hold in one statement: ADR XX): a step goes to the server only when a later one needs
+/// The PostgreSQL ledger batch pipelined (ADR 39, with a hold in one statement: ADR 40): a step goes to the server only when a later one needs
 /// its answers, and the last goes with the COMMIT. The writer counts its round trips. As in
 /// <see cref="GroupCommitTests"/>, a test holds the user's balance row while it queues writes, so they
 /// pile up and commit together once it is released.
@@ -47,7 +47,7 @@ public sealed class PipelinedLedgerBatchTests : IAsyncLifetime
         var account = await app.CreateApiAccountAsync(credits: 1m);
         var writer = app.Services.GetRequiredService<LedgerWriter>();
 
-        // A hold with a key: its debit and the key's conditional spend in one statement (ADR XX), whose
+        // A hold with a key: its debit and the key's conditional spend in one statement (ADR 40), whose
         // answer the entries need; then the entry with the COMMIT.
         var (trips, transactions) = (writer.RoundTrips, writer.CommittedTransactions);
         for (var i = 0; i < 20; i++)

@@ -11,7 +11,7 @@ namespace Portal.Billing;
 /// reused. On PostgreSQL a batch's statements are pipelined (ADR 39): a step goes to the server only
 /// when a later step needs its answers, and the last one goes with the COMMIT, so a batch without
 /// holds or excess charges is one round trip, and one with holds two: a hold with a key is one
-/// statement there (ADR XX).
+/// statement there (ADR 40).
 /// </summary>
 internal sealed class LedgerConnection : IDisposable
 {
@@ -55,7 +55,7 @@ internal sealed class LedgerConnection : IDisposable
         RETURNING CASE WHEN "BudgetMicros" IS NULL THEN NULL
           ELSE "BudgetMicros" - (CASE WHEN @p2 > "BudgetPeriodStart" THEN 0 ELSE "BudgetSpentMicros" END) END
         """;
-    // PostgreSQL: a hold with a key in one statement (ADR XX), KeySpend's and MemberSpend's text chained
+    // PostgreSQL: a hold with a key in one statement (ADR 40), KeySpend's and MemberSpend's text chained
     // after the debit's: the key's row is updated only if the debit happened, the member's only if the key's
     // did (an uncorrelated EXISTS: a one-time filter evaluated before the row is read, so the balance row is
     // locked first). It answers how far it got (HoldReached). @p0 the payer, @p1 the amount, @p2 the key,
@@ -171,7 +171,7 @@ internal sealed class LedgerConnection : IDisposable
 
         // Every batch locks balances in id order, and a key's or member's row only after the balance of the
         // account that pays for it (SQLite: all balances, then keys, then members; PostgreSQL: a hold's key and
-        // member right after its debit, ADR XX): batches of different instances cannot deadlock each other.
+        // member right after its debit, ADR 40): batches of different instances cannot deadlock each other.
         // 1. Balances: conditional debits for holds; settlements give back what they don't charge.
         var balances = new Step();
         foreach (var hold in holds)
@@ -182,7 +182,7 @@ internal sealed class LedgerConnection : IDisposable
             }
             else if (CountsAgainstMember(hold))
             {
-                // PostgreSQL: debit, key and member in one statement (ADR XX), locked in that order.
+                // PostgreSQL: debit, key and member in one statement (ADR 40), locked in that order.
                 balances.AddRead(hold, HoldThroughMember, hold.UserId, hold.Amount, hold.ApiKeyId, hold.BudgetPeriodStart, hold.MemberId, hold.MemberBudgetPeriodStart);
             }
             else
