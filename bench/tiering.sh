@@ -28,9 +28,7 @@ for line in open(sys.argv[1]):
             quick[s] += 1
         if name not in seen:
             seen.add(name); first[s] += 1
-    elif kind == 'background':
-        pass
-    else:
+    elif kind in ('pause', 'resume'):  # 'background' lines (the compiler's batches) stay in the raw log
         events[s].append(kind if kind == 'pause' else f'resume ({rest[0]} methods start counting)')
 print(f"\n{sys.argv[1]} (seconds since the process started; its first requests come after start-up)")
 print(f"{'second':>6} {'first uses':>10} {'quick-jitted':>12} {'tier 1':>7}  tiering delay")

@@ -28,7 +28,7 @@ public sealed record Settlement(string UserId, string? ApiKeyId, string RequestI
 /// <summary>
 /// Group commit for the gateway's ledger writes (ADR 6): a writer takes every hold, settlement and
 /// usage record waiting in its queue and commits them in one transaction, so a busy gateway pays one
-/// commit (and on PostgreSQL one or two round trips: ADR 39, XX) for many requests instead of several per request.
+/// commit (and on PostgreSQL one or two round trips: ADR 39, ADR 40) for many requests instead of several per request.
 /// SQLite has one such writer; PostgreSQL a few (<see cref="LanesFor"/>).
 /// A caller's task completes only after the transaction holding its write has committed: a request
 /// calls its upstream only once its hold stands, and answers only once its settlement stands.
