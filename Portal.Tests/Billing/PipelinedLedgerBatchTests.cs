@@ -318,18 +318,7 @@ public sealed class PipelinedLedgerBatchTests : IAsyncLifetime
         CreatedAt = app.Time.GetUtcNow().UtcDateTime,
     };
 
-    private static UsageRecord Record(PortalApplication app, ApiAccount account, string requestId) => new()
-    {
-        RequestId = requestId,
-        UserId = account.UserId,
-        ApiKeyId = account.KeyId,
-        ModelId = "glm-5",
-        PromptTokens = 10,
-        CompletionTokens = 20,
-        Status = 200,
-        Provenance = Provenance.Reported,
-        CreatedAt = app.Time.GetUtcNow().UtcDateTime,
-    };
+    private static UsageRecord Record(PortalApplication app, ApiAccount account, string requestId) => Record(app, account.UserId, account.KeyId, requestId);
 
     /// <summary>Holds the user's balance row until disposed: the writer's batches wait behind it.</summary>
     private sealed class BalanceLock(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAsyncDisposable
