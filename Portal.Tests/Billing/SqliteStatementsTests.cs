@@ -159,6 +159,18 @@ public sealed class SqliteStatementsTests : IDisposable
         await release;
     }
 
+    [Fact]
+    public void ADefaultTimeoutOfZeroWaitsWithoutLimitAsMicrosoftDataSqliteDoes()
+    {
+        using var connection = Open(timeoutSeconds: 0);
+        using var statements = new SqliteStatements(connection);
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA busy_timeout";
+
+        // 0 is "no limit" to Microsoft.Data.Sqlite; SQLite's own handler then waits as long as it can count.
+        Assert.Equal((long)int.MaxValue, (long)command.ExecuteScalar()!);
+    }
+
     private SqliteConnection Open(int timeoutSeconds = 30)
     {
         var connection = new SqliteConnection($"Data Source={Path.Combine(_folder, "t.db")};Default Timeout={timeoutSeconds}");
