@@ -3,7 +3,7 @@
 
 usage: bench/chart.py bench/results/<time>.json [--svg docs/performance.svg] [--targets portal portal-pg nginx portkey]
 
-Prints a Markdown table of the figures the targets are judged by (issue 6) and writes a chart with
+Prints a Markdown table of the figures the targets are judged by (issue 18) and writes a chart with
 one panel per figure, a bar per target, on a log scale (the targets differ by orders of magnitude).
 Standard library only: there is no plotting package on these machines.
 """
@@ -17,14 +17,14 @@ FIGURES = [
     ("add_c1_p50", "Added latency, p50 at c=1", "ms", "{:+.2f}", 0.2, "lower"),
     ("gw_cpu_us_req", "Gateway CPU per request, c=32", "µs", "{:,.0f}", 80, "lower"),
     ("rps_c32", "Requests per second, c=32", "req/s", "{:,.0f}", None, "higher"),
-    ("p99_c32", "p99 latency, c=32", "ms", "{:,.1f}", 20, "lower"),
+    ("p99_c32", "p99 latency, c=32", "ms", "{:,.1f}", 10, "lower"),
     ("add_stream_c1_ttfb", "Stream first byte added, c=1", "ms", "{:+.2f}", 0.5, "lower"),
     ("add_stream_c32_ttfb", "Stream first byte added, c=32", "ms", "{:+.2f}", 0.5, "lower"),
     ("rss_peak_mb", "Peak RSS", "MB", "{:,.0f}", 200, "lower"),
 ]
 LABELS = {"portal": "Portal (SQLite)", "portal-pg": "Portal (PostgreSQL)", "portal-tuned": "Portal (SQLite, warm JIT)",
           "nginx": "nginx (no auth, no billing)", "portkey": "Portkey (no auth, no billing)", "direct": "direct (no gateway)",
-          "floor-yarp": "YARP on .NET 8 (relay only)", "floor-aspnet": "Kestrel + HttpClient (relay only)"}
+          "floor-yarp": "YARP (relay only)", "floor-aspnet": "Kestrel + HttpClient (relay only)"}
 COLORS = {"portal": "#2563eb", "portal-pg": "#7c3aed", "portal-tuned": "#60a5fa", "nginx": "#16a34a", "portkey": "#ea580c",
           "direct": "#6b7280", "floor-yarp": "#a3a3a3", "floor-aspnet": "#737373"}
 
@@ -49,7 +49,7 @@ def table(result, targets):
     goals = []
     for key, _, _, fmt, goal, _ in FIGURES:
         goals.append("—" if goal is None else "≤ " + fmt.format(goal).lstrip("+"))
-    rows.append("| *target (issue 6)* | " + " | ".join(goals) + " |")
+    rows.append("| *target (issue 18)* | " + " | ".join(goals) + " |")
     return "\n".join(rows)
 
 
@@ -62,7 +62,7 @@ def svg(result, targets):
            f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
            f'<text x="16" y="26" font-size="16" font-weight="bold">Gateway overhead, one run on 2 shared cores '
            f'({html.escape(result["meta"]["timestamp"])})</text>',
-           '<text x="16" y="46" fill="#555">Log scale. Medians of the run; dashed line = issue 6 target. '
+           '<text x="16" y="46" fill="#555">Log scale. Medians of the run; dashed line = issue 18 target. '
            'nginx and Portkey do no authentication or billing.</text>']
     y = 70
     for key, title, unit, fmt, goal, better in FIGURES:
