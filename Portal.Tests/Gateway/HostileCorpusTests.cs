@@ -42,10 +42,12 @@ public sealed class HostileCorpusTests : IDisposable
         var account = await _app.CreateApiAccountAsync(credits: 1000m, key: new NewApiKey("fuzz", RateLimitPerMinute: 1_000_000));
         var statuses = new int[Bodies];
         var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
+        // One client for all: the factory's CreateClient keeps each client in a list that is not safe to add to
+        // from several threads (a null in it failed the factory's disposal once).
+        using var client = _app.ApiClient(account.Key);
 
         await Parallel.ForEachAsync(Enumerable.Range(0, Bodies), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, _) =>
         {
-            using var client = _app.ApiClient(account.Key);
             // Each body from its own seed: reproducible one by one, generated only when sent.
             var (body, contentType) = Generate(new Random(Seed + i), i);
             var content = new ByteArrayContent(body);
